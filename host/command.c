@@ -1,0 +1,286 @@
+#include <string.h>
+
+#include "context.h"
+#include "pipeline.h"
+
+#define SETS_PER_POOL 256
+
+static evk_status add_descriptor_pool(evk_context *ctx)
+{
+    evk_descriptor_pool_node *node = evk_calloc(ctx, 1, sizeof *node);
+    if (!node)
+        return evk_fail_oom(ctx, "descriptor pool");
+    VkDescriptorPoolSize size = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                 .descriptorCount = SETS_PER_POOL * EVK_MAX_BINDINGS};
+    VkDescriptorPoolCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                       .maxSets = SETS_PER_POOL,
+                                       .poolSizeCount = 1,
+                                       .pPoolSizes = &size};
+    VkResult r = ctx->vk.vkCreateDescriptorPool(ctx->device, &info, NULL, &node->pool);
+    if (r != VK_SUCCESS) {
+        evk_free(ctx, node);
+        return evk_fail_vk(ctx, r, "vkCreateDescriptorPool");
+    }
+    node->next = ctx->cmd.descriptor_pools;
+    ctx->cmd.descriptor_pools = node;
+    return EVK_SUCCESS;
+}
+
+static evk_status create_timestamps(evk_context *ctx)
+{
+    if (ctx->props.timestamp_period_ns <= 0.0)
+        return EVK_SUCCESS;
+    uint32_t count = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical_device, &count, NULL);
+    VkQueueFamilyProperties families[16];
+    count = count < 16 ? count : 16;
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical_device, &count, families);
+    if (ctx->queue_family >= count || !families[ctx->queue_family].timestampValidBits)
+        return EVK_SUCCESS;
+    VkQueryPoolCreateInfo info = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                  .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                  .queryCount = 2};
+    VkResult r = ctx->vk.vkCreateQueryPool(ctx->device, &info, NULL, &ctx->cmd.timestamps);
+    return r == VK_SUCCESS ? EVK_SUCCESS : evk_fail_vk(ctx, r, "vkCreateQueryPool");
+}
+
+evk_status evk_command_init(evk_context *ctx)
+{
+    evk_command *c = &ctx->cmd;
+    VkCommandPoolCreateInfo pool_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                         .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                         .queueFamilyIndex = ctx->queue_family};
+    VkResult r = ctx->vk.vkCreateCommandPool(ctx->device, &pool_info, NULL, &c->pool);
+    if (r != VK_SUCCESS)
+        return evk_fail_vk(ctx, r, "vkCreateCommandPool");
+    VkCommandBufferAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                         .commandPool = c->pool,
+                                         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                         .commandBufferCount = 1};
+    r = ctx->vk.vkAllocateCommandBuffers(ctx->device, &alloc, &c->buffer);
+    if (r != VK_SUCCESS)
+        return evk_fail_vk(ctx, r, "vkAllocateCommandBuffers");
+    VkFenceCreateInfo fence_info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    r = ctx->vk.vkCreateFence(ctx->device, &fence_info, NULL, &c->fence);
+    if (r != VK_SUCCESS)
+        return evk_fail_vk(ctx, r, "vkCreateFence");
+    evk_status s = create_timestamps(ctx);
+    return s == EVK_SUCCESS ? add_descriptor_pool(ctx) : s;
+}
+
+void evk_command_destroy(evk_context *ctx)
+{
+    evk_command *c = &ctx->cmd;
+    while (c->descriptor_pools) {
+        evk_descriptor_pool_node *next = c->descriptor_pools->next;
+        ctx->vk.vkDestroyDescriptorPool(ctx->device, c->descriptor_pools->pool, NULL);
+        evk_free(ctx, c->descriptor_pools);
+        c->descriptor_pools = next;
+    }
+    if (c->timestamps)
+        ctx->vk.vkDestroyQueryPool(ctx->device, c->timestamps, NULL);
+    if (c->fence)
+        ctx->vk.vkDestroyFence(ctx->device, c->fence, NULL);
+    if (c->pool)
+        ctx->vk.vkDestroyCommandPool(ctx->device, c->pool, NULL);
+    memset(c, 0, sizeof *c);
+}
+
+evk_status evk_command_begin(evk_context *ctx)
+{
+    evk_command *c = &ctx->cmd;
+    if (c->recording)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "command buffer is already recording");
+    for (evk_descriptor_pool_node *n = c->descriptor_pools; n; n = n->next)
+        ctx->vk.vkResetDescriptorPool(ctx->device, n->pool, 0);
+    VkCommandBufferBeginInfo info = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                     .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+    VkResult r = ctx->vk.vkBeginCommandBuffer(c->buffer, &info);
+    if (r != VK_SUCCESS)
+        return evk_fail_vk(ctx, r, "vkBeginCommandBuffer");
+    c->recording = 1;
+    c->written_count = c->read_count = 0;
+    if (c->timestamps) {
+        ctx->vk.vkCmdResetQueryPool(c->buffer, c->timestamps, 0, 2);
+        ctx->vk.vkCmdWriteTimestamp(c->buffer, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->timestamps, 0);
+    }
+    return EVK_SUCCESS;
+}
+
+static int contains(const VkBuffer *list, uint32_t count, VkBuffer b)
+{
+    for (uint32_t i = 0; i < count; ++i)
+        if (list[i] == b)
+            return 1;
+    return 0;
+}
+
+static void full_barrier(evk_context *ctx)
+{
+    evk_command *c = &ctx->cmd;
+    VkMemoryBarrier barrier = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                               .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                               .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                                                VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
+    VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    ctx->vk.vkCmdPipelineBarrier(c->buffer, stages, stages, 0, 1, &barrier, 0, NULL, 0, NULL);
+    c->written_count = c->read_count = 0;
+}
+
+/* Read-after-write and write-after-write/read need a barrier; reads after
+ * reads do not. */
+static void track_bindings(evk_context *ctx, const evk_binding *bindings, uint32_t count)
+{
+    evk_command *c = &ctx->cmd;
+    int conflict = c->written_count + count > EVK_MAX_TRACKED_BUFFERS ||
+                   c->read_count + count > EVK_MAX_TRACKED_BUFFERS;
+    for (uint32_t i = 0; i < count; ++i)
+        conflict |= contains(c->written, c->written_count, bindings[i].buffer) ||
+                    (bindings[i].writes && contains(c->read, c->read_count, bindings[i].buffer));
+    if (conflict)
+        full_barrier(ctx);
+    for (uint32_t i = 0; i < count; ++i) {
+        if (bindings[i].writes)
+            c->written[c->written_count++] = bindings[i].buffer;
+        else
+            c->read[c->read_count++] = bindings[i].buffer;
+    }
+}
+
+int evk_fold_grid(uint64_t group_count, const uint32_t limit[3], uint32_t grid[3])
+{
+    uint64_t remaining = group_count ? group_count : 1;
+    for (int d = 0; d < 3; ++d) {
+        uint64_t dim = remaining < limit[d] ? remaining : limit[d];
+        if (d == 2 && remaining > limit[d])
+            return 0;
+        grid[d] = (uint32_t)dim;
+        remaining = (remaining + dim - 1) / dim;
+    }
+    return 1;
+}
+
+static evk_status allocate_set(evk_context *ctx, const evk_pipeline *p, VkDescriptorSet *set)
+{
+    VkDescriptorSetAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                        .descriptorPool = ctx->cmd.descriptor_pools->pool,
+                                        .descriptorSetCount = 1,
+                                        .pSetLayouts = &p->set_layout};
+    VkResult r = ctx->vk.vkAllocateDescriptorSets(ctx->device, &info, set);
+    if (r == VK_ERROR_OUT_OF_POOL_MEMORY || r == VK_ERROR_FRAGMENTED_POOL) {
+        evk_status s = add_descriptor_pool(ctx);
+        if (s != EVK_SUCCESS)
+            return s;
+        info.descriptorPool = ctx->cmd.descriptor_pools->pool;
+        r = ctx->vk.vkAllocateDescriptorSets(ctx->device, &info, set);
+    }
+    return r == VK_SUCCESS ? EVK_SUCCESS : evk_fail_vk(ctx, r, "vkAllocateDescriptorSets");
+}
+
+evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline *pipeline,
+                                const evk_binding *bindings, uint32_t binding_count,
+                                const void *push, uint32_t push_bytes, uint64_t group_count)
+{
+    if (binding_count != pipeline->key.binding_count || push_bytes != pipeline->key.push_bytes)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "%s: dispatch with %u bindings / %u push bytes, pipeline has %u / %u",
+                        pipeline->key.shader, binding_count, push_bytes,
+                        pipeline->key.binding_count, pipeline->key.push_bytes);
+    uint32_t grid[3];
+    if (!evk_fold_grid(group_count, ctx->max_workgroup_count, grid))
+        return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED,
+                        "%s: %llu workgroups exceed the device's grid %u x %u x %u",
+                        pipeline->key.shader, (unsigned long long)group_count,
+                        ctx->max_workgroup_count[0], ctx->max_workgroup_count[1],
+                        ctx->max_workgroup_count[2]);
+    VkDescriptorSet set;
+    evk_status s = allocate_set(ctx, pipeline, &set);
+    if (s != EVK_SUCCESS)
+        return s;
+    VkDescriptorBufferInfo infos[EVK_MAX_BINDINGS];
+    VkWriteDescriptorSet writes[EVK_MAX_BINDINGS];
+    for (uint32_t i = 0; i < binding_count; ++i) {
+        infos[i] = (VkDescriptorBufferInfo){bindings[i].buffer, bindings[i].offset, bindings[i].range};
+        writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                                           .dstSet = set,
+                                           .dstBinding = i,
+                                           .descriptorCount = 1,
+                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                           .pBufferInfo = &infos[i]};
+    }
+    ctx->vk.vkUpdateDescriptorSets(ctx->device, binding_count, writes, 0, NULL);
+    track_bindings(ctx, bindings, binding_count);
+    VkCommandBuffer cb = ctx->cmd.buffer;
+    ctx->vk.vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->pipeline);
+    ctx->vk.vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->layout, 0, 1, &set,
+                                    0, NULL);
+    if (push_bytes)
+        ctx->vk.vkCmdPushConstants(cb, pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes,
+                                   push);
+    ctx->vk.vkCmdDispatch(cb, grid[0], grid[1], grid[2]);
+    ctx->stats.dispatches_recorded++;
+    return EVK_SUCCESS;
+}
+
+void evk_command_copy(evk_context *ctx, VkBuffer src, VkBuffer dst, VkDeviceSize bytes)
+{
+    evk_binding pair[2] = {{src, 0, bytes, 0}, {dst, 0, bytes, 1}};
+    track_bindings(ctx, pair, 2);
+    VkBufferCopy region = {.size = bytes};
+    ctx->vk.vkCmdCopyBuffer(ctx->cmd.buffer, src, dst, 1, &region);
+}
+
+void evk_command_fill_zero(evk_context *ctx, VkBuffer dst, VkDeviceSize bytes)
+{
+    evk_binding binding = {dst, 0, bytes, 1};
+    track_bindings(ctx, &binding, 1);
+    ctx->vk.vkCmdFillBuffer(ctx->cmd.buffer, dst, 0, bytes, 0);
+}
+
+static void read_gpu_time(evk_context *ctx)
+{
+    uint64_t ticks[2];
+    VkResult r = ctx->vk.vkGetQueryPoolResults(ctx->device, ctx->cmd.timestamps, 0, 2, sizeof ticks,
+                                               ticks, sizeof ticks[0],
+                                               VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    ctx->have_gpu_time = r == VK_SUCCESS && ticks[1] >= ticks[0];
+    if (ctx->have_gpu_time)
+        ctx->last_gpu_ms = (double)(ticks[1] - ticks[0]) * ctx->props.timestamp_period_ns * 1e-6;
+}
+
+void evk_command_abort(evk_context *ctx)
+{
+    if (!ctx->cmd.recording)
+        return;
+    ctx->vk.vkEndCommandBuffer(ctx->cmd.buffer);
+    ctx->vk.vkResetCommandBuffer(ctx->cmd.buffer, 0);
+    ctx->cmd.recording = 0;
+}
+
+evk_status evk_command_submit_wait(evk_context *ctx)
+{
+    evk_command *c = &ctx->cmd;
+    if (c->timestamps) {
+        full_barrier(ctx);
+        ctx->vk.vkCmdWriteTimestamp(c->buffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->timestamps, 1);
+    }
+    c->recording = 0;
+    VkResult r = ctx->vk.vkEndCommandBuffer(c->buffer);
+    if (r != VK_SUCCESS) {
+        ctx->vk.vkResetCommandBuffer(c->buffer, 0);
+        return evk_fail_vk(ctx, r, "vkEndCommandBuffer");
+    }
+    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                           .commandBufferCount = 1,
+                           .pCommandBuffers = &c->buffer};
+    r = ctx->vk.vkQueueSubmit(ctx->queue, 1, &submit, c->fence);
+    if (r == VK_SUCCESS)
+        r = ctx->vk.vkWaitForFences(ctx->device, 1, &c->fence, VK_TRUE, UINT64_MAX);
+    ctx->vk.vkResetFences(ctx->device, 1, &c->fence);
+    if (r != VK_SUCCESS)
+        return evk_fail_vk(ctx, r, "vkQueueSubmit/vkWaitForFences");
+    ctx->stats.submits++;
+    if (c->timestamps)
+        read_gpu_time(ctx);
+    return EVK_SUCCESS;
+}

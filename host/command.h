@@ -1,0 +1,72 @@
+/* Command recording: one command buffer per context, dispatches with
+ * automatic barriers, descriptor sets from growing pools, timestamps around
+ * each submission, submit and wait on a fence. */
+#ifndef EFFVK_HOST_COMMAND_H
+#define EFFVK_HOST_COMMAND_H
+
+#include "volk.h"
+#include "effvk/effvk.h"
+
+typedef struct evk_context evk_context;
+typedef struct evk_pipeline evk_pipeline;
+
+#define EVK_MAX_BINDINGS 8
+#define EVK_MAX_TRACKED_BUFFERS 32
+
+typedef struct evk_descriptor_pool_node {
+    VkDescriptorPool pool;
+    struct evk_descriptor_pool_node *next;
+} evk_descriptor_pool_node;
+
+typedef struct evk_command {
+    VkCommandPool pool;
+    VkCommandBuffer buffer;
+    VkFence fence;
+    VkQueryPool timestamps;         /* VK_NULL_HANDLE without timestamp support */
+    evk_descriptor_pool_node *descriptor_pools; /* the head is the one in use */
+    int recording;
+    /* Buffers written / read since the last barrier: a dispatch that touches
+     * them in a conflicting way gets a barrier first. */
+    VkBuffer written[EVK_MAX_TRACKED_BUFFERS];
+    VkBuffer read[EVK_MAX_TRACKED_BUFFERS];
+    uint32_t written_count, read_count;
+} evk_command;
+
+/* A storage buffer bound to a dispatch. */
+typedef struct evk_binding {
+    VkBuffer buffer;
+    VkDeviceSize offset;
+    VkDeviceSize range;
+    int writes;                     /* the shader writes this buffer */
+} evk_binding;
+
+evk_status evk_command_init(evk_context *ctx);
+void evk_command_destroy(evk_context *ctx);
+
+/* Starts recording; the command buffer and descriptor pools are reset. */
+evk_status evk_command_begin(evk_context *ctx);
+
+/* Records a dispatch of `group_count` workgroups (a 1-D count, folded into a
+ * 3-D grid within the device's limits; shaders recover the linear index with
+ * evk_linear_group() from common.glsl). */
+evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline *pipeline,
+                                const evk_binding *bindings, uint32_t binding_count,
+                                const void *push, uint32_t push_bytes, uint64_t group_count);
+
+/* Records a buffer copy (staging transfers), with the barriers it needs. */
+void evk_command_copy(evk_context *ctx, VkBuffer src, VkBuffer dst, VkDeviceSize bytes);
+void evk_command_fill_zero(evk_context *ctx, VkBuffer dst, VkDeviceSize bytes);
+
+/* Ends recording, submits, waits, and stores the GPU time. On failure the
+ * command buffer is left reset and usable. */
+evk_status evk_command_submit_wait(evk_context *ctx);
+
+/* Abandons a recording after an error in the middle of it. */
+void evk_command_abort(evk_context *ctx);
+
+/* Splits a 1-D workgroup count into a 3-D grid with each dimension at most
+ * limit[d]; the grid may cover more groups than asked (shaders skip the
+ * extra ones). Fails when even the 3-D grid cannot hold the count. */
+int evk_fold_grid(uint64_t group_count, const uint32_t limit[3], uint32_t grid[3]);
+
+#endif

@@ -1,0 +1,64 @@
+#include "layer.h"
+
+static evk_status check_forward(evk_layer *layer, const evk_tensor *input, const evk_tensor *output)
+{
+    if (!layer)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "layer is NULL");
+    evk_context *ctx = layer->ctx;
+    evk_status s = evk_tensor_check(ctx, input, "input");
+    if (s == EVK_SUCCESS)
+        s = evk_tensor_check(ctx, output, "output");
+    if (s != EVK_SUCCESS)
+        return s;
+    if (input == output)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "%s: input and output are the same tensor", layer->ops->kernel_name(layer));
+    evk_shape expected;
+    s = layer->ops->output_shape(layer, input->shape, &expected);
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_shape got = output->shape;
+    if (got.n != expected.n || got.c != expected.c || got.h != expected.h || got.w != expected.w)
+        return evk_fail(ctx, EVK_ERROR_SHAPE_MISMATCH,
+                        "%s: output tensor is %ux%ux%ux%u, input %ux%ux%ux%u gives %ux%ux%ux%u",
+                        layer->ops->kernel_name(layer), got.n, got.c, got.h, got.w, input->shape.n,
+                        input->shape.c, input->shape.h, input->shape.w, expected.n, expected.c,
+                        expected.h, expected.w);
+    return EVK_SUCCESS;
+}
+
+evk_status evk_layer_forward_repeat(evk_layer *layer, const evk_tensor *input, evk_tensor *output,
+                                    uint32_t repeat)
+{
+    evk_status s = check_forward(layer, input, output);
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_context *ctx = layer->ctx;
+    s = evk_command_begin(ctx);
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < (repeat ? repeat : 1); ++i)
+        s = layer->ops->record(layer, input, output);
+    if (s != EVK_SUCCESS) {
+        evk_command_abort(ctx);
+        return s;
+    }
+    s = evk_command_submit_wait(ctx);
+    if (s == EVK_SUCCESS)
+        evk_clear_error(ctx);
+    return s;
+}
+
+evk_status evk_layer_forward(evk_layer *layer, const evk_tensor *input, evk_tensor *output)
+{
+    return evk_layer_forward_repeat(layer, input, output, 1);
+}
+
+void evk_layer_destroy(evk_layer *layer)
+{
+    if (layer)
+        layer->ops->destroy(layer);
+}
+
+const char *evk_layer_kernel_name(const evk_layer *layer)
+{
+    return layer ? layer->ops->kernel_name(layer) : "";
+}

@@ -1,0 +1,346 @@
+#include <math.h>
+
+#include "conv2d.h"
+#include "pipeline.h"
+
+typedef struct conv2d_layer {
+    evk_layer base;
+    evk_conv2d_desc desc;           /* resolved; weight pointers cleared */
+    evk_conv2d_kernel kernel;
+    evk_buffer weight;
+    evk_buffer bias;
+} conv2d_layer;
+
+enum { DENSE_TILE_W = 4, DENSE_TILE_C4 = 2, POINTWISE_TILE_P = 4, POINTWISE_TILE_C4 = 2,
+       DEPTHWISE_TILE_W = 4, MAX_WORKGROUP = 64 };
+
+evk_conv2d_desc evk_conv2d_resolve(const evk_conv2d_desc *desc)
+{
+    evk_conv2d_desc d = *desc;
+    d.stride_h = d.stride_h ? d.stride_h : 1;
+    d.stride_w = d.stride_w ? d.stride_w : 1;
+    d.groups = d.groups ? d.groups : 1;
+    if (d.batchnorm.eps == 0.0f)
+        d.batchnorm.eps = 1e-5f;
+    return d;
+}
+
+static evk_status check_batchnorm(evk_context *ctx, const evk_conv2d_desc *d)
+{
+    const evk_batchnorm *bn = &d->batchnorm;
+    int set = !!bn->gamma + !!bn->beta + !!bn->mean + !!bn->var;
+    if (set == 0)
+        return EVK_SUCCESS;
+    if (set != 4)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "conv2d: batchnorm needs gamma, beta, mean and var together (%d of 4 set)", set);
+    if (!(bn->eps > 0.0f))
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: batchnorm eps %g must be > 0",
+                        (double)bn->eps);
+    for (uint32_t o = 0; o < d->out_channels; ++o)
+        if (!(bn->var[o] >= 0.0f) || !isfinite(bn->var[o]))
+            return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                            "conv2d: batchnorm var[%u] = %g is negative or not finite", o,
+                            (double)bn->var[o]);
+    return EVK_SUCCESS;
+}
+
+evk_status evk_conv2d_check(evk_context *ctx, const evk_conv2d_desc *desc)
+{
+    if (!desc)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: desc is NULL");
+    evk_conv2d_desc d = evk_conv2d_resolve(desc);
+    if (!d.in_channels || !d.out_channels)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: in_channels %u / out_channels %u "
+                        "must be >= 1", d.in_channels, d.out_channels);
+    if (!d.kernel_h || !d.kernel_w)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: kernel %ux%u must be >= 1x1",
+                        d.kernel_h, d.kernel_w);
+    if (d.kernel_h > 64 || d.kernel_w > 64 || d.stride_h > 64 || d.stride_w > 64 ||
+        d.pad_h >= 1024 || d.pad_w >= 1024)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: kernel %ux%u, stride %ux%u or "
+                        "padding %ux%u out of the supported range (kernel, stride <= 64, pad < 1024)",
+                        d.kernel_h, d.kernel_w, d.stride_h, d.stride_w, d.pad_h, d.pad_w);
+    if (d.in_channels % d.groups || d.out_channels % d.groups)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "conv2d: groups %u must divide in_channels %u and out_channels %u",
+                        d.groups, d.in_channels, d.out_channels);
+    if ((unsigned)d.activation > EVK_ACTIVATION_SIGMOID)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: unknown activation %d",
+                        (int)d.activation);
+    if (!d.weight)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: weight is NULL");
+    return check_batchnorm(ctx, &d);
+}
+
+/* `d` is resolved and valid; failures are reported on `ctx` (NULL: thread). */
+static evk_status compute_output_shape(evk_context *ctx, const evk_conv2d_desc *d, evk_shape in,
+                                       evk_shape *out)
+{
+    evk_status s = evk_shape_check(ctx, in, "conv2d input");
+    if (s != EVK_SUCCESS)
+        return s;
+    if (in.c != d->in_channels)
+        return evk_fail(ctx, EVK_ERROR_SHAPE_MISMATCH, "conv2d: input has %u channels, layer "
+                        "expects %u", in.c, d->in_channels);
+    uint64_t padded_h = (uint64_t)in.h + 2 * d->pad_h, padded_w = (uint64_t)in.w + 2 * d->pad_w;
+    if (padded_h < d->kernel_h || padded_w < d->kernel_w)
+        return evk_fail(ctx, EVK_ERROR_SHAPE_MISMATCH, "conv2d: kernel %ux%u larger than the "
+                        "padded input %llux%llu", d->kernel_h, d->kernel_w,
+                        (unsigned long long)padded_h, (unsigned long long)padded_w);
+    out->n = in.n;
+    out->c = d->out_channels;
+    out->h = (uint32_t)((padded_h - d->kernel_h) / d->stride_h + 1);
+    out->w = (uint32_t)((padded_w - d->kernel_w) / d->stride_w + 1);
+    return EVK_SUCCESS;
+}
+
+evk_status evk_conv2d_output_shape(const evk_conv2d_desc *desc, evk_shape in, evk_shape *out)
+{
+    evk_status s = evk_conv2d_check(NULL, desc);
+    if (s != EVK_SUCCESS)
+        return s;
+    if (!out)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "conv2d: output shape pointer is NULL");
+    evk_conv2d_desc d = evk_conv2d_resolve(desc);
+    return compute_output_shape(NULL, &d, in, out);
+}
+
+evk_status evk_conv2d_cost(const evk_conv2d_desc *desc, evk_shape in, uint64_t *macs,
+                           uint64_t *params)
+{
+    evk_shape out;
+    evk_status s = evk_conv2d_output_shape(desc, in, &out);
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_conv2d_desc d = evk_conv2d_resolve(desc);
+    uint64_t per_out = (uint64_t)d.in_channels / d.groups * d.kernel_h * d.kernel_w;
+    if (macs)
+        *macs = evk_shape_elements(out) * per_out;
+    if (params)
+        *params = d.out_channels * per_out + ((d.bias || d.batchnorm.gamma) ? d.out_channels : 0);
+    return EVK_SUCCESS;
+}
+
+evk_conv2d_kernel evk_conv2d_choose_kernel(const evk_conv2d_desc *d)
+{
+    if (d->groups == 1) {
+        int pointwise = d->kernel_h == 1 && d->kernel_w == 1 && d->stride_h == 1 &&
+                        d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0;
+        return pointwise ? EVK_CONV2D_POINTWISE : EVK_CONV2D_DENSE;
+    }
+    if (d->groups == d->in_channels && d->groups == d->out_channels)
+        return EVK_CONV2D_DEPTHWISE;
+    return EVK_CONV2D_GROUPED;
+}
+
+static const char *conv2d_kernel_name(const evk_layer *layer)
+{
+    static const char *names[] = {"conv2d_pointwise", "conv2d_depthwise", "conv2d_dense",
+                                  "conv2d_grouped"};
+    return names[((const conv2d_layer *)layer)->kernel];
+}
+
+static evk_status conv2d_output_shape(const evk_layer *layer, evk_shape in, evk_shape *out)
+{
+    return compute_output_shape(layer->ctx, &((const conv2d_layer *)layer)->desc, in, out);
+}
+
+static void conv2d_destroy(evk_layer *layer)
+{
+    conv2d_layer *l = (conv2d_layer *)layer;
+    evk_buffer_destroy(layer->ctx, &l->weight);
+    evk_buffer_destroy(layer->ctx, &l->bias);
+    evk_free(layer->ctx, l);
+}
+
+/* Fewer invocations than MAX_WORKGROUP per workgroup for small planes keeps
+ * lanes busy; rounded to a multiple of the subgroup size. */
+static uint32_t workgroup_for(const evk_context *ctx, uint32_t items)
+{
+    uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
+    uint32_t wg = evk_div_up(items, sub) * sub;
+    if (wg > MAX_WORKGROUP)
+        wg = MAX_WORKGROUP;
+    return wg > sub ? wg : sub;
+}
+
+static evk_status dispatch(conv2d_layer *l, const evk_pipeline_key *key, const evk_tensor *in,
+                           evk_tensor *out, const void *push, uint64_t groups)
+{
+    evk_pipeline *pipeline;
+    evk_status s = evk_pipeline_get(l->base.ctx, key, &pipeline);
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_binding bindings[4] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
+                               evk_buffer_binding(&l->weight), evk_buffer_binding(&l->bias)};
+    return evk_command_dispatch(l->base.ctx, pipeline, bindings, 4, push, key->push_bytes, groups);
+}
+
+static evk_status record_pointwise(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
+{
+    struct { uint32_t batch, in_c4, plane, out_c, out_c4, co_blocks, groups_per_plane; } push;
+    push.batch = in->shape.n;
+    push.in_c4 = evk_div_up(in->shape.c, 4);
+    push.plane = in->shape.h * in->shape.w;
+    push.out_c = out->shape.c;
+    push.out_c4 = evk_div_up(out->shape.c, 4);
+    push.co_blocks = evk_div_up(push.out_c4, POINTWISE_TILE_C4);
+    uint32_t tiles = evk_div_up(push.plane, POINTWISE_TILE_P);
+    uint32_t wg = workgroup_for(l->base.ctx, tiles);
+    push.groups_per_plane = evk_div_up(tiles, wg);
+    evk_pipeline_key key = {.shader = "conv2d_pointwise", .workgroup_size = wg,
+                            .spec = {l->desc.activation, POINTWISE_TILE_P, POINTWISE_TILE_C4},
+                            .spec_count = 3, .binding_count = 4, .push_bytes = sizeof push};
+    return dispatch(l, &key, in, out, &push,
+                    (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
+}
+
+/* Shapes shared by the dense, depthwise and grouped kernels. */
+typedef struct spatial_push {
+    uint32_t batch, in_c4, in_h, in_w;
+    uint32_t out_c, out_c4, out_h, out_w;
+    uint32_t pad_h, pad_w;
+} spatial_push;
+
+static spatial_push spatial_shape(const conv2d_layer *l, const evk_tensor *in, const evk_tensor *out)
+{
+    spatial_push p = {in->shape.n, evk_div_up(in->shape.c, 4), in->shape.h, in->shape.w,
+                      out->shape.c, evk_div_up(out->shape.c, 4), out->shape.h, out->shape.w,
+                      l->desc.pad_h, l->desc.pad_w};
+    return p;
+}
+
+static evk_status record_dense(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
+{
+    struct { spatial_push s; uint32_t tiles_x, co_blocks, groups_per_plane; } push;
+    push.s = spatial_shape(l, in, out);
+    push.tiles_x = evk_div_up(push.s.out_w, DENSE_TILE_W);
+    push.co_blocks = evk_div_up(push.s.out_c4, DENSE_TILE_C4);
+    uint32_t tiles = push.tiles_x * push.s.out_h;
+    uint32_t wg = workgroup_for(l->base.ctx, tiles);
+    push.groups_per_plane = evk_div_up(tiles, wg);
+    const evk_conv2d_desc *d = &l->desc;
+    evk_pipeline_key key = {.shader = "conv2d_dense", .workgroup_size = wg,
+                            .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
+                                     d->stride_w, DENSE_TILE_W, DENSE_TILE_C4},
+                            .spec_count = 7, .binding_count = 4, .push_bytes = sizeof push};
+    return dispatch(l, &key, in, out, &push,
+                    (uint64_t)push.groups_per_plane * push.co_blocks * push.s.batch);
+}
+
+static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
+{
+    struct { uint32_t batch, c4, channels, in_h, in_w, out_h, out_w, pad_h, pad_w, tiles_x,
+             groups_per_plane; } push;
+    push.batch = in->shape.n;
+    push.c4 = evk_div_up(in->shape.c, 4);
+    push.channels = in->shape.c;
+    push.in_h = in->shape.h;
+    push.in_w = in->shape.w;
+    push.out_h = out->shape.h;
+    push.out_w = out->shape.w;
+    push.pad_h = l->desc.pad_h;
+    push.pad_w = l->desc.pad_w;
+    push.tiles_x = evk_div_up(push.out_w, DEPTHWISE_TILE_W);
+    uint32_t tiles = push.tiles_x * push.out_h;
+    uint32_t wg = workgroup_for(l->base.ctx, tiles);
+    push.groups_per_plane = evk_div_up(tiles, wg);
+    const evk_conv2d_desc *d = &l->desc;
+    evk_pipeline_key key = {.shader = "conv2d_depthwise", .workgroup_size = wg,
+                            .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
+                                     d->stride_w, DEPTHWISE_TILE_W},
+                            .spec_count = 6, .binding_count = 4, .push_bytes = sizeof push};
+    return dispatch(l, &key, in, out, &push,
+                    (uint64_t)push.groups_per_plane * push.c4 * push.batch);
+}
+
+static evk_status record_grouped(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
+{
+    struct { spatial_push s; uint32_t in_per_group, out_per_group, groups_per_plane; } push;
+    push.s = spatial_shape(l, in, out);
+    push.in_per_group = l->desc.in_channels / l->desc.groups;
+    push.out_per_group = l->desc.out_channels / l->desc.groups;
+    uint32_t pixels = push.s.out_h * push.s.out_w;
+    uint32_t wg = workgroup_for(l->base.ctx, pixels);
+    push.groups_per_plane = evk_div_up(pixels, wg);
+    const evk_conv2d_desc *d = &l->desc;
+    evk_pipeline_key key = {.shader = "conv2d_grouped", .workgroup_size = wg,
+                            .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
+                                     d->stride_w},
+                            .spec_count = 5, .binding_count = 4, .push_bytes = sizeof push};
+    return dispatch(l, &key, in, out, &push,
+                    (uint64_t)push.groups_per_plane * push.s.out_c4 * push.s.batch);
+}
+
+static evk_status conv2d_record(evk_layer *layer, const evk_tensor *in, evk_tensor *out)
+{
+    conv2d_layer *l = (conv2d_layer *)layer;
+    switch (l->kernel) {
+    case EVK_CONV2D_POINTWISE: return record_pointwise(l, in, out);
+    case EVK_CONV2D_DEPTHWISE: return record_depthwise(l, in, out);
+    case EVK_CONV2D_DENSE: return record_dense(l, in, out);
+    case EVK_CONV2D_GROUPED: return record_grouped(l, in, out);
+    }
+    return evk_fail(layer->ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: unknown kernel");
+}
+
+static const evk_layer_ops conv2d_ops = {conv2d_kernel_name, conv2d_output_shape, conv2d_record,
+                                         conv2d_destroy};
+
+static evk_status upload_weights(conv2d_layer *l, const float *weight, const float *bias)
+{
+    evk_context *ctx = l->base.ctx;
+    const evk_conv2d_desc *d = &l->desc;
+    size_t weight_bytes = (size_t)d->out_channels * d->in_channels / d->groups * d->kernel_h *
+                          d->kernel_w * sizeof(float);
+    size_t bias_bytes;
+    float *packed = NULL;
+    if (l->kernel == EVK_CONV2D_POINTWISE || l->kernel == EVK_CONV2D_DENSE)
+        packed = evk_conv2d_pack_mat4(ctx, d, weight, &weight_bytes);
+    else if (l->kernel == EVK_CONV2D_DEPTHWISE)
+        packed = evk_conv2d_pack_depthwise(ctx, d, weight, &weight_bytes);
+    float *packed_bias = evk_conv2d_pack_bias(ctx, d->out_channels, bias, &bias_bytes);
+    evk_status s = EVK_SUCCESS;
+    if ((!packed && l->kernel != EVK_CONV2D_GROUPED) || !packed_bias)
+        s = evk_fail_oom(ctx, "conv2d packed weights");
+    if (s == EVK_SUCCESS)
+        s = evk_buffer_create_with_data(ctx, packed ? packed : weight, weight_bytes,
+                                        "conv2d weights", &l->weight);
+    if (s == EVK_SUCCESS)
+        s = evk_buffer_create_with_data(ctx, packed_bias, bias_bytes, "conv2d bias", &l->bias);
+    evk_free(ctx, packed);
+    evk_free(ctx, packed_bias);
+    return s;
+}
+
+evk_status evk_conv2d_create(evk_context *ctx, const evk_conv2d_desc *desc, evk_layer **out)
+{
+    if (!ctx || !out)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: ctx or out is NULL");
+    *out = NULL;
+    evk_status s = evk_conv2d_check(ctx, desc);
+    if (s != EVK_SUCCESS)
+        return s;
+    conv2d_layer *l = evk_calloc(ctx, 1, sizeof *l);
+    if (!l)
+        return evk_fail_oom(ctx, "conv2d layer");
+    l->base.ctx = ctx;
+    l->base.ops = &conv2d_ops;
+    l->desc = evk_conv2d_resolve(desc);
+    l->kernel = evk_conv2d_choose_kernel(&l->desc);
+    float *weight = NULL, *bias = NULL;
+    s = evk_conv2d_fold(ctx, &l->desc, &weight, &bias);
+    if (s == EVK_SUCCESS)
+        s = upload_weights(l, weight, bias);
+    evk_free(ctx, weight);
+    evk_free(ctx, bias);
+    l->desc.weight = l->desc.bias = NULL;
+    l->desc.batchnorm = (evk_batchnorm){0};
+    if (s != EVK_SUCCESS) {
+        conv2d_destroy(&l->base);
+        return s;
+    }
+    *out = &l->base;
+    return EVK_SUCCESS;
+}

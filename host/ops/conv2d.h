@@ -1,0 +1,33 @@
+/* conv2d: desc checking and weight preparation shared with later op families
+ * that reuse its kernels (MBConv's pointwise and depthwise passes). */
+#ifndef EFFVK_HOST_OPS_CONV2D_H
+#define EFFVK_HOST_OPS_CONV2D_H
+
+#include "layer.h"
+
+typedef enum evk_conv2d_kernel {
+    EVK_CONV2D_POINTWISE,
+    EVK_CONV2D_DEPTHWISE,
+    EVK_CONV2D_DENSE,
+    EVK_CONV2D_GROUPED
+} evk_conv2d_kernel;
+
+/* The desc with defaults resolved (stride 0 → 1, groups 0 → 1, eps 0 → 1e-5). */
+evk_conv2d_desc evk_conv2d_resolve(const evk_conv2d_desc *desc);
+evk_status evk_conv2d_check(evk_context *ctx, const evk_conv2d_desc *desc);
+evk_conv2d_kernel evk_conv2d_choose_kernel(const evk_conv2d_desc *desc);
+
+/* Weight and bias with BatchNorm folded in, PyTorch layout
+ * [out][in/groups][kh][kw] and [out]. Caller frees both with evk_free. */
+evk_status evk_conv2d_fold(evk_context *ctx, const evk_conv2d_desc *desc, float **weight,
+                           float **bias);
+
+/* Device layouts of the folded weights for each kernel; the returned array is
+ * allocated with evk_alloc and its size stored in *bytes. */
+float *evk_conv2d_pack_mat4(evk_context *ctx, const evk_conv2d_desc *desc, const float *weight,
+                            size_t *bytes);
+float *evk_conv2d_pack_depthwise(evk_context *ctx, const evk_conv2d_desc *desc,
+                                 const float *weight, size_t *bytes);
+float *evk_conv2d_pack_bias(evk_context *ctx, uint32_t channels, const float *bias, size_t *bytes);
+
+#endif

@@ -1,0 +1,79 @@
+/* BatchNorm folding and the device weight layouts of the conv2d kernels. */
+#include <math.h>
+#include <string.h>
+
+#include "conv2d.h"
+
+evk_status evk_conv2d_fold(evk_context *ctx, const evk_conv2d_desc *desc, float **weight_out,
+                           float **bias_out)
+{
+    uint32_t per_out = desc->in_channels / desc->groups * desc->kernel_h * desc->kernel_w;
+    float *weight = evk_alloc(ctx, (size_t)desc->out_channels * per_out * sizeof(float));
+    float *bias = evk_alloc(ctx, (size_t)desc->out_channels * sizeof(float));
+    if (!weight || !bias) {
+        evk_free(ctx, weight);
+        evk_free(ctx, bias);
+        return evk_fail_oom(ctx, "conv2d weights");
+    }
+    const evk_batchnorm *bn = &desc->batchnorm;
+    for (uint32_t o = 0; o < desc->out_channels; ++o) {
+        double scale = 1.0, shift = 0.0;
+        double b = desc->bias ? desc->bias[o] : 0.0;
+        if (bn->gamma) {
+            scale = bn->gamma[o] / sqrt((double)bn->var[o] + (double)bn->eps);
+            shift = bn->beta[o] - bn->mean[o] * scale;
+        }
+        for (uint32_t i = 0; i < per_out; ++i)
+            weight[(size_t)o * per_out + i] = (float)(desc->weight[(size_t)o * per_out + i] * scale);
+        bias[o] = (float)(b * scale + shift);
+    }
+    *weight_out = weight;
+    *bias_out = bias;
+    return EVK_SUCCESS;
+}
+
+/* [out/4][in/4][kh][kw] mat4, column j = input lane j, row i = output lane i,
+ * so a shader computes acc += m * input_texel. */
+float *evk_conv2d_pack_mat4(evk_context *ctx, const evk_conv2d_desc *desc, const float *weight,
+                            size_t *bytes)
+{
+    uint32_t co4 = evk_div_up(desc->out_channels, 4), ci4 = evk_div_up(desc->in_channels, 4);
+    uint32_t taps = desc->kernel_h * desc->kernel_w;
+    *bytes = (size_t)co4 * ci4 * taps * 16 * sizeof(float);
+    float *packed = evk_calloc(ctx, 1, *bytes);
+    if (!packed)
+        return NULL;
+    for (uint32_t o = 0; o < desc->out_channels; ++o)
+        for (uint32_t i = 0; i < desc->in_channels; ++i)
+            for (uint32_t t = 0; t < taps; ++t) {
+                size_t mat = ((size_t)(o / 4) * ci4 + i / 4) * taps + t;
+                packed[mat * 16 + (i % 4) * 4 + o % 4] =
+                    weight[((size_t)o * desc->in_channels + i) * taps + t];
+            }
+    return packed;
+}
+
+/* [channels/4][kh][kw] vec4. */
+float *evk_conv2d_pack_depthwise(evk_context *ctx, const evk_conv2d_desc *desc,
+                                 const float *weight, size_t *bytes)
+{
+    uint32_t c4 = evk_div_up(desc->out_channels, 4);
+    uint32_t taps = desc->kernel_h * desc->kernel_w;
+    *bytes = (size_t)c4 * taps * 4 * sizeof(float);
+    float *packed = evk_calloc(ctx, 1, *bytes);
+    if (!packed)
+        return NULL;
+    for (uint32_t c = 0; c < desc->out_channels; ++c)
+        for (uint32_t t = 0; t < taps; ++t)
+            packed[((size_t)(c / 4) * taps + t) * 4 + c % 4] = weight[(size_t)c * taps + t];
+    return packed;
+}
+
+float *evk_conv2d_pack_bias(evk_context *ctx, uint32_t channels, const float *bias, size_t *bytes)
+{
+    *bytes = (size_t)evk_div_up(channels, 4) * 4 * sizeof(float);
+    float *packed = evk_calloc(ctx, 1, *bytes);
+    if (packed)
+        memcpy(packed, bias, channels * sizeof(float));
+    return packed;
+}

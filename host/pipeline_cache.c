@@ -1,0 +1,130 @@
+/* The pipeline cache file: a header that names the device, driver and library
+ * version, then the driver's VkPipelineCache data. Any mismatch or damage
+ * means the file is ignored and the cache starts empty: drivers such as
+ * lavapipe keep the same pipelineCacheUUID across versions, so the driver's
+ * own header check is not enough. */
+#include <stdio.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+#define CACHE_MAGIC "EFFVKPC1"
+
+typedef struct cache_header {
+    char magic[8];
+    uint32_t vendor_id;
+    uint32_t device_id;
+    uint32_t driver_version;
+    uint32_t reserved;
+    char driver_info[256];
+    char library_version[32];
+    uint64_t data_bytes;
+} cache_header;
+
+static void fill_header(const evk_context *ctx, cache_header *h)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, CACHE_MAGIC, sizeof h->magic);
+    h->vendor_id = ctx->props.vendor_id;
+    h->device_id = ctx->props.device_id;
+    h->driver_version = ctx->props.driver_version;
+    memcpy(h->driver_info, ctx->props.driver_info, sizeof h->driver_info);
+    snprintf(h->library_version, sizeof h->library_version, "%s", EVK_VERSION_STRING);
+}
+
+/* Reads the file's cache data when its header matches this context; returns
+ * NULL (and *bytes 0) otherwise. */
+static void *read_matching_data(evk_context *ctx, size_t *bytes)
+{
+    *bytes = 0;
+    FILE *f = fopen(ctx->pipeline_cache_path, "rb");
+    if (!f)
+        return NULL;
+    cache_header expected, found;
+    fill_header(ctx, &expected);
+    void *data = NULL;
+    if (fread(&found, sizeof found, 1, f) == 1 &&
+        memcmp(&expected, &found, offsetof(cache_header, data_bytes)) == 0 &&
+        found.data_bytes > 0 && found.data_bytes <= (uint64_t)256 << 20) {
+        data = evk_alloc(ctx, (size_t)found.data_bytes);
+        if (data && fread(data, 1, (size_t)found.data_bytes, f) == found.data_bytes) {
+            *bytes = (size_t)found.data_bytes;
+        } else {
+            evk_free(ctx, data);
+            data = NULL;
+        }
+    }
+    fclose(f);
+    return data;
+}
+
+evk_status evk_pipeline_cache_open(evk_context *ctx)
+{
+    size_t bytes = 0;
+    void *data = ctx->pipeline_cache_path ? read_matching_data(ctx, &bytes) : NULL;
+    VkPipelineCacheCreateInfo info = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
+                                      .initialDataSize = bytes,
+                                      .pInitialData = data};
+    VkResult r = ctx->vk.vkCreatePipelineCache(ctx->device, &info, NULL, &ctx->pipeline_cache);
+    if (r != VK_SUCCESS && data) {
+        info.initialDataSize = 0;
+        info.pInitialData = NULL;
+        r = ctx->vk.vkCreatePipelineCache(ctx->device, &info, NULL, &ctx->pipeline_cache);
+        evk_free(ctx, data);
+        data = NULL;
+    }
+    evk_free(ctx, data);
+    if (r != VK_SUCCESS)
+        return evk_fail_vk(ctx, r, "vkCreatePipelineCache");
+    ctx->stats.pipeline_cache_loaded = bytes > 0;
+    if (ctx->pipeline_cache_path)
+        evk_logf(ctx, EVK_LOG_INFO, "pipeline cache %s: %s", ctx->pipeline_cache_path,
+                 bytes ? "loaded" : "absent or stale, starting empty");
+    return EVK_SUCCESS;
+}
+
+static evk_status write_cache_file(evk_context *ctx, const void *data, size_t bytes)
+{
+    cache_header h;
+    fill_header(ctx, &h);
+    h.data_bytes = bytes;
+    FILE *f = fopen(ctx->pipeline_cache_path, "wb");
+    if (!f)
+        return evk_fail(ctx, EVK_ERROR_IO, "cannot open pipeline cache file %s for writing",
+                        ctx->pipeline_cache_path);
+    int ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(data, 1, bytes, f) == bytes;
+    ok = (fclose(f) == 0) && ok;
+    return ok ? EVK_SUCCESS
+              : evk_fail(ctx, EVK_ERROR_IO, "cannot write pipeline cache file %s",
+                         ctx->pipeline_cache_path);
+}
+
+evk_status evk_context_save_pipeline_cache(evk_context *ctx)
+{
+    if (!ctx)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "ctx is NULL");
+    if (!ctx->pipeline_cache_path)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "the context desc names no pipeline cache file");
+    size_t bytes = 0;
+    VkResult r = ctx->vk.vkGetPipelineCacheData(ctx->device, ctx->pipeline_cache, &bytes, NULL);
+    if (r != VK_SUCCESS)
+        return evk_fail_vk(ctx, r, "vkGetPipelineCacheData");
+    void *data = evk_alloc(ctx, bytes ? bytes : 1);
+    if (!data)
+        return evk_fail_oom(ctx, "pipeline cache data");
+    r = ctx->vk.vkGetPipelineCacheData(ctx->device, ctx->pipeline_cache, &bytes, data);
+    evk_status s = r == VK_SUCCESS || r == VK_INCOMPLETE ? write_cache_file(ctx, data, bytes)
+                                                         : evk_fail_vk(ctx, r, "vkGetPipelineCacheData");
+    evk_free(ctx, data);
+    return s;
+}
+
+void evk_pipeline_cache_close(evk_context *ctx)
+{
+    if (!ctx->pipeline_cache)
+        return;
+    if (ctx->pipeline_cache_path && ctx->stats.pipelines_created > 0)
+        evk_context_save_pipeline_cache(ctx);
+    ctx->vk.vkDestroyPipelineCache(ctx->device, ctx->pipeline_cache, NULL);
+    ctx->pipeline_cache = VK_NULL_HANDLE;
+}

@@ -1,0 +1,163 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+
+static _Thread_local char thread_error[EVK_ERROR_MESSAGE_BYTES];
+
+const char *evk_status_string(evk_status status)
+{
+    switch (status) {
+    case EVK_SUCCESS: return "EVK_SUCCESS";
+    case EVK_ERROR_INVALID_ARGUMENT: return "EVK_ERROR_INVALID_ARGUMENT";
+    case EVK_ERROR_SHAPE_MISMATCH: return "EVK_ERROR_SHAPE_MISMATCH";
+    case EVK_ERROR_OUT_OF_HOST_MEMORY: return "EVK_ERROR_OUT_OF_HOST_MEMORY";
+    case EVK_ERROR_OUT_OF_DEVICE_MEMORY: return "EVK_ERROR_OUT_OF_DEVICE_MEMORY";
+    case EVK_ERROR_LIMIT_EXCEEDED: return "EVK_ERROR_LIMIT_EXCEEDED";
+    case EVK_ERROR_NO_DEVICE: return "EVK_ERROR_NO_DEVICE";
+    case EVK_ERROR_UNSUPPORTED: return "EVK_ERROR_UNSUPPORTED";
+    case EVK_ERROR_VULKAN: return "EVK_ERROR_VULKAN";
+    case EVK_ERROR_DEVICE_LOST: return "EVK_ERROR_DEVICE_LOST";
+    case EVK_ERROR_IO: return "EVK_ERROR_IO";
+    }
+    return "EVK_ERROR_UNKNOWN_STATUS";
+}
+
+const char *evk_last_error(const evk_context *ctx)
+{
+    return ctx ? ctx->error : thread_error;
+}
+
+void *evk_alloc_with(const evk_allocator *allocator, size_t size)
+{
+    if (allocator && allocator->alloc)
+        return allocator->alloc(size, allocator->user_data);
+    return malloc(size);
+}
+
+void evk_free_with(const evk_allocator *allocator, void *ptr)
+{
+    if (!ptr)
+        return;
+    if (allocator && allocator->free)
+        allocator->free(ptr, allocator->user_data);
+    else
+        free(ptr);
+}
+
+void *evk_alloc(evk_context *ctx, size_t size)
+{
+    return evk_alloc_with(&ctx->allocator, size);
+}
+
+void *evk_calloc(evk_context *ctx, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    void *p = evk_alloc(ctx, count * size);
+    if (p)
+        memset(p, 0, count * size);
+    return p;
+}
+
+void evk_free(evk_context *ctx, void *ptr)
+{
+    evk_free_with(&ctx->allocator, ptr);
+}
+
+static void emit_log(evk_context *ctx, evk_log_level level, const char *message)
+{
+    if (ctx && ctx->log)
+        ctx->log(level, message, ctx->log_user_data);
+}
+
+void evk_logf(evk_context *ctx, evk_log_level level, const char *fmt, ...)
+{
+    if (!ctx || !ctx->log)
+        return;
+    char message[EVK_ERROR_MESSAGE_BYTES];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(message, sizeof message, fmt, args);
+    va_end(args);
+    emit_log(ctx, level, message);
+}
+
+evk_status evk_fail(evk_context *ctx, evk_status status, const char *fmt, ...)
+{
+    char *dst = ctx ? ctx->error : thread_error;
+    int used = snprintf(dst, EVK_ERROR_MESSAGE_BYTES, "%s: ", evk_status_string(status));
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(dst + used, EVK_ERROR_MESSAGE_BYTES - (size_t)used, fmt, args);
+    va_end(args);
+    emit_log(ctx, EVK_LOG_ERROR, dst);
+    return status;
+}
+
+void evk_set_thread_error(const char *message)
+{
+    snprintf(thread_error, sizeof thread_error, "%s", message);
+}
+
+void evk_clear_error(evk_context *ctx)
+{
+    if (ctx)
+        ctx->error[0] = '\0';
+    else
+        thread_error[0] = '\0';
+}
+
+const char *evk_vk_result_name(VkResult result)
+{
+    switch (result) {
+#define EVK_VK_NAME(r) case r: return #r;
+    EVK_VK_NAME(VK_SUCCESS)
+    EVK_VK_NAME(VK_NOT_READY)
+    EVK_VK_NAME(VK_TIMEOUT)
+    EVK_VK_NAME(VK_INCOMPLETE)
+    EVK_VK_NAME(VK_ERROR_OUT_OF_HOST_MEMORY)
+    EVK_VK_NAME(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+    EVK_VK_NAME(VK_ERROR_INITIALIZATION_FAILED)
+    EVK_VK_NAME(VK_ERROR_DEVICE_LOST)
+    EVK_VK_NAME(VK_ERROR_MEMORY_MAP_FAILED)
+    EVK_VK_NAME(VK_ERROR_LAYER_NOT_PRESENT)
+    EVK_VK_NAME(VK_ERROR_EXTENSION_NOT_PRESENT)
+    EVK_VK_NAME(VK_ERROR_FEATURE_NOT_PRESENT)
+    EVK_VK_NAME(VK_ERROR_INCOMPATIBLE_DRIVER)
+    EVK_VK_NAME(VK_ERROR_TOO_MANY_OBJECTS)
+    EVK_VK_NAME(VK_ERROR_FORMAT_NOT_SUPPORTED)
+    EVK_VK_NAME(VK_ERROR_FRAGMENTED_POOL)
+    EVK_VK_NAME(VK_ERROR_OUT_OF_POOL_MEMORY)
+    EVK_VK_NAME(VK_ERROR_INVALID_SHADER_NV)
+#undef EVK_VK_NAME
+    default: return "VkResult(unknown)";
+    }
+}
+
+evk_status evk_status_from_vk(VkResult result)
+{
+    switch (result) {
+    case VK_SUCCESS: return EVK_SUCCESS;
+    case VK_ERROR_OUT_OF_HOST_MEMORY: return EVK_ERROR_OUT_OF_HOST_MEMORY;
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY: return EVK_ERROR_OUT_OF_DEVICE_MEMORY;
+    case VK_ERROR_DEVICE_LOST: return EVK_ERROR_DEVICE_LOST;
+    case VK_ERROR_INCOMPATIBLE_DRIVER: return EVK_ERROR_NO_DEVICE;
+    case VK_ERROR_LAYER_NOT_PRESENT:
+    case VK_ERROR_EXTENSION_NOT_PRESENT:
+    case VK_ERROR_FEATURE_NOT_PRESENT: return EVK_ERROR_UNSUPPORTED;
+    default: return EVK_ERROR_VULKAN;
+    }
+}
+
+evk_status evk_fail_vk(evk_context *ctx, VkResult result, const char *what)
+{
+    return evk_fail(ctx, evk_status_from_vk(result), "%s failed with %s (%d)", what,
+                    evk_vk_result_name(result), (int)result);
+}
+
+evk_status evk_fail_oom(evk_context *ctx, const char *what)
+{
+    return evk_fail(ctx, EVK_ERROR_OUT_OF_HOST_MEMORY, "host allocation failed: %s", what);
+}

@@ -1,0 +1,151 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "tensor.h"
+
+uint64_t evk_shape_elements(evk_shape s)
+{
+    return (uint64_t)s.n * s.c * s.h * s.w;
+}
+
+uint64_t evk_shape_device_bytes(evk_shape s)
+{
+    return (uint64_t)s.n * evk_div_up(s.c, 4) * 4u * s.h * s.w * sizeof(float);
+}
+
+evk_status evk_shape_check(evk_context *ctx, evk_shape s, const char *what)
+{
+    if (!s.n || !s.c || !s.h || !s.w)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: shape %ux%ux%ux%u has a zero dimension",
+                        what, s.n, s.c, s.h, s.w);
+    /* Beyond 2^62 bytes the size arithmetic itself would overflow; no device
+     * comes near it, so it is a limit, checked before any multiplication. */
+    double bytes = (double)s.n * (double)(evk_div_up(s.c, 4) * 4.0) * s.h * s.w * sizeof(float);
+    if (bytes > 4.0e18)
+        return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: shape %ux%ux%ux%u is too large (%.3g bytes)",
+                        what, s.n, s.c, s.h, s.w, bytes);
+    return EVK_SUCCESS;
+}
+
+evk_status evk_tensor_check(evk_context *ctx, const evk_tensor *t, const char *what)
+{
+    if (!t)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s tensor is NULL", what);
+    if (t->ctx != ctx)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s tensor belongs to another context", what);
+    return EVK_SUCCESS;
+}
+
+evk_status evk_tensor_create(evk_context *ctx, evk_shape shape, evk_tensor **out)
+{
+    if (!ctx || !out)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "ctx or out is NULL");
+    *out = NULL;
+    evk_status s = evk_shape_check(ctx, shape, "evk_tensor_create");
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_tensor *t = evk_calloc(ctx, 1, sizeof *t);
+    if (!t)
+        return evk_fail_oom(ctx, "tensor");
+    t->ctx = ctx;
+    t->shape = shape;
+    char what[96];
+    snprintf(what, sizeof what, "tensor %ux%ux%ux%u", shape.n, shape.c, shape.h, shape.w);
+    s = evk_buffer_create(ctx, evk_shape_device_bytes(shape), EVK_BUFFER_DEVICE, what, &t->buffer);
+    if (s == EVK_SUCCESS)
+        s = evk_command_begin(ctx);
+    if (s == EVK_SUCCESS) {
+        evk_command_fill_zero(ctx, t->buffer.buffer, t->buffer.bytes);
+        s = evk_command_submit_wait(ctx);
+    }
+    if (s != EVK_SUCCESS) {
+        evk_tensor_destroy(t);
+        return s;
+    }
+    *out = t;
+    return EVK_SUCCESS;
+}
+
+void evk_tensor_destroy(evk_tensor *t)
+{
+    if (!t)
+        return;
+    evk_context *ctx = t->ctx;
+    evk_buffer_destroy(ctx, &t->buffer);
+    evk_free(ctx, t);
+}
+
+evk_shape evk_tensor_shape(const evk_tensor *t)
+{
+    evk_shape none = {0, 0, 0, 0};
+    return t ? t->shape : none;
+}
+
+static void pack(evk_shape s, const float *src, float *dst)
+{
+    uint32_t c4 = evk_div_up(s.c, 4);
+    size_t plane = (size_t)s.h * s.w;
+    memset(dst, 0, (size_t)evk_shape_device_bytes(s));
+    for (uint32_t n = 0; n < s.n; ++n)
+        for (uint32_t c = 0; c < s.c; ++c) {
+            const float *in = src + ((size_t)n * s.c + c) * plane;
+            float *out = dst + ((size_t)n * c4 + c / 4) * plane * 4 + c % 4;
+            for (size_t p = 0; p < plane; ++p)
+                out[p * 4] = in[p];
+        }
+}
+
+static void unpack(evk_shape s, const float *src, float *dst)
+{
+    uint32_t c4 = evk_div_up(s.c, 4);
+    size_t plane = (size_t)s.h * s.w;
+    for (uint32_t n = 0; n < s.n; ++n)
+        for (uint32_t c = 0; c < s.c; ++c) {
+            const float *in = src + ((size_t)n * c4 + c / 4) * plane * 4 + c % 4;
+            float *out = dst + ((size_t)n * s.c + c) * plane;
+            for (size_t p = 0; p < plane; ++p)
+                out[p] = in[p * 4];
+        }
+}
+
+static evk_status check_transfer(const evk_tensor *t, const float *data, uint64_t count,
+                                 const char *fn)
+{
+    if (!t)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "%s: tensor is NULL", fn);
+    if (!data)
+        return evk_fail(t->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: data is NULL", fn);
+    if (count != evk_shape_elements(t->shape))
+        return evk_fail(t->ctx, EVK_ERROR_SHAPE_MISMATCH,
+                        "%s: %llu floats given, tensor %ux%ux%ux%u holds %llu", fn,
+                        (unsigned long long)count, t->shape.n, t->shape.c, t->shape.h, t->shape.w,
+                        (unsigned long long)evk_shape_elements(t->shape));
+    return EVK_SUCCESS;
+}
+
+evk_status evk_tensor_upload(evk_tensor *t, const float *data, uint64_t count)
+{
+    evk_status s = check_transfer(t, data, count, "evk_tensor_upload");
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_host_access access;
+    s = evk_buffer_begin_write(t->ctx, &t->buffer, &access);
+    if (s != EVK_SUCCESS)
+        return s;
+    pack(t->shape, data, access.ptr);
+    return evk_buffer_end_write(t->ctx, &t->buffer, &access);
+}
+
+evk_status evk_tensor_download(const evk_tensor *t, float *data, uint64_t count)
+{
+    evk_status s = check_transfer(t, data, count, "evk_tensor_download");
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_host_access access;
+    s = evk_buffer_begin_read(t->ctx, &t->buffer, &access);
+    if (s != EVK_SUCCESS)
+        return s;
+    unpack(t->shape, access.ptr, data);
+    evk_buffer_end_read(t->ctx, &access);
+    return EVK_SUCCESS;
+}

@@ -1,0 +1,27 @@
+/* Device tensors in the packed layout [N][ceil(C/4)][H][W][4] float32. */
+#ifndef EFFVK_HOST_TENSOR_H
+#define EFFVK_HOST_TENSOR_H
+
+#include "memory.h"
+
+struct evk_tensor {
+    evk_context *ctx;
+    evk_shape shape;
+    evk_buffer buffer;
+};
+
+static inline uint32_t evk_div_up(uint32_t a, uint32_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static inline uint64_t evk_div_up_u64(uint64_t a, uint64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/* Checks that `t` is a tensor of `ctx`; `what` names it in the message. */
+evk_status evk_tensor_check(evk_context *ctx, const evk_tensor *t, const char *what);
+evk_status evk_shape_check(evk_context *ctx, evk_shape shape, const char *what);
+
+#endif

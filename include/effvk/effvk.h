@@ -1,0 +1,398 @@
+/*
+ * effvk — efficient CNN building blocks as Vulkan compute shaders.
+ *
+ * The one public header of libeffvk. C11, opaque handles, desc structs.
+ *
+ * Conventions that hold for every function below:
+ *  - Every fallible call returns an evk_status. EVK_SUCCESS is 0; errors are
+ *    negative. evk_status_string() names a status; evk_last_error() gives a
+ *    human-readable message of the last failure on a context (which argument,
+ *    which shape, which VkResult).
+ *  - Desc structs are zero-initialised by the caller; a zero field means "the
+ *    documented default", so `evk_context_desc d = {0};` is a working desc.
+ *  - Whoever creates an object destroys it. Destroy functions accept NULL.
+ *  - A failed call leaves every object it was given usable.
+ *  - The library never prints, aborts or exits. Logs go to the optional log
+ *    callback of the context desc.
+ *  - Threading: one context is used by one thread at a time. Separate contexts
+ *    are independent and may be used from different threads at once; objects
+ *    created from a context belong to that context's thread discipline.
+ *  - Tensors are NCHW float32 on the public side (PyTorch's layout). Inside,
+ *    channels are packed four to a texel (see evk_tensor_layout).
+ */
+#ifndef EFFVK_EFFVK_H
+#define EFFVK_EFFVK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(EFFVK_SHARED)
+#  ifdef EFFVK_BUILDING
+#    define EVK_API __declspec(dllexport)
+#  else
+#    define EVK_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define EVK_API __attribute__((visibility("default")))
+#else
+#  define EVK_API
+#endif
+
+#define EVK_VERSION_MAJOR 0
+#define EVK_VERSION_MINOR 1
+#define EVK_VERSION_PATCH 0
+#define EVK_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------------ */
+/* Status                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum evk_status {
+    EVK_SUCCESS = 0,
+    /* An argument is NULL, out of range or inconsistent with another. */
+    EVK_ERROR_INVALID_ARGUMENT = -1,
+    /* A tensor's shape does not match what the operation expects. */
+    EVK_ERROR_SHAPE_MISMATCH = -2,
+    /* A host allocation (through the context's allocator) failed. */
+    EVK_ERROR_OUT_OF_HOST_MEMORY = -3,
+    /* A device allocation failed (VK_ERROR_OUT_OF_DEVICE_MEMORY or a heap
+     * too small for the request). */
+    EVK_ERROR_OUT_OF_DEVICE_MEMORY = -4,
+    /* The request exceeds a device limit (maxStorageBufferRange,
+     * maxMemoryAllocationSize, shared memory, push constants, ...). */
+    EVK_ERROR_LIMIT_EXCEEDED = -5,
+    /* No Vulkan loader, no Vulkan device, or no device matches the request. */
+    EVK_ERROR_NO_DEVICE = -6,
+    /* The device lacks a feature the call needs. */
+    EVK_ERROR_UNSUPPORTED = -7,
+    /* A Vulkan call failed in a way not covered above; the message names it. */
+    EVK_ERROR_VULKAN = -8,
+    /* The device was lost; the context must be destroyed. */
+    EVK_ERROR_DEVICE_LOST = -9,
+    /* A file could not be read or written. */
+    EVK_ERROR_IO = -10
+} evk_status;
+
+/* The name of a status ("EVK_ERROR_SHAPE_MISMATCH"); never NULL. */
+EVK_API const char *evk_status_string(evk_status status);
+
+/* ------------------------------------------------------------------------ */
+/* Context                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct evk_context evk_context;
+
+typedef enum evk_log_level {
+    EVK_LOG_DEBUG = 0,
+    EVK_LOG_INFO = 1,
+    EVK_LOG_WARNING = 2,
+    EVK_LOG_ERROR = 3
+} evk_log_level;
+
+/* Receives every log line of a context, validation-layer messages included.
+ * `message` is valid only during the call. Called on the thread that uses the
+ * context. */
+typedef void (*evk_log_fn)(evk_log_level level, const char *message, void *user_data);
+
+/* Host memory hooks. Either both functions are set or neither; when neither,
+ * the C library's malloc/free are used. `alloc` returns NULL on failure, which
+ * the library reports as EVK_ERROR_OUT_OF_HOST_MEMORY. Alignment of returned
+ * memory must be at least that of max_align_t. */
+typedef struct evk_allocator {
+    void *(*alloc)(size_t size, void *user_data);
+    void (*free)(void *ptr, void *user_data);
+    void *user_data;
+} evk_allocator;
+
+/* Vulkan objects of a host application that the context adopts instead of
+ * creating its own. Handles are passed as their Vulkan types through void
+ * pointers and integers so that this header does not include vulkan.h.
+ * The context never destroys adopted objects; the application must keep them
+ * alive until evk_context_destroy returns. All of instance, physical_device,
+ * device and queue must be set together; the device must have been created
+ * with a queue of `queue_family_index` that supports compute. */
+typedef struct evk_external_vulkan {
+    void *instance;            /* VkInstance */
+    void *physical_device;     /* VkPhysicalDevice */
+    void *device;              /* VkDevice */
+    void *queue;               /* VkQueue */
+    uint32_t queue_family_index;
+    /* PFN_vkGetInstanceProcAddr of the application's loader; NULL means the
+     * system loader (libvulkan). */
+    void *get_instance_proc_addr;
+} evk_external_vulkan;
+
+typedef enum evk_context_flags {
+    /* Enable VK_LAYER_KHRONOS_validation when installed (also enabled by the
+     * environment variable EFFVK_VALIDATION=1). Its messages go to the log
+     * callback and are counted in evk_context_stats.validation_messages. */
+    EVK_CONTEXT_VALIDATION = 1 << 0,
+    /* Fail with EVK_ERROR_UNSUPPORTED instead of running without validation
+     * when the validation layer was requested but is not installed. */
+    EVK_CONTEXT_REQUIRE_VALIDATION = 1 << 1
+} evk_context_flags;
+
+typedef struct evk_context_desc {
+    /* Device choice, in this order: a non-empty `device_name` (case-insensitive
+     * substring of the device name; the first match wins), else
+     * `device_index` when `use_device_index` is non-zero, else the environment
+     * variable EFFVK_DEVICE (an index, or a name substring), else the first
+     * device by type: discrete > integrated > virtual > CPU > other. */
+    const char *device_name;
+    uint32_t device_index;
+    int use_device_index;
+    uint32_t flags;                     /* evk_context_flags */
+    evk_log_fn log;                     /* NULL: logs are dropped */
+    void *log_user_data;
+    evk_allocator allocator;            /* zero: malloc/free */
+    /* A file that holds the VkPipelineCache between runs; NULL: no file. It is
+     * read at creation (ignored silently when absent, corrupt, or written by
+     * another device, driver or library version) and written by
+     * evk_context_save_pipeline_cache() and at destruction. */
+    const char *pipeline_cache_path;
+    /* Upper bound for any dimension of a dispatch grid; 0 means the device's
+     * maxComputeWorkGroupCount. Lower values force large grids to be folded
+     * into 2-D/3-D as on devices limited to 65535 (a testing aid). */
+    uint32_t max_workgroup_count;
+    /* Adopt a host application's Vulkan objects; all zero: create our own. */
+    evk_external_vulkan external;
+} evk_context_desc;
+
+/* Creates a context: Vulkan instance (or the adopted one), device choice,
+ * logical device with one compute queue, per-context device function table.
+ * `desc` may be NULL (all defaults). On failure `*out` is NULL and
+ * evk_last_error(NULL) gives the message.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (out NULL, half-set allocator or external
+ * handles), EVK_ERROR_NO_DEVICE, EVK_ERROR_UNSUPPORTED, EVK_ERROR_VULKAN,
+ * EVK_ERROR_OUT_OF_HOST_MEMORY. */
+EVK_API evk_status evk_context_create(const evk_context_desc *desc, evk_context **out);
+
+/* Waits for the device to be idle, writes the pipeline cache file when one is
+ * named, and frees everything the context created (not adopted objects).
+ * Every tensor and layer of the context must have been destroyed first. */
+EVK_API void evk_context_destroy(evk_context *ctx);
+
+/* The message of the last failure on `ctx`; with ctx NULL, of the last failure
+ * on this thread of a call that had no context (evk_context_create among
+ * them). Empty string when none; valid until the next call on the context. */
+EVK_API const char *evk_last_error(const evk_context *ctx);
+
+/* Writes the pipeline cache file named in the desc now.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (no path in the desc), EVK_ERROR_IO. */
+EVK_API evk_status evk_context_save_pipeline_cache(evk_context *ctx);
+
+typedef struct evk_context_stats {
+    uint64_t validation_messages;   /* warnings and errors from the validation layer */
+    uint32_t pipelines_created;     /* distinct (shader, specialization) pipelines */
+    int pipeline_cache_loaded;      /* 1 if the cache file was accepted at creation */
+    int validation_enabled;         /* 1 if the validation layer is active */
+    uint64_t dispatches_recorded;
+    uint64_t submits;
+    uint64_t device_bytes_allocated; /* currently allocated device memory, bytes */
+} evk_context_stats;
+
+EVK_API evk_status evk_context_stats_get(const evk_context *ctx, evk_context_stats *out);
+
+/* GPU time of the last submitted piece of work (a layer's forward or a batch),
+ * in milliseconds, from timestamp queries written before and after it.
+ * Errors: EVK_ERROR_UNSUPPORTED when the queue has no timestamps. On lavapipe
+ * timestamps include shader compilation on first use: warm up first. */
+EVK_API evk_status evk_context_last_gpu_ms(const evk_context *ctx, double *ms);
+
+/* ------------------------------------------------------------------------ */
+/* Devices                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum evk_device_type {
+    EVK_DEVICE_OTHER = 0,
+    EVK_DEVICE_INTEGRATED = 1,
+    EVK_DEVICE_DISCRETE = 2,
+    EVK_DEVICE_VIRTUAL = 3,
+    EVK_DEVICE_CPU = 4
+} evk_device_type;
+
+#define EVK_MAX_MEMORY_HEAPS 16
+
+typedef struct evk_device_properties {
+    uint32_t index;                 /* position in the instance's device list */
+    char name[256];
+    uint32_t vendor_id;
+    uint32_t device_id;
+    evk_device_type type;
+    char driver_name[256];          /* VkPhysicalDeviceDriverProperties, or "" */
+    char driver_info[256];
+    uint32_t driver_version;        /* raw, vendor-encoded */
+    uint32_t api_version;           /* VK_MAKE_API_VERSION encoding */
+    /* Compute limits. */
+    uint32_t max_shared_memory_bytes;
+    uint32_t max_workgroup_count[3];
+    uint32_t max_workgroup_size[3];
+    uint32_t max_workgroup_invocations;
+    uint32_t max_storage_buffer_range;
+    uint32_t max_push_constants_bytes;
+    uint64_t max_memory_allocation_bytes;
+    /* Subgroups (Vulkan 1.1). */
+    uint32_t subgroup_size;
+    uint32_t subgroup_min_size;     /* equal to subgroup_size without size control */
+    uint32_t subgroup_max_size;
+    uint32_t subgroup_operations;   /* VkSubgroupFeatureFlags in compute */
+    /* Half precision. */
+    int fp16_storage;               /* storageBuffer16BitAccess */
+    int fp16_arithmetic;            /* shaderFloat16 */
+    /* Timing: nanoseconds per timestamp tick; 0 when the compute queue has no
+     * timestamps. */
+    double timestamp_period_ns;
+    uint32_t memory_heap_count;
+    uint64_t memory_heap_bytes[EVK_MAX_MEMORY_HEAPS];
+    int memory_heap_device_local[EVK_MAX_MEMORY_HEAPS];
+} evk_device_properties;
+
+/* Number of Vulkan devices on this machine (without creating a context).
+ * Errors: EVK_ERROR_NO_DEVICE when there is no Vulkan loader. */
+EVK_API evk_status evk_device_count(uint32_t *count);
+
+/* Fills `out` for device `index` of evk_device_count's list.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT for an index out of range. */
+EVK_API evk_status evk_device_info(uint32_t index, evk_device_properties *out);
+
+/* The device a context runs on. */
+EVK_API evk_status evk_context_device_info(const evk_context *ctx, evk_device_properties *out);
+
+/* ------------------------------------------------------------------------ */
+/* Tensors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct evk_tensor evk_tensor;
+
+/* An NCHW shape; every dimension must be >= 1. */
+typedef struct evk_shape {
+    uint32_t n, c, h, w;
+} evk_shape;
+
+/* Number of elements (n·c·h·w) of a shape; 0 when a dimension is 0. */
+EVK_API uint64_t evk_shape_elements(evk_shape shape);
+
+/* Device bytes a tensor of `shape` occupies in effvk's internal layout:
+ * channels are packed four to a texel (C padded to a multiple of 4), laid
+ * out as [N][ceil(C/4)][H][W][4] float32. Padded channels hold zeros. */
+EVK_API uint64_t evk_shape_device_bytes(evk_shape shape);
+
+/* Creates a device tensor of `shape`, filled with zeros.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (zero dimension), EVK_ERROR_LIMIT_EXCEEDED
+ * (more than maxStorageBufferRange or maxMemoryAllocationSize bytes),
+ * EVK_ERROR_OUT_OF_DEVICE_MEMORY, EVK_ERROR_OUT_OF_HOST_MEMORY. */
+EVK_API evk_status evk_tensor_create(evk_context *ctx, evk_shape shape, evk_tensor **out);
+EVK_API void evk_tensor_destroy(evk_tensor *tensor);
+EVK_API evk_shape evk_tensor_shape(const evk_tensor *tensor);
+
+/* Copies `count` NCHW float32 values from host memory into the tensor;
+ * `count` must equal evk_shape_elements of its shape. Blocks until done. */
+EVK_API evk_status evk_tensor_upload(evk_tensor *tensor, const float *data, uint64_t count);
+
+/* Copies the tensor into `count` NCHW float32 values of host memory. */
+EVK_API evk_status evk_tensor_download(const evk_tensor *tensor, float *data, uint64_t count);
+
+/* ------------------------------------------------------------------------ */
+/* Layers                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum evk_activation {
+    EVK_ACTIVATION_NONE = 0,
+    EVK_ACTIVATION_RELU = 1,
+    EVK_ACTIVATION_RELU6 = 2,
+    EVK_ACTIVATION_SILU = 3,        /* x·sigmoid(x), EfficientNet's swish */
+    EVK_ACTIVATION_SIGMOID = 4
+} evk_activation;
+
+/* Inference BatchNorm: y = (x − mean) / sqrt(var + eps) · gamma + beta, per
+ * output channel. Each array holds out_channels floats; all four are set or
+ * the BatchNorm is absent (all NULL). eps 0 means 1e-5 (PyTorch's default). */
+typedef struct evk_batchnorm {
+    const float *gamma;
+    const float *beta;
+    const float *mean;
+    const float *var;
+    float eps;
+} evk_batchnorm;
+
+typedef struct evk_layer evk_layer;
+
+/* A 2-D convolution, PyTorch's Conv2d semantics, followed by the optional
+ * BatchNorm (folded into weight and bias at creation) and the activation. */
+typedef struct evk_conv2d_desc {
+    uint32_t in_channels;
+    uint32_t out_channels;
+    uint32_t kernel_h, kernel_w;    /* both >= 1 */
+    uint32_t stride_h, stride_w;    /* 0 means 1 */
+    uint32_t pad_h, pad_w;          /* zero padding on each side */
+    /* 0 means 1. Must divide in_channels and out_channels; groups ==
+     * in_channels == out_channels is a depthwise convolution. */
+    uint32_t groups;
+    evk_activation activation;
+    /* [out_channels][in_channels/groups][kernel_h][kernel_w], required.
+     * Copied at creation; the caller keeps ownership. */
+    const float *weight;
+    const float *bias;              /* [out_channels] or NULL */
+    evk_batchnorm batchnorm;        /* all NULL: none */
+} evk_conv2d_desc;
+
+/* Output shape of a conv2d for an input shape, validating the desc (no
+ * context needed; messages go to evk_last_error(NULL)).
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (bad desc), EVK_ERROR_SHAPE_MISMATCH
+ * (input channels differ, or the kernel does not fit the padded input). */
+EVK_API evk_status evk_conv2d_output_shape(const evk_conv2d_desc *desc, evk_shape input,
+                                           evk_shape *output);
+
+/* Multiply-accumulates and parameters (weights + biases after folding) of a
+ * conv2d applied to `input`. Either output pointer may be NULL. */
+EVK_API evk_status evk_conv2d_cost(const evk_conv2d_desc *desc, evk_shape input,
+                                   uint64_t *macs, uint64_t *params);
+
+/* Creates the layer: validates the desc, folds BatchNorm, uploads the weights
+ * in the kernel's layout, and picks the kernel (pointwise, depthwise, dense
+ * K×K or grouped). Errors: EVK_ERROR_INVALID_ARGUMENT, device memory errors. */
+EVK_API evk_status evk_conv2d_create(evk_context *ctx, const evk_conv2d_desc *desc,
+                                     evk_layer **out);
+
+/* Runs the layer on `input` into `output` and waits for it. `output` must have
+ * the shape evk_conv2d_output_shape gives for `input`, and must not be
+ * `input`. Errors: EVK_ERROR_INVALID_ARGUMENT (NULL, tensors of another
+ * context, output == input), EVK_ERROR_SHAPE_MISMATCH. */
+EVK_API evk_status evk_layer_forward(evk_layer *layer, const evk_tensor *input,
+                                     evk_tensor *output);
+
+/* Records `repeat` forwards of the layer into one submission and waits; the
+ * GPU time of the whole submission is then evk_context_last_gpu_ms. Used by
+ * benchmarks to amortise submission cost. `repeat` 0 means 1. */
+EVK_API evk_status evk_layer_forward_repeat(evk_layer *layer, const evk_tensor *input,
+                                            evk_tensor *output, uint32_t repeat);
+
+EVK_API void evk_layer_destroy(evk_layer *layer);
+
+/* The kernel a layer runs, for reports: "conv2d_pointwise", "conv2d_depthwise",
+ * "conv2d_dense" or "conv2d_grouped". */
+EVK_API const char *evk_layer_kernel_name(const evk_layer *layer);
+
+/* ------------------------------------------------------------------------ */
+/* Device peak (microbenchmarks)                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct evk_peak {
+    double fma_gflops;              /* an FMA-loop shader, 2 FLOPs per FMA */
+    double copy_gbps;               /* a vec4 buffer copy, read + write bytes */
+} evk_peak;
+
+/* Measures the device's arithmetic and bandwidth peak with two shaders, timed
+ * by GPU timestamps (the best of several runs after a warm-up). Takes about a
+ * second. Errors: EVK_ERROR_UNSUPPORTED without timestamps. */
+EVK_API evk_status evk_measure_peak(evk_context *ctx, evk_peak *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

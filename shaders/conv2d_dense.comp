@@ -1,0 +1,88 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Dense (groups = 1) K×K convolution. Each invocation computes TILE_W
+// horizontally adjacent output pixels for TILE_C4 output channel quads. The
+// quads of a workgroup are uniform, so weight loads are shared by the whole
+// subgroup; each input row segment is loaded once per (input quad, ky) and
+// reused for every kx and every output quad.
+#include "common.glsl"
+
+layout(constant_id = 1) const uint ACTIVATION = 0u;
+layout(constant_id = 2) const uint KH = 3u;
+layout(constant_id = 3) const uint KW = 3u;
+layout(constant_id = 4) const uint SH = 1u;
+layout(constant_id = 5) const uint SW = 1u;
+layout(constant_id = 6) const uint TILE_W = 4u;
+layout(constant_id = 7) const uint TILE_C4 = 2u;
+const uint SEGMENT = (TILE_W - 1u) * SW + KW;
+
+layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
+layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
+layout(std430, binding = 2) readonly buffer Weight { mat4 w[]; };
+layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
+
+layout(push_constant) uniform Shape {
+    uint batch, in_c4, in_h, in_w;
+    uint out_c, out_c4, out_h, out_w;
+    uint pad_h, pad_w, tiles_x, co_blocks;
+    uint groups_per_plane;
+} p;
+
+void main()
+{
+    uint group = evk_linear_group();
+    uint plane_group = group % p.groups_per_plane;
+    uint rest = group / p.groups_per_plane;
+    uint co_block = rest % p.co_blocks;
+    uint n = rest / p.co_blocks;
+    uint tile = plane_group * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    if (n >= p.batch || tile >= p.out_h * p.tiles_x)
+        return;
+    uint oy = tile / p.tiles_x;
+    uint ox0 = (tile % p.tiles_x) * TILE_W;
+    uint co4_first = co_block * TILE_C4;
+
+    vec4 acc[TILE_C4][TILE_W];
+    for (uint c = 0u; c < TILE_C4; ++c) {
+        vec4 bias = b[min(co4_first + c, p.out_c4 - 1u)];
+        for (uint t = 0u; t < TILE_W; ++t)
+            acc[c][t] = bias;
+    }
+
+    int iy0 = int(oy * SH) - int(p.pad_h);
+    int ix0 = int(ox0 * SW) - int(p.pad_w);
+    for (uint ci4 = 0u; ci4 < p.in_c4; ++ci4) {
+        uint plane = (n * p.in_c4 + ci4) * p.in_h;
+        for (uint ky = 0u; ky < KH; ++ky) {
+            int iy = iy0 + int(ky);
+            if (iy < 0 || iy >= int(p.in_h))
+                continue;
+            uint row = (plane + uint(iy)) * p.in_w;
+            vec4 seg[SEGMENT];
+            for (uint j = 0u; j < SEGMENT; ++j) {
+                int ix = ix0 + int(j);
+                seg[j] = (ix >= 0 && ix < int(p.in_w)) ? x[row + uint(ix)] : vec4(0.0);
+            }
+            for (uint c = 0u; c < TILE_C4; ++c) {
+                uint co4 = min(co4_first + c, p.out_c4 - 1u);
+                uint wbase = ((co4 * p.in_c4 + ci4) * KH + ky) * KW;
+                for (uint kx = 0u; kx < KW; ++kx) {
+                    mat4 m = w[wbase + kx];
+                    for (uint t = 0u; t < TILE_W; ++t)
+                        acc[c][t] += m * seg[t * SW + kx];
+                }
+            }
+        }
+    }
+
+    for (uint c = 0u; c < TILE_C4; ++c) {
+        uint co4 = co4_first + c;
+        if (co4 >= p.out_c4)
+            break;
+        vec4 mask = evk_channel_mask(co4, p.out_c);
+        uint row = ((n * p.out_c4 + co4) * p.out_h + oy) * p.out_w;
+        for (uint t = 0u; t < TILE_W; ++t)
+            if (ox0 + t < p.out_w)
+                y[row + ox0 + t] = evk_activate(acc[c][t], ACTIVATION) * mask;
+    }
+}

@@ -1,0 +1,80 @@
+#include <math.h>
+
+#include "reference.h"
+
+double evk_ref_activate(evk_activation activation, double x)
+{
+    switch (activation) {
+    case EVK_ACTIVATION_RELU: return x > 0.0 ? x : 0.0;
+    case EVK_ACTIVATION_RELU6: return x < 0.0 ? 0.0 : (x > 6.0 ? 6.0 : x);
+    case EVK_ACTIVATION_SILU: return x / (1.0 + exp(-x));
+    case EVK_ACTIVATION_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    default: return x;
+    }
+}
+
+static double conv_at(const evk_conv2d_desc *d, evk_shape in_shape, const float *in, uint32_t n,
+                      uint32_t o, uint32_t oy, uint32_t ox)
+{
+    uint32_t groups = d->groups ? d->groups : 1;
+    uint32_t sh = d->stride_h ? d->stride_h : 1, sw = d->stride_w ? d->stride_w : 1;
+    uint32_t in_per_group = d->in_channels / groups;
+    uint32_t first = o / (d->out_channels / groups) * in_per_group;
+    double sum = d->bias ? d->bias[o] : 0.0;
+    for (uint32_t i = 0; i < in_per_group; ++i)
+        for (uint32_t ky = 0; ky < d->kernel_h; ++ky) {
+            long iy = (long)oy * sh + ky - d->pad_h;
+            if (iy < 0 || iy >= (long)in_shape.h)
+                continue;
+            for (uint32_t kx = 0; kx < d->kernel_w; ++kx) {
+                long ix = (long)ox * sw + kx - d->pad_w;
+                if (ix < 0 || ix >= (long)in_shape.w)
+                    continue;
+                double w = d->weight[(((uint64_t)o * in_per_group + i) * d->kernel_h + ky) * d->kernel_w + kx];
+                double x = in[(((uint64_t)n * in_shape.c + first + i) * in_shape.h + iy) * in_shape.w + ix];
+                sum += w * x;
+            }
+        }
+    return sum;
+}
+
+static double batchnorm(const evk_batchnorm *bn, uint32_t o, double x)
+{
+    if (!bn->gamma)
+        return x;
+    double eps = bn->eps != 0.0f ? bn->eps : 1e-5;
+    return (x - bn->mean[o]) / sqrt((double)bn->var[o] + eps) * bn->gamma[o] + bn->beta[o];
+}
+
+void evk_ref_conv2d(const evk_conv2d_desc *d, evk_shape in_shape, const float *in, float *out)
+{
+    uint32_t sh = d->stride_h ? d->stride_h : 1, sw = d->stride_w ? d->stride_w : 1;
+    uint32_t oh = (in_shape.h + 2 * d->pad_h - d->kernel_h) / sh + 1;
+    uint32_t ow = (in_shape.w + 2 * d->pad_w - d->kernel_w) / sw + 1;
+    for (uint32_t n = 0; n < in_shape.n; ++n)
+        for (uint32_t o = 0; o < d->out_channels; ++o)
+            for (uint32_t y = 0; y < oh; ++y)
+                for (uint32_t x = 0; x < ow; ++x) {
+                    double v = batchnorm(&d->batchnorm, o, conv_at(d, in_shape, in, n, o, y, x));
+                    out[(((uint64_t)n * d->out_channels + o) * oh + y) * ow + x] =
+                        (float)evk_ref_activate(d->activation, v);
+                }
+}
+
+void evk_ref_compare(const float *a, const float *b, uint64_t n, double floor, double *max_abs,
+                     double *max_rel)
+{
+    double worst_abs = 0.0, worst_rel = 0.0;
+    for (uint64_t i = 0; i < n; ++i) {
+        if (!isfinite(a[i]) || !isfinite(b[i])) {
+            worst_abs = worst_rel = INFINITY;
+            break;
+        }
+        double diff = fabs((double)a[i] - (double)b[i]);
+        double scale = fabs((double)b[i]) > floor ? fabs((double)b[i]) : floor;
+        worst_abs = diff > worst_abs ? diff : worst_abs;
+        worst_rel = diff / scale > worst_rel ? diff / scale : worst_rel;
+    }
+    *max_abs = worst_abs;
+    *max_rel = worst_rel;
+}

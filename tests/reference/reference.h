@@ -1,0 +1,22 @@
+/* The CPU reference: plain C, double accumulation, NCHW float32 in and out.
+ * Used by the tests and by `effvk bench` to check every result; not part of
+ * the installed library. */
+#ifndef EFFVK_REFERENCE_H
+#define EFFVK_REFERENCE_H
+
+#include "effvk/effvk.h"
+
+/* y = activation(BN(conv(x) + bias)), PyTorch's Conv2d semantics, with the
+ * BatchNorm applied after the convolution as written (not folded), so that
+ * it also checks the library's folding. `out` must hold the elements of the
+ * shape evk_conv2d_output_shape gives. */
+void evk_ref_conv2d(const evk_conv2d_desc *desc, evk_shape in_shape, const float *in, float *out);
+
+double evk_ref_activate(evk_activation activation, double x);
+
+/* Largest |a − b| and largest |a − b| / max(|b|, floor) over n values; NaN or
+ * inf in either array makes both results +inf. */
+void evk_ref_compare(const float *a, const float *b, uint64_t n, double floor, double *max_abs,
+                     double *max_rel);
+
+#endif
