@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what effvk needs to build and test, from Debian's packages, when it
+# is missing. Safe to run again: it installs nothing when all is present.
+set -euo pipefail
+
+packages=(cmake gcc make pkg-config libvulkan-dev mesa-vulkan-drivers vulkan-tools
+          vulkan-validationlayers glslang-tools spirv-tools libvulkan-volk-dev libcmocka-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "effvk: installing ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "effvk: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo_cmd=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds with warnings as errors, and runs the whole
+# test suite three times on the default Vulkan device (lavapipe here): as is,
+# with lavapipe's subgroup size 4 (LP_NATIVE_VECTOR_WIDTH=128), and built with
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+build() {
+    local dir=$1; shift
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEFFVK_WERROR=ON "$@" >/dev/null
+    cmake --build "$dir" -j "$jobs"
+}
+
+build build
+echo "== ctest (default)"
+(cd build && ctest --output-on-failure -j 1)
+echo "== ctest (LP_NATIVE_VECTOR_WIDTH=128: subgroup size 4 on lavapipe)"
+(cd build && LP_NATIVE_VECTOR_WIDTH=128 ctest --output-on-failure -j 1)
+
+build build-asan -DEFFVK_SANITIZE=ON -DEFFVK_BUILD_TOOLS=OFF
+echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer)"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure -j 1)
