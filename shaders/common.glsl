@@ -44,3 +44,13 @@ vec4 evk_channel_mask(uint c4, uint channels)
     uvec4 c = uvec4(c4 * 4u) + uvec4(0u, 1u, 2u, 3u);
     return vec4(lessThan(c, uvec4(channels)));
 }
+
+// acc + m·v with explicit fused multiply-adds: compilers that do not contract
+// a matrix product (llvmpipe) would otherwise issue separate mul and add.
+vec4 evk_mat4_fma(mat4 m, vec4 v, vec4 acc)
+{
+    acc = fma(m[0], vec4(v.x), acc);
+    acc = fma(m[1], vec4(v.y), acc);
+    acc = fma(m[2], vec4(v.z), acc);
+    return fma(m[3], vec4(v.w), acc);
+}

@@ -1,10 +1,13 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // Dense (groups = 1) K×K convolution. Each invocation computes TILE_W
 // horizontally adjacent output pixels for TILE_C4 output channel quads. The
 // quads of a workgroup are uniform, so weight loads are shared by the whole
 // subgroup; each input row segment is loaded once per (input quad, ky) and
-// reused for every kx and every output quad.
+// reused for every kx and every output quad. Lanes past the end compute a
+// clamped tile and skip only the store: control flow stays uniform, which lets
+// compilers (llvmpipe among them) load the weights once per subgroup.
 #include "common.glsl"
 
 layout(constant_id = 1) const uint ACTIVATION = 0u;
@@ -35,17 +38,19 @@ void main()
     uint rest = group / p.groups_per_plane;
     uint co_block = rest % p.co_blocks;
     uint n = rest / p.co_blocks;
-    uint tile = plane_group * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-    if (n >= p.batch || tile >= p.out_h * p.tiles_x)
+    if (n >= p.batch)
         return;
+    uint tiles = p.out_h * p.tiles_x;
+    uint lane_tile = plane_group * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    uint tile = min(lane_tile, tiles - 1u);
     uint oy = tile / p.tiles_x;
     uint ox0 = (tile % p.tiles_x) * TILE_W;
     uint co4_first = co_block * TILE_C4;
 
     vec4 acc[TILE_C4][TILE_W];
-    for (uint c = 0u; c < TILE_C4; ++c) {
+    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
         vec4 bias = b[min(co4_first + c, p.out_c4 - 1u)];
-        for (uint t = 0u; t < TILE_W; ++t)
+        [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             acc[c][t] = bias;
     }
 
@@ -53,35 +58,38 @@ void main()
     int ix0 = int(ox0 * SW) - int(p.pad_w);
     for (uint ci4 = 0u; ci4 < p.in_c4; ++ci4) {
         uint plane = (n * p.in_c4 + ci4) * p.in_h;
-        for (uint ky = 0u; ky < KH; ++ky) {
+        [[unroll]] for (uint ky = 0u; ky < KH; ++ky) {
             int iy = iy0 + int(ky);
-            if (iy < 0 || iy >= int(p.in_h))
-                continue;
-            uint row = (plane + uint(iy)) * p.in_w;
+            bool row_inside = iy >= 0 && iy < int(p.in_h);
+            uint row = (plane + uint(clamp(iy, 0, int(p.in_h) - 1))) * p.in_w;
             vec4 seg[SEGMENT];
-            for (uint j = 0u; j < SEGMENT; ++j) {
+            [[unroll]] for (uint j = 0u; j < SEGMENT; ++j) {
                 int ix = ix0 + int(j);
-                seg[j] = (ix >= 0 && ix < int(p.in_w)) ? x[row + uint(ix)] : vec4(0.0);
+                bool inside = row_inside && ix >= 0 && ix < int(p.in_w);
+                vec4 v = x[row + uint(clamp(ix, 0, int(p.in_w) - 1))];
+                seg[j] = mix(vec4(0.0), v, bvec4(inside));
             }
-            for (uint c = 0u; c < TILE_C4; ++c) {
+            [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
                 uint co4 = min(co4_first + c, p.out_c4 - 1u);
                 uint wbase = ((co4 * p.in_c4 + ci4) * KH + ky) * KW;
-                for (uint kx = 0u; kx < KW; ++kx) {
+                [[unroll]] for (uint kx = 0u; kx < KW; ++kx) {
                     mat4 m = w[wbase + kx];
-                    for (uint t = 0u; t < TILE_W; ++t)
-                        acc[c][t] += m * seg[t * SW + kx];
+                    [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
+                        acc[c][t] = evk_mat4_fma(m, seg[t * SW + kx], acc[c][t]);
                 }
             }
         }
     }
 
-    for (uint c = 0u; c < TILE_C4; ++c) {
+    if (lane_tile >= tiles)
+        return;
+    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
         uint co4 = co4_first + c;
         if (co4 >= p.out_c4)
             break;
         vec4 mask = evk_channel_mask(co4, p.out_c);
         uint row = ((n * p.out_c4 + co4) * p.out_h + oy) * p.out_w;
-        for (uint t = 0u; t < TILE_W; ++t)
+        [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             if (ox0 + t < p.out_w)
                 y[row + ox0 + t] = evk_activate(acc[c][t], ACTIVATION) * mask;
     }

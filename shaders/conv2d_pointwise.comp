@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // 1×1 stride-1 unpadded convolution: a matrix product over the flattened
 // pixel plane. Each invocation computes TILE_P consecutive pixels for TILE_C4
 // output channel quads (uniform per workgroup, so weight loads are shared).
@@ -26,36 +27,40 @@ void main()
     uint rest = group / p.groups_per_plane;
     uint co_block = rest % p.co_blocks;
     uint n = rest / p.co_blocks;
-    uint p0 = (plane_group * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * TILE_P;
-    if (n >= p.batch || p0 >= p.plane)
+    if (n >= p.batch)
         return;
+    // Lanes past the end load clamped pixels and skip only the store, keeping
+    // control flow uniform so weight loads stay shared by the subgroup.
+    uint p0 = (plane_group * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * TILE_P;
     uint co4_first = co_block * TILE_C4;
     uint last = p.plane - 1u;
 
     vec4 acc[TILE_C4][TILE_P];
-    for (uint c = 0u; c < TILE_C4; ++c) {
+    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
         vec4 bias = b[min(co4_first + c, p.out_c4 - 1u)];
-        for (uint t = 0u; t < TILE_P; ++t)
+        [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
             acc[c][t] = bias;
     }
     for (uint ci4 = 0u; ci4 < p.in_c4; ++ci4) {
         uint base = (n * p.in_c4 + ci4) * p.plane;
         vec4 v[TILE_P];
-        for (uint t = 0u; t < TILE_P; ++t)
+        [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
             v[t] = x[base + min(p0 + t, last)];
-        for (uint c = 0u; c < TILE_C4; ++c) {
+        [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
             mat4 m = w[min(co4_first + c, p.out_c4 - 1u) * p.in_c4 + ci4];
-            for (uint t = 0u; t < TILE_P; ++t)
-                acc[c][t] += m * v[t];
+            [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
+                acc[c][t] = evk_mat4_fma(m, v[t], acc[c][t]);
         }
     }
-    for (uint c = 0u; c < TILE_C4; ++c) {
+    if (p0 >= p.plane)
+        return;
+    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
         uint co4 = co4_first + c;
         if (co4 >= p.out_c4)
             break;
         vec4 mask = evk_channel_mask(co4, p.out_c);
         uint base = (n * p.out_c4 + co4) * p.plane;
-        for (uint t = 0u; t < TILE_P; ++t)
+        [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
             if (p0 + t < p.plane)
                 y[base + p0 + t] = evk_activate(acc[c][t], ACTIVATION) * mask;
     }

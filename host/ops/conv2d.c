@@ -12,7 +12,7 @@ typedef struct conv2d_layer {
 } conv2d_layer;
 
 enum { DENSE_TILE_W = 4, DENSE_TILE_C4 = 2, POINTWISE_TILE_P = 4, POINTWISE_TILE_C4 = 2,
-       DEPTHWISE_TILE_W = 4, MAX_WORKGROUP = 64 };
+       DEPTHWISE_TILE_W = 8, MAX_WORKGROUP = 64 };
 
 evk_conv2d_desc evk_conv2d_resolve(const evk_conv2d_desc *desc)
 {
