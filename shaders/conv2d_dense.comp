@@ -6,8 +6,10 @@
 // quads of a workgroup are uniform, so weight loads are shared by the whole
 // subgroup; each input row segment is loaded once per (input quad, ky) and
 // reused for every kx and every output quad. Lanes past the end compute a
-// clamped tile and skip only the store: control flow stays uniform, which lets
-// compilers (llvmpipe among them) load the weights once per subgroup.
+// clamped tile and skip only the store: control flow stays uniform, so a
+// compiler that detects uniform loads (GPU scalar caches) can share them.
+// PLANAR reads and writes plain NCHW instead of the packed layout; it exists
+// to measure the layout choice (bench/layout_bench.c).
 #include "common.glsl"
 
 layout(constant_id = 1) const uint ACTIVATION = 0u;
@@ -17,10 +19,13 @@ layout(constant_id = 4) const uint SH = 1u;
 layout(constant_id = 5) const uint SW = 1u;
 layout(constant_id = 6) const uint TILE_W = 4u;
 layout(constant_id = 7) const uint TILE_C4 = 2u;
+layout(constant_id = 8) const bool PLANAR = false;
 const uint SEGMENT = (TILE_W - 1u) * SW + KW;
 
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
 layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
+layout(std430, binding = 0) readonly buffer InputPlanar { float x_planar[]; };
+layout(std430, binding = 1) writeonly buffer OutputPlanar { float y_planar[]; };
 layout(std430, binding = 2) readonly buffer Weight { mat4 w[]; };
 layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
 
@@ -28,8 +33,32 @@ layout(push_constant) uniform Shape {
     uint batch, in_c4, in_h, in_w;
     uint out_c, out_c4, out_h, out_w;
     uint pad_h, pad_w, tiles_x, co_blocks;
-    uint groups_per_plane;
+    uint groups_per_plane, in_c;
 } p;
+
+vec4 load_input(uint n, uint ci4, uint iy, uint ix)
+{
+    if (!PLANAR)
+        return x[((n * p.in_c4 + ci4) * p.in_h + iy) * p.in_w + ix];
+    vec4 v;
+    [[unroll]] for (uint k = 0u; k < 4u; ++k) {
+        uint c = ci4 * 4u + k;
+        float value = x_planar[((n * p.in_c + min(c, p.in_c - 1u)) * p.in_h + iy) * p.in_w + ix];
+        v[k] = c < p.in_c ? value : 0.0;
+    }
+    return v;
+}
+
+void store_output(uint n, uint co4, uint oy, uint ox, vec4 v)
+{
+    if (!PLANAR) {
+        y[((n * p.out_c4 + co4) * p.out_h + oy) * p.out_w + ox] = v;
+        return;
+    }
+    [[unroll]] for (uint k = 0u; k < 4u; ++k)
+        if (co4 * 4u + k < p.out_c)
+            y_planar[((n * p.out_c + co4 * 4u + k) * p.out_h + oy) * p.out_w + ox] = v[k];
+}
 
 void main()
 {
@@ -57,16 +86,15 @@ void main()
     int iy0 = int(oy * SH) - int(p.pad_h);
     int ix0 = int(ox0 * SW) - int(p.pad_w);
     for (uint ci4 = 0u; ci4 < p.in_c4; ++ci4) {
-        uint plane = (n * p.in_c4 + ci4) * p.in_h;
         [[unroll]] for (uint ky = 0u; ky < KH; ++ky) {
             int iy = iy0 + int(ky);
             bool row_inside = iy >= 0 && iy < int(p.in_h);
-            uint row = (plane + uint(clamp(iy, 0, int(p.in_h) - 1))) * p.in_w;
+            uint row = uint(clamp(iy, 0, int(p.in_h) - 1));
             vec4 seg[SEGMENT];
             [[unroll]] for (uint j = 0u; j < SEGMENT; ++j) {
                 int ix = ix0 + int(j);
                 bool inside = row_inside && ix >= 0 && ix < int(p.in_w);
-                vec4 v = x[row + uint(clamp(ix, 0, int(p.in_w) - 1))];
+                vec4 v = load_input(n, ci4, row, uint(clamp(ix, 0, int(p.in_w) - 1)));
                 seg[j] = mix(vec4(0.0), v, bvec4(inside));
             }
             [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
@@ -88,9 +116,8 @@ void main()
         if (co4 >= p.out_c4)
             break;
         vec4 mask = evk_channel_mask(co4, p.out_c);
-        uint row = ((n * p.out_c4 + co4) * p.out_h + oy) * p.out_w;
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             if (ox0 + t < p.out_w)
-                y[row + ox0 + t] = evk_activate(acc[c][t], ACTIVATION) * mask;
+                store_output(n, co4, oy, ox0 + t, evk_activate(acc[c][t], ACTIVATION) * mask);
     }
 }

@@ -165,16 +165,22 @@ static uint32_t workgroup_for(const evk_context *ctx, uint32_t items)
     return wg > sub ? wg : sub;
 }
 
-static evk_status dispatch(conv2d_layer *l, const evk_pipeline_key *key, const evk_tensor *in,
-                           evk_tensor *out, const void *push, uint64_t groups)
+static evk_status dispatch_buffers(conv2d_layer *l, const evk_pipeline_key *key,
+                                  evk_binding in, evk_binding out, const void *push, uint64_t groups)
 {
     evk_pipeline *pipeline;
     evk_status s = evk_pipeline_get(l->base.ctx, key, &pipeline);
     if (s != EVK_SUCCESS)
         return s;
-    evk_binding bindings[4] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
-                               evk_buffer_binding(&l->weight), evk_buffer_binding(&l->bias)};
+    evk_binding bindings[4] = {in, out, evk_buffer_binding(&l->weight), evk_buffer_binding(&l->bias)};
     return evk_command_dispatch(l->base.ctx, pipeline, bindings, 4, push, key->push_bytes, groups);
+}
+
+static evk_status dispatch(conv2d_layer *l, const evk_pipeline_key *key, const evk_tensor *in,
+                           evk_tensor *out, const void *push, uint64_t groups)
+{
+    return dispatch_buffers(l, key, evk_tensor_binding(in, 0), evk_tensor_binding(out, 1), push,
+                            groups);
 }
 
 static evk_status record_pointwise(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
@@ -203,30 +209,47 @@ typedef struct spatial_push {
     uint32_t pad_h, pad_w;
 } spatial_push;
 
-static spatial_push spatial_shape(const conv2d_layer *l, const evk_tensor *in, const evk_tensor *out)
+static spatial_push spatial_shape(const conv2d_layer *l, evk_shape in, evk_shape out)
 {
-    spatial_push p = {in->shape.n, evk_div_up(in->shape.c, 4), in->shape.h, in->shape.w,
-                      out->shape.c, evk_div_up(out->shape.c, 4), out->shape.h, out->shape.w,
-                      l->desc.pad_h, l->desc.pad_w};
+    spatial_push p = {in.n, evk_div_up(in.c, 4), in.h, in.w, out.c, evk_div_up(out.c, 4), out.h,
+                      out.w, l->desc.pad_h, l->desc.pad_w};
     return p;
 }
 
-static evk_status record_dense(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
+static evk_status record_dense_buffers(conv2d_layer *l, evk_binding in, evk_shape in_shape,
+                                       evk_binding out, evk_shape out_shape, int planar)
 {
-    struct { spatial_push s; uint32_t tiles_x, co_blocks, groups_per_plane; } push;
-    push.s = spatial_shape(l, in, out);
+    struct { spatial_push s; uint32_t tiles_x, co_blocks, groups_per_plane, in_c; } push;
+    push.s = spatial_shape(l, in_shape, out_shape);
     push.tiles_x = evk_div_up(push.s.out_w, DENSE_TILE_W);
     push.co_blocks = evk_div_up(push.s.out_c4, DENSE_TILE_C4);
     uint32_t tiles = push.tiles_x * push.s.out_h;
     uint32_t wg = workgroup_for(l->base.ctx, tiles);
     push.groups_per_plane = evk_div_up(tiles, wg);
+    push.in_c = in_shape.c;
     const evk_conv2d_desc *d = &l->desc;
     evk_pipeline_key key = {.shader = "conv2d_dense", .workgroup_size = wg,
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
-                                     d->stride_w, DENSE_TILE_W, DENSE_TILE_C4},
-                            .spec_count = 7, .binding_count = 4, .push_bytes = sizeof push};
-    return dispatch(l, &key, in, out, &push,
-                    (uint64_t)push.groups_per_plane * push.co_blocks * push.s.batch);
+                                     d->stride_w, DENSE_TILE_W, DENSE_TILE_C4, (uint32_t)planar},
+                            .spec_count = 8, .binding_count = 4, .push_bytes = sizeof push};
+    return dispatch_buffers(l, &key, in, out, &push,
+                            (uint64_t)push.groups_per_plane * push.co_blocks * push.s.batch);
+}
+
+static evk_status record_dense(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
+{
+    return record_dense_buffers(l, evk_tensor_binding(in, 0), in->shape, evk_tensor_binding(out, 1),
+                                out->shape, 0);
+}
+
+evk_status evk_conv2d_record_dense_layout(evk_layer *layer, const evk_buffer *in, evk_shape in_shape,
+                                          evk_buffer *out, evk_shape out_shape, int planar)
+{
+    conv2d_layer *l = (conv2d_layer *)layer;
+    if (l->kernel != EVK_CONV2D_DENSE && l->kernel != EVK_CONV2D_POINTWISE)
+        return evk_fail(layer->ctx, EVK_ERROR_UNSUPPORTED, "the dense kernel runs only groups = 1 convs");
+    evk_binding in_binding = {in->buffer, 0, in->bytes, 0}, out_binding = {out->buffer, 0, out->bytes, 1};
+    return record_dense_buffers(l, in_binding, in_shape, out_binding, out_shape, planar);
 }
 
 static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
@@ -258,7 +281,7 @@ static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_te
 static evk_status record_grouped(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
 {
     struct { spatial_push s; uint32_t in_per_group, out_per_group, groups_per_plane; } push;
-    push.s = spatial_shape(l, in, out);
+    push.s = spatial_shape(l, in->shape, out->shape);
     push.in_per_group = l->desc.in_channels / l->desc.groups;
     push.out_per_group = l->desc.out_channels / l->desc.groups;
     uint32_t pixels = push.s.out_h * push.s.out_w;

@@ -4,6 +4,7 @@
 #define EFFVK_HOST_OPS_CONV2D_H
 
 #include "layer.h"
+#include "memory.h"
 
 typedef enum evk_conv2d_kernel {
     EVK_CONV2D_POINTWISE,
@@ -29,5 +30,11 @@ float *evk_conv2d_pack_mat4(evk_context *ctx, const evk_conv2d_desc *desc, const
 float *evk_conv2d_pack_depthwise(evk_context *ctx, const evk_conv2d_desc *desc,
                                  const float *weight, size_t *bytes);
 float *evk_conv2d_pack_bias(evk_context *ctx, uint32_t channels, const float *bias, size_t *bytes);
+
+/* Records a groups = 1 conv2d layer with its dense kernel on raw buffers,
+ * packed (planar 0) or plain NCHW (planar 1, n·c·h·w floats): the layout
+ * measurement of bench/layout_bench.c runs both on the same kernel. */
+evk_status evk_conv2d_record_dense_layout(evk_layer *layer, const evk_buffer *in, evk_shape in_shape,
+                                          evk_buffer *out, evk_shape out_shape, int planar);
 
 #endif
