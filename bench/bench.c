@@ -1,0 +1,527 @@
+/* clock_gettime(CLOCK_MONOTONIC) is POSIX, not C11. */
+#define _POSIX_C_SOURCE 199309L
+
+#include "bench.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+#include "json.h"
+#include "reference.h"
+
+/* Every suite, in the order `effvk bench` runs them. A new suite is one more
+ * file and one more line here. */
+static const bench_suite *const registered_suites[] = {
+    &bench_suite_conv2d,
+};
+#define SUITE_COUNT (sizeof registered_suites / sizeof registered_suites[0])
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_CHECK_FAILED = 3 };
+
+struct bench_run {
+    const bench_options *options;
+    const bench_suite *suite;           /* the one running now */
+    evk_context *ctx;
+    evk_device_properties device;
+    evk_peak peak;
+    FILE *table;                        /* stdout, or stderr when JSON goes to stdout */
+    FILE *json;                         /* NULL: no JSON requested */
+    bench_result *results;
+    size_t result_count, result_capacity;
+    size_t failed_checks;
+};
+
+int bench_suite_exists(const char *name)
+{
+    for (size_t i = 0; i < SUITE_COUNT; ++i)
+        if (strcmp(registered_suites[i]->name, name) == 0)
+            return 1;
+    return 0;
+}
+
+void bench_print_suite_names(FILE *out)
+{
+    for (size_t i = 0; i < SUITE_COUNT; ++i)
+        fprintf(out, "%s%s", i ? " " : "", registered_suites[i]->name);
+}
+
+evk_context *bench_context(bench_run *run) { return run->ctx; }
+
+uint32_t bench_iterations(const bench_run *run) { return run->options->iterations; }
+
+const uint32_t *bench_batches(const bench_run *run, uint32_t *count)
+{
+    if (run->options->batch_count > 0) {
+        *count = run->options->batch_count;
+        return run->options->batches;
+    }
+    *count = run->suite->default_batch_count;
+    return run->suite->default_batches;
+}
+
+evk_status bench_out_of_memory(const char *what)
+{
+    fprintf(stderr, "effvk bench: %s: out of host memory\n", what);
+    return EVK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+evk_status bench_check(const bench_run *run, evk_status status, const char *what)
+{
+    if (status != EVK_SUCCESS)
+        report_failure("bench", what, status, evk_last_error(run->ctx));
+    return status;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Timing                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static double monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec * 1e3 + (double)now.tv_nsec * 1e-6;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts `values` in place. */
+static double median(double *values, uint32_t count)
+{
+    qsort(values, count, sizeof *values, compare_doubles);
+    if (count % 2)
+        return values[count / 2];
+    return 0.5 * (values[count / 2 - 1] + values[count / 2]);
+}
+
+static evk_status time_iterations(bench_run *run, bench_forward_fn forward, void *user_data,
+                                  double *gpu_ms, double *wall_ms)
+{
+    evk_status s = EVK_SUCCESS;
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < run->options->iterations; ++i) {
+        double start = monotonic_ms();
+        s = forward(user_data);
+        wall_ms[i] = monotonic_ms() - start;
+        if (s == EVK_SUCCESS)
+            s = evk_context_last_gpu_ms(run->ctx, &gpu_ms[i]);
+    }
+    return s;
+}
+
+evk_status bench_time(bench_run *run, bench_forward_fn forward, void *user_data,
+                      bench_result *result)
+{
+    evk_status s = bench_check(run, forward(user_data), result->name);
+    if (s != EVK_SUCCESS)
+        return s;
+    uint32_t count = run->options->iterations;
+    double *gpu_ms = malloc(2 * (size_t)count * sizeof *gpu_ms);
+    if (!gpu_ms)
+        return bench_out_of_memory(result->name);
+    double *wall_ms = gpu_ms + count;
+    s = bench_check(run, time_iterations(run, forward, user_data, gpu_ms, wall_ms), result->name);
+    if (s == EVK_SUCCESS) {
+        result->iterations = count;
+        result->gpu_ms_median = median(gpu_ms, count);
+        result->gpu_ms_min = gpu_ms[0];
+        result->wall_ms_median = median(wall_ms, count);
+    }
+    free(gpu_ms);
+    return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Results                                                                   */
+/* ------------------------------------------------------------------------ */
+
+void bench_check_output(bench_result *result, const float *got, const float *expected,
+                        uint64_t count, uint64_t output_count)
+{
+    double max_abs, max_rel;
+    evk_ref_compare(got, expected, count, BENCH_REL_FLOOR, &max_abs, &max_rel);
+    if (!result->checked || max_abs > result->max_abs_err)
+        result->max_abs_err = max_abs;
+    if (!result->checked || max_rel > result->max_rel_err)
+        result->max_rel_err = max_rel;
+    result->checked = 1;
+    result->checked_fraction += (double)count / (double)output_count;
+}
+
+static int check_passed(const bench_result *result)
+{
+    return result->checked && isfinite(result->max_rel_err) &&
+           result->max_rel_err <= BENCH_REL_TOLERANCE;
+}
+
+/* A suite that adds more than BENCH_MAX_PARAMS loses the extra ones, which
+ * its author sees in the JSON; raise the limit then. */
+static bench_param *next_param(bench_result *result, const char *key)
+{
+    if (result->param_count == BENCH_MAX_PARAMS)
+        return NULL;
+    bench_param *p = &result->params[result->param_count++];
+    *p = (bench_param){.key = key};
+    return p;
+}
+
+void bench_param_text(bench_result *result, const char *key, const char *text)
+{
+    bench_param *p = next_param(result, key);
+    if (p) {
+        p->is_text = 1;
+        snprintf(p->text, sizeof p->text, "%s", text);
+    }
+}
+
+void bench_param_number(bench_result *result, const char *key, double number)
+{
+    bench_param *p = next_param(result, key);
+    if (p)
+        p->number = number;
+}
+
+/* Figures derived from a result and the device peak, shared by the table and
+ * the JSON so that the two agree. */
+typedef struct derived {
+    double gflops, gbps;
+    double fraction_of_peak, fraction_of_bandwidth;
+    int compute_bound;
+} derived;
+
+static derived derive(const bench_run *run, const bench_result *result)
+{
+    derived d;
+    double seconds_e9 = result->gpu_ms_median * 1e6;    /* ms → s, and per 1e9 */
+    d.gflops = 2.0 * (double)result->macs / seconds_e9;
+    d.gbps = (double)result->bytes / seconds_e9;
+    d.fraction_of_peak = d.gflops / run->peak.fma_gflops;
+    d.fraction_of_bandwidth = d.gbps / run->peak.copy_gbps;
+    /* Roofline: above the ridge point the FMA peak is the ceiling. */
+    double intensity = 2.0 * (double)result->macs / (double)result->bytes;
+    d.compute_bound = intensity >= run->peak.fma_gflops / run->peak.copy_gbps;
+    return d;
+}
+
+static void print_table_header(FILE *out)
+{
+    fprintf(out, "%-24s %-16s %8s %8s %8s %8s %6s %7s %6s %8s %11s %5s\n", "name", "kernel",
+            "GPU ms", "GPU min", "wall ms", "GFLOP/s", "%FMA", "GB/s", "%copy", "bound",
+            "max abs err", "check");
+}
+
+static void print_table_row(const bench_run *run, const bench_result *result)
+{
+    derived d = derive(run, result);
+    const char *check = !result->checked ? "-" : check_passed(result) ? "ok" : "FAIL";
+    fprintf(run->table, "%-24s %-16s %8.3f %8.3f %8.3f %8.2f %6.1f %7.2f %6.1f %8s ", result->name,
+            result->kernel, result->gpu_ms_median, result->gpu_ms_min, result->wall_ms_median,
+            d.gflops, 100.0 * d.fraction_of_peak, d.gbps, 100.0 * d.fraction_of_bandwidth,
+            d.compute_bound ? "compute" : "memory");
+    if (result->checked)
+        fprintf(run->table, "%11.2e %5s\n", result->max_abs_err, check);
+    else
+        fprintf(run->table, "%11s %5s\n", "-", check);
+    fflush(run->table);
+}
+
+evk_status bench_add_result(bench_run *run, const bench_result *result)
+{
+    if (run->result_count == run->result_capacity) {
+        size_t capacity = run->result_capacity ? 2 * run->result_capacity : 16;
+        bench_result *grown = realloc(run->results, capacity * sizeof *grown);
+        if (!grown)
+            return bench_out_of_memory(result->name);
+        run->results = grown;
+        run->result_capacity = capacity;
+    }
+    run->results[run->result_count++] = *result;
+    if (result->checked && !check_passed(result))
+        ++run->failed_checks;
+    print_table_row(run, result);
+    return EVK_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Random data                                                               */
+/* ------------------------------------------------------------------------ */
+
+bench_rng bench_rng_seeded(uint64_t seed)
+{
+    /* xorshift's state must never be zero. */
+    return (bench_rng){seed ? seed : 0x9e3779b97f4a7c15u};
+}
+
+static uint64_t rng_next(bench_rng *rng)
+{
+    uint64_t x = rng->state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng->state = x;
+    return x * 0x2545f4914f6cdd1du;
+}
+
+void bench_fill_uniform(bench_rng *rng, float *values, uint64_t count, float scale)
+{
+    for (uint64_t i = 0; i < count; ++i) {
+        /* The top 24 bits give every float in [0, 1) the same spacing. */
+        float unit = (float)(rng_next(rng) >> 40) * (1.0f / 16777216.0f);
+        values[i] = (2.0f * unit - 1.0f) * scale;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static const bench_result *find_result(const bench_run *run, const char *name)
+{
+    for (size_t i = 0; i < run->result_count; ++i)
+        if (strcmp(run->results[i].name, name) == 0)
+            return &run->results[i];
+    return NULL;
+}
+
+static void write_shape_json(json_writer *w, const bench_shape *shape)
+{
+    json_key(w, "shape");
+    json_object_begin(w);
+    json_key_uint(w, "n", shape->n);
+    json_key_uint(w, "c_in", shape->c_in);
+    json_key_uint(w, "h", shape->h);
+    json_key_uint(w, "w", shape->w);
+    json_key_uint(w, "c_out", shape->c_out);
+    json_key_uint(w, "k", shape->k);
+    json_key_uint(w, "stride", shape->stride);
+    json_object_end(w);
+}
+
+static void write_params_json(json_writer *w, const bench_result *result)
+{
+    json_key(w, "params");
+    json_object_begin(w);
+    for (uint32_t i = 0; i < result->param_count; ++i) {
+        const bench_param *p = &result->params[i];
+        if (p->is_text)
+            json_key_string(w, p->key, p->text);
+        else
+            json_key_number(w, p->key, p->number);
+    }
+    json_object_end(w);
+}
+
+static void write_baseline_json(json_writer *w, const bench_run *run, const bench_result *result)
+{
+    const bench_result *base = result->baseline[0] ? find_result(run, result->baseline) : NULL;
+    if (!base) {
+        json_key_null(w, "baseline");
+        json_key_null(w, "speedup_vs_baseline");
+        json_key_null(w, "macs_ratio_vs_baseline");
+        json_key_null(w, "efficiency");
+        return;
+    }
+    double speedup = base->gpu_ms_median / result->gpu_ms_median;
+    double macs_ratio = (double)base->macs / (double)result->macs;
+    json_key_string(w, "baseline", base->name);
+    json_key_number(w, "speedup_vs_baseline", speedup);
+    json_key_number(w, "macs_ratio_vs_baseline", macs_ratio);
+    json_key_number(w, "efficiency", speedup / macs_ratio);
+}
+
+static void write_errors_json(json_writer *w, const bench_result *result)
+{
+    if (result->checked) {
+        json_key_number(w, "max_abs_err", result->max_abs_err);
+        json_key_number(w, "max_rel_err", result->max_rel_err);
+    } else {
+        json_key_null(w, "max_abs_err");
+        json_key_null(w, "max_rel_err");
+    }
+}
+
+static void write_result_json(json_writer *w, const bench_run *run, const bench_result *result)
+{
+    derived d = derive(run, result);
+    json_object_begin(w);
+    json_key_string(w, "suite", result->suite);
+    json_key_string(w, "name", result->name);
+    json_key_string(w, "op", result->op);
+    write_shape_json(w, &result->shape);
+    write_params_json(w, result);
+    json_key_uint(w, "macs", result->macs);
+    json_key_uint(w, "bytes", result->bytes);
+    json_key_number(w, "gpu_ms_median", result->gpu_ms_median);
+    json_key_number(w, "gpu_ms_min", result->gpu_ms_min);
+    json_key_number(w, "wall_ms_median", result->wall_ms_median);
+    json_key_uint(w, "iterations", result->iterations);
+    json_key_number(w, "gflops", d.gflops);
+    json_key_number(w, "gbps", d.gbps);
+    write_errors_json(w, result);
+    write_baseline_json(w, run, result);
+    json_key_string(w, "kernel", result->kernel);
+    json_key_number(w, "fraction_of_peak", d.fraction_of_peak);
+    json_key_number(w, "fraction_of_bandwidth", d.fraction_of_bandwidth);
+    json_key_string(w, "bound", d.compute_bound ? "compute" : "memory");
+    json_key_number(w, "checked_fraction", result->checked ? result->checked_fraction : 0.0);
+    if (result->checked)
+        json_key_bool(w, "check_passed", check_passed(result));
+    else
+        json_key_null(w, "check_passed");
+    json_object_end(w);
+}
+
+static void write_header_json(json_writer *w, const bench_run *run)
+{
+    json_key_string(w, "effvk_version", EVK_VERSION_STRING);
+    json_key(w, "device");
+    json_object_begin(w);
+    device_write_summary_json(w, &run->device);
+    json_object_end(w);
+    json_key(w, "peak");
+    json_object_begin(w);
+    json_key_number(w, "fma_gflops", run->peak.fma_gflops);
+    json_key_number(w, "copy_gbps", run->peak.copy_gbps);
+    json_object_end(w);
+    json_key(w, "tolerance");
+    json_object_begin(w);
+    json_key_number(w, "max_rel_err", BENCH_REL_TOLERANCE);
+    json_key_number(w, "rel_floor", BENCH_REL_FLOOR);
+    json_object_end(w);
+}
+
+static int write_json(const bench_run *run, FILE *out)
+{
+    json_writer w;
+    json_init(&w, out);
+    json_object_begin(&w);
+    write_header_json(&w, run);
+    json_key(&w, "results");
+    json_array_begin(&w);
+    for (size_t i = 0; i < run->result_count; ++i)
+        write_result_json(&w, run, &run->results[i]);
+    json_array_end(&w);
+    json_object_end(&w);
+    return json_finish(&w);
+}
+
+/* Opened before the benchmark, so that a bad path fails at once instead of
+ * after minutes of timing. JSON to stdout moves the table to stderr. */
+static int open_json(bench_run *run)
+{
+    const char *path = run->options->json_path;
+    if (!path)
+        return 0;
+    if (strcmp(path, "-") == 0) {
+        run->json = stdout;
+        run->table = stderr;
+        return 0;
+    }
+    run->json = fopen(path, "w");
+    if (!run->json) {
+        fprintf(stderr, "effvk bench: cannot open %s: %s\n", run->options->json_path,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* A run that ended early leaves no half-written file behind. */
+static int close_json(bench_run *run, int complete)
+{
+    if (!run->json || run->json == stdout)
+        return 0;
+    int failed = fclose(run->json) != 0;
+    if (failed)
+        fprintf(stderr, "effvk bench: writing %s failed\n", run->options->json_path);
+    if (failed || !complete)
+        remove(run->options->json_path);
+    return failed ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The whole run                                                             */
+/* ------------------------------------------------------------------------ */
+
+static int suite_selected(const bench_options *options, const bench_suite *suite)
+{
+    if (options->suite_count == 0)
+        return 1;
+    for (uint32_t i = 0; i < options->suite_count; ++i)
+        if (strcmp(options->suite_names[i], suite->name) == 0)
+            return 1;
+    return 0;
+}
+
+static evk_status open_device(bench_run *run)
+{
+    evk_context_desc desc = {0};
+    desc.use_device_index = run->options->use_device_index;
+    desc.device_index = run->options->device_index;
+    evk_status s = evk_context_create(&desc, &run->ctx);
+    if (s != EVK_SUCCESS)
+        return bench_check(run, s, "creating the context");
+    s = bench_check(run, evk_context_device_info(run->ctx, &run->device), "device info");
+    if (s != EVK_SUCCESS)
+        return s;
+    device_print_summary(run->table, &run->device);
+    fflush(run->table);
+    s = bench_check(run, evk_measure_peak(run->ctx, &run->peak), "measuring the peak");
+    if (s == EVK_SUCCESS)
+        fprintf(run->table, "peak: FMA %.2f GFLOP/s, copy %.2f GB/s (measured)\n\n",
+                run->peak.fma_gflops, run->peak.copy_gbps);
+    return s;
+}
+
+static evk_status run_suites(bench_run *run)
+{
+    evk_status s = open_device(run);
+    if (s != EVK_SUCCESS)
+        return s;
+    print_table_header(run->table);
+    for (size_t i = 0; s == EVK_SUCCESS && i < SUITE_COUNT; ++i) {
+        if (!suite_selected(run->options, registered_suites[i]))
+            continue;
+        run->suite = registered_suites[i];
+        s = run->suite->run(run);
+    }
+    return s;
+}
+
+static int finish(const bench_run *run)
+{
+    if (run->json && write_json(run, run->json) != 0) {
+        fprintf(stderr, "effvk bench: writing the JSON failed\n");
+        return EXIT_ERROR;
+    }
+    fprintf(run->table, "\n%zu results; ", run->result_count);
+    if (run->failed_checks == 0) {
+        fprintf(run->table, "all checked results match the CPU reference "
+                            "(max_rel_err <= %g, floor %g)\n",
+                BENCH_REL_TOLERANCE, BENCH_REL_FLOOR);
+        return EXIT_OK;
+    }
+    fprintf(run->table, "%zu FAILED the CPU reference check (max_rel_err > %g, floor %g)\n",
+            run->failed_checks, BENCH_REL_TOLERANCE, BENCH_REL_FLOOR);
+    return EXIT_CHECK_FAILED;
+}
+
+int bench_main(const bench_options *options)
+{
+    bench_run run = {.options = options, .table = stdout};
+    if (open_json(&run) != 0)
+        return EXIT_ERROR;
+    int code = run_suites(&run) == EVK_SUCCESS ? finish(&run) : EXIT_ERROR;
+    if (close_json(&run, code != EXIT_ERROR) != 0)
+        code = EXIT_ERROR;
+    free(run.results);
+    evk_context_destroy(run.ctx);
+    return code;
+}

@@ -1,0 +1,158 @@
+/* The benchmark framework behind `effvk bench`.
+ *
+ * A suite is one file that defines a bench_suite and is listed in the
+ * registration table of bench.c. It creates its layers and tensors, times them
+ * with bench_time(), checks the output against the CPU reference with
+ * bench_check_output(), and hands each result to bench_add_result(). The
+ * framework measures the device peak, prints the table as results arrive,
+ * derives throughput and baseline ratios, and writes the JSON that
+ * shared/DESIGN.md defines (plus the fields documented at bench_add_result).
+ *
+ * Correctness: a result passes when max_rel_err, computed by evk_ref_compare
+ * with the floor BENCH_REL_FLOOR, is finite and at most BENCH_REL_TOLERANCE.
+ * Suites generate data whose outputs are of unit order; the floor then makes
+ * the check absolute (1e-5) for outputs near zero, where fp32 rounding of a
+ * long sum is large relative to the value itself. With a floor of 1e-3,
+ * correct 3x3 256->256 results (2304-term sums, max_abs_err 5e-6) showed a
+ * max_rel_err of 5e-3; with 1e-2 the worst default case is 2e-4. */
+#ifndef EFFVK_BENCH_H
+#define EFFVK_BENCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "effvk/effvk.h"
+
+#define BENCH_REL_FLOOR 1e-2
+#define BENCH_REL_TOLERANCE 1e-3
+#define BENCH_DEFAULT_ITERATIONS 10u
+#define BENCH_MAX_BATCHES 16
+#define BENCH_MAX_PARAMS 8
+#define BENCH_NAME_SIZE 96
+#define BENCH_MAX_SUITES 16
+#define BENCH_TEXT_SIZE 48
+
+typedef struct bench_options {
+    uint32_t iterations;                /* timed runs per result, after one warm-up */
+    /* Batch sizes every suite runs; batch_count 0 means the suite's own. */
+    uint32_t batches[BENCH_MAX_BATCHES];
+    uint32_t batch_count;
+    int use_device_index;
+    uint32_t device_index;
+    const char *json_path;              /* NULL: no JSON; "-": to stdout */
+    /* Suites to run, by name; suite_count 0 means every registered suite. */
+    const char *suite_names[BENCH_MAX_SUITES];
+    uint32_t suite_count;
+} bench_options;
+
+/* The "shape" object of the JSON contract. */
+typedef struct bench_shape {
+    uint32_t n, c_in, h, w, c_out, k, stride;
+} bench_shape;
+
+/* One entry of the op-specific "params" object: a string or a number. The
+ * key must outlive the run (a literal); the text is copied. */
+typedef struct bench_param {
+    const char *key;
+    int is_text;
+    char text[BENCH_TEXT_SIZE];
+    double number;
+} bench_param;
+
+typedef struct bench_result {
+    const char *suite;
+    const char *op;
+    char name[BENCH_NAME_SIZE];         /* unique within a run */
+    char kernel[BENCH_TEXT_SIZE];       /* for the table; also put it in params */
+    bench_shape shape;
+    bench_param params[BENCH_MAX_PARAMS];
+    uint32_t param_count;
+    uint64_t macs;
+    uint64_t bytes;                     /* minimal traffic: inputs, outputs, weights */
+    double gpu_ms_median, gpu_ms_min, wall_ms_median;
+    uint32_t iterations;
+    /* Filled by bench_check_output; `checked` 0 writes null errors. */
+    int checked;
+    double max_abs_err, max_rel_err;
+    double checked_fraction;            /* share of output elements compared */
+    /* Name of the dense/vanilla result this one is compared with, or "". */
+    char baseline[BENCH_NAME_SIZE];
+} bench_result;
+
+typedef struct bench_run bench_run;
+
+typedef struct bench_suite {
+    const char *name;
+    /* Batch sizes when the user gives none. */
+    const uint32_t *default_batches;
+    uint32_t default_batch_count;
+    /* Runs every case; returns the first failure, already reported. */
+    evk_status (*run)(bench_run *run);
+} bench_suite;
+
+/* Runs the benchmark as `effvk bench` does; returns the process exit code:
+ * 0 all results correct, 1 an error (reported on stderr), 3 a result failed
+ * its reference check. */
+int bench_main(const bench_options *options);
+
+/* Whether `name` is a registered suite. */
+int bench_suite_exists(const char *name);
+
+/* Prints the registered suite names, space-separated. */
+void bench_print_suite_names(FILE *out);
+
+/* For suites. */
+evk_context *bench_context(bench_run *run);
+uint32_t bench_iterations(const bench_run *run);
+/* The batch sizes the current suite runs (the user's or its defaults). */
+const uint32_t *bench_batches(const bench_run *run, uint32_t *count);
+
+/* Reports a failed host allocation of the benchmark itself and returns
+ * EVK_ERROR_OUT_OF_HOST_MEMORY. */
+evk_status bench_out_of_memory(const char *what);
+
+/* Reports a failed library call as "effvk bench: <what>: STATUS: message" on
+ * stderr and returns `status` unchanged; does nothing on EVK_SUCCESS. */
+evk_status bench_check(const bench_run *run, evk_status status, const char *what);
+
+/* A forward pass to time; returns the library's status. */
+typedef evk_status (*bench_forward_fn)(void *user_data);
+
+/* Runs `forward` once to warm up (lavapipe's timestamps include shader
+ * compilation), then bench_iterations() times, filling the timing fields
+ * and `iterations` of `result`. */
+evk_status bench_time(bench_run *run, bench_forward_fn forward, void *user_data,
+                      bench_result *result);
+
+/* Compares `count` output values with the reference's and folds the errors
+ * into `result`; call it once per checked slice of an output of
+ * `output_count` values, so that checked_fraction adds up. */
+void bench_check_output(bench_result *result, const float *got, const float *expected,
+                        uint64_t count, uint64_t output_count);
+
+/* Appends a finished result: prints its table row and keeps it for the JSON.
+ * The JSON adds to the contract's fields: "kernel", "fraction_of_peak"
+ * (gflops / peak.fma_gflops), "fraction_of_bandwidth" (gbps /
+ * peak.copy_gbps), "bound" ("compute" or "memory", from the arithmetic
+ * intensity against the peaks' ratio), "checked_fraction" and
+ * "check_passed". */
+evk_status bench_add_result(bench_run *run, const bench_result *result);
+
+/* Adds a string or numeric entry to the result's "params". */
+void bench_param_text(bench_result *result, const char *key, const char *text);
+void bench_param_number(bench_result *result, const char *key, double number);
+
+/* A small deterministic generator (xorshift64*) so that every run times and
+ * checks the same data. */
+typedef struct bench_rng {
+    uint64_t state;
+} bench_rng;
+
+bench_rng bench_rng_seeded(uint64_t seed);
+/* Uniform in [-scale, scale). */
+void bench_fill_uniform(bench_rng *rng, float *values, uint64_t count, float scale);
+
+/* The registered suites, one file each. */
+extern const bench_suite bench_suite_conv2d;
+
+#endif

@@ -1,0 +1,242 @@
+/* The effvk command-line program: device information and benchmarks. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "report.h"
+#include "effvk/effvk.h"
+#include "json.h"
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+#define MAX_BATCH 4096u
+#define MAX_ITERATIONS 100000u
+
+static void print_usage(FILE *out)
+{
+    fputs("usage: effvk <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  info [--json]            list the Vulkan devices and their limits\n"
+          "  bench [SUITE...] [options]\n"
+          "                           time each op suite, check it against the CPU reference\n"
+          "      --device N           run on device N of `effvk info` (default: EFFVK_DEVICE,\n"
+          "                           else discrete > integrated > virtual > cpu)\n"
+          "      --iterations N       timed runs per result after one warm-up (default 10)\n"
+          "      --batch LIST         comma-separated batch sizes, e.g. 1,8 (default: the suite's)\n"
+          "      --json FILE          also write the results as JSON ('-': stdout, and the\n"
+          "                           table goes to stderr)\n"
+          "  help, --help             this text\n"
+          "  --version                the library version\n"
+          "\n"
+          "suites: ",
+          out);
+    bench_print_suite_names(out);
+    fputs(" (default: all)\n"
+          "exit status: 0 success, 1 error, 2 bad usage, 3 a benchmark result differs from\n"
+          "the CPU reference\n",
+          out);
+}
+
+/* "effvk: <problem> '<argument>'", then the usage; argument may be NULL. */
+static int usage_error(const char *problem, const char *argument)
+{
+    fprintf(stderr, "effvk: %s", problem);
+    if (argument)
+        fprintf(stderr, " '%s'", argument);
+    fputs("\n\n", stderr);
+    print_usage(stderr);
+    return EXIT_USAGE;
+}
+
+static int is_help(const char *arg)
+{
+    return strcmp(arg, "help") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+static int print_help(void)
+{
+    print_usage(stdout);
+    return EXIT_OK;
+}
+
+/* A decimal integer in [min, max] and nothing else. */
+static int parse_uint(const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+    if (*text < '0' || *text > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long value = strtoul(text, &end, 10);
+    if (errno || *end || value < min || value > max)
+        return -1;
+    *out = (uint32_t)value;
+    return 0;
+}
+
+static int parse_batches(const char *list, bench_options *options)
+{
+    char item[16];
+    options->batch_count = 0;
+    for (const char *at = list;; ++at) {
+        size_t length = strcspn(at, ",");
+        if (length >= sizeof item || options->batch_count == BENCH_MAX_BATCHES)
+            return -1;
+        memcpy(item, at, length);
+        item[length] = '\0';
+        if (parse_uint(item, 1, MAX_BATCH, &options->batches[options->batch_count++]) != 0)
+            return -1;
+        at += length;
+        if (*at == '\0')
+            return 0;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* info                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static int info_failure(evk_status status)
+{
+    report_failure("info", NULL, status, evk_last_error(NULL));
+    return EXIT_ERROR;
+}
+
+static int print_info_text(uint32_t count)
+{
+    if (count == 0)
+        puts("no Vulkan devices");
+    for (uint32_t i = 0; i < count; ++i) {
+        evk_device_properties props;
+        evk_status s = evk_device_info(i, &props);
+        if (s != EVK_SUCCESS)
+            return info_failure(s);
+        if (i > 0)
+            putchar('\n');
+        device_print_full(stdout, &props);
+    }
+    return EXIT_OK;
+}
+
+static int print_info_json(uint32_t count)
+{
+    json_writer w;
+    json_init(&w, stdout);
+    json_object_begin(&w);
+    json_key_string(&w, "effvk_version", EVK_VERSION_STRING);
+    json_key(&w, "devices");
+    json_array_begin(&w);
+    for (uint32_t i = 0; i < count; ++i) {
+        evk_device_properties props;
+        evk_status s = evk_device_info(i, &props);
+        if (s != EVK_SUCCESS)
+            return info_failure(s);
+        device_write_full_json(&w, &props);
+    }
+    json_array_end(&w);
+    json_object_end(&w);
+    if (json_finish(&w) == 0)
+        return EXIT_OK;
+    fputs("effvk info: writing the JSON to stdout failed\n", stderr);
+    return EXIT_ERROR;
+}
+
+static int command_info(int argc, char **argv)
+{
+    int as_json = 0;
+    for (int i = 0; i < argc; ++i) {
+        if (strcmp(argv[i], "--json") == 0)
+            as_json = 1;
+        else if (is_help(argv[i]))
+            return print_help();
+        else
+            return usage_error("info: unknown option", argv[i]);
+    }
+    uint32_t count = 0;
+    evk_status s = evk_device_count(&count);
+    if (s != EVK_SUCCESS)
+        return info_failure(s);
+    return as_json ? print_info_json(count) : print_info_text(count);
+}
+
+/* ------------------------------------------------------------------------ */
+/* bench                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Parses the option at argv[*i] and its value; returns 0 or an exit code. */
+static int parse_bench_option(int argc, char **argv, int *i, bench_options *options)
+{
+    const char *option = argv[*i];
+    if (*i + 1 >= argc)
+        return usage_error("bench: a value must follow", option);
+    const char *value = argv[++*i];
+    if (strcmp(option, "--device") == 0) {
+        options->use_device_index = 1;
+        if (parse_uint(value, 0, UINT32_MAX, &options->device_index) != 0)
+            return usage_error("bench: bad device index", value);
+    } else if (strcmp(option, "--iterations") == 0) {
+        if (parse_uint(value, 1, MAX_ITERATIONS, &options->iterations) != 0)
+            return usage_error("bench: bad iteration count", value);
+    } else if (strcmp(option, "--batch") == 0) {
+        if (parse_batches(value, options) != 0)
+            return usage_error("bench: bad batch list", value);
+    } else if (strcmp(option, "--json") == 0) {
+        options->json_path = value;
+    }
+    return EXIT_OK;
+}
+
+static int is_bench_option(const char *arg)
+{
+    return strcmp(arg, "--device") == 0 || strcmp(arg, "--iterations") == 0 ||
+           strcmp(arg, "--batch") == 0 || strcmp(arg, "--json") == 0;
+}
+
+static int add_suite_name(const char *name, bench_options *options)
+{
+    if (!bench_suite_exists(name))
+        return usage_error("bench: unknown suite", name);
+    if (options->suite_count == BENCH_MAX_SUITES)
+        return usage_error("bench: too many suites, at", name);
+    options->suite_names[options->suite_count++] = name;
+    return EXIT_OK;
+}
+
+static int command_bench(int argc, char **argv)
+{
+    bench_options options = {.iterations = BENCH_DEFAULT_ITERATIONS};
+    for (int i = 0; i < argc; ++i) {
+        int code;
+        if (is_help(argv[i]))
+            return print_help();
+        if (is_bench_option(argv[i]))
+            code = parse_bench_option(argc, argv, &i, &options);
+        else if (argv[i][0] == '-')
+            code = usage_error("bench: unknown option", argv[i]);
+        else
+            code = add_suite_name(argv[i], &options);
+        if (code != EXIT_OK)
+            return code;
+    }
+    return bench_main(&options);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("no command given", NULL);
+    const char *command = argv[1];
+    if (is_help(command))
+        return print_help();
+    if (strcmp(command, "--version") == 0) {
+        printf("effvk %s\n", EVK_VERSION_STRING);
+        return EXIT_OK;
+    }
+    if (strcmp(command, "info") == 0)
+        return command_info(argc - 2, argv + 2);
+    if (strcmp(command, "bench") == 0)
+        return command_bench(argc - 2, argv + 2);
+    return usage_error("unknown command", command);
+}

@@ -1,0 +1,35 @@
+/* What the effvk program prints about devices (in text and JSON) and about
+ * failures. `effvk info` and `effvk bench` share it so that they never
+ * disagree. */
+#ifndef EFFVK_TOOLS_REPORT_H
+#define EFFVK_TOOLS_REPORT_H
+
+#include <stdio.h>
+
+#include "effvk/effvk.h"
+#include "json.h"
+
+/* "discrete", "integrated", "cpu", "virtual" or "other". */
+const char *device_type_name(evk_device_type type);
+
+/* "major.minor.patch" of a VK_MAKE_API_VERSION value. */
+void device_api_version_string(uint32_t api_version, char *text, size_t size);
+
+/* The fields the benchmark JSON contract names for its "device" object,
+ * written into an object the caller has opened. */
+void device_write_summary_json(json_writer *w, const evk_device_properties *props);
+
+/* One line: name, type, driver, API version, subgroup size. */
+void device_print_summary(FILE *out, const evk_device_properties *props);
+
+/* Everything evk_device_properties holds, as an object / as indented text. */
+void device_write_full_json(json_writer *w, const evk_device_properties *props);
+void device_print_full(FILE *out, const evk_device_properties *props);
+
+/* "effvk <command>: <what>: STATUS: message" on stderr; `what` may be NULL.
+ * `message` is evk_last_error's; the library may already start it with the
+ * status name, which is then not repeated. */
+void report_failure(const char *command, const char *what, evk_status status,
+                    const char *message);
+
+#endif
