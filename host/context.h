@@ -34,6 +34,7 @@ struct evk_context {
     evk_device_properties props;
     VkPhysicalDeviceMemoryProperties memory;
     uint64_t max_buffer_bytes;      /* min(storage range, allocation size) */
+    int force_staging;              /* EVK_CONTEXT_FORCE_STAGING */
 
     VkPipelineCache pipeline_cache;
     evk_pipeline *pipelines;        /* singly linked, newest first */

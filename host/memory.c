@@ -23,7 +23,7 @@ static int choose_memory_type(const evk_context *ctx, uint32_t allowed, evk_buff
         t = find_memory_type(ctx, allowed, host | VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
         return t >= 0 ? t : find_memory_type(ctx, allowed, host);
     }
-    if (ctx->props.type != EVK_DEVICE_DISCRETE)
+    if (ctx->props.type != EVK_DEVICE_DISCRETE && !ctx->force_staging)
         t = find_memory_type(ctx, allowed, local | host);
     if (t < 0)
         t = find_memory_type(ctx, allowed, local);
@@ -68,7 +68,9 @@ static evk_status allocate_memory(evk_context *ctx, evk_buffer *b, evk_buffer_ki
     if (r != VK_SUCCESS)
         return evk_fail_vk(ctx, r, "vkBindBufferMemory");
     VkMemoryPropertyFlags flags = ctx->memory.memoryTypes[type].propertyFlags;
-    if ((flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && (flags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)) {
+    int mappable = (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+                   (flags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+    if (mappable && (kind == EVK_BUFFER_STAGING || !ctx->force_staging)) {
         r = ctx->vk.vkMapMemory(ctx->device, b->memory, 0, VK_WHOLE_SIZE, 0, &b->mapped);
         if (r != VK_SUCCESS)
             return evk_fail_vk(ctx, r, "vkMapMemory");
@@ -122,7 +124,10 @@ static evk_status copy_and_wait(evk_context *ctx, VkBuffer src, VkBuffer dst, Vk
     return evk_command_submit_wait(ctx);
 }
 
-evk_status evk_buffer_begin_write(evk_context *ctx, evk_buffer *buffer, evk_host_access *access)
+/* Points `access` at the buffer's mapping, or at a new staging buffer of the
+ * same size when the buffer is not host-visible. */
+static evk_status begin_host_access(evk_context *ctx, const evk_buffer *buffer,
+                                    evk_host_access *access)
 {
     memset(access, 0, sizeof *access);
     if (buffer->mapped) {
@@ -133,6 +138,11 @@ evk_status evk_buffer_begin_write(evk_context *ctx, evk_buffer *buffer, evk_host
                                      &access->staging);
     access->ptr = access->staging.mapped;
     return s;
+}
+
+evk_status evk_buffer_begin_write(evk_context *ctx, evk_buffer *buffer, evk_host_access *access)
+{
+    return begin_host_access(ctx, buffer, access);
 }
 
 evk_status evk_buffer_end_write(evk_context *ctx, evk_buffer *buffer, evk_host_access *access)
@@ -146,18 +156,11 @@ evk_status evk_buffer_end_write(evk_context *ctx, evk_buffer *buffer, evk_host_a
 
 evk_status evk_buffer_begin_read(evk_context *ctx, const evk_buffer *buffer, evk_host_access *access)
 {
-    memset(access, 0, sizeof *access);
-    if (buffer->mapped) {
-        access->ptr = buffer->mapped;
-        return EVK_SUCCESS;
-    }
-    evk_status s = evk_buffer_create(ctx, buffer->bytes, EVK_BUFFER_STAGING, "staging buffer",
-                                     &access->staging);
-    if (s == EVK_SUCCESS)
+    evk_status s = begin_host_access(ctx, buffer, access);
+    if (s == EVK_SUCCESS && access->staging.buffer)
         s = copy_and_wait(ctx, buffer->buffer, access->staging.buffer, buffer->bytes);
     if (s != EVK_SUCCESS)
         evk_buffer_destroy(ctx, &access->staging);
-    access->ptr = access->staging.mapped;
     return s;
 }
 

@@ -133,7 +133,11 @@ typedef enum evk_context_flags {
     EVK_CONTEXT_VALIDATION = 1 << 0,
     /* Fail with EVK_ERROR_UNSUPPORTED instead of running without validation
      * when the validation layer was requested but is not installed. */
-    EVK_CONTEXT_REQUIRE_VALIDATION = 1 << 1
+    EVK_CONTEXT_REQUIRE_VALIDATION = 1 << 1,
+    /* Never map tensor memory, even where device memory is host-visible:
+     * every upload and download goes through a staging buffer, as on discrete
+     * GPUs. A testing aid for integrated and CPU devices. */
+    EVK_CONTEXT_FORCE_STAGING = 1 << 2
 } evk_context_flags;
 
 typedef struct evk_context_desc {
