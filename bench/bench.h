@@ -6,7 +6,8 @@
  * bench_check_output(), and hands each result to bench_add_result(). The
  * framework measures the device peak, prints the table as results arrive,
  * derives throughput and baseline ratios, and writes the JSON that
- * shared/DESIGN.md defines (plus the fields documented at bench_add_result).
+ * shared/DESIGN.md defines, plus a top-level "tolerance" object and the
+ * per-result fields documented at bench_add_result.
  *
  * Correctness: a result passes when max_rel_err, computed by evk_ref_compare
  * with the floor BENCH_REL_FLOOR, is finite and at most BENCH_REL_TOLERANCE.
@@ -71,10 +72,9 @@ typedef struct bench_result {
     uint64_t bytes;                     /* minimal traffic: inputs, outputs, weights */
     double gpu_ms_median, gpu_ms_min, wall_ms_median;
     uint32_t iterations;
-    /* Filled by bench_check_output; `checked` 0 writes null errors. */
-    int checked;
+    /* Filled by bench_check_output; no checked values writes null errors. */
     double max_abs_err, max_rel_err;
-    double checked_fraction;            /* share of output elements compared */
+    uint64_t checked_values, output_values;
     /* Name of the dense/vanilla result this one is compared with, or "". */
     char baseline[BENCH_NAME_SIZE];
 } bench_result;
@@ -103,7 +103,6 @@ void bench_print_suite_names(FILE *out);
 
 /* For suites. */
 evk_context *bench_context(bench_run *run);
-uint32_t bench_iterations(const bench_run *run);
 /* The batch sizes the current suite runs (the user's or its defaults). */
 const uint32_t *bench_batches(const bench_run *run, uint32_t *count);
 
@@ -119,14 +118,14 @@ evk_status bench_check(const bench_run *run, evk_status status, const char *what
 typedef evk_status (*bench_forward_fn)(void *user_data);
 
 /* Runs `forward` once to warm up (lavapipe's timestamps include shader
- * compilation), then bench_iterations() times, filling the timing fields
- * and `iterations` of `result`. */
+ * compilation), then as often as --iterations says, filling the timing
+ * fields and `iterations` of `result`. */
 evk_status bench_time(bench_run *run, bench_forward_fn forward, void *user_data,
                       bench_result *result);
 
 /* Compares `count` output values with the reference's and folds the errors
  * into `result`; call it once per checked slice of an output of
- * `output_count` values, so that checked_fraction adds up. */
+ * `output_count` values. The JSON's checked_fraction is the share compared. */
 void bench_check_output(bench_result *result, const float *got, const float *expected,
                         uint64_t count, uint64_t output_count);
 

@@ -19,24 +19,24 @@ static void print_usage(FILE *out)
     fputs("usage: effvk <command> [options]\n"
           "\n"
           "commands:\n"
-          "  info [--json]            list the Vulkan devices and their limits\n"
-          "  bench [SUITE...] [options]\n"
-          "                           time each op suite, check it against the CPU reference\n"
-          "      --device N           run on device N of `effvk info` (default: EFFVK_DEVICE,\n"
-          "                           else discrete > integrated > virtual > cpu)\n"
-          "      --iterations N       timed runs per result after one warm-up (default 10)\n"
-          "      --batch LIST         comma-separated batch sizes, e.g. 1,8 (default: the suite's)\n"
-          "      --json FILE          also write the results as JSON ('-': stdout, and the\n"
-          "                           table goes to stderr)\n"
-          "  help, --help             this text\n"
-          "  --version                the library version\n"
+          "  info [--json]       list the Vulkan devices and their limits\n"
+          "  bench [SUITE...]    time op suites, checking every result against the CPU\n"
+          "                      reference\n"
+          "    --device N        device N of `effvk info` (default: $EFFVK_DEVICE, else\n"
+          "                      discrete > integrated > virtual > cpu)\n"
+          "    --iterations N    timed runs per result, after one warm-up (default 10)\n"
+          "    --batch LIST      batch sizes, e.g. 1,8 (default: each suite's own)\n"
+          "    --json FILE       also write the results as JSON; '-' writes it to stdout\n"
+          "                      and moves the table to stderr\n"
+          "  help, --help        this text\n"
+          "  --version           the library version\n"
           "\n"
           "suites: ",
           out);
     bench_print_suite_names(out);
     fputs(" (default: all)\n"
-          "exit status: 0 success, 1 error, 2 bad usage, 3 a benchmark result differs from\n"
-          "the CPU reference\n",
+          "exit status: 0 success, 1 error, 2 bad usage, 3 a result differs from the CPU\n"
+          "reference\n",
           out);
 }
 
@@ -76,9 +76,19 @@ static int parse_uint(const char *text, uint32_t min, uint32_t max, uint32_t *ou
     return 0;
 }
 
+static int contains(const uint32_t *values, uint32_t count, uint32_t value)
+{
+    for (uint32_t i = 0; i < count; ++i)
+        if (values[i] == value)
+            return 1;
+    return 0;
+}
+
+/* Distinct batch sizes, since result names must be unique. */
 static int parse_batches(const char *list, bench_options *options)
 {
     char item[16];
+    uint32_t batch;
     options->batch_count = 0;
     for (const char *at = list;; ++at) {
         size_t length = strcspn(at, ",");
@@ -86,8 +96,10 @@ static int parse_batches(const char *list, bench_options *options)
             return -1;
         memcpy(item, at, length);
         item[length] = '\0';
-        if (parse_uint(item, 1, MAX_BATCH, &options->batches[options->batch_count++]) != 0)
+        if (parse_uint(item, 1, MAX_BATCH, &batch) != 0 ||
+            contains(options->batches, options->batch_count, batch))
             return -1;
+        options->batches[options->batch_count++] = batch;
         at += length;
         if (*at == '\0')
             return 0;

@@ -82,6 +82,8 @@ static void write_escaped(FILE *out, const char *text)
 
 void json_key(json_writer *w, const char *key)
 {
+    if (w->after_key || w->depth == 0)
+        w->failed = 1;
     begin_value(w);
     write_escaped(w->out, key);
     fputs(": ", w->out);

@@ -16,7 +16,8 @@ typedef struct json_writer {
     unsigned char has_items[JSON_MAX_DEPTH];
     /* A key was just written; its value follows without comma or newline. */
     int after_key;
-    /* Set by misuse (too deep, unbalanced close) and by write errors. */
+    /* Set by misuse (too deep, unbalanced close, key without value) and by
+     * write errors. */
     int failed;
 } json_writer;
 

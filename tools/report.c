@@ -47,9 +47,9 @@ void device_print_summary(FILE *out, const evk_device_properties *props)
 {
     char api[32];
     device_api_version_string(props->api_version, api, sizeof api);
-    fprintf(out, "device %u: %s (%s; %s %s; Vulkan %s; subgroup %u)\n", props->index, props->name,
-            device_type_name(props->type), props->driver_name, props->driver_info, api,
-            props->subgroup_size);
+    fprintf(out, "device %u: %s | %s | %s %s | Vulkan %s | subgroup %u\n", props->index,
+            props->name, device_type_name(props->type), props->driver_name, props->driver_info,
+            api, props->subgroup_size);
 }
 
 static void write_uint_triple(json_writer *w, const char *key, const uint32_t values[3])
