@@ -58,6 +58,13 @@ void evk_layer_destroy(evk_layer *layer)
         layer->ops->destroy(layer);
 }
 
+evk_status evk_layer_output_shape(const evk_layer *layer, evk_shape input, evk_shape *output)
+{
+    if (!layer || !output)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "layer or output is NULL");
+    return layer->ops->output_shape(layer, input, output);
+}
+
 const char *evk_layer_kernel_name(const evk_layer *layer)
 {
     return layer ? layer->ops->kernel_name(layer) : "";

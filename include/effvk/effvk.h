@@ -182,7 +182,9 @@ EVK_API void evk_context_destroy(evk_context *ctx);
 
 /* The message of the last failure on `ctx`; with ctx NULL, of the last failure
  * on this thread of a call that had no context (evk_context_create among
- * them). Empty string when none; valid until the next call on the context. */
+ * them). It starts with the status name, so it reads on its own:
+ * "EVK_ERROR_SHAPE_MISMATCH: conv2d: input has 5 channels, layer expects 6".
+ * Empty string when none; valid until the next call on the context. */
 EVK_API const char *evk_last_error(const evk_context *ctx);
 
 /* Writes the pipeline cache file named in the desc now.
@@ -377,8 +379,13 @@ EVK_API evk_status evk_layer_forward_repeat(evk_layer *layer, const evk_tensor *
 
 EVK_API void evk_layer_destroy(evk_layer *layer);
 
+/* The output shape a layer gives for an input shape.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL), EVK_ERROR_SHAPE_MISMATCH. */
+EVK_API evk_status evk_layer_output_shape(const evk_layer *layer, evk_shape input, evk_shape *output);
+
 /* The kernel a layer runs, for reports: "conv2d_pointwise", "conv2d_depthwise",
- * "conv2d_dense" or "conv2d_grouped". */
+ * "conv2d_dense" or "conv2d_grouped". A static string: valid for the life of
+ * the program, also after the layer is destroyed. */
 EVK_API const char *evk_layer_kernel_name(const evk_layer *layer);
 
 /* ------------------------------------------------------------------------ */
