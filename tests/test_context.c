@@ -1,0 +1,282 @@
+/* Device tier: context lifecycle, device choice (desc and environment),
+ * device facts, timestamps, stats. */
+#define _POSIX_C_SOURCE 200809L     /* setenv, strdup */
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+#define MAKE_VERSION(major, minor) (((uint32_t)(major) << 22) | ((uint32_t)(minor) << 12))
+
+static void test_create_destroy_repeatedly(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3; ++i) {
+        tu_gpu g;
+        tu_gpu_open(&g, NULL);
+        evk_device_properties props;
+        assert_int_equal(evk_context_device_info(g.ctx, &props), EVK_SUCCESS);
+        assert_true(props.name[0] != '\0');
+        tu_gpu_close(&g);
+    }
+}
+
+/* "a zeroed desc gives a working context", and so does NULL. */
+static void test_null_desc(void **state)
+{
+    (void)state;
+    evk_context *ctx = NULL;
+    evk_status s = evk_context_create(NULL, &ctx);
+    if (s != EVK_SUCCESS)
+        fail_msg("evk_context_create(NULL): %s", evk_last_error(NULL));
+    evk_tensor *t = NULL;
+    evk_shape shape = {1, 3, 2, 2};
+    assert_int_equal(evk_tensor_create(ctx, shape, &t), EVK_SUCCESS);
+    evk_tensor_destroy(t);
+    evk_context_destroy(ctx);
+}
+
+static void assert_plausible(const evk_device_properties *p)
+{
+    assert_true(p->name[0] != '\0');
+    assert_true(p->api_version >= MAKE_VERSION(1, 1));
+    assert_in_range(p->type, EVK_DEVICE_OTHER, EVK_DEVICE_CPU);
+    /* Vulkan's required minimums, and what the library's kernels assume. */
+    assert_true(p->max_shared_memory_bytes >= 16384);
+    assert_true(p->max_workgroup_count[0] >= 65535);
+    assert_true(p->max_workgroup_count[1] >= 65535 && p->max_workgroup_count[2] >= 65535);
+    assert_true(p->max_workgroup_size[0] >= 128 && p->max_workgroup_invocations >= 128);
+    assert_true(p->max_storage_buffer_range >= (1u << 27));
+    assert_true(p->max_push_constants_bytes >= 128);
+    assert_in_range(p->subgroup_size, 4, 128);
+    assert_true((p->subgroup_size & (p->subgroup_size - 1)) == 0);
+    assert_true(p->subgroup_min_size <= p->subgroup_size && p->subgroup_size <= p->subgroup_max_size);
+    assert_true(p->timestamp_period_ns >= 0.0);
+    assert_in_range(p->memory_heap_count, 1, EVK_MAX_MEMORY_HEAPS);
+    for (uint32_t h = 0; h < p->memory_heap_count; ++h)
+        assert_true(p->memory_heap_bytes[h] > 0);
+    if (tu_is_lavapipe(p)) {
+        assert_int_equal(p->type, EVK_DEVICE_CPU);
+        assert_true(p->timestamp_period_ns > 0.0);
+        assert_true(p->max_memory_allocation_bytes >= p->max_storage_buffer_range);
+    }
+}
+
+static void test_device_info(void **state)
+{
+    (void)state;
+    uint32_t count = 0;
+    assert_int_equal(evk_device_count(&count), EVK_SUCCESS);
+    assert_true(count >= 1);
+    for (uint32_t i = 0; i < count; ++i) {
+        evk_device_properties p;
+        assert_int_equal(evk_device_info(i, &p), EVK_SUCCESS);
+        assert_int_equal(p.index, i);
+        assert_plausible(&p);
+    }
+    evk_device_properties p;
+    assert_int_equal(evk_device_info(count, &p), EVK_ERROR_INVALID_ARGUMENT);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_INVALID_ARGUMENT, "index");
+}
+
+static void test_context_device_info(void **state)
+{
+    tu_gpu *g = *state;
+    evk_device_properties mine, listed;
+    assert_int_equal(evk_context_device_info(g->ctx, &mine), EVK_SUCCESS);
+    assert_plausible(&mine);
+    assert_int_equal(evk_device_info(mine.index, &listed), EVK_SUCCESS);
+    assert_string_equal(mine.name, listed.name);
+    assert_int_equal(mine.vendor_id, listed.vendor_id);
+    assert_int_equal(mine.device_id, listed.device_id);
+    assert_int_equal(evk_context_device_info(g->ctx, NULL), EVK_ERROR_INVALID_ARGUMENT);
+}
+
+/* The upper-cased middle part of a device name: device_name matching must
+ * find it as a case-insensitive substring. */
+static void name_pattern(const evk_device_properties *p, char *pattern, size_t size)
+{
+    if (tu_is_lavapipe(p)) {
+        snprintf(pattern, size, "LLVMPIPE");
+        return;
+    }
+    size_t len = strlen(p->name), start = len / 4, n = 0;
+    for (; n + 1 < size && start + n < len; ++n)
+        pattern[n] = (char)toupper((unsigned char)p->name[start + n]);
+    pattern[n] = '\0';
+}
+
+static void test_device_by_name(void **state)
+{
+    (void)state;
+    uint32_t count = 0;
+    assert_int_equal(evk_device_count(&count), EVK_SUCCESS);
+    evk_device_properties last;
+    assert_int_equal(evk_device_info(count - 1, &last), EVK_SUCCESS);
+    char pattern[9];
+    name_pattern(&last, pattern, sizeof pattern);
+    evk_context_desc desc = {.device_name = pattern};
+    tu_gpu g;
+    tu_gpu_open(&g, &desc);
+    evk_device_properties chosen;
+    assert_int_equal(evk_context_device_info(g.ctx, &chosen), EVK_SUCCESS);
+    if (!tu_contains(chosen.name, pattern))
+        fail_msg("device_name \"%s\" chose \"%s\"", pattern, chosen.name);
+    tu_gpu_close(&g);
+}
+
+static void test_device_by_index(void **state)
+{
+    (void)state;
+    uint32_t count = 0;
+    assert_int_equal(evk_device_count(&count), EVK_SUCCESS);
+    evk_context_desc desc = {.use_device_index = 1, .device_index = count - 1};
+    tu_gpu g;
+    tu_gpu_open(&g, &desc);
+    evk_device_properties chosen;
+    assert_int_equal(evk_context_device_info(g.ctx, &chosen), EVK_SUCCESS);
+    assert_int_equal(chosen.index, count - 1);
+    tu_gpu_close(&g);
+}
+
+static void assert_no_device(const evk_context_desc *base, const char *word)
+{
+    evk_context_desc desc = *base;
+    tu_log log = {0};
+    tu_desc_add_validation(&desc, &log);
+    evk_context *ctx = NULL;
+    assert_int_equal(evk_context_create(&desc, &ctx), EVK_ERROR_NO_DEVICE);
+    assert_null(ctx);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_NO_DEVICE, word);
+    assert_int_equal(log.unexpected, 0);
+}
+
+static void test_no_matching_device(void **state)
+{
+    (void)state;
+    uint32_t count = 0;
+    assert_int_equal(evk_device_count(&count), EVK_SUCCESS);
+    evk_context_desc by_name = {.device_name = "no-such-device-42"};
+    assert_no_device(&by_name, "no-such-device-42");
+    evk_context_desc by_index = {.use_device_index = 1, .device_index = count};
+    assert_no_device(&by_index, "index");
+    by_index.device_index = UINT32_MAX;
+    assert_no_device(&by_index, "index");
+    /* The failures left nothing behind: a context still comes up. */
+    tu_gpu g;
+    tu_gpu_open(&g, NULL);
+    tu_gpu_close(&g);
+}
+
+static void test_gpu_time(void **state)
+{
+    tu_gpu *g = *state;
+    evk_device_properties props;
+    assert_int_equal(evk_context_device_info(g->ctx, &props), EVK_SUCCESS);
+    if (props.timestamp_period_ns <= 0.0)
+        skip();
+    tu_conv_case c = {.input = {1, 8, 24, 24}, .out_channels = 8, .kernel_h = 3, .kernel_w = 3,
+                      .pad_h = 1, .pad_w = 1};
+    tu_run_conv_case(g->ctx, &c, 11);
+    double ms = -1.0;
+    assert_int_equal(evk_context_last_gpu_ms(g->ctx, &ms), EVK_SUCCESS);
+    assert_true(ms > 0.0 && ms < 60000.0);
+    assert_int_equal(evk_context_last_gpu_ms(g->ctx, NULL), EVK_ERROR_INVALID_ARGUMENT);
+}
+
+static void test_stats(void **state)
+{
+    tu_gpu *g = *state;
+    evk_context_stats before, after;
+    assert_int_equal(evk_context_stats_get(g->ctx, &before), EVK_SUCCESS);
+    tu_conv_case c = {.input = {1, 3, 5, 5}, .out_channels = 4, .kernel_h = 1, .kernel_w = 1};
+    tu_run_conv_case(g->ctx, &c, 12);
+    assert_int_equal(evk_context_stats_get(g->ctx, &after), EVK_SUCCESS);
+    assert_true(after.pipelines_created >= 1);
+    assert_true(after.dispatches_recorded >= 1);
+    assert_true(after.submits > before.submits);
+    /* Everything the case created is destroyed again. */
+    assert_int_equal(after.device_bytes_allocated, before.device_bytes_allocated);
+    assert_int_equal(evk_context_stats_get(g->ctx, NULL), EVK_ERROR_INVALID_ARGUMENT);
+}
+
+/* The variable's value, to restore it after a test changed it. */
+static char *save_env(const char *name)
+{
+    const char *value = getenv(name);
+    return value ? strdup(value) : NULL;
+}
+
+static void restore_env(const char *name, char *saved)
+{
+    if (saved)
+        setenv(name, saved, 1);
+    else
+        unsetenv(name);
+    free(saved);
+}
+
+/* EFFVK_DEVICE picks by index or name when the desc does not; the desc
+ * wins over it. */
+static void test_device_from_environment(void **state)
+{
+    (void)state;
+    char *saved = save_env("EFFVK_DEVICE");
+    evk_context_desc zero = {0};
+    setenv("EFFVK_DEVICE", "no-such-device-42", 1);
+    assert_no_device(&zero, "no-such-device-42");
+    setenv("EFFVK_DEVICE", "999", 1);
+    assert_no_device(&zero, "999");
+    evk_device_properties first, chosen;
+    assert_int_equal(evk_device_info(0, &first), EVK_SUCCESS);
+    evk_context_desc by_name = {.device_name = first.name};
+    tu_gpu g;
+    tu_gpu_open(&g, &by_name);          /* EFFVK_DEVICE still names nothing */
+    tu_gpu_close(&g);
+    setenv("EFFVK_DEVICE", "0", 1);
+    tu_gpu_open(&g, NULL);
+    assert_int_equal(evk_context_device_info(g.ctx, &chosen), EVK_SUCCESS);
+    assert_int_equal(chosen.index, 0);
+    tu_gpu_close(&g);
+    restore_env("EFFVK_DEVICE", saved);
+}
+
+/* EFFVK_VALIDATION=1 turns the layer on without the desc flag. */
+static void test_validation_from_environment(void **state)
+{
+    (void)state;
+    char *saved = save_env("EFFVK_VALIDATION");
+    setenv("EFFVK_VALIDATION", "1", 1);
+    tu_log log = {0};
+    evk_context_desc desc = {0};
+    tu_desc_add_log(&desc, &log);
+    evk_context *ctx = NULL;
+    assert_int_equal(evk_context_create(&desc, &ctx), EVK_SUCCESS);
+    evk_context_stats stats;
+    assert_int_equal(evk_context_stats_get(ctx, &stats), EVK_SUCCESS);
+    evk_context_destroy(ctx);
+    restore_env("EFFVK_VALIDATION", saved);
+    assert_int_equal(stats.validation_enabled, 1);
+    assert_int_equal(log.unexpected, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_destroy_repeatedly),
+        cmocka_unit_test(test_null_desc),
+        cmocka_unit_test(test_device_info),
+        TU_GPU_TEST(test_context_device_info),
+        cmocka_unit_test(test_device_by_name),
+        cmocka_unit_test(test_device_by_index),
+        cmocka_unit_test(test_no_matching_device),
+        TU_GPU_TEST(test_gpu_time),
+        TU_GPU_TEST(test_stats),
+        cmocka_unit_test(test_device_from_environment),
+        cmocka_unit_test(test_validation_from_environment),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
