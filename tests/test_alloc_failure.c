@@ -1,13 +1,18 @@
 /* Device tier: host allocation failure injection. An allocator in the
  * context desc fails its Nth allocation; for N = 0, 1, 2, ... the test runs
  * the whole life of a small program (context, conv2d layer, tensors,
- * upload, forward, download, destroy) until no allocation fails any more.
+ * upload, forward, download, destroy; once more with a pipeline cache file
+ * loaded, saved and written at destruction) until no allocation fails.
  * Every failure must return EVK_ERROR_OUT_OF_HOST_MEMORY with a message,
  * the failed call must be retryable once memory is back (its objects stay
  * usable), the result must be right, and after destroying everything no
  * allocation may be outstanding. */
+#define _POSIX_C_SOURCE 200809L     /* mkdtemp */
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_util.h"
 
@@ -38,13 +43,16 @@ static void free_fn(void *ptr, void *user)
     free(ptr);
 }
 
-static const tu_conv_case conv = {.input = {1, 5, 6, 7}, .out_channels = 6, .kernel_h = 3,
-                                  .kernel_w = 3, .pad_h = 1, .pad_w = 1,
-                                  .activation = EVK_ACTIVATION_SILU, .bias = 1, .batchnorm = 1};
+/* Pointwise: every context compiles its pipeline again, and this one is
+ * quick to compile; its weights take the same allocations as any kernel's. */
+static const tu_conv_case conv = {.input = {1, 5, 6, 7}, .out_channels = 6, .kernel_h = 1,
+                                  .kernel_w = 1, .activation = EVK_ACTIVATION_SILU, .bias = 1,
+                                  .batchnorm = 1};
 
 typedef struct program {
     counting_allocator allocator;
     tu_log log;
+    const char *cache_path;         /* NULL: no pipeline cache file */
     evk_context *ctx;
 } program;
 
@@ -82,6 +90,8 @@ static void run_layer(program *p)
     RETRY(p, evk_tensor_upload(in, x, evk_shape_elements(conv.input)));
     RETRY(p, evk_layer_forward(layer, in, out));
     RETRY(p, evk_tensor_download(out, y, evk_shape_elements(out_shape)));
+    if (p->cache_path)
+        RETRY(p, evk_context_save_pipeline_cache(p->ctx));
     tu_assert_conv_output(&w.desc, conv.input, x, y, "conv under allocation failure");
     evk_tensor_destroy(in);
     evk_tensor_destroy(out);
@@ -94,12 +104,14 @@ static void run_layer(program *p)
 /* Runs the program with allocation `fail_at` failing; returns whether the
  * program reached that allocation. (A failure the library absorbs without
  * an error is fine as long as the results are right.) */
-static int run_program(long fail_at)
+static int run_program(long fail_at, const char *cache_path)
 {
     program p;
     memset(&p, 0, sizeof p);
     p.allocator.fail_at = fail_at;
-    evk_context_desc desc = {.allocator = {alloc_fn, free_fn, &p.allocator}};
+    p.cache_path = cache_path;
+    evk_context_desc desc = {.allocator = {alloc_fn, free_fn, &p.allocator},
+                             .pipeline_cache_path = cache_path};
     tu_desc_add_validation(&desc, &p.log);
     evk_status s = evk_context_create(&desc, &p.ctx);
     if (s != EVK_SUCCESS) {
@@ -120,20 +132,43 @@ static int run_program(long fail_at)
     return p.allocator.injected;
 }
 
+/* Returns how many allocations the program makes. */
+static long fail_each_allocation(const char *cache_path)
+{
+    long n = 0;
+    while (run_program(n, cache_path))
+        ++n;
+    return n;
+}
+
 static void test_every_allocation_fails_once(void **state)
 {
     (void)state;
-    long n = 0;
-    while (run_program(n))
-        ++n;
     /* The program allocates: a loop that ended at once tested nothing. */
-    assert_true(n >= 5);
+    assert_true(fail_each_allocation(NULL) >= 5);
+}
+
+/* A first run without failures writes the cache file, so that every
+ * program of the loop also reads it (and fails there once). */
+static void test_every_allocation_fails_once_with_cache_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/effvk_test_alloc_XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/pipelines.bin", dir);
+    assert_false(run_program(-1, path));
+    assert_true(fail_each_allocation(path) >= 5);
+    int written = access(path, R_OK) == 0;
+    unlink(path);
+    rmdir(dir);
+    assert_true(written);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_allocation_fails_once),
+        cmocka_unit_test(test_every_allocation_fails_once_with_cache_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
