@@ -155,7 +155,7 @@ int evk_fold_grid(uint64_t group_count, const uint32_t limit[3], uint32_t grid[3
         if (d == 2 && remaining > limit[d])
             return 0;
         grid[d] = (uint32_t)dim;
-        remaining = (remaining + dim - 1) / dim;
+        remaining = remaining / dim + (remaining % dim != 0);
     }
     return 1;
 }

@@ -27,17 +27,21 @@ static int validation_requested(const evk_context_desc *desc)
     return (desc->flags & EVK_CONTEXT_VALIDATION) || (env && strcmp(env, "1") == 0);
 }
 
-static int instance_has_layer(const char *name)
+static evk_status instance_has_layer(evk_context *ctx, const char *name, int *found)
 {
     uint32_t count = 0;
+    *found = 0;
     vkEnumerateInstanceLayerProperties(&count, NULL);
-    VkLayerProperties *layers = count ? malloc(count * sizeof *layers) : NULL;
-    int found = 0;
-    if (layers && vkEnumerateInstanceLayerProperties(&count, layers) == VK_SUCCESS)
-        for (uint32_t i = 0; i < count && !found; ++i)
-            found = strcmp(layers[i].layerName, name) == 0;
-    free(layers);
-    return found;
+    if (!count)
+        return EVK_SUCCESS;
+    VkLayerProperties *layers = evk_alloc(ctx, count * sizeof *layers);
+    if (!layers)
+        return evk_fail_oom(ctx, "instance layer list");
+    if (vkEnumerateInstanceLayerProperties(&count, layers) == VK_SUCCESS)
+        for (uint32_t i = 0; i < count && !*found; ++i)
+            *found = strcmp(layers[i].layerName, name) == 0;
+    evk_free(ctx, layers);
+    return EVK_SUCCESS;
 }
 
 static evk_status create_messenger(evk_context *ctx)
@@ -71,8 +75,13 @@ static evk_status create_instance(evk_context *ctx, const evk_context_desc *desc
     if (loader_version < VK_API_VERSION_1_1)
         return evk_fail(ctx, EVK_ERROR_UNSUPPORTED, "the Vulkan loader supports only 1.0; "
                         "effvk needs Vulkan 1.1");
-    int validation = validation_requested(desc);
-    if (validation && !instance_has_layer("VK_LAYER_KHRONOS_validation")) {
+    int validation = validation_requested(desc), installed = 0;
+    if (validation) {
+        evk_status s = instance_has_layer(ctx, "VK_LAYER_KHRONOS_validation", &installed);
+        if (s != EVK_SUCCESS)
+            return s;
+    }
+    if (validation && !installed) {
         if (desc->flags & EVK_CONTEXT_REQUIRE_VALIDATION)
             return evk_fail(ctx, EVK_ERROR_UNSUPPORTED,
                             "validation requested but VK_LAYER_KHRONOS_validation is not installed");
@@ -120,7 +129,7 @@ static evk_status pick_physical_device(evk_context *ctx, const evk_context_desc 
     evk_status s = evk_choose_device(ctx, desc, devices, count, &chosen);
     if (s == EVK_SUCCESS) {
         ctx->physical_device = devices[chosen];
-        evk_fill_device_properties(devices[chosen], chosen, &ctx->props);
+        evk_fill_device_properties(devices[chosen], chosen, &ctx->allocator, &ctx->props);
     }
     evk_free(ctx, devices);
     if (s == EVK_SUCCESS && ctx->props.api_version < VK_API_VERSION_1_1)
@@ -178,6 +187,40 @@ static evk_status create_device(evk_context *ctx)
     return EVK_SUCCESS;
 }
 
+/* The adopted physical device's position in its instance's list. */
+static evk_status external_device_index(evk_context *ctx, uint32_t *index)
+{
+    uint32_t count = 0;
+    vkEnumeratePhysicalDevices(ctx->instance, &count, NULL);
+    VkPhysicalDevice *devices = evk_alloc(ctx, (count ? count : 1) * sizeof *devices);
+    if (!devices)
+        return evk_fail_oom(ctx, "physical device list");
+    vkEnumeratePhysicalDevices(ctx->instance, &count, devices);
+    *index = 0;
+    for (uint32_t i = 0; i < count; ++i)
+        if (devices[i] == ctx->physical_device)
+            *index = i;
+    evk_free(ctx, devices);
+    return EVK_SUCCESS;
+}
+
+static evk_status check_external_queue(evk_context *ctx)
+{
+    uint32_t count = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical_device, &count, NULL);
+    VkQueueFamilyProperties *families = evk_alloc(ctx, (count ? count : 1) * sizeof *families);
+    if (!families)
+        return evk_fail_oom(ctx, "queue family list");
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical_device, &count, families);
+    int compute = ctx->queue_family < count &&
+                  (families[ctx->queue_family].queueFlags & VK_QUEUE_COMPUTE_BIT);
+    evk_free(ctx, families);
+    if (!compute)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "desc.external: queue family %u does "
+                        "not exist or has no compute support", ctx->queue_family);
+    return EVK_SUCCESS;
+}
+
 static evk_status adopt_external(evk_context *ctx, const evk_external_vulkan *ext)
 {
     ctx->instance = (VkInstance)ext->instance;
@@ -186,9 +229,18 @@ static evk_status adopt_external(evk_context *ctx, const evk_external_vulkan *ex
     ctx->queue = (VkQueue)ext->queue;
     ctx->queue_family = ext->queue_family_index;
     volkLoadInstanceOnly(ctx->instance);
-    evk_fill_device_properties(ctx->physical_device, 0, &ctx->props);
-    volkLoadDeviceTable(&ctx->vk, ctx->device);
-    return EVK_SUCCESS;
+    uint32_t index = 0;
+    evk_status s = external_device_index(ctx, &index);
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_fill_device_properties(ctx->physical_device, index, &ctx->allocator, &ctx->props);
+    if (ctx->props.api_version < VK_API_VERSION_1_1)
+        return evk_fail(ctx, EVK_ERROR_UNSUPPORTED, "desc.external: device \"%s\" supports only "
+                        "Vulkan 1.0; effvk needs 1.1", ctx->props.name);
+    s = check_external_queue(ctx);
+    if (s == EVK_SUCCESS)
+        volkLoadDeviceTable(&ctx->vk, ctx->device);
+    return s;
 }
 
 static evk_status check_desc(const evk_context_desc *desc)

@@ -80,7 +80,9 @@ void evk_set_thread_error(const char *message);
 void evk_clear_error(evk_context *ctx);
 
 /* Device enumeration and choice (device.c). */
-void evk_fill_device_properties(VkPhysicalDevice pd, uint32_t index, evk_device_properties *out);
+/* `allocator` NULL: malloc/free. */
+void evk_fill_device_properties(VkPhysicalDevice pd, uint32_t index, const evk_allocator *allocator,
+                                evk_device_properties *out);
 evk_status evk_choose_device(evk_context *ctx, const evk_context_desc *desc,
                              VkPhysicalDevice *devices, uint32_t count, uint32_t *chosen);
 evk_status evk_load_vulkan(evk_context *ctx, PFN_vkGetInstanceProcAddr gipa);

@@ -16,17 +16,18 @@ static evk_device_type device_type(VkPhysicalDeviceType type)
     }
 }
 
-static int has_device_extension(VkPhysicalDevice pd, const char *name)
+static int has_device_extension(VkPhysicalDevice pd, const evk_allocator *allocator,
+                                const char *name)
 {
     uint32_t count = 0;
     if (vkEnumerateDeviceExtensionProperties(pd, NULL, &count, NULL) != VK_SUCCESS || !count)
         return 0;
-    VkExtensionProperties *exts = malloc(count * sizeof *exts);
+    VkExtensionProperties *exts = evk_alloc_with(allocator, count * sizeof *exts);
     int found = 0;
     if (exts && vkEnumerateDeviceExtensionProperties(pd, NULL, &count, exts) == VK_SUCCESS)
         for (uint32_t i = 0; i < count && !found; ++i)
             found = strcmp(exts[i].extensionName, name) == 0;
-    free(exts);
+    evk_free_with(allocator, exts);
     return found;
 }
 
@@ -42,7 +43,8 @@ static void fill_limits(const VkPhysicalDeviceLimits *l, evk_device_properties *
     out->max_push_constants_bytes = l->maxPushConstantsSize;
 }
 
-static void fill_features(VkPhysicalDevice pd, uint32_t api, evk_device_properties *out)
+static void fill_features(VkPhysicalDevice pd, const evk_allocator *allocator, uint32_t api,
+                          evk_device_properties *out)
 {
     VkPhysicalDeviceShaderFloat16Int8Features f16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
@@ -50,18 +52,19 @@ static void fill_features(VkPhysicalDevice pd, uint32_t api, evk_device_properti
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
     VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
                                           .pNext = &storage16};
-    if (api >= VK_API_VERSION_1_2 || has_device_extension(pd, "VK_KHR_shader_float16_int8"))
+    if (api >= VK_API_VERSION_1_2 || has_device_extension(pd, allocator, "VK_KHR_shader_float16_int8"))
         storage16.pNext = &f16;
     vkGetPhysicalDeviceFeatures2(pd, &features);
     out->fp16_storage = storage16.storageBuffer16BitAccess == VK_TRUE;
     out->fp16_arithmetic = f16.shaderFloat16 == VK_TRUE;
 }
 
-static void fill_timestamps(VkPhysicalDevice pd, float period, evk_device_properties *out)
+static void fill_timestamps(VkPhysicalDevice pd, const evk_allocator *allocator, float period,
+                            evk_device_properties *out)
 {
     uint32_t count = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(pd, &count, NULL);
-    VkQueueFamilyProperties *families = malloc(count * sizeof *families);
+    VkQueueFamilyProperties *families = evk_alloc_with(allocator, (count ? count : 1) * sizeof *families);
     out->timestamp_period_ns = 0.0;
     if (!families)
         return;
@@ -71,7 +74,7 @@ static void fill_timestamps(VkPhysicalDevice pd, float period, evk_device_proper
             out->timestamp_period_ns = period;
             break;
         }
-    free(families);
+    evk_free_with(allocator, families);
 }
 
 static void fill_memory(VkPhysicalDevice pd, evk_device_properties *out)
@@ -87,7 +90,8 @@ static void fill_memory(VkPhysicalDevice pd, evk_device_properties *out)
     }
 }
 
-void evk_fill_device_properties(VkPhysicalDevice pd, uint32_t index, evk_device_properties *out)
+void evk_fill_device_properties(VkPhysicalDevice pd, uint32_t index, const evk_allocator *allocator,
+                                evk_device_properties *out)
 {
     memset(out, 0, sizeof *out);
     VkPhysicalDeviceProperties base;
@@ -105,9 +109,10 @@ void evk_fill_device_properties(VkPhysicalDevice pd, uint32_t index, evk_device_
     VkPhysicalDeviceProperties2 props = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                          .pNext = &subgroup};
     void **tail = &maint3.pNext;
-    int have_driver = api >= VK_API_VERSION_1_2 || has_device_extension(pd, "VK_KHR_driver_properties");
+    int have_driver = api >= VK_API_VERSION_1_2 ||
+                      has_device_extension(pd, allocator, "VK_KHR_driver_properties");
     int have_size_control = api >= VK_API_VERSION_1_3 ||
-                            has_device_extension(pd, "VK_EXT_subgroup_size_control");
+                            has_device_extension(pd, allocator, "VK_EXT_subgroup_size_control");
     if (have_driver) {
         *tail = &driver;
         tail = &driver.pNext;
@@ -133,8 +138,8 @@ void evk_fill_device_properties(VkPhysicalDevice pd, uint32_t index, evk_device_
     out->subgroup_min_size = have_size_control ? size_control.minSubgroupSize : subgroup.subgroupSize;
     out->subgroup_max_size = have_size_control ? size_control.maxSubgroupSize : subgroup.subgroupSize;
     out->subgroup_operations = subgroup.supportedOperations;
-    fill_features(pd, api, out);
-    fill_timestamps(pd, base.limits.timestampPeriod, out);
+    fill_features(pd, allocator, api, out);
+    fill_timestamps(pd, allocator, base.limits.timestampPeriod, out);
     fill_memory(pd, out);
 }
 
@@ -280,7 +285,7 @@ evk_status evk_device_info(uint32_t index, evk_device_properties *out)
     if (s != EVK_SUCCESS)
         return s;
     if (index < count)
-        evk_fill_device_properties(devices[index], index, out);
+        evk_fill_device_properties(devices[index], index, NULL, out);
     else
         s = evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "device index %u out of range (%u devices)",
                      index, count);

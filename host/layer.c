@@ -60,8 +60,10 @@ void evk_layer_destroy(evk_layer *layer)
 
 evk_status evk_layer_output_shape(const evk_layer *layer, evk_shape input, evk_shape *output)
 {
-    if (!layer || !output)
-        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "layer or output is NULL");
+    if (!layer)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "layer is NULL");
+    if (!output)
+        return evk_fail(layer->ctx, EVK_ERROR_INVALID_ARGUMENT, "output shape pointer is NULL");
     return layer->ops->output_shape(layer, input, output);
 }
 

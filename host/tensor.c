@@ -10,7 +10,7 @@ uint64_t evk_shape_elements(evk_shape s)
 
 uint64_t evk_shape_device_bytes(evk_shape s)
 {
-    return (uint64_t)s.n * evk_div_up(s.c, 4) * 4u * s.h * s.w * sizeof(float);
+    return (uint64_t)s.n * evk_div_up_u64(s.c, 4) * 4u * s.h * s.w * sizeof(float);
 }
 
 evk_status evk_shape_check(evk_context *ctx, evk_shape s, const char *what)
@@ -20,7 +20,7 @@ evk_status evk_shape_check(evk_context *ctx, evk_shape s, const char *what)
                         what, s.n, s.c, s.h, s.w);
     /* Beyond 2^62 bytes the size arithmetic itself would overflow; no device
      * comes near it, so it is a limit, checked before any multiplication. */
-    double bytes = (double)s.n * (double)(evk_div_up(s.c, 4) * 4.0) * s.h * s.w * sizeof(float);
+    double bytes = (double)s.n * (double)evk_div_up_u64(s.c, 4) * 4.0 * s.h * s.w * sizeof(float);
     if (bytes > 4.0e18)
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: shape %ux%ux%ux%u is too large (%.3g bytes)",
                         what, s.n, s.c, s.h, s.w, bytes);

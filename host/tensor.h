@@ -10,14 +10,15 @@ struct evk_tensor {
     evk_buffer buffer;
 };
 
+/* Rounding-up division that cannot overflow, even for a near UINT_MAX. */
 static inline uint32_t evk_div_up(uint32_t a, uint32_t b)
 {
-    return (a + b - 1) / b;
+    return a / b + (a % b != 0);
 }
 
 static inline uint64_t evk_div_up_u64(uint64_t a, uint64_t b)
 {
-    return (a + b - 1) / b;
+    return a / b + (a % b != 0);
 }
 
 /* Checks that `t` is a tensor of `ctx`; `what` names it in the message. */

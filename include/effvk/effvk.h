@@ -17,6 +17,11 @@
  *  - Threading: one context is used by one thread at a time. Separate contexts
  *    are independent and may be used from different threads at once; objects
  *    created from a context belong to that context's thread discipline.
+ *    Exception: evk_context_create, evk_device_count and evk_device_info load
+ *    the process-wide volk instance-level function pointers (device-level
+ *    functions live in a per-context table), so call them from one thread at
+ *    a time; an application linking the static library and using volk itself
+ *    shares those pointers.
  *  - Tensors are NCHW float32 on the public side (PyTorch's layout). Inside,
  *    channels are packed four to a texel (see evk_tensor_layout).
  */
@@ -113,8 +118,11 @@ typedef struct evk_allocator {
  * pointers and integers so that this header does not include vulkan.h.
  * The context never destroys adopted objects; the application must keep them
  * alive until evk_context_destroy returns. All of instance, physical_device,
- * device and queue must be set together; the device must have been created
- * with a queue of `queue_family_index` that supports compute. */
+ * device and queue must be set together; the device must support Vulkan 1.1
+ * and have been created with a queue of `queue_family_index` that supports
+ * compute (checked: EVK_ERROR_INVALID_ARGUMENT / EVK_ERROR_UNSUPPORTED).
+ * The validation flags do not apply: the application chose the instance's
+ * layers, and its own debug messenger receives their messages. */
 typedef struct evk_external_vulkan {
     void *instance;            /* VkInstance */
     void *physical_device;     /* VkPhysicalDevice */
@@ -194,7 +202,9 @@ EVK_API evk_status evk_context_save_pipeline_cache(evk_context *ctx);
 typedef struct evk_context_stats {
     uint64_t validation_messages;   /* warnings and errors from the validation layer */
     uint32_t pipelines_created;     /* distinct (shader, specialization) pipelines */
-    int pipeline_cache_loaded;      /* 1 if the cache file was accepted at creation */
+    /* 1 if the cache file's header matched this device, driver and library
+     * and its data was handed to the driver (which may still discard it). */
+    int pipeline_cache_loaded;
     int validation_enabled;         /* 1 if the validation layer is active */
     uint64_t dispatches_recorded;
     uint64_t submits;
