@@ -3,7 +3,7 @@
 # is missing. Safe to run again: it installs nothing when all is present.
 set -euo pipefail
 
-packages=(cmake gcc make pkg-config libvulkan-dev mesa-vulkan-drivers vulkan-tools
+packages=(cmake gcc make libvulkan-dev mesa-vulkan-drivers vulkan-tools
           vulkan-validationlayers glslang-tools spirv-tools libvulkan-volk-dev libcmocka-dev)
 
 missing=()
