@@ -116,6 +116,16 @@ static void destroy_pipeline(evk_context *ctx, evk_pipeline *p)
     evk_free(ctx, p);
 }
 
+uint32_t evk_workgroup_size_for(const evk_context *ctx, uint32_t items)
+{
+    enum { MAX_WORKGROUP = 64 };
+    uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
+    uint32_t wg = (items / sub + (items % sub != 0)) * sub;
+    if (wg > MAX_WORKGROUP)
+        wg = MAX_WORKGROUP;
+    return wg > sub ? wg : sub;
+}
+
 evk_status evk_pipeline_get(evk_context *ctx, const evk_pipeline_key *key, evk_pipeline **out)
 {
     for (evk_pipeline *p = ctx->pipelines; p; p = p->next)

@@ -30,6 +30,11 @@ struct evk_pipeline {
     struct evk_pipeline *next;
 };
 
+/* The workgroup size for a dispatch of `items` invocations' worth of work:
+ * at most 64, fewer for small planes so that lanes stay busy, rounded up to a
+ * multiple of the subgroup size. */
+uint32_t evk_workgroup_size_for(const evk_context *ctx, uint32_t items);
+
 /* Finds or creates the pipeline for `key`. */
 evk_status evk_pipeline_get(evk_context *ctx, const evk_pipeline_key *key, evk_pipeline **out);
 void evk_pipelines_destroy(evk_context *ctx);

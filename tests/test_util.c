@@ -273,19 +273,28 @@ static void compare(const float *got, const float *ref, const float *bound, evk_
     }
 }
 
+void tu_assert_output_near(const evk_conv2d_desc *bound_desc, evk_shape input, const float *x,
+                           const float *ref, const float *got, const char *what)
+{
+    evk_shape out;
+    assert_int_equal(evk_conv2d_output_shape(bound_desc, input, &out), EVK_SUCCESS);
+    float *bound = malloc(evk_shape_elements(out) * sizeof *bound);
+    assert_non_null(bound);
+    error_bounds(bound_desc, input, x, bound);
+    compare(got, ref, bound, out, what);
+    free(bound);
+}
+
 void tu_assert_conv_output(const evk_conv2d_desc *desc, evk_shape input, const float *x,
                            const float *got, const char *what)
 {
     evk_shape out;
     assert_int_equal(evk_conv2d_output_shape(desc, input, &out), EVK_SUCCESS);
     float *ref = malloc(evk_shape_elements(out) * sizeof *ref);
-    float *bound = malloc(evk_shape_elements(out) * sizeof *bound);
-    assert_true(ref && bound);
+    assert_non_null(ref);
     evk_ref_conv2d(desc, input, x, ref);
-    error_bounds(desc, input, x, bound);
-    compare(got, ref, bound, out, what);
+    tu_assert_output_near(desc, input, x, ref, got, what);
     free(ref);
-    free(bound);
 }
 
 float *tu_download(const evk_tensor *t)

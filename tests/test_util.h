@@ -98,6 +98,11 @@ const char *tu_expected_kernel(const evk_conv2d_desc *desc);
  * bound (see error_bounds in test_util.c) and finite everywhere. */
 void tu_assert_conv_output(const evk_conv2d_desc *desc, evk_shape input, const float *x,
                            const float *got, const char *what);
+/* Fails unless `got` is within the float32 bound of `ref` (the reference's
+ * output), the bound being that of the conv2d `bound_desc` on `x`: an op that
+ * equals a conv2d with some weights zero (HetConv) is bounded by it. */
+void tu_assert_output_near(const evk_conv2d_desc *bound_desc, evk_shape input, const float *x,
+                           const float *ref, const float *got, const char *what);
 /* A new tensor of `shape`, with `data` uploaded unless NULL. */
 evk_tensor *tu_tensor(evk_context *ctx, evk_shape shape, const float *data);
 /* A malloc'd copy of a tensor's contents. */

@@ -1,5 +1,3 @@
-#include <math.h>
-
 #include "conv2d.h"
 #include "pipeline.h"
 
@@ -12,7 +10,7 @@ typedef struct conv2d_layer {
 } conv2d_layer;
 
 enum { DENSE_TILE_W = 4, DENSE_TILE_C4 = 2, POINTWISE_TILE_P = 4, POINTWISE_TILE_C4 = 2,
-       DEPTHWISE_TILE_W = 8, MAX_WORKGROUP = 64 };
+       DEPTHWISE_TILE_W = 8 };
 
 evk_conv2d_desc evk_conv2d_resolve(const evk_conv2d_desc *desc)
 {
@@ -23,26 +21,6 @@ evk_conv2d_desc evk_conv2d_resolve(const evk_conv2d_desc *desc)
     if (d.batchnorm.eps == 0.0f)
         d.batchnorm.eps = 1e-5f;
     return d;
-}
-
-static evk_status check_batchnorm(evk_context *ctx, const evk_conv2d_desc *d)
-{
-    const evk_batchnorm *bn = &d->batchnorm;
-    int set = !!bn->gamma + !!bn->beta + !!bn->mean + !!bn->var;
-    if (set == 0)
-        return EVK_SUCCESS;
-    if (set != 4)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
-                        "conv2d: batchnorm needs gamma, beta, mean and var together (%d of 4 set)", set);
-    if (!(bn->eps > 0.0f))
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: batchnorm eps %g must be > 0",
-                        (double)bn->eps);
-    for (uint32_t o = 0; o < d->out_channels; ++o)
-        if (!(bn->var[o] >= 0.0f) || !isfinite(bn->var[o]))
-            return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
-                            "conv2d: batchnorm var[%u] = %g is negative or not finite", o,
-                            (double)bn->var[o]);
-    return EVK_SUCCESS;
 }
 
 evk_status evk_conv2d_check(evk_context *ctx, const evk_conv2d_desc *desc)
@@ -70,7 +48,7 @@ evk_status evk_conv2d_check(evk_context *ctx, const evk_conv2d_desc *desc)
                         (int)d.activation);
     if (!d.weight)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: weight is NULL");
-    return check_batchnorm(ctx, &d);
+    return evk_batchnorm_check(ctx, "conv2d", &d.batchnorm, d.out_channels);
 }
 
 /* `d` is resolved and valid; failures are reported on `ctx` (NULL: thread). */
@@ -154,17 +132,6 @@ static void conv2d_destroy(evk_layer *layer)
     evk_free(layer->ctx, l);
 }
 
-/* Fewer invocations than MAX_WORKGROUP per workgroup for small planes keeps
- * lanes busy; rounded to a multiple of the subgroup size. */
-static uint32_t workgroup_for(const evk_context *ctx, uint32_t items)
-{
-    uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
-    uint32_t wg = evk_div_up(items, sub) * sub;
-    if (wg > MAX_WORKGROUP)
-        wg = MAX_WORKGROUP;
-    return wg > sub ? wg : sub;
-}
-
 static evk_status dispatch_buffers(conv2d_layer *l, const evk_pipeline_key *key,
                                   evk_binding in, evk_binding out, const void *push, uint64_t groups)
 {
@@ -193,7 +160,7 @@ static evk_status record_pointwise(conv2d_layer *l, const evk_tensor *in, evk_te
     push.out_c4 = evk_div_up(out->shape.c, 4);
     push.co_blocks = evk_div_up(push.out_c4, POINTWISE_TILE_C4);
     uint32_t tiles = evk_div_up(push.plane, POINTWISE_TILE_P);
-    uint32_t wg = workgroup_for(l->base.ctx, tiles);
+    uint32_t wg = evk_workgroup_size_for(l->base.ctx, tiles);
     push.groups_per_plane = evk_div_up(tiles, wg);
     evk_pipeline_key key = {.shader = "conv2d_pointwise", .workgroup_size = wg,
                             .spec = {l->desc.activation, POINTWISE_TILE_P, POINTWISE_TILE_C4},
@@ -224,7 +191,7 @@ static evk_status record_dense_buffers(conv2d_layer *l, evk_binding in, evk_shap
     push.tiles_x = evk_div_up(push.s.out_w, DENSE_TILE_W);
     push.co_blocks = evk_div_up(push.s.out_c4, DENSE_TILE_C4);
     uint32_t tiles = push.tiles_x * push.s.out_h;
-    uint32_t wg = workgroup_for(l->base.ctx, tiles);
+    uint32_t wg = evk_workgroup_size_for(l->base.ctx, tiles);
     push.groups_per_plane = evk_div_up(tiles, wg);
     push.in_c = in_shape.c;
     const evk_conv2d_desc *d = &l->desc;
@@ -267,7 +234,7 @@ static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_te
     push.pad_w = l->desc.pad_w;
     push.tiles_x = evk_div_up(push.out_w, DEPTHWISE_TILE_W);
     uint32_t tiles = push.tiles_x * push.out_h;
-    uint32_t wg = workgroup_for(l->base.ctx, tiles);
+    uint32_t wg = evk_workgroup_size_for(l->base.ctx, tiles);
     push.groups_per_plane = evk_div_up(tiles, wg);
     const evk_conv2d_desc *d = &l->desc;
     evk_pipeline_key key = {.shader = "conv2d_depthwise", .workgroup_size = wg,
@@ -285,7 +252,7 @@ static evk_status record_grouped(conv2d_layer *l, const evk_tensor *in, evk_tens
     push.in_per_group = l->desc.in_channels / l->desc.groups;
     push.out_per_group = l->desc.out_channels / l->desc.groups;
     uint32_t pixels = push.s.out_h * push.s.out_w;
-    uint32_t wg = workgroup_for(l->base.ctx, pixels);
+    uint32_t wg = evk_workgroup_size_for(l->base.ctx, pixels);
     push.groups_per_plane = evk_div_up(pixels, wg);
     const evk_conv2d_desc *d = &l->desc;
     evk_pipeline_key key = {.shader = "conv2d_grouped", .workgroup_size = wg,

@@ -18,6 +18,16 @@ evk_conv2d_desc evk_conv2d_resolve(const evk_conv2d_desc *desc);
 evk_status evk_conv2d_check(evk_context *ctx, const evk_conv2d_desc *desc);
 evk_conv2d_kernel evk_conv2d_choose_kernel(const evk_conv2d_desc *desc);
 
+/* Checks a BatchNorm of `channels` channels (all four arrays or none, eps
+ * > 0 once resolved, variances finite and >= 0); `op` prefixes the message. */
+evk_status evk_batchnorm_check(evk_context *ctx, const char *op, const evk_batchnorm *bn,
+                               uint32_t channels);
+
+/* The affine map that the bias (NULL: none) and the BatchNorm (eps resolved;
+ * gamma NULL: none) make of output channel o's sum: y = sum·scale + shift. */
+void evk_fold_channel(const float *bias, const evk_batchnorm *bn, uint32_t o, double *scale,
+                      double *shift);
+
 /* Weight and bias with BatchNorm folded in, PyTorch layout
  * [out][in/groups][kh][kw] and [out]. Caller frees both with evk_free. */
 evk_status evk_conv2d_fold(evk_context *ctx, const evk_conv2d_desc *desc, float **weight,

@@ -1,8 +1,42 @@
-/* BatchNorm folding and the device weight layouts of the conv2d kernels. */
+/* BatchNorm checking and folding (shared with hetconv) and the device weight
+ * layouts of the conv2d kernels. */
 #include <math.h>
 #include <string.h>
 
 #include "conv2d.h"
+
+evk_status evk_batchnorm_check(evk_context *ctx, const char *op, const evk_batchnorm *bn,
+                               uint32_t channels)
+{
+    int set = !!bn->gamma + !!bn->beta + !!bn->mean + !!bn->var;
+    if (set == 0)
+        return EVK_SUCCESS;
+    if (set != 4)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "%s: batchnorm needs gamma, beta, mean and var together (%d of 4 set)", op,
+                        set);
+    if (!(bn->eps > 0.0f))
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: batchnorm eps %g must be > 0", op,
+                        (double)bn->eps);
+    for (uint32_t o = 0; o < channels; ++o)
+        if (!(bn->var[o] >= 0.0f) || !isfinite(bn->var[o]))
+            return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                            "%s: batchnorm var[%u] = %g is negative or not finite", op, o,
+                            (double)bn->var[o]);
+    return EVK_SUCCESS;
+}
+
+void evk_fold_channel(const float *bias, const evk_batchnorm *bn, uint32_t o, double *scale,
+                      double *shift)
+{
+    double b = bias ? bias[o] : 0.0;
+    *scale = 1.0;
+    *shift = b;
+    if (bn->gamma) {
+        *scale = bn->gamma[o] / sqrt((double)bn->var[o] + (double)bn->eps);
+        *shift = b * *scale + (bn->beta[o] - bn->mean[o] * *scale);
+    }
+}
 
 evk_status evk_conv2d_fold(evk_context *ctx, const evk_conv2d_desc *desc, float **weight_out,
                            float **bias_out)
@@ -15,17 +49,12 @@ evk_status evk_conv2d_fold(evk_context *ctx, const evk_conv2d_desc *desc, float 
         evk_free(ctx, bias);
         return evk_fail_oom(ctx, "conv2d weights");
     }
-    const evk_batchnorm *bn = &desc->batchnorm;
     for (uint32_t o = 0; o < desc->out_channels; ++o) {
-        double scale = 1.0, shift = 0.0;
-        double b = desc->bias ? desc->bias[o] : 0.0;
-        if (bn->gamma) {
-            scale = bn->gamma[o] / sqrt((double)bn->var[o] + (double)bn->eps);
-            shift = bn->beta[o] - bn->mean[o] * scale;
-        }
+        double scale, shift;
+        evk_fold_channel(desc->bias, &desc->batchnorm, o, &scale, &shift);
         for (uint32_t i = 0; i < per_out; ++i)
             weight[(size_t)o * per_out + i] = (float)(desc->weight[(size_t)o * per_out + i] * scale);
-        bias[o] = (float)(b * scale + shift);
+        bias[o] = (float)shift;
     }
     *weight_out = weight;
     *bias_out = bias;

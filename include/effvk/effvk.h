@@ -394,9 +394,108 @@ EVK_API void evk_layer_destroy(evk_layer *layer);
 EVK_API evk_status evk_layer_output_shape(const evk_layer *layer, evk_shape input, evk_shape *output);
 
 /* The kernel a layer runs, for reports: "conv2d_pointwise", "conv2d_depthwise",
- * "conv2d_dense" or "conv2d_grouped". A static string: valid for the life of
+ * "conv2d_dense", "conv2d_grouped" or "hetconv". A static string: valid for the life of
  * the program, also after the layer is destroyed. */
 EVK_API const char *evk_layer_kernel_name(const evk_layer *layer);
+
+/* ------------------------------------------------------------------------ */
+/* HetConv                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* How a HetConv layer pads its input. */
+typedef enum evk_padding_mode {
+    /* (kernel_size − 1) / 2 zeros on each side: stride 1 keeps the size. */
+    EVK_PADDING_SAME = 0,
+    /* The desc's `padding` zeros on each side, 0 included. */
+    EVK_PADDING_EXPLICIT = 1
+} evk_padding_mode;
+
+/* A heterogeneous-kernel convolution (HetConv, Singh et al., CVPR 2019) with
+ * part P, followed by the optional BatchNorm (folded at creation) and the
+ * activation.
+ *
+ * Semantics (the paper's interleaved rule): output channel o applies the
+ * K×K kernel to the input channels i with (i − o) mod P == 0 and a 1×1
+ * kernel, the centre tap of the K×K window, to every other input channel.
+ * Both paths share the stride and the padding, so the layer equals a dense
+ * K×K conv2d whose masked-out taps are zero. The rule holds for any P from 1
+ * to in_channels: when P does not divide in_channels, outputs o with
+ * o mod P < in_channels mod P see one K×K input more than the others
+ * (ceil instead of floor of in_channels / P). P = 1 is a dense conv.
+ *
+ * Weights come in one of two forms; set exactly one:
+ *  - `weight`, dense masked [out][in][K][K] (a masked PyTorch Conv2d): every
+ *    tap outside the pattern above must be 0.0 (checked; the first non-zero
+ *    one is named in the message);
+ *  - `gwc` [out][in/P][K][K] and `pwc` [out][in][1][1], the "grouped +
+ *    pointwise" form: y = Conv2d(in, out, K, groups=P)(x) + Conv2d(in, out,
+ *    1)(x) with the 1×1 taken at the centre of the K×K window. Its groups are
+ *    contiguous: output o = g·(out/P) + j applies K×K to the inputs
+ *    g·(in/P) + t. P must divide in_channels and out_channels. The pwc
+ *    weights of the inputs inside an output's own group are added to its
+ *    centre tap. This is the interleaved layer up to a fixed channel
+ *    permutation: with sigma_C(c) = (c mod (C/P))·P + c / (C/P), the layer
+ *    maps x to y where y[sigma_out⁻¹(o')] is the interleaved layer's output
+ *    o' for the input x'[sigma_in(i)] = x[i], and the interleaved weight
+ *    of (o', i') is the grouped form's of (sigma_out⁻¹(o'), sigma_in⁻¹(i')).
+ *    The layer reads and writes channels in the caller's (grouped) order;
+ *    nothing needs permuting at run time.
+ * The device keeps only the non-zero weights: per output channel, the K×K
+ * taps of its pattern's inputs and the centre tap of the others. */
+typedef struct evk_hetconv_desc {
+    uint32_t in_channels;           /* M, >= 1 */
+    uint32_t out_channels;          /* N, >= 1 */
+    uint32_t kernel_size;           /* K: odd, 3 to 15 */
+    uint32_t part;                  /* P: 1 to in_channels; 0 is an error */
+    uint32_t stride;                /* 0 means 1; at most 64 */
+    evk_padding_mode padding_mode;  /* 0: EVK_PADDING_SAME */
+    uint32_t padding;               /* with EVK_PADDING_EXPLICIT: 0 to K − 1 */
+    evk_activation activation;
+    /* Dense masked form: [N][M][K][K] and its element count, which must be
+     * N·M·K·K (a weight array of another shape is caught). */
+    const float *weight;
+    uint64_t weight_count;
+    /* Grouped + pointwise form: [N][M/P][K][K] and [N][M][1][1], with their
+     * element counts N·(M/P)·K·K and N·M. */
+    const float *gwc;
+    uint64_t gwc_count;
+    const float *pwc;
+    uint64_t pwc_count;
+    const float *bias;              /* [N] or NULL */
+    evk_batchnorm batchnorm;        /* all NULL: none */
+} evk_hetconv_desc;
+
+/* Output shape of a HetConv for an input shape, validating the desc (no
+ * context needed; messages go to evk_last_error(NULL)):
+ * n = input n, c = out_channels, h = (h + 2·pad − K) / stride + 1, same for w.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (bad desc, output NULL),
+ * EVK_ERROR_SHAPE_MISMATCH (input channels differ from in_channels, or the
+ * kernel does not fit the padded input). */
+EVK_API evk_status evk_hetconv_output_shape(const evk_hetconv_desc *desc, evk_shape input,
+                                            evk_shape *output);
+
+/* Exact multiply-accumulates and parameters of a HetConv on `input`: per
+ * output pixel and channel o, n_o·K² + (M − n_o) MACs where n_o is the number
+ * of K×K inputs of o (M/P when P divides M); parameters are the same per
+ * filter plus out_channels biases when a bias or BatchNorm is set. The ratio to
+ * a dense K×K conv is 1/P + (1 − 1/P)/K² when P divides M. Either output
+ * pointer may be NULL. Errors: as evk_hetconv_output_shape. */
+EVK_API evk_status evk_hetconv_cost(const evk_hetconv_desc *desc, evk_shape input,
+                                    uint64_t *macs, uint64_t *params);
+
+/* Creates the layer: validates the desc (masked taps included), folds bias
+ * and BatchNorm, and uploads the non-zero weights in the kernel's layout. The
+ * desc's arrays are copied; the caller keeps ownership. The layer runs with
+ * evk_layer_forward in one dispatch; evk_layer_kernel_name gives "hetconv".
+ * On failure `*out` is NULL.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx, desc or out NULL; in/out channels
+ * 0; even, too small or too large kernel; part 0 or > in_channels; stride or
+ * padding out of range; no or both weight forms; wrong element counts;
+ * grouped form with P not dividing the channels; non-zero masked tap;
+ * incomplete BatchNorm or negative variance), EVK_ERROR_OUT_OF_HOST_MEMORY,
+ * device memory errors. */
+EVK_API evk_status evk_hetconv_create(evk_context *ctx, const evk_hetconv_desc *desc,
+                                      evk_layer **out);
 
 /* ------------------------------------------------------------------------ */
 /* Device peak (microbenchmarks)                                             */

@@ -61,6 +61,72 @@ void evk_ref_conv2d(const evk_conv2d_desc *d, evk_shape in_shape, const float *i
                 }
 }
 
+static uint32_t hetconv_pad(const evk_hetconv_desc *d)
+{
+    return d->padding_mode == EVK_PADDING_SAME ? (d->kernel_size - 1) / 2 : d->padding;
+}
+
+/* Input value at tap (ky, kx) of output pixel (oy, ox), 0 in the padding. */
+static double hetconv_input(const evk_hetconv_desc *d, evk_shape s, const float *in, uint32_t n,
+                            uint32_t i, uint32_t oy, uint32_t ox, uint32_t ky, uint32_t kx)
+{
+    uint32_t stride = d->stride ? d->stride : 1;
+    long iy = (long)oy * stride + ky - hetconv_pad(d), ix = (long)ox * stride + kx - hetconv_pad(d);
+    if (iy < 0 || iy >= (long)s.h || ix < 0 || ix >= (long)s.w)
+        return 0.0;
+    return in[(((uint64_t)n * s.c + i) * s.h + iy) * s.w + ix];
+}
+
+static double hetconv_masked_at(const evk_hetconv_desc *d, evk_shape s, const float *in,
+                                uint32_t n, uint32_t o, uint32_t oy, uint32_t ox)
+{
+    uint32_t k = d->kernel_size, mid = (k - 1) / 2;
+    double sum = 0.0;
+    for (uint32_t i = 0; i < d->in_channels; ++i)
+        for (uint32_t ky = 0; ky < k; ++ky)
+            for (uint32_t kx = 0; kx < k; ++kx) {
+                int full = (i % d->part) == (o % d->part);
+                if (!full && (ky != mid || kx != mid))
+                    continue;
+                double w = d->weight[(((uint64_t)o * d->in_channels + i) * k + ky) * k + kx];
+                sum += w * hetconv_input(d, s, in, n, i, oy, ox, ky, kx);
+            }
+    return sum;
+}
+
+static double hetconv_grouped_at(const evk_hetconv_desc *d, evk_shape s, const float *in,
+                                 uint32_t n, uint32_t o, uint32_t oy, uint32_t ox)
+{
+    uint32_t k = d->kernel_size, mid = (k - 1) / 2, per_group = d->in_channels / d->part;
+    uint32_t first = o / (d->out_channels / d->part) * per_group;
+    double sum = 0.0;
+    for (uint32_t t = 0; t < per_group; ++t)
+        for (uint32_t ky = 0; ky < k; ++ky)
+            for (uint32_t kx = 0; kx < k; ++kx)
+                sum += d->gwc[(((uint64_t)o * per_group + t) * k + ky) * k + kx] *
+                       hetconv_input(d, s, in, n, first + t, oy, ox, ky, kx);
+    for (uint32_t i = 0; i < d->in_channels; ++i)
+        sum += d->pwc[(uint64_t)o * d->in_channels + i] * hetconv_input(d, s, in, n, i, oy, ox, mid, mid);
+    return sum;
+}
+
+void evk_ref_hetconv(const evk_hetconv_desc *d, evk_shape in_shape, const float *in, float *out)
+{
+    uint32_t stride = d->stride ? d->stride : 1, pad = hetconv_pad(d);
+    uint32_t oh = (in_shape.h + 2 * pad - d->kernel_size) / stride + 1;
+    uint32_t ow = (in_shape.w + 2 * pad - d->kernel_size) / stride + 1;
+    for (uint32_t n = 0; n < in_shape.n; ++n)
+        for (uint32_t o = 0; o < d->out_channels; ++o)
+            for (uint32_t y = 0; y < oh; ++y)
+                for (uint32_t x = 0; x < ow; ++x) {
+                    double v = d->weight ? hetconv_masked_at(d, in_shape, in, n, o, y, x)
+                                         : hetconv_grouped_at(d, in_shape, in, n, o, y, x);
+                    v = batchnorm(&d->batchnorm, o, v + (d->bias ? d->bias[o] : 0.0));
+                    out[(((uint64_t)n * d->out_channels + o) * oh + y) * ow + x] =
+                        (float)evk_ref_activate(d->activation, v);
+                }
+}
+
 void evk_ref_compare(const float *a, const float *b, uint64_t n, double floor, double *max_abs,
                      double *max_rel)
 {

@@ -12,6 +12,14 @@
  * shape evk_conv2d_output_shape gives. */
 void evk_ref_conv2d(const evk_conv2d_desc *desc, evk_shape in_shape, const float *in, float *out);
 
+/* y = activation(BN(hetconv(x) + bias)) from the definitions of
+ * evk_hetconv_desc: with the dense masked weight, the K×K taps of inputs
+ * i ≡ o (mod P) and the centre tap of the others; with the grouped +
+ * pointwise form, a groups = P conv plus a 1×1 conv at the window's centre.
+ * BatchNorm applied as written. `out` holds the elements of the shape
+ * evk_hetconv_output_shape gives. */
+void evk_ref_hetconv(const evk_hetconv_desc *desc, evk_shape in_shape, const float *in, float *out);
+
 double evk_ref_activate(evk_activation activation, double x);
 
 /* Largest |a − b| and largest |a − b| / max(|b|, floor) over n values; NaN or

@@ -1,0 +1,58 @@
+/* hetconv: the desc with defaults resolved, the channel layout its kernel
+ * computes in, and the weight checks and packing of hetconv_weights.c. */
+#ifndef EFFVK_HOST_OPS_HETCONV_H
+#define EFFVK_HOST_OPS_HETCONV_H
+
+#include "context.h"
+
+/* The desc with defaults resolved: stride 0 → 1, padding from its mode,
+ * BatchNorm eps 0 → 1e-5. */
+evk_hetconv_desc evk_hetconv_resolve(const evk_hetconv_desc *desc);
+
+/* Which input and output channels form a pattern class of the kernel. A
+ * workgroup computes output slots j of one class r, output channel
+ * out_first·r + out_step·j; the class's K×K inputs are the channels
+ * in_first·r + in_step·t for t < inputs. The interleaved rule has steps P
+ * (classes are residues mod P), the grouped form steps 1 (classes are
+ * contiguous groups). Output channels of the packed padding (up to a multiple
+ * of 4) belong to a class too, so that every lane of the output is written. */
+typedef struct evk_hetconv_classes {
+    uint32_t count;                 /* classes dispatched */
+    uint32_t slots;                 /* output slots per class */
+    uint32_t quads;                 /* ceil(slots / 4) */
+    uint32_t inputs;                /* K×K input slots per class */
+    uint32_t in_first, in_step;
+    uint32_t out_first, out_step;
+    /* Slots a class owns; only the last class owns the slots beyond. */
+    uint32_t out_class_size;
+} evk_hetconv_classes;
+
+#define EVK_HETCONV_NO_CHANNEL UINT32_MAX
+
+/* `d` is resolved and valid. */
+evk_hetconv_classes evk_hetconv_classes_of(const evk_hetconv_desc *d);
+/* The output channel (< padded channel count) of slot j of class r, or
+ * EVK_HETCONV_NO_CHANNEL when the slot stores nothing. */
+uint32_t evk_hetconv_output_of(const evk_hetconv_classes *c, const evk_hetconv_desc *d,
+                               uint32_t r, uint32_t j);
+/* The input channel of K×K slot t of class r, or EVK_HETCONV_NO_CHANNEL. */
+uint32_t evk_hetconv_input_of(const evk_hetconv_classes *c, const evk_hetconv_desc *d,
+                              uint32_t r, uint32_t t);
+
+/* Weight checks of a resolved desc whose scalar fields and choice of form
+ * are valid: element counts, and zeros outside the mask. */
+evk_status evk_hetconv_check_weights(evk_context *ctx, const evk_hetconv_desc *d);
+
+/* The folded device weights: centre taps of every input as [class][quad]
+ * [in_c4] mat4 (column = input lane, row = output lane), the off-centre taps
+ * of the class's K×K inputs as [class][quad][t][tap] vec4, and the bias as
+ * [class][quad] vec4. Each array is allocated with evk_alloc. */
+typedef struct evk_hetconv_packed {
+    float *centre, *off_centre, *bias;
+    size_t centre_bytes, off_centre_bytes, bias_bytes;
+} evk_hetconv_packed;
+
+evk_status evk_hetconv_pack(evk_context *ctx, const evk_hetconv_desc *d, evk_hetconv_packed *out);
+void evk_hetconv_packed_free(evk_context *ctx, evk_hetconv_packed *packed);
+
+#endif

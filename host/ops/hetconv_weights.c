@@ -1,0 +1,215 @@
+/* HetConv weights: the class layout of the kernel, the checks of both weight
+ * forms, and the packing of the non-zero taps with bias and BatchNorm folded. */
+#include "conv2d.h"
+#include "hetconv.h"
+#include "tensor.h"
+
+static int is_grouped(const evk_hetconv_desc *d)
+{
+    return d->weight == NULL;
+}
+
+evk_hetconv_classes evk_hetconv_classes_of(const evk_hetconv_desc *d)
+{
+    uint32_t padded_out = evk_div_up(d->out_channels, 4) * 4;
+    evk_hetconv_classes c = {0};
+    if (is_grouped(d)) {
+        c.count = d->part;
+        c.out_class_size = d->out_channels / d->part;
+        c.slots = c.out_class_size + padded_out - d->out_channels;
+        c.inputs = d->in_channels / d->part;
+        c.in_first = c.inputs;
+        c.in_step = 1;
+        c.out_first = c.out_class_size;
+        c.out_step = 1;
+    } else {
+        c.count = d->part < padded_out ? d->part : padded_out;
+        c.slots = evk_div_up(padded_out, d->part);
+        c.out_class_size = c.slots;
+        c.inputs = evk_div_up(d->in_channels, d->part);
+        c.in_first = c.out_first = 1;
+        c.in_step = c.out_step = d->part;
+    }
+    c.quads = evk_div_up(c.slots, 4);
+    return c;
+}
+
+uint32_t evk_hetconv_output_of(const evk_hetconv_classes *c, const evk_hetconv_desc *d,
+                               uint32_t r, uint32_t j)
+{
+    uint64_t o = (uint64_t)c->out_first * r + (uint64_t)c->out_step * j;
+    int owned = j < c->out_class_size || r == c->count - 1;
+    if (j >= c->slots || !owned || o >= (uint64_t)evk_div_up(d->out_channels, 4) * 4)
+        return EVK_HETCONV_NO_CHANNEL;
+    return (uint32_t)o;
+}
+
+uint32_t evk_hetconv_input_of(const evk_hetconv_classes *c, const evk_hetconv_desc *d,
+                              uint32_t r, uint32_t t)
+{
+    uint64_t i = (uint64_t)c->in_first * r + (uint64_t)c->in_step * t;
+    return t < c->inputs && i < d->in_channels ? (uint32_t)i : EVK_HETCONV_NO_CHANNEL;
+}
+
+/* Whether input i reaches output o through all K×K taps (else only the
+ * centre), by the form's rule. */
+static int is_full_tap(const evk_hetconv_desc *d, uint32_t o, uint32_t i)
+{
+    if (is_grouped(d))
+        return i / (d->in_channels / d->part) == o / (d->out_channels / d->part);
+    return i % d->part == o % d->part;
+}
+
+/* The layer's weight of (o, i, ky, kx), before folding, in either form. */
+static double tap(const evk_hetconv_desc *d, uint32_t o, uint32_t i, uint32_t ky, uint32_t kx)
+{
+    uint32_t k = d->kernel_size, m = d->in_channels, centre = (k - 1) / 2;
+    if (!is_grouped(d))
+        return d->weight[(((size_t)o * m + i) * k + ky) * k + kx];
+    int at_centre = ky == centre && kx == centre;
+    double w = at_centre ? d->pwc[(size_t)o * m + i] : 0.0;
+    if (is_full_tap(d, o, i)) {
+        uint32_t per_group = m / d->part;
+        w += d->gwc[(((size_t)o * per_group + i % per_group) * k + ky) * k + kx];
+    }
+    return w;
+}
+
+static evk_status check_counts(evk_context *ctx, const evk_hetconv_desc *d)
+{
+    uint64_t kk = (uint64_t)d->kernel_size * d->kernel_size;
+    uint64_t per_out = (uint64_t)d->out_channels * d->in_channels;
+    if (!is_grouped(d)) {
+        if (d->weight_count != per_out * kk)
+            return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "hetconv: weight_count %llu, "
+                            "expected %llu ([%u][%u][%u][%u])", (unsigned long long)d->weight_count,
+                            (unsigned long long)(per_out * kk), d->out_channels, d->in_channels,
+                            d->kernel_size, d->kernel_size);
+        return EVK_SUCCESS;
+    }
+    if (d->in_channels % d->part || d->out_channels % d->part)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "hetconv: the grouped + pointwise form "
+                        "needs part %u to divide in_channels %u and out_channels %u", d->part,
+                        d->in_channels, d->out_channels);
+    if (d->gwc_count != per_out / d->part * kk || d->pwc_count != per_out)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "hetconv: gwc_count %llu / pwc_count "
+                        "%llu, expected %llu / %llu", (unsigned long long)d->gwc_count,
+                        (unsigned long long)d->pwc_count,
+                        (unsigned long long)(per_out / d->part * kk), (unsigned long long)per_out);
+    return EVK_SUCCESS;
+}
+
+/* Names the first non-zero tap outside the mask of the dense masked form. */
+static evk_status check_mask(evk_context *ctx, const evk_hetconv_desc *d)
+{
+    uint32_t k = d->kernel_size, centre = (k - 1) / 2;
+    for (uint32_t o = 0; o < d->out_channels; ++o)
+        for (uint32_t i = 0; i < d->in_channels; ++i) {
+            if (is_full_tap(d, o, i))
+                continue;
+            for (uint32_t ky = 0; ky < k; ++ky)
+                for (uint32_t kx = 0; kx < k; ++kx) {
+                    double w = tap(d, o, i, ky, kx);
+                    if (w != 0.0 && (ky != centre || kx != centre))
+                        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "hetconv: masked "
+                                        "weight (o %u, i %u, ky %u, kx %u) = %g is not zero: "
+                                        "input %u reaches output %u only through the centre "
+                                        "tap at part %u", o, i, ky, kx, w, i, o, d->part);
+                }
+        }
+    return EVK_SUCCESS;
+}
+
+evk_status evk_hetconv_check_weights(evk_context *ctx, const evk_hetconv_desc *d)
+{
+    evk_status s = check_counts(ctx, d);
+    if (s == EVK_SUCCESS && !is_grouped(d))
+        s = check_mask(ctx, d);
+    return s;
+}
+
+static void pack_centre(const evk_hetconv_desc *d, const evk_hetconv_classes *c, const double *scale,
+                        float *centre)
+{
+    uint32_t ci4 = evk_div_up(d->in_channels, 4), mid = (d->kernel_size - 1) / 2;
+    for (uint32_t r = 0; r < c->count; ++r)
+        for (uint32_t j = 0; j < c->slots; ++j) {
+            uint32_t o = evk_hetconv_output_of(c, d, r, j);
+            if (o == EVK_HETCONV_NO_CHANNEL || o >= d->out_channels)
+                continue;
+            float *quad = centre + ((size_t)r * c->quads + j / 4) * ci4 * 16;
+            for (uint32_t i = 0; i < d->in_channels; ++i)
+                quad[(size_t)(i / 4) * 16 + (i % 4) * 4 + j % 4] =
+                    (float)(tap(d, o, i, mid, mid) * scale[o]);
+        }
+}
+
+static void pack_off_centre(const evk_hetconv_desc *d, const evk_hetconv_classes *c,
+                            const double *scale, float *off_centre)
+{
+    uint32_t k = d->kernel_size, taps = k * k - 1, mid = (k - 1) / 2;
+    for (uint32_t r = 0; r < c->count; ++r)
+        for (uint32_t j = 0; j < c->slots; ++j) {
+            uint32_t o = evk_hetconv_output_of(c, d, r, j);
+            if (o == EVK_HETCONV_NO_CHANNEL || o >= d->out_channels)
+                continue;
+            for (uint32_t t = 0; t < c->inputs; ++t) {
+                uint32_t i = evk_hetconv_input_of(c, d, r, t);
+                if (i == EVK_HETCONV_NO_CHANNEL)
+                    continue;
+                float *slot = off_centre + (((size_t)r * c->quads + j / 4) * c->inputs + t) * taps * 4;
+                uint32_t n = 0;
+                for (uint32_t ky = 0; ky < k; ++ky)
+                    for (uint32_t kx = 0; kx < k; ++kx)
+                        if (ky != mid || kx != mid)
+                            slot[(size_t)n++ * 4 + j % 4] = (float)(tap(d, o, i, ky, kx) * scale[o]);
+            }
+        }
+}
+
+static void pack_bias(const evk_hetconv_desc *d, const evk_hetconv_classes *c, const double *shift,
+                      float *bias)
+{
+    for (uint32_t r = 0; r < c->count; ++r)
+        for (uint32_t j = 0; j < c->slots; ++j) {
+            uint32_t o = evk_hetconv_output_of(c, d, r, j);
+            if (o != EVK_HETCONV_NO_CHANNEL && o < d->out_channels)
+                bias[((size_t)r * c->quads + j / 4) * 4 + j % 4] = (float)shift[o];
+        }
+}
+
+void evk_hetconv_packed_free(evk_context *ctx, evk_hetconv_packed *packed)
+{
+    evk_free(ctx, packed->centre);
+    evk_free(ctx, packed->off_centre);
+    evk_free(ctx, packed->bias);
+    *packed = (evk_hetconv_packed){0};
+}
+
+evk_status evk_hetconv_pack(evk_context *ctx, const evk_hetconv_desc *d, evk_hetconv_packed *out)
+{
+    evk_hetconv_classes c = evk_hetconv_classes_of(d);
+    size_t quads = (size_t)c.count * c.quads, k = d->kernel_size;
+    out->centre_bytes = quads * evk_div_up(d->in_channels, 4) * 16 * sizeof(float);
+    out->off_centre_bytes = quads * c.inputs * (k * k - 1) * 4 * sizeof(float);
+    out->bias_bytes = quads * 4 * sizeof(float);
+    out->centre = evk_calloc(ctx, 1, out->centre_bytes);
+    out->off_centre = evk_calloc(ctx, 1, out->off_centre_bytes);
+    out->bias = evk_calloc(ctx, 1, out->bias_bytes);
+    double *scale = evk_alloc(ctx, d->out_channels * sizeof(double));
+    double *shift = evk_alloc(ctx, d->out_channels * sizeof(double));
+    evk_status s = EVK_SUCCESS;
+    if (!out->centre || !out->off_centre || !out->bias || !scale || !shift) {
+        evk_hetconv_packed_free(ctx, out);
+        s = evk_fail_oom(ctx, "hetconv packed weights");
+    } else {
+        for (uint32_t o = 0; o < d->out_channels; ++o)
+            evk_fold_channel(d->bias, &d->batchnorm, o, &scale[o], &shift[o]);
+        pack_centre(d, &c, scale, out->centre);
+        pack_off_centre(d, &c, scale, out->off_centre);
+        pack_bias(d, &c, shift, out->bias);
+    }
+    evk_free(ctx, scale);
+    evk_free(ctx, shift);
+    return s;
+}
