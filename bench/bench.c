@@ -17,6 +17,7 @@
  * file and one more line here. */
 static const bench_suite *const registered_suites[] = {
     &bench_suite_conv2d,
+    &bench_suite_hetconv,
 };
 #define SUITE_COUNT (sizeof registered_suites / sizeof registered_suites[0])
 
