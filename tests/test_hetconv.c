@@ -4,7 +4,9 @@
  * of neither 4 nor P, odd and non-square sizes, batch 2, both weight forms,
  * with and without bias and BatchNorm, every activation — plus P = 1 against
  * conv2d, the channel permutation between the two weight forms, and bad
- * descs that only creation can see.
+ * descs that only creation can see. It includes the library's tensor.h to
+ * poison an output buffer's padded channel lanes, which the public API
+ * cannot reach.
  *
  * The error bound of each output is that of the equivalent dense masked
  * conv2d (tu_assert_output_near). On lavapipe the cost is shader compilation
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "reference.h"
+#include "tensor.h"
 #include "test_util.h"
 
 typedef struct het_case {
@@ -369,6 +372,66 @@ static void test_grouped_form_permutation(void **state)
     tu_assert_no_validation_messages(g);
 }
 
+/* Sets every float of a tensor's device buffer, padded lanes included. */
+static void poison(evk_context *ctx, evk_tensor *t, float value)
+{
+    evk_host_access access;
+    assert_int_equal(evk_buffer_begin_write(ctx, &t->buffer, &access), EVK_SUCCESS);
+    float *data = access.ptr;
+    for (size_t i = 0; i < t->buffer.bytes / sizeof(float); ++i)
+        data[i] = value;
+    assert_int_equal(evk_buffer_end_write(ctx, &t->buffer, &access), EVK_SUCCESS);
+}
+
+/* Fails unless every padded channel lane (c >= channels) of the packed
+ * buffer holds 0. */
+static void assert_padding_zero(evk_context *ctx, const evk_tensor *t, const char *what)
+{
+    evk_host_access access;
+    assert_int_equal(evk_buffer_begin_read(ctx, &t->buffer, &access), EVK_SUCCESS);
+    const float *data = access.ptr;
+    evk_shape s = t->shape;
+    size_t plane = (size_t)s.h * s.w, c4 = (s.c + 3) / 4;
+    for (size_t i = 0; i < t->buffer.bytes / sizeof(float); ++i) {
+        size_t channel = i / (plane * 4) % c4 * 4 + i % 4;
+        if (channel >= s.c && data[i] != 0.0f)
+            fail_msg("%s: padded lane of channel %zu holds %g", what, channel, (double)data[i]);
+    }
+    evk_buffer_end_read(ctx, &access);
+}
+
+/* Outputs write zeros into the padded lanes of their last quad (sigmoid(0)
+ * would be 0.5), with one class per quad and with four, in both forms. */
+static void test_padded_lanes_written_as_zero(void **state)
+{
+    static const het_case cases[] = {
+        {.input = {1, 12, 5, 7}, .out_channels = 6, .kernel = 3, .part = 4, ACT(SIGMOID)},
+        {.input = {1, 12, 5, 7}, .out_channels = 6, .kernel = 3, .part = 2, ACT(SIGMOID),
+         .grouped = 1},
+        {.input = {2, 9, 5, 6}, .out_channels = 30, .kernel = 3, .part = 3, ACT(SIGMOID)},
+    };
+    tu_gpu *g = *state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+        char what[160];
+        describe(&cases[i], what, sizeof what);
+        het_weights w;
+        make_weights(&w, &cases[i], 8000 + i);
+        evk_layer *layer = create(g->ctx, &w.desc, what);
+        evk_shape out;
+        assert_int_equal(evk_layer_output_shape(layer, cases[i].input, &out), EVK_SUCCESS);
+        evk_tensor *in_t = tu_tensor(g->ctx, cases[i].input, NULL);
+        evk_tensor *out_t = tu_tensor(g->ctx, out, NULL);
+        poison(g->ctx, out_t, NAN);
+        assert_int_equal(evk_layer_forward(layer, in_t, out_t), EVK_SUCCESS);
+        assert_padding_zero(g->ctx, out_t, what);
+        evk_tensor_destroy(in_t);
+        evk_tensor_destroy(out_t);
+        evk_layer_destroy(layer);
+        free_weights(&w);
+    }
+    tu_assert_no_validation_messages(g);
+}
+
 static void expect_create_fails(evk_context *ctx, const evk_hetconv_desc *d, const char *word)
 {
     evk_layer *layer = (evk_layer *)&layer;
@@ -434,6 +497,7 @@ int main(void)
         TU_GPU_TEST(test_every_activation),
         TU_GPU_TEST(test_part_one_equals_conv2d),
         TU_GPU_TEST(test_grouped_form_permutation),
+        TU_GPU_TEST(test_padded_lanes_written_as_zero),
         TU_GPU_TEST(test_bad_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

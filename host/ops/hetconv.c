@@ -13,9 +13,29 @@ typedef struct hetconv_layer {
     evk_buffer centre, off_centre, bias;
 } hetconv_layer;
 
-/* Output pixels and quads of one class per invocation: 8 vec4 accumulators,
- * the most lavapipe keeps in AVX2 registers (bench/bench_hetconv.c). */
-enum { TILE_W = 4, TILE_C4 = 2, MAX_KERNEL = 15, MAX_STRIDE = 64 };
+enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
+
+/* Pixels (tile_w) × quads (tile_c4) per invocation. Measured on lavapipe
+ * (issue 3 note): up to 32 vec4 accumulators pay, since each loaded weight
+ * then feeds more pixels and each loaded input more quads, as long as no
+ * lane idles: tile_w shrinks until a row of the output gives a subgroup its
+ * tiles, and tile_c4 never exceeds the quads a lane group has. */
+enum { MAX_TILE_W = 8, MAX_TILE_C4 = 8, MAX_ACCUMULATORS = 32 };
+
+typedef struct tile {
+    uint32_t w, c4;
+} tile;
+
+static tile choose_tile(const evk_context *ctx, const evk_hetconv_classes *c, evk_shape out)
+{
+    uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
+    tile t = {MAX_TILE_W, 1};
+    while (t.w > 2 && (uint64_t)out.h * evk_div_up(out.w, t.w) < sub)
+        t.w /= 2;
+    while (t.c4 * 2 <= c->quads && t.c4 * 2 <= MAX_TILE_C4 && t.w * t.c4 * 2 <= MAX_ACCUMULATORS)
+        t.c4 *= 2;
+    return t;
+}
 
 evk_hetconv_desc evk_hetconv_resolve(const evk_hetconv_desc *desc)
 {
@@ -153,7 +173,7 @@ static void hetconv_destroy(evk_layer *layer)
 typedef struct hetconv_push {
     uint32_t batch, in_c, in_c4, in_h, in_w;
     uint32_t out_c, out_c4, out_h, out_w, pad;
-    uint32_t tiles_x, groups_per_plane, classes, quad_blocks;
+    uint32_t tiles_x, groups_per_plane, classes, lane_groups, quad_blocks;
     uint32_t quads, inputs, in_first, in_step, out_first, out_step, out_class_size;
 } hetconv_push;
 
@@ -163,16 +183,19 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
     const evk_hetconv_classes *c = &l->classes;
     hetconv_push push = {in->shape.n, in->shape.c, evk_div_up(in->shape.c, 4), in->shape.h,
                          in->shape.w, out->shape.c, evk_div_up(out->shape.c, 4), out->shape.h,
-                         out->shape.w, l->desc.padding, evk_div_up(out->shape.w, TILE_W), 0,
-                         c->count, evk_div_up(c->quads, TILE_C4), c->quads, c->inputs, c->in_first,
+                         out->shape.w, l->desc.padding, 0, 0,
+                         c->count, c->groups, 0, c->quads, c->inputs, c->in_first,
                          c->in_step, c->out_first, c->out_step, c->out_class_size};
+    tile t = choose_tile(layer->ctx, c, out->shape);
+    push.tiles_x = evk_div_up(out->shape.w, t.w);
+    push.quad_blocks = evk_div_up(c->quads, t.c4);
     uint32_t tiles = push.tiles_x * push.out_h;
     uint32_t wg = evk_workgroup_size_for(layer->ctx, tiles);
     push.groups_per_plane = evk_div_up(tiles, wg);
     evk_pipeline_key key = {.shader = "hetconv", .workgroup_size = wg,
                             .spec = {l->desc.activation, l->desc.kernel_size, l->desc.stride,
-                                     TILE_W, TILE_C4},
-                            .spec_count = 5, .binding_count = 5, .push_bytes = sizeof push};
+                                     t.w, t.c4, c->lane_classes},
+                            .spec_count = 6, .binding_count = 5, .push_bytes = sizeof push};
     evk_pipeline *pipeline;
     evk_status s = evk_pipeline_get(layer->ctx, &key, &pipeline);
     if (s != EVK_SUCCESS)
@@ -180,7 +203,7 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
     evk_binding bindings[5] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
                                evk_buffer_binding(&l->centre), evk_buffer_binding(&l->off_centre),
                                evk_buffer_binding(&l->bias)};
-    uint64_t groups = (uint64_t)push.groups_per_plane * c->count * push.quad_blocks * push.batch;
+    uint64_t groups = (uint64_t)push.groups_per_plane * c->groups * push.quad_blocks * push.batch;
     return evk_command_dispatch(layer->ctx, pipeline, bindings, 5, &push, sizeof push, groups);
 }
 

@@ -9,32 +9,42 @@
  * BatchNorm eps 0 → 1e-5. */
 evk_hetconv_desc evk_hetconv_resolve(const evk_hetconv_desc *desc);
 
-/* Which input and output channels form a pattern class of the kernel. A
- * workgroup computes output slots j of one class r, output channel
- * out_first·r + out_step·j; the class's K×K inputs are the channels
- * in_first·r + in_step·t for t < inputs. The interleaved rule has steps P
- * (classes are residues mod P), the grouped form steps 1 (classes are
- * contiguous groups). Output channels of the packed padding (up to a multiple
- * of 4) belong to a class too, so that every lane of the output is written. */
+/* Which input and output channels form a pattern class of the kernel, and
+ * how the kernel's accumulator lanes map onto them. Output slot j of class r
+ * is channel out_first·r + out_step·j; the class's K×K inputs are the
+ * channels in_first·r + in_step·t for t < inputs. The interleaved rule has
+ * steps P (classes are residues mod P), the grouped form steps 1 (classes
+ * are contiguous groups). Output channels of the packed padding (up to a
+ * multiple of 4) belong to a class too, so that every lane of the output is
+ * written.
+ *
+ * A workgroup computes quads of one lane group g. With lane_classes 1, the
+ * four lanes of quad q are slots 4q..4q+3 of class g: one scalar input load
+ * serves them all. With lane_classes 4 (classes with fewer than 8 slots:
+ * large P), lane l of quad q is slot q of class 4g + l: each lane loads its
+ * own input, but no lane idles. */
 typedef struct evk_hetconv_classes {
-    uint32_t count;                 /* classes dispatched */
+    uint32_t count;                 /* classes */
     uint32_t slots;                 /* output slots per class */
-    uint32_t quads;                 /* ceil(slots / 4) */
     uint32_t inputs;                /* K×K input slots per class */
     uint32_t in_first, in_step;
     uint32_t out_first, out_step;
     /* Slots a class owns; only the last class owns the slots beyond. */
     uint32_t out_class_size;
+    uint32_t lane_classes;          /* 1 or 4 */
+    uint32_t groups;                /* lane groups */
+    uint32_t quads;                 /* quads per lane group */
 } evk_hetconv_classes;
 
 #define EVK_HETCONV_NO_CHANNEL UINT32_MAX
 
 /* `d` is resolved and valid. */
 evk_hetconv_classes evk_hetconv_classes_of(const evk_hetconv_desc *d);
-/* The output channel (< padded channel count) of slot j of class r, or
- * EVK_HETCONV_NO_CHANNEL when the slot stores nothing. */
+/* The output channel (< padded channel count) of lane l of quad q of lane
+ * group g, or EVK_HETCONV_NO_CHANNEL when the lane stores nothing; its class
+ * goes to *class_index. */
 uint32_t evk_hetconv_output_of(const evk_hetconv_classes *c, const evk_hetconv_desc *d,
-                               uint32_t r, uint32_t j);
+                               uint32_t g, uint32_t q, uint32_t l, uint32_t *class_index);
 /* The input channel of K×K slot t of class r, or EVK_HETCONV_NO_CHANNEL. */
 uint32_t evk_hetconv_input_of(const evk_hetconv_classes *c, const evk_hetconv_desc *d,
                               uint32_t r, uint32_t t);
@@ -43,10 +53,10 @@ uint32_t evk_hetconv_input_of(const evk_hetconv_classes *c, const evk_hetconv_de
  * are valid: element counts, and zeros outside the mask. */
 evk_status evk_hetconv_check_weights(evk_context *ctx, const evk_hetconv_desc *d);
 
-/* The folded device weights: centre taps of every input as [class][quad]
+/* The folded device weights: centre taps of every input as [group][quad]
  * [in_c4] mat4 (column = input lane, row = output lane), the off-centre taps
- * of the class's K×K inputs as [class][quad][t][tap] vec4, and the bias as
- * [class][quad] vec4. Each array is allocated with evk_alloc. */
+ * of each lane's K×K inputs as [group][quad][t][tap] vec4, and the bias as
+ * [group][quad] vec4. Each array is allocated with evk_alloc. */
 typedef struct evk_hetconv_packed {
     float *centre, *off_centre, *bias;
     size_t centre_bytes, off_centre_bytes, bias_bytes;

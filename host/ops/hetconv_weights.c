@@ -9,6 +9,10 @@ static int is_grouped(const evk_hetconv_desc *d)
     return d->weight == NULL;
 }
 
+/* Below this many slots per class, lanes of one class would idle: the
+ * kernel spreads quads across classes instead (bench/bench_hetconv.c). */
+enum { MIN_SLOTS_PER_CLASS_QUADS = 8 };
+
 evk_hetconv_classes evk_hetconv_classes_of(const evk_hetconv_desc *d)
 {
     uint32_t padded_out = evk_div_up(d->out_channels, 4) * 4;
@@ -30,16 +34,22 @@ evk_hetconv_classes evk_hetconv_classes_of(const evk_hetconv_desc *d)
         c.in_first = c.out_first = 1;
         c.in_step = c.out_step = d->part;
     }
-    c.quads = evk_div_up(c.slots, 4);
+    c.lane_classes = c.slots >= MIN_SLOTS_PER_CLASS_QUADS ? 1 : 4;
+    c.groups = evk_div_up(c.count, c.lane_classes);
+    c.quads = c.lane_classes == 1 ? evk_div_up(c.slots, 4) : c.slots;
     return c;
 }
 
 uint32_t evk_hetconv_output_of(const evk_hetconv_classes *c, const evk_hetconv_desc *d,
-                               uint32_t r, uint32_t j)
+                               uint32_t g, uint32_t q, uint32_t l, uint32_t *class_index)
 {
+    uint32_t r = c->lane_classes == 1 ? g : g * 4 + l;
+    uint32_t j = c->lane_classes == 1 ? q * 4 + l : q;
     uint64_t o = (uint64_t)c->out_first * r + (uint64_t)c->out_step * j;
     int owned = j < c->out_class_size || r == c->count - 1;
-    if (j >= c->slots || !owned || o >= (uint64_t)evk_div_up(d->out_channels, 4) * 4)
+    *class_index = r;
+    if (r >= c->count || j >= c->slots || !owned ||
+        o >= (uint64_t)evk_div_up(d->out_channels, 4) * 4)
         return EVK_HETCONV_NO_CHANNEL;
     return (uint32_t)o;
 }
@@ -128,54 +138,59 @@ evk_status evk_hetconv_check_weights(evk_context *ctx, const evk_hetconv_desc *d
     return s;
 }
 
-static void pack_centre(const evk_hetconv_desc *d, const evk_hetconv_classes *c, const double *scale,
-                        float *centre)
+/* Calls `pack` for every lane (g, q, l) that stands for a real output
+ * channel o of class r, with the lane's quad index across groups. */
+typedef void (*lane_fn)(const evk_hetconv_desc *d, const evk_hetconv_classes *c, size_t quad,
+                        uint32_t lane, uint32_t o, uint32_t r, const double *fold, float *out);
+
+static void for_each_lane(const evk_hetconv_desc *d, const evk_hetconv_classes *c, lane_fn pack,
+                          const double *fold, float *out)
 {
-    uint32_t ci4 = evk_div_up(d->in_channels, 4), mid = (d->kernel_size - 1) / 2;
-    for (uint32_t r = 0; r < c->count; ++r)
-        for (uint32_t j = 0; j < c->slots; ++j) {
-            uint32_t o = evk_hetconv_output_of(c, d, r, j);
-            if (o == EVK_HETCONV_NO_CHANNEL || o >= d->out_channels)
-                continue;
-            float *quad = centre + ((size_t)r * c->quads + j / 4) * ci4 * 16;
-            for (uint32_t i = 0; i < d->in_channels; ++i)
-                quad[(size_t)(i / 4) * 16 + (i % 4) * 4 + j % 4] =
-                    (float)(tap(d, o, i, mid, mid) * scale[o]);
-        }
+    for (uint32_t g = 0; g < c->groups; ++g)
+        for (uint32_t q = 0; q < c->quads; ++q)
+            for (uint32_t l = 0; l < 4; ++l) {
+                uint32_t r, o = evk_hetconv_output_of(c, d, g, q, l, &r);
+                if (o != EVK_HETCONV_NO_CHANNEL && o < d->out_channels)
+                    pack(d, c, (size_t)g * c->quads + q, l, o, r, fold, out);
+            }
 }
 
-static void pack_off_centre(const evk_hetconv_desc *d, const evk_hetconv_classes *c,
-                            const double *scale, float *off_centre)
+static void pack_centre(const evk_hetconv_desc *d, const evk_hetconv_classes *c, size_t quad,
+                        uint32_t lane, uint32_t o, uint32_t r, const double *scale, float *centre)
+{
+    (void)c;
+    (void)r;
+    uint32_t ci4 = evk_div_up(d->in_channels, 4), mid = (d->kernel_size - 1) / 2;
+    float *mats = centre + quad * ci4 * 16;
+    for (uint32_t i = 0; i < d->in_channels; ++i)
+        mats[(size_t)(i / 4) * 16 + (i % 4) * 4 + lane] = (float)(tap(d, o, i, mid, mid) * scale[o]);
+}
+
+static void pack_off_centre(const evk_hetconv_desc *d, const evk_hetconv_classes *c, size_t quad,
+                            uint32_t lane, uint32_t o, uint32_t r, const double *scale,
+                            float *off_centre)
 {
     uint32_t k = d->kernel_size, taps = k * k - 1, mid = (k - 1) / 2;
-    for (uint32_t r = 0; r < c->count; ++r)
-        for (uint32_t j = 0; j < c->slots; ++j) {
-            uint32_t o = evk_hetconv_output_of(c, d, r, j);
-            if (o == EVK_HETCONV_NO_CHANNEL || o >= d->out_channels)
-                continue;
-            for (uint32_t t = 0; t < c->inputs; ++t) {
-                uint32_t i = evk_hetconv_input_of(c, d, r, t);
-                if (i == EVK_HETCONV_NO_CHANNEL)
-                    continue;
-                float *slot = off_centre + (((size_t)r * c->quads + j / 4) * c->inputs + t) * taps * 4;
-                uint32_t n = 0;
-                for (uint32_t ky = 0; ky < k; ++ky)
-                    for (uint32_t kx = 0; kx < k; ++kx)
-                        if (ky != mid || kx != mid)
-                            slot[(size_t)n++ * 4 + j % 4] = (float)(tap(d, o, i, ky, kx) * scale[o]);
-            }
-        }
+    for (uint32_t t = 0; t < c->inputs; ++t) {
+        uint32_t i = evk_hetconv_input_of(c, d, r, t);
+        if (i == EVK_HETCONV_NO_CHANNEL)
+            continue;
+        float *slot = off_centre + (quad * c->inputs + t) * taps * 4;
+        uint32_t n = 0;
+        for (uint32_t ky = 0; ky < k; ++ky)
+            for (uint32_t kx = 0; kx < k; ++kx)
+                if (ky != mid || kx != mid)
+                    slot[(size_t)n++ * 4 + lane] = (float)(tap(d, o, i, ky, kx) * scale[o]);
+    }
 }
 
-static void pack_bias(const evk_hetconv_desc *d, const evk_hetconv_classes *c, const double *shift,
-                      float *bias)
+static void pack_bias(const evk_hetconv_desc *d, const evk_hetconv_classes *c, size_t quad,
+                      uint32_t lane, uint32_t o, uint32_t r, const double *shift, float *bias)
 {
-    for (uint32_t r = 0; r < c->count; ++r)
-        for (uint32_t j = 0; j < c->slots; ++j) {
-            uint32_t o = evk_hetconv_output_of(c, d, r, j);
-            if (o != EVK_HETCONV_NO_CHANNEL && o < d->out_channels)
-                bias[((size_t)r * c->quads + j / 4) * 4 + j % 4] = (float)shift[o];
-        }
+    (void)d;
+    (void)c;
+    (void)r;
+    bias[quad * 4 + lane] = (float)shift[o];
 }
 
 void evk_hetconv_packed_free(evk_context *ctx, evk_hetconv_packed *packed)
@@ -189,7 +204,7 @@ void evk_hetconv_packed_free(evk_context *ctx, evk_hetconv_packed *packed)
 evk_status evk_hetconv_pack(evk_context *ctx, const evk_hetconv_desc *d, evk_hetconv_packed *out)
 {
     evk_hetconv_classes c = evk_hetconv_classes_of(d);
-    size_t quads = (size_t)c.count * c.quads, k = d->kernel_size;
+    size_t quads = (size_t)c.groups * c.quads, k = d->kernel_size;
     out->centre_bytes = quads * evk_div_up(d->in_channels, 4) * 16 * sizeof(float);
     out->off_centre_bytes = quads * c.inputs * (k * k - 1) * 4 * sizeof(float);
     out->bias_bytes = quads * 4 * sizeof(float);
@@ -205,9 +220,9 @@ evk_status evk_hetconv_pack(evk_context *ctx, const evk_hetconv_desc *d, evk_het
     } else {
         for (uint32_t o = 0; o < d->out_channels; ++o)
             evk_fold_channel(d->bias, &d->batchnorm, o, &scale[o], &shift[o]);
-        pack_centre(d, &c, scale, out->centre);
-        pack_off_centre(d, &c, scale, out->off_centre);
-        pack_bias(d, &c, shift, out->bias);
+        for_each_lane(d, &c, pack_centre, scale, out->centre);
+        for_each_lane(d, &c, pack_off_centre, scale, out->off_centre);
+        for_each_lane(d, &c, pack_bias, shift, out->bias);
     }
     evk_free(ctx, scale);
     evk_free(ctx, shift);
