@@ -103,10 +103,10 @@ static double median(double *values, uint32_t count)
 }
 
 static evk_status time_iterations(bench_run *run, bench_forward_fn forward, void *user_data,
-                                  double *gpu_ms, double *wall_ms)
+                                  uint32_t count, double *gpu_ms, double *wall_ms)
 {
     evk_status s = EVK_SUCCESS;
-    for (uint32_t i = 0; s == EVK_SUCCESS && i < run->options->iterations; ++i) {
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < count; ++i) {
         double start = monotonic_ms();
         s = forward(user_data);
         wall_ms[i] = monotonic_ms() - start;
@@ -116,18 +116,21 @@ static evk_status time_iterations(bench_run *run, bench_forward_fn forward, void
     return s;
 }
 
-evk_status bench_time(bench_run *run, bench_forward_fn forward, void *user_data,
-                      bench_result *result)
+evk_status bench_time_at_most(bench_run *run, bench_forward_fn forward, void *user_data,
+                              uint32_t max_iterations, bench_result *result)
 {
     evk_status s = bench_check(run, forward(user_data), result->name);
     if (s != EVK_SUCCESS)
         return s;
     uint32_t count = run->options->iterations;
+    if (max_iterations < count)
+        count = max_iterations ? max_iterations : 1;
     double *gpu_ms = malloc(2 * (size_t)count * sizeof *gpu_ms);
     if (!gpu_ms)
         return bench_out_of_memory(result->name);
     double *wall_ms = gpu_ms + count;
-    s = bench_check(run, time_iterations(run, forward, user_data, gpu_ms, wall_ms), result->name);
+    s = bench_check(run, time_iterations(run, forward, user_data, count, gpu_ms, wall_ms),
+                    result->name);
     if (s == EVK_SUCCESS) {
         result->iterations = count;
         result->gpu_ms_median = median(gpu_ms, count);
@@ -136,6 +139,12 @@ evk_status bench_time(bench_run *run, bench_forward_fn forward, void *user_data,
     }
     free(gpu_ms);
     return s;
+}
+
+evk_status bench_time(bench_run *run, bench_forward_fn forward, void *user_data,
+                      bench_result *result)
+{
+    return bench_time_at_most(run, forward, user_data, run->options->iterations, result);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -123,6 +123,12 @@ typedef evk_status (*bench_forward_fn)(void *user_data);
 evk_status bench_time(bench_run *run, bench_forward_fn forward, void *user_data,
                       bench_result *result);
 
+/* bench_time with at most `max_iterations` timed runs (at least 1): for
+ * cases that take seconds per run on slow devices, where the median of a few
+ * runs is as stable as that of many. */
+evk_status bench_time_at_most(bench_run *run, bench_forward_fn forward, void *user_data,
+                              uint32_t max_iterations, bench_result *result);
+
 /* Compares `count` output values with the reference's and folds the errors
  * into `result`; call it once per checked slice of an output of
  * `output_count` values. The JSON's checked_fraction is the share compared. */

@@ -1,7 +1,7 @@
 /* Device tier: host allocation failure injection. An allocator in the
  * context desc fails its Nth allocation; for N = 0, 1, 2, ... the test runs
- * the whole life of a small program (context, conv2d layer, tensors,
- * upload, forward, download, destroy; once more with a pipeline cache file
+ * the whole life of a small program (context, conv2d and hetconv layers,
+ * tensors, upload, forward, download, destroy; once more with a pipeline cache file
  * loaded, saved and written at destruction) until no allocation fails.
  * Every failure must return EVK_ERROR_OUT_OF_HOST_MEMORY with a message,
  * the failed call must be retryable once memory is back (its objects stay
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "reference.h"
 #include "test_util.h"
 
 typedef struct counting_allocator {
@@ -101,6 +102,42 @@ static void run_layer(program *p)
     free(y);
 }
 
+/* HetConv packs its weights through the context's allocator too; the grouped
+ * form takes any weight values. */
+static void run_hetconv(program *p)
+{
+    evk_shape in_shape = {1, 8, 5, 6}, out_shape = {1, 4, 5, 6};
+    uint64_t in_count = evk_shape_elements(in_shape), out_count = evk_shape_elements(out_shape);
+    tu_rng rng = tu_rng_seeded(7);
+    float *gwc = tu_random_array(&rng, 4 * 4 * 9, -0.3f, 0.3f);
+    float *pwc = tu_random_array(&rng, 4 * 8, -0.3f, 0.3f);
+    float *x = tu_random_array(&rng, in_count, -1.0f, 1.0f);
+    float *y = malloc(out_count * sizeof *y), *ref = malloc(out_count * sizeof *ref);
+    assert_true(y && ref);
+    evk_hetconv_desc desc = {.in_channels = 8, .out_channels = 4, .kernel_size = 3, .part = 2,
+                             .gwc = gwc, .gwc_count = 4 * 4 * 9, .pwc = pwc, .pwc_count = 4 * 8};
+    evk_layer *layer = NULL;
+    evk_tensor *in = NULL, *out = NULL;
+    RETRY(p, evk_hetconv_create(p->ctx, &desc, &layer));
+    RETRY(p, evk_tensor_create(p->ctx, in_shape, &in));
+    RETRY(p, evk_tensor_create(p->ctx, out_shape, &out));
+    RETRY(p, evk_tensor_upload(in, x, in_count));
+    RETRY(p, evk_layer_forward(layer, in, out));
+    RETRY(p, evk_tensor_download(out, y, out_count));
+    evk_ref_hetconv(&desc, in_shape, x, ref);
+    double max_abs, max_rel;
+    evk_ref_compare(y, ref, out_count, 1e-2, &max_abs, &max_rel);
+    assert_true(max_abs < 1e-5);
+    evk_tensor_destroy(in);
+    evk_tensor_destroy(out);
+    evk_layer_destroy(layer);
+    free(gwc);
+    free(pwc);
+    free(x);
+    free(y);
+    free(ref);
+}
+
 /* Runs the program with allocation `fail_at` failing; returns whether the
  * program reached that allocation. (A failure the library absorbs without
  * an error is fine as long as the results are right.) */
@@ -121,6 +158,7 @@ static int run_program(long fail_at, const char *cache_path)
         return 1;
     }
     run_layer(&p);
+    run_hetconv(&p);
     evk_context_stats stats;
     assert_int_equal(evk_context_stats_get(p.ctx, &stats), EVK_SUCCESS);
     evk_context_destroy(p.ctx);

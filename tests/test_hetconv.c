@@ -432,6 +432,36 @@ static void test_padded_lanes_written_as_zero(void **state)
     tu_assert_no_validation_messages(g);
 }
 
+/* A layer's shape is fixed only in channels: batch and spatial size (and
+ * with them the kernel's tiles) change from call to call. */
+static void test_layer_reuse_across_shapes(void **state)
+{
+    tu_gpu *g = *state;
+    het_case c = {.input = {1, 10, 7, 7}, .out_channels = 12, .kernel = 3, .part = 2,
+                  .stride = 2, ACT(RELU), .bias = 1};
+    het_weights w;
+    make_weights(&w, &c, 9000);
+    evk_layer *layer = create(g->ctx, &w.desc, "reuse");
+    const evk_shape inputs[] = {{1, 10, 7, 7}, {3, 10, 12, 19}, {1, 10, 2, 2}, {2, 10, 30, 3}};
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; ++i) {
+        tu_rng rng = tu_rng_seeded(9001 + i);
+        float *x = tu_random_array(&rng, evk_shape_elements(inputs[i]), -1.0f, 1.0f);
+        float *got = forward(g->ctx, layer, inputs[i], x);
+        evk_shape out;
+        assert_int_equal(evk_hetconv_output_shape(&w.desc, inputs[i], &out), EVK_SUCCESS);
+        float *ref = malloc(evk_shape_elements(out) * sizeof *ref);
+        assert_non_null(ref);
+        evk_ref_hetconv(&w.desc, inputs[i], x, ref);
+        tu_assert_output_near(&w.dense, inputs[i], x, ref, got, "reuse");
+        free(x);
+        free(got);
+        free(ref);
+    }
+    evk_layer_destroy(layer);
+    free_weights(&w);
+    tu_assert_no_validation_messages(g);
+}
+
 static void expect_create_fails(evk_context *ctx, const evk_hetconv_desc *d, const char *word)
 {
     evk_layer *layer = (evk_layer *)&layer;
@@ -490,6 +520,7 @@ static void test_bad_weights(void **state)
 
 int main(void)
 {
+    static evk_context_desc staging = {.flags = EVK_CONTEXT_FORCE_STAGING};
     const struct CMUnitTest tests[] = {
         TU_GPU_TEST(test_masked_parts),
         TU_GPU_TEST(test_masked_large_kernels),
@@ -498,7 +529,9 @@ int main(void)
         TU_GPU_TEST(test_part_one_equals_conv2d),
         TU_GPU_TEST(test_grouped_form_permutation),
         TU_GPU_TEST(test_padded_lanes_written_as_zero),
+        TU_GPU_TEST(test_layer_reuse_across_shapes),
         TU_GPU_TEST(test_bad_weights),
+        TU_GPU_TEST_WITH(test_grouped_form, staging),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@ typedef struct hetconv_layer {
 enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
 
 /* Pixels (tile_w) × quads (tile_c4) per invocation. Measured on lavapipe
- * (issue 3 note): up to 32 vec4 accumulators pay, since each loaded weight
+ * with `effvk bench hetconv`: up to 32 vec4 accumulators pay, since each loaded weight
  * then feeds more pixels and each loaded input more quads, as long as no
  * lane idles: tile_w shrinks until a row of the output gives a subgroup its
  * tiles, and tile_c4 never exceeds the quads a lane group has. */
@@ -177,24 +177,27 @@ typedef struct hetconv_push {
     uint32_t quads, inputs, in_first, in_step, out_first, out_step, out_class_size;
 } hetconv_push;
 
+static hetconv_push make_push(const hetconv_layer *l, evk_shape in, evk_shape out, tile t,
+                              uint32_t workgroup)
+{
+    const evk_hetconv_classes *c = &l->classes;
+    hetconv_push push = {in.n, in.c, evk_div_up(in.c, 4), in.h, in.w, out.c, evk_div_up(out.c, 4),
+                         out.h, out.w, l->desc.padding, evk_div_up(out.w, t.w), 0, c->count,
+                         c->groups, evk_div_up(c->quads, t.c4), c->quads, c->inputs, c->in_first,
+                         c->in_step, c->out_first, c->out_step, c->out_class_size};
+    push.groups_per_plane = evk_div_up(push.tiles_x * out.h, workgroup);
+    return push;
+}
+
 static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_tensor *out)
 {
     hetconv_layer *l = (hetconv_layer *)layer;
-    const evk_hetconv_classes *c = &l->classes;
-    hetconv_push push = {in->shape.n, in->shape.c, evk_div_up(in->shape.c, 4), in->shape.h,
-                         in->shape.w, out->shape.c, evk_div_up(out->shape.c, 4), out->shape.h,
-                         out->shape.w, l->desc.padding, 0, 0,
-                         c->count, c->groups, 0, c->quads, c->inputs, c->in_first,
-                         c->in_step, c->out_first, c->out_step, c->out_class_size};
-    tile t = choose_tile(layer->ctx, c, out->shape);
-    push.tiles_x = evk_div_up(out->shape.w, t.w);
-    push.quad_blocks = evk_div_up(c->quads, t.c4);
-    uint32_t tiles = push.tiles_x * push.out_h;
-    uint32_t wg = evk_workgroup_size_for(layer->ctx, tiles);
-    push.groups_per_plane = evk_div_up(tiles, wg);
+    tile t = choose_tile(layer->ctx, &l->classes, out->shape);
+    uint32_t wg = evk_workgroup_size_for(layer->ctx, evk_div_up(out->shape.w, t.w) * out->shape.h);
+    hetconv_push push = make_push(l, in->shape, out->shape, t, wg);
     evk_pipeline_key key = {.shader = "hetconv", .workgroup_size = wg,
                             .spec = {l->desc.activation, l->desc.kernel_size, l->desc.stride,
-                                     t.w, t.c4, c->lane_classes},
+                                     t.w, t.c4, l->classes.lane_classes},
                             .spec_count = 6, .binding_count = 5, .push_bytes = sizeof push};
     evk_pipeline *pipeline;
     evk_status s = evk_pipeline_get(layer->ctx, &key, &pipeline);
@@ -203,7 +206,8 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
     evk_binding bindings[5] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
                                evk_buffer_binding(&l->centre), evk_buffer_binding(&l->off_centre),
                                evk_buffer_binding(&l->bias)};
-    uint64_t groups = (uint64_t)push.groups_per_plane * c->groups * push.quad_blocks * push.batch;
+    uint64_t groups = (uint64_t)push.groups_per_plane * push.lane_groups * push.quad_blocks *
+                      push.batch;
     return evk_command_dispatch(layer->ctx, pipeline, bindings, 5, &push, sizeof push, groups);
 }
 

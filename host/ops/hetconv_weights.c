@@ -138,59 +138,56 @@ evk_status evk_hetconv_check_weights(evk_context *ctx, const evk_hetconv_desc *d
     return s;
 }
 
-/* Calls `pack` for every lane (g, q, l) that stands for a real output
- * channel o of class r, with the lane's quad index across groups. */
-typedef void (*lane_fn)(const evk_hetconv_desc *d, const evk_hetconv_classes *c, size_t quad,
-                        uint32_t lane, uint32_t o, uint32_t r, const double *fold, float *out);
+/* A lane (l of weight quad `quad`, counted across lane groups) that stands
+ * for output channel o of class r. */
+typedef struct lane_target {
+    size_t quad;
+    uint32_t lane, o, r;
+} lane_target;
 
-static void for_each_lane(const evk_hetconv_desc *d, const evk_hetconv_classes *c, lane_fn pack,
-                          const double *fold, float *out)
+static void pack_centre(const evk_hetconv_desc *d, lane_target at, double scale, float *centre)
 {
-    for (uint32_t g = 0; g < c->groups; ++g)
-        for (uint32_t q = 0; q < c->quads; ++q)
-            for (uint32_t l = 0; l < 4; ++l) {
-                uint32_t r, o = evk_hetconv_output_of(c, d, g, q, l, &r);
-                if (o != EVK_HETCONV_NO_CHANNEL && o < d->out_channels)
-                    pack(d, c, (size_t)g * c->quads + q, l, o, r, fold, out);
-            }
-}
-
-static void pack_centre(const evk_hetconv_desc *d, const evk_hetconv_classes *c, size_t quad,
-                        uint32_t lane, uint32_t o, uint32_t r, const double *scale, float *centre)
-{
-    (void)c;
-    (void)r;
     uint32_t ci4 = evk_div_up(d->in_channels, 4), mid = (d->kernel_size - 1) / 2;
-    float *mats = centre + quad * ci4 * 16;
+    float *mats = centre + at.quad * ci4 * 16;
     for (uint32_t i = 0; i < d->in_channels; ++i)
-        mats[(size_t)(i / 4) * 16 + (i % 4) * 4 + lane] = (float)(tap(d, o, i, mid, mid) * scale[o]);
+        mats[(size_t)(i / 4) * 16 + (i % 4) * 4 + at.lane] = (float)(tap(d, at.o, i, mid, mid) * scale);
 }
 
-static void pack_off_centre(const evk_hetconv_desc *d, const evk_hetconv_classes *c, size_t quad,
-                            uint32_t lane, uint32_t o, uint32_t r, const double *scale,
-                            float *off_centre)
+static void pack_off_centre(const evk_hetconv_desc *d, const evk_hetconv_classes *c,
+                            lane_target at, double scale, float *off_centre)
 {
     uint32_t k = d->kernel_size, taps = k * k - 1, mid = (k - 1) / 2;
     for (uint32_t t = 0; t < c->inputs; ++t) {
-        uint32_t i = evk_hetconv_input_of(c, d, r, t);
+        uint32_t i = evk_hetconv_input_of(c, d, at.r, t);
         if (i == EVK_HETCONV_NO_CHANNEL)
             continue;
-        float *slot = off_centre + (quad * c->inputs + t) * taps * 4;
+        float *slot = off_centre + (at.quad * c->inputs + t) * taps * 4;
         uint32_t n = 0;
         for (uint32_t ky = 0; ky < k; ++ky)
             for (uint32_t kx = 0; kx < k; ++kx)
                 if (ky != mid || kx != mid)
-                    slot[(size_t)n++ * 4 + lane] = (float)(tap(d, o, i, ky, kx) * scale[o]);
+                    slot[(size_t)n++ * 4 + at.lane] = (float)(tap(d, at.o, i, ky, kx) * scale);
     }
 }
 
-static void pack_bias(const evk_hetconv_desc *d, const evk_hetconv_classes *c, size_t quad,
-                      uint32_t lane, uint32_t o, uint32_t r, const double *shift, float *bias)
+/* Fills every lane that stands for a real output channel; the others keep
+ * zero weights and bias. */
+static void pack_lanes(const evk_hetconv_desc *d, const evk_hetconv_classes *c,
+                       evk_hetconv_packed *out)
 {
-    (void)d;
-    (void)c;
-    (void)r;
-    bias[quad * 4 + lane] = (float)shift[o];
+    for (uint32_t g = 0; g < c->groups; ++g)
+        for (uint32_t q = 0; q < c->quads; ++q)
+            for (uint32_t l = 0; l < 4; ++l) {
+                lane_target at = {(size_t)g * c->quads + q, l, 0, 0};
+                at.o = evk_hetconv_output_of(c, d, g, q, l, &at.r);
+                if (at.o == EVK_HETCONV_NO_CHANNEL || at.o >= d->out_channels)
+                    continue;
+                double scale, shift;
+                evk_fold_channel(d->bias, &d->batchnorm, at.o, &scale, &shift);
+                pack_centre(d, at, scale, out->centre);
+                pack_off_centre(d, c, at, scale, out->off_centre);
+                out->bias[at.quad * 4 + l] = (float)shift;
+            }
 }
 
 void evk_hetconv_packed_free(evk_context *ctx, evk_hetconv_packed *packed)
@@ -211,20 +208,10 @@ evk_status evk_hetconv_pack(evk_context *ctx, const evk_hetconv_desc *d, evk_het
     out->centre = evk_calloc(ctx, 1, out->centre_bytes);
     out->off_centre = evk_calloc(ctx, 1, out->off_centre_bytes);
     out->bias = evk_calloc(ctx, 1, out->bias_bytes);
-    double *scale = evk_alloc(ctx, d->out_channels * sizeof(double));
-    double *shift = evk_alloc(ctx, d->out_channels * sizeof(double));
-    evk_status s = EVK_SUCCESS;
-    if (!out->centre || !out->off_centre || !out->bias || !scale || !shift) {
+    if (!out->centre || !out->off_centre || !out->bias) {
         evk_hetconv_packed_free(ctx, out);
-        s = evk_fail_oom(ctx, "hetconv packed weights");
-    } else {
-        for (uint32_t o = 0; o < d->out_channels; ++o)
-            evk_fold_channel(d->bias, &d->batchnorm, o, &scale[o], &shift[o]);
-        for_each_lane(d, &c, pack_centre, scale, out->centre);
-        for_each_lane(d, &c, pack_off_centre, scale, out->off_centre);
-        for_each_lane(d, &c, pack_bias, shift, out->bias);
+        return evk_fail_oom(ctx, "hetconv packed weights");
     }
-    evk_free(ctx, scale);
-    evk_free(ctx, shift);
-    return s;
+    pack_lanes(d, &c, out);
+    return EVK_SUCCESS;
 }
