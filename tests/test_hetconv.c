@@ -3,8 +3,9 @@
  * stride 1 and 2, padding 0 and (K−1)/2, channel counts that are multiples
  * of neither 4 nor P, odd and non-square sizes, batch 2, both weight forms,
  * with and without bias and BatchNorm, every activation — plus P = 1 against
- * conv2d, the channel permutation between the two weight forms, and bad
- * descs that only creation can see. It includes the library's tensor.h to
+ * conv2d, the channel permutation between the two weight forms, padded
+ * output lanes, one layer on several input shapes, staging transfers, folded
+ * grids, and bad descs that only creation can see. It includes the library's tensor.h to
  * poison an output buffer's padded channel lanes, which the public API
  * cannot reach.
  *
@@ -521,6 +522,8 @@ static void test_bad_weights(void **state)
 int main(void)
 {
     static evk_context_desc staging = {.flags = EVK_CONTEXT_FORCE_STAGING};
+    /* Grids folded into 3-D as on a device limited to 7 groups per dimension. */
+    static evk_context_desc folded = {.max_workgroup_count = 7};
     const struct CMUnitTest tests[] = {
         TU_GPU_TEST(test_masked_parts),
         TU_GPU_TEST(test_masked_large_kernels),
@@ -532,6 +535,7 @@ int main(void)
         TU_GPU_TEST(test_layer_reuse_across_shapes),
         TU_GPU_TEST(test_bad_weights),
         TU_GPU_TEST_WITH(test_grouped_form, staging),
+        TU_GPU_TEST_WITH(test_masked_parts, folded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
