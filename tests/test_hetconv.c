@@ -227,6 +227,11 @@ static void test_masked_large_kernels(void **state)
          ACT(RELU)},
         {.input = {1, 9, 12, 7}, .out_channels = 5, .kernel = 5, .part = 9, .stride = 2,
          .bias = 1},
+        /* Strides that shrink the tile to keep the input segment small. */
+        {.input = {1, 6, 23, 17}, .out_channels = 5, .kernel = 7, .part = 2, .stride = 5,
+         .valid = 1, ACT(RELU)},
+        {.input = {2, 4, 50, 47}, .out_channels = 3, .kernel = 3, .part = 4, .stride = 23,
+         .bias = 1},
     };
     RUN_CASES(state, cases, 2000);
 }

@@ -19,18 +19,23 @@ enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
  * with `effvk bench hetconv`: up to 32 vec4 accumulators pay, since each loaded weight
  * then feeds more pixels and each loaded input more quads, as long as no
  * lane idles: tile_w shrinks until a row of the output gives a subgroup its
- * tiles, and tile_c4 never exceeds the quads a lane group has. */
-enum { MAX_TILE_W = 8, MAX_TILE_C4 = 8, MAX_ACCUMULATORS = 32 };
+ * tiles, and tile_c4 never exceeds the quads a lane group has. The input
+ * row segment a tile reads, (tile_w − 1)·stride + K values, stays within
+ * MAX_SEGMENT registers, which large strides would otherwise blow up. */
+enum { MAX_TILE_W = 8, MAX_TILE_C4 = 8, MAX_ACCUMULATORS = 32, MAX_SEGMENT = 24 };
 
 typedef struct tile {
     uint32_t w, c4;
 } tile;
 
-static tile choose_tile(const evk_context *ctx, const evk_hetconv_classes *c, evk_shape out)
+static tile choose_tile(const hetconv_layer *l, evk_shape out)
 {
-    uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
+    const evk_hetconv_classes *c = &l->classes;
+    uint32_t sub = l->base.ctx->props.subgroup_size ? l->base.ctx->props.subgroup_size : 8;
     tile t = {MAX_TILE_W, 1};
     while (t.w > 2 && (uint64_t)out.h * evk_div_up(out.w, t.w) < sub)
+        t.w /= 2;
+    while (t.w > 1 && (t.w - 1) * l->desc.stride + l->desc.kernel_size > MAX_SEGMENT)
         t.w /= 2;
     while (t.c4 * 2 <= c->quads && t.c4 * 2 <= MAX_TILE_C4 && t.w * t.c4 * 2 <= MAX_ACCUMULATORS)
         t.c4 *= 2;
@@ -192,7 +197,7 @@ static hetconv_push make_push(const hetconv_layer *l, evk_shape in, evk_shape ou
 static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_tensor *out)
 {
     hetconv_layer *l = (hetconv_layer *)layer;
-    tile t = choose_tile(layer->ctx, &l->classes, out->shape);
+    tile t = choose_tile(l, out->shape);
     uint32_t wg = evk_workgroup_size_for(layer->ctx, evk_div_up(out->shape.w, t.w) * out->shape.h);
     hetconv_push push = make_push(l, in->shape, out->shape, t, wg);
     evk_pipeline_key key = {.shader = "hetconv", .workgroup_size = wg,
