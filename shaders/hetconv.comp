@@ -15,8 +15,8 @@
 //    shared by every kx, every pixel of the tile and every quad (with one
 //    class per quad, also by the quad's four lanes: one scalar load).
 // So the loads and FMAs follow the layer's MACs, not the dense conv's. The
-// class and its quads are uniform per workgroup (weight loads shared by the
-// subgroup); lanes past the end compute a clamped tile and skip only the
+// lane group and its quads are uniform per workgroup (weight loads shared by
+// the subgroup); lanes past the end compute a clamped tile and skip only the
 // store, keeping control flow uniform around every load.
 #include "common.glsl"
 
