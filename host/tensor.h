@@ -21,6 +21,13 @@ static inline uint64_t evk_div_up_u64(uint64_t a, uint64_t b)
     return a / b + (a % b != 0);
 }
 
+/* The tile size at most `max` that splits `total` into equal-as-possible
+ * tiles, so that the last tile is not mostly padding. */
+static inline uint32_t evk_even_tile(uint32_t total, uint32_t max)
+{
+    return evk_div_up(total, evk_div_up(total, max));
+}
+
 /* Checks that `t` is a tensor of `ctx`; `what` names it in the message. */
 evk_status evk_tensor_check(evk_context *ctx, const evk_tensor *t, const char *what);
 evk_status evk_shape_check(evk_context *ctx, evk_shape shape, const char *what);

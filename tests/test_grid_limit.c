@@ -14,8 +14,8 @@
 #include "test_util.h"
 
 static const tu_conv_case needs_3d[] = {
-    {.input = {1, 4, 8, 8}, .out_channels = 600, .kernel_h = 1, .kernel_w = 1, .bias = 1},
-    {.input = {1, 4, 8, 8}, .out_channels = 600, .kernel_h = 3, .kernel_w = 3, .pad_h = 1,
+    {.input = {1, 4, 8, 8}, .out_channels = 2400, .kernel_h = 1, .kernel_w = 1, .bias = 1},
+    {.input = {1, 4, 8, 8}, .out_channels = 1200, .kernel_h = 3, .kernel_w = 3, .pad_h = 1,
      .pad_w = 1, .activation = EVK_ACTIVATION_RELU},
     {.input = {1, 300, 8, 8}, .out_channels = 300, .groups = 300, .kernel_h = 3, .kernel_w = 3,
      .pad_h = 1, .pad_w = 1, .activation = EVK_ACTIVATION_SILU, .bias = 1},
@@ -24,7 +24,7 @@ static const tu_conv_case needs_3d[] = {
 };
 
 static const tu_conv_case too_large[] = {
-    {.input = {1, 4, 8, 8}, .out_channels = 2800, .kernel_h = 1, .kernel_w = 1},
+    {.input = {1, 4, 8, 8}, .out_channels = 12000, .kernel_h = 1, .kernel_w = 1},
     {.input = {1, 1400, 8, 8}, .out_channels = 1400, .groups = 1400, .kernel_h = 3,
      .kernel_w = 3, .pad_h = 1, .pad_w = 1},
 };
