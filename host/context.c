@@ -113,20 +113,46 @@ static evk_status create_instance(evk_context *ctx, const evk_context_desc *desc
     return validation ? create_messenger(ctx) : EVK_SUCCESS;
 }
 
-static evk_status pick_physical_device(evk_context *ctx, const evk_context_desc *desc)
+/* The instance's physical devices, allocated with the context's allocator. */
+static evk_status list_physical_devices(evk_context *ctx, VkPhysicalDevice **devices,
+                                        uint32_t *count)
 {
-    uint32_t count = 0;
-    VkResult r = vkEnumeratePhysicalDevices(ctx->instance, &count, NULL);
+    *count = 0;
+    VkResult r = vkEnumeratePhysicalDevices(ctx->instance, count, NULL);
     if (r != VK_SUCCESS)
         return evk_fail_vk(ctx, r, "vkEnumeratePhysicalDevices");
-    if (count == 0)
-        return evk_fail(ctx, EVK_ERROR_NO_DEVICE, "the Vulkan loader reports no device");
-    VkPhysicalDevice *devices = evk_alloc(ctx, count * sizeof *devices);
-    if (!devices)
+    *devices = evk_alloc(ctx, (*count ? *count : 1) * sizeof **devices);
+    if (!*devices)
         return evk_fail_oom(ctx, "physical device list");
-    vkEnumeratePhysicalDevices(ctx->instance, &count, devices);
+    vkEnumeratePhysicalDevices(ctx->instance, count, *devices);
+    return EVK_SUCCESS;
+}
+
+/* The chosen physical device's queue families, allocated likewise. */
+static evk_status list_queue_families(evk_context *ctx, VkQueueFamilyProperties **families,
+                                      uint32_t *count)
+{
+    *count = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical_device, count, NULL);
+    *families = evk_alloc(ctx, (*count ? *count : 1) * sizeof **families);
+    if (!*families)
+        return evk_fail_oom(ctx, "queue family list");
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical_device, count, *families);
+    return EVK_SUCCESS;
+}
+
+static evk_status pick_physical_device(evk_context *ctx, const evk_context_desc *desc)
+{
+    uint32_t count;
+    VkPhysicalDevice *devices;
+    evk_status s = list_physical_devices(ctx, &devices, &count);
+    if (s != EVK_SUCCESS)
+        return s;
     uint32_t chosen = 0;
-    evk_status s = evk_choose_device(ctx, desc, devices, count, &chosen);
+    if (count == 0)
+        s = evk_fail(ctx, EVK_ERROR_NO_DEVICE, "the Vulkan loader reports no device");
+    else
+        s = evk_choose_device(ctx, desc, devices, count, &chosen);
     if (s == EVK_SUCCESS) {
         ctx->physical_device = devices[chosen];
         evk_fill_device_properties(devices[chosen], chosen, &ctx->allocator, &ctx->props);
@@ -140,12 +166,11 @@ static evk_status pick_physical_device(evk_context *ctx, const evk_context_desc 
 
 static evk_status pick_queue_family(evk_context *ctx)
 {
-    uint32_t count = 0;
-    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical_device, &count, NULL);
-    VkQueueFamilyProperties *families = evk_alloc(ctx, (count ? count : 1) * sizeof *families);
-    if (!families)
-        return evk_fail_oom(ctx, "queue family list");
-    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical_device, &count, families);
+    uint32_t count;
+    VkQueueFamilyProperties *families;
+    evk_status s = list_queue_families(ctx, &families, &count);
+    if (s != EVK_SUCCESS)
+        return s;
     int best = -1, best_score = -1;
     for (uint32_t i = 0; i < count; ++i) {
         if (!(families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) || !families[i].queueCount)
@@ -190,12 +215,11 @@ static evk_status create_device(evk_context *ctx)
 /* The adopted physical device's position in its instance's list. */
 static evk_status external_device_index(evk_context *ctx, uint32_t *index)
 {
-    uint32_t count = 0;
-    vkEnumeratePhysicalDevices(ctx->instance, &count, NULL);
-    VkPhysicalDevice *devices = evk_alloc(ctx, (count ? count : 1) * sizeof *devices);
-    if (!devices)
-        return evk_fail_oom(ctx, "physical device list");
-    vkEnumeratePhysicalDevices(ctx->instance, &count, devices);
+    uint32_t count;
+    VkPhysicalDevice *devices;
+    evk_status s = list_physical_devices(ctx, &devices, &count);
+    if (s != EVK_SUCCESS)
+        return s;
     *index = 0;
     for (uint32_t i = 0; i < count; ++i)
         if (devices[i] == ctx->physical_device)
@@ -206,12 +230,11 @@ static evk_status external_device_index(evk_context *ctx, uint32_t *index)
 
 static evk_status check_external_queue(evk_context *ctx)
 {
-    uint32_t count = 0;
-    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical_device, &count, NULL);
-    VkQueueFamilyProperties *families = evk_alloc(ctx, (count ? count : 1) * sizeof *families);
-    if (!families)
-        return evk_fail_oom(ctx, "queue family list");
-    vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical_device, &count, families);
+    uint32_t count;
+    VkQueueFamilyProperties *families;
+    evk_status s = list_queue_families(ctx, &families, &count);
+    if (s != EVK_SUCCESS)
+        return s;
     int compute = ctx->queue_family < count &&
                   (families[ctx->queue_family].queueFlags & VK_QUEUE_COMPUTE_BIT);
     evk_free(ctx, families);
