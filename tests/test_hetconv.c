@@ -212,6 +212,12 @@ static void test_masked_parts(void **state)
         {.input = {1, 64, 8, 8}, .out_channels = 44, .kernel = 3, .part = 4, ACT(RELU), .bias = 1},
         {.input = {2, 40, 3, 13}, .out_channels = 36, .kernel = 3, .part = 2, .stride = 2,
          .bias = 1},
+        /* Rows split evenly into tiles of 21 pixels; quad blocks of 4 of 17
+         * quads, the last one clamped. */
+        {.input = {1, 9, 3, 41}, .out_channels = 68, .kernel = 3, .part = 1, .bias = 1},
+        /* A plane of fewer tiles than a subgroup has lanes: 2-pixel tiles
+         * of 16 quads. */
+        {.input = {2, 10, 4, 4}, .out_channels = 128, .kernel = 3, .part = 2, ACT(RELU)},
     };
     RUN_CASES(state, cases, 1000);
 }

@@ -15,31 +15,47 @@ typedef struct hetconv_layer {
 
 enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
 
-/* Pixels (tile_w) × quads (tile_c4) per invocation. Measured on lavapipe
- * with `effvk bench hetconv`: up to 32 vec4 accumulators pay, since each loaded weight
- * then feeds more pixels and each loaded input more quads, as long as no
- * lane idles: tile_w shrinks until a row of the output gives a subgroup its
- * tiles, and tile_c4 never exceeds the quads a lane group has. The input
- * row segment a tile reads, (tile_w − 1)·stride + K values, stays within
+/* Pixels (tile_w) × quads (tile_c4) per invocation, measured on lavapipe
+ * (dense and HetConv timed in one process, best of several runs). As for the
+ * dense conv, every SSBO load with a non-constant index is a per-lane gather
+ * on llvmpipe, so large tiles, where each loaded weight feeds more pixels and
+ * each loaded input more quads, pay: about as many vec4 accumulators as the
+ * dense tile's 32 × 4 beat the former cap of 32 (8 × 4), which left HetConv
+ * at P=2 slower than dense (0.79× to 0.97×) on VGG conv2 at batch 32 and on
+ * ResNet-34's 56², 28² and 7² layers. Rows of up to 24 pixels, split evenly
+ * so that no tile is mostly padding: 28-pixel tiles were slower on 56² at
+ * P=4. Up to 16 quads, which the narrow tiles of small planes can afford (4²
+ * and 2² at P=1 gained 10 to 15%), halved until the tile holds at most
+ * MAX_ACCUMULATORS: at P=1, 19 × 8 on 56² beat 19 × 6 by 30%, and 14 × 11 on
+ * 28² and 14² lost to 14 × 8. tile_w halves while under 3/4 of a subgroup's
+ * lanes would hold a tile: 4² planes gain, 7² ones (7 of 8 lanes) lose. The
+ * input row segment, (tile_w − 1)·stride + K values, stays within
  * MAX_SEGMENT registers, which large strides would otherwise blow up. */
-enum { MAX_TILE_W = 8, MAX_TILE_C4 = 8, MAX_ACCUMULATORS = 32, MAX_SEGMENT = 24 };
+enum { MAX_TILE_W = 24, MAX_TILE_C4 = 16, MAX_ACCUMULATORS = 160, MAX_SEGMENT = 40 };
 
 typedef struct tile {
     uint32_t w, c4;
 } tile;
 
+static uint32_t tile_width(const hetconv_layer *l, evk_shape out)
+{
+    uint32_t sub = l->base.ctx->props.subgroup_size ? l->base.ctx->props.subgroup_size : 8;
+    uint32_t max_w = MAX_TILE_W;
+    while (max_w > 1 && (max_w - 1) * l->desc.stride + l->desc.kernel_size > MAX_SEGMENT)
+        --max_w;
+    uint32_t w = evk_even_tile(out.w, max_w);
+    while (w > 2 && 4 * (uint64_t)out.h * evk_div_up(out.w, w) < 3 * (uint64_t)sub)
+        w = evk_even_tile(out.w, w / 2);
+    return w;
+}
+
 static tile choose_tile(const hetconv_layer *l, evk_shape out)
 {
-    const evk_hetconv_classes *c = &l->classes;
-    uint32_t sub = l->base.ctx->props.subgroup_size ? l->base.ctx->props.subgroup_size : 8;
-    tile t = {MAX_TILE_W, 1};
-    while (t.w > 2 && (uint64_t)out.h * evk_div_up(out.w, t.w) < sub)
-        t.w /= 2;
-    while (t.w > 1 && (t.w - 1) * l->desc.stride + l->desc.kernel_size > MAX_SEGMENT)
-        t.w /= 2;
-    while (t.c4 * 2 <= c->quads && t.c4 * 2 <= MAX_TILE_C4 && t.w * t.c4 * 2 <= MAX_ACCUMULATORS)
-        t.c4 *= 2;
-    return t;
+    uint32_t w = tile_width(l, out);
+    uint32_t max_c4 = MAX_TILE_C4;
+    while (max_c4 > 1 && w * max_c4 > MAX_ACCUMULATORS)
+        max_c4 /= 2;
+    return (tile){w, evk_even_tile(l->classes.quads, max_c4)};
 }
 
 evk_hetconv_desc evk_hetconv_resolve(const evk_hetconv_desc *desc)
