@@ -59,16 +59,6 @@ static int time_layout(layout_run *r, int planar, int iterations, double *best_m
     return 1;
 }
 
-static void pack_nchw(evk_shape s, const float *src, float *dst)
-{
-    size_t plane = (size_t)s.h * s.w, c4 = (s.c + 3) / 4;
-    memset(dst, 0, (size_t)evk_shape_device_bytes(s));
-    for (size_t n = 0; n < s.n; ++n)
-        for (size_t c = 0; c < s.c; ++c)
-            for (size_t p = 0; p < plane; ++p)
-                dst[((n * c4 + c / 4) * plane + p) * 4 + c % 4] = src[(n * s.c + c) * plane + p];
-}
-
 /* Fills the input buffer in the layout under test and returns the max abs
  * error of that layout's output against the reference. */
 static double run_checked(layout_run *r, int planar, const float *x, const float *expected,
@@ -79,14 +69,14 @@ static double run_checked(layout_run *r, int planar, const float *x, const float
     if (planar)
         memcpy(access.ptr, x, evk_shape_elements(r->in_shape) * sizeof(float));
     else
-        pack_nchw(r->in_shape, x, access.ptr);
+        evk_pack_nchw(r->in_shape, x, access.ptr);
     evk_buffer_end_write(r->ctx, &r->in, &access);
     if (!time_layout(r, planar, iterations, best_ms))
         return -1.0;
     float *packed_expected = malloc((size_t)evk_shape_device_bytes(r->out_shape));
     if (!packed_expected)
         return -1.0;
-    pack_nchw(r->out_shape, expected, packed_expected);
+    evk_pack_nchw(r->out_shape, expected, packed_expected);
     uint64_t compared = planar ? evk_shape_elements(r->out_shape)
                                : evk_shape_device_bytes(r->out_shape) / sizeof(float);
     double max_abs = -1.0, max_rel;

@@ -81,7 +81,7 @@ evk_shape evk_tensor_shape(const evk_tensor *t)
     return t ? t->shape : none;
 }
 
-static void pack(evk_shape s, const float *src, float *dst)
+void evk_pack_nchw(evk_shape s, const float *src, float *dst)
 {
     uint32_t c4 = evk_div_up(s.c, 4);
     size_t plane = (size_t)s.h * s.w;
@@ -132,7 +132,7 @@ evk_status evk_tensor_upload(evk_tensor *t, const float *data, uint64_t count)
     s = evk_buffer_begin_write(t->ctx, &t->buffer, &access);
     if (s != EVK_SUCCESS)
         return s;
-    pack(t->shape, data, access.ptr);
+    evk_pack_nchw(t->shape, data, access.ptr);
     return evk_buffer_end_write(t->ctx, &t->buffer, &access);
 }
 

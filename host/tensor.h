@@ -28,6 +28,10 @@ static inline uint32_t evk_even_tile(uint32_t total, uint32_t max)
     return evk_div_up(total, evk_div_up(total, max));
 }
 
+/* Writes NCHW floats `src` into the packed layout at `dst`
+ * (evk_shape_device_bytes(s) bytes), padded channels zeroed. */
+void evk_pack_nchw(evk_shape s, const float *src, float *dst);
+
 /* Checks that `t` is a tensor of `ctx`; `what` names it in the message. */
 evk_status evk_tensor_check(evk_context *ctx, const evk_tensor *t, const char *what);
 evk_status evk_shape_check(evk_context *ctx, evk_shape shape, const char *what);
