@@ -292,6 +292,7 @@ static void init_limits(evk_context *ctx, const evk_context_desc *desc)
         ctx->props.max_memory_allocation_bytes < ctx->max_buffer_bytes)
         ctx->max_buffer_bytes = ctx->props.max_memory_allocation_bytes;
     vkGetPhysicalDeviceMemoryProperties(ctx->physical_device, &ctx->memory);
+    ctx->wide_tiles = evk_wide_tiles_default(&ctx->props);
 }
 
 static evk_status copy_cache_path(evk_context *ctx, const char *path)

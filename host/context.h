@@ -35,6 +35,7 @@ struct evk_context {
     VkPhysicalDeviceMemoryProperties memory;
     uint64_t max_buffer_bytes;      /* min(storage range, allocation size) */
     int force_staging;              /* EVK_CONTEXT_FORCE_STAGING */
+    int wide_tiles;                 /* see evk_tile_limits_for */
 
     VkPipelineCache pipeline_cache;
     evk_pipeline *pipelines;        /* singly linked, newest first */

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "pipeline.h"
@@ -114,6 +115,26 @@ static void destroy_pipeline(evk_context *ctx, evk_pipeline *p)
     if (p->set_layout)
         ctx->vk.vkDestroyDescriptorSetLayout(ctx->device, p->set_layout, NULL);
     evk_free(ctx, p);
+}
+
+int evk_wide_tiles_default(const evk_device_properties *props)
+{
+    const char *env = getenv("EFFVK_TILES");
+    if (env && strcmp(env, "wide") == 0)
+        return 1;
+    if (env && strcmp(env, "narrow") == 0)
+        return 0;
+    return props->type == EVK_DEVICE_CPU;
+}
+
+const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx)
+{
+    /* Wide: measured on lavapipe (see conv2d.c and hetconv.c). Narrow: at
+     * most 8 vec4 accumulators per lane, so that a GPU keeps its register
+     * file for occupancy and a small layer still spreads over every core. */
+    static const evk_tile_limits wide = {32, 4, 40, 16, 8, 8, 4, 24, 16, 160, 40};
+    static const evk_tile_limits narrow = {4, 2, 12, 4, 2, 4, 1, 4, 2, 8, 12};
+    return ctx->wide_tiles ? &wide : &narrow;
 }
 
 uint32_t evk_workgroup_size_for(const evk_context *ctx, uint32_t items)

@@ -35,6 +35,27 @@ struct evk_pipeline {
  * multiple of the subgroup size. */
 uint32_t evk_workgroup_size_for(const evk_context *ctx, uint32_t items);
 
+/* Upper bounds of the per-invocation output tiles of the convolution
+ * kernels. Two sets: wide tiles for CPU drivers (lavapipe), where threads
+ * are few, registers plentiful and every load with a non-uniform index is a
+ * per-lane gather, so each loaded value must feed many outputs; narrow tiles
+ * for GPUs, which need tens of thousands of invocations in flight and spill
+ * large register tiles to memory (on an H200 the wide tiles ran 3x3
+ * 64->64 @56² at 0.1% of the FMA peak). The set follows the device type;
+ * EFFVK_TILES=wide|narrow overrides it (tests run both on lavapipe). */
+typedef struct evk_tile_limits {
+    uint32_t dense_w, dense_c4, dense_segment;
+    uint32_t pointwise_pixels, pointwise_c4;
+    uint32_t depthwise_w, depthwise_h;
+    uint32_t hetconv_w, hetconv_c4, hetconv_accumulators, hetconv_segment;
+} evk_tile_limits;
+
+const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx);
+
+/* Whether `ctx` uses the wide tile set: EFFVK_TILES when set, else whether
+ * the device is a CPU. */
+int evk_wide_tiles_default(const evk_device_properties *props);
+
 /* Finds or creates the pipeline for `key`. */
 evk_status evk_pipeline_get(evk_context *ctx, const evk_pipeline_key *key, evk_pipeline **out);
 void evk_pipelines_destroy(evk_context *ctx);

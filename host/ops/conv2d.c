@@ -9,10 +9,6 @@ typedef struct conv2d_layer {
     evk_buffer bias;
 } conv2d_layer;
 
-enum { DENSE_MAX_TILE_W = 32, DENSE_MAX_SEGMENT = 40, DENSE_MAX_TILE_C4 = 4,
-       POINTWISE_MAX_TILE_P = 16, POINTWISE_MAX_TILE_C4 = 8,
-       DEPTHWISE_TILE_W = 8, DEPTHWISE_TILE_H = 4 };
-
 evk_conv2d_desc evk_conv2d_resolve(const evk_conv2d_desc *desc)
 {
     evk_conv2d_desc d = *desc;
@@ -157,7 +153,7 @@ static evk_status dispatch(conv2d_layer *l, const evk_pipeline_key *key, const e
 static uint32_t pointwise_tile_pixels(const evk_context *ctx, uint32_t plane)
 {
     uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
-    for (uint32_t tile = POINTWISE_MAX_TILE_P; tile > 1; tile /= 2) {
+    for (uint32_t tile = evk_tile_limits_for(ctx)->pointwise_pixels; tile > 1; tile /= 2) {
         uint64_t slots = (uint64_t)evk_div_up(evk_div_up(plane, tile), sub) * sub * tile;
         if (4 * (uint64_t)plane >= 3 * slots)
             return tile;
@@ -173,7 +169,7 @@ static evk_status record_pointwise(conv2d_layer *l, const evk_tensor *in, evk_te
     push.plane = in->shape.h * in->shape.w;
     push.out_c = out->shape.c;
     push.out_c4 = evk_div_up(out->shape.c, 4);
-    uint32_t tile_c4 = evk_even_tile(push.out_c4, POINTWISE_MAX_TILE_C4);
+    uint32_t tile_c4 = evk_even_tile(push.out_c4, evk_tile_limits_for(l->base.ctx)->pointwise_c4);
     uint32_t tile_p = pointwise_tile_pixels(l->base.ctx, push.plane);
     push.co_blocks = evk_div_up(push.out_c4, tile_c4);
     uint32_t tiles = evk_div_up(push.plane, tile_p);
@@ -205,10 +201,11 @@ static spatial_push spatial_shape(const conv2d_layer *l, evk_shape in, evk_shape
  * 4 quads × 32 pixels runs 3×3 64->64 @56 2.2× faster than 2 × 4). The
  * width splits the row evenly so that no tile is mostly padding, and the
  * row segment an invocation keeps stays bounded for large strides. */
-static uint32_t dense_tile_width(uint32_t out_w, uint32_t stride_w, uint32_t kernel_w)
+static uint32_t dense_tile_width(const evk_tile_limits *limits, uint32_t out_w, uint32_t stride_w,
+                                 uint32_t kernel_w)
 {
-    uint32_t max_w = DENSE_MAX_TILE_W;
-    while (max_w > 1 && (max_w - 1) * stride_w + kernel_w > DENSE_MAX_SEGMENT)
+    uint32_t max_w = limits->dense_w;
+    while (max_w > 1 && (max_w - 1) * stride_w + kernel_w > limits->dense_segment)
         --max_w;
     return evk_even_tile(out_w, max_w);
 }
@@ -219,9 +216,10 @@ static evk_status record_dense_buffers(conv2d_layer *l, evk_binding in, evk_shap
     struct { spatial_push s; uint32_t tiles_x, co_blocks, groups_per_plane, in_c; } push;
     push.s = spatial_shape(l, in_shape, out_shape);
     const evk_conv2d_desc *d = &l->desc;
-    uint32_t tile_w = dense_tile_width(push.s.out_w, d->stride_w, d->kernel_w);
+    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
+    uint32_t tile_w = dense_tile_width(limits, push.s.out_w, d->stride_w, d->kernel_w);
     push.tiles_x = evk_div_up(push.s.out_w, tile_w);
-    uint32_t tile_c4 = evk_even_tile(push.s.out_c4, DENSE_MAX_TILE_C4);
+    uint32_t tile_c4 = evk_even_tile(push.s.out_c4, limits->dense_c4);
     push.co_blocks = evk_div_up(push.s.out_c4, tile_c4);
     uint32_t tiles = push.tiles_x * push.s.out_h;
     uint32_t wg = evk_workgroup_size_for(l->base.ctx, tiles);
@@ -264,15 +262,16 @@ static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_te
     push.out_w = out->shape.w;
     push.pad_h = l->desc.pad_h;
     push.pad_w = l->desc.pad_w;
-    push.tiles_x = evk_div_up(push.out_w, DEPTHWISE_TILE_W);
-    push.tiles_y = evk_div_up(push.out_h, DEPTHWISE_TILE_H);
+    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
+    push.tiles_x = evk_div_up(push.out_w, limits->depthwise_w);
+    push.tiles_y = evk_div_up(push.out_h, limits->depthwise_h);
     uint32_t tiles = push.tiles_x * push.tiles_y;
     uint32_t wg = evk_workgroup_size_for(l->base.ctx, tiles);
     push.groups_per_plane = evk_div_up(tiles, wg);
     const evk_conv2d_desc *d = &l->desc;
     evk_pipeline_key key = {.shader = "conv2d_depthwise", .workgroup_size = wg,
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
-                                     d->stride_w, DEPTHWISE_TILE_W, DEPTHWISE_TILE_H},
+                                     d->stride_w, limits->depthwise_w, limits->depthwise_h},
                             .spec_count = 7, .binding_count = 4, .push_bytes = sizeof push};
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.c4 * push.batch);

@@ -15,7 +15,8 @@ typedef struct hetconv_layer {
 
 enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
 
-/* Pixels (tile_w) × quads (tile_c4) per invocation, measured on lavapipe
+/* Pixels (tile_w) × quads (tile_c4) per invocation; the bounds come from
+ * evk_tile_limits_for. The wide bounds were measured on lavapipe
  * (dense and HetConv timed in one process, best of several runs). As for the
  * dense conv, every SSBO load with a non-constant index is a per-lane gather
  * on llvmpipe, so large tiles, where each loaded weight feeds more pixels and
@@ -26,13 +27,11 @@ enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
  * so that no tile is mostly padding: 28-pixel tiles were slower on 56² at
  * P=4. Up to 16 quads, which the narrow tiles of small planes can afford (4²
  * and 2² at P=1 gained 10 to 15%), halved until the tile holds at most
- * MAX_ACCUMULATORS: at P=1, 19 × 8 on 56² beat 19 × 6 by 30%, and 14 × 11 on
+ * 160 accumulators: at P=1, 19 × 8 on 56² beat 19 × 6 by 30%, and 14 × 11 on
  * 28² and 14² lost to 14 × 8. tile_w halves while under 3/4 of a subgroup's
  * lanes would hold a tile: 4² planes gain, 7² ones (7 of 8 lanes) lose. The
  * input row segment, (tile_w − 1)·stride + K values, stays within
- * MAX_SEGMENT registers, which large strides would otherwise blow up. */
-enum { MAX_TILE_W = 24, MAX_TILE_C4 = 16, MAX_ACCUMULATORS = 160, MAX_SEGMENT = 40 };
-
+ * 40 registers, which large strides would otherwise blow up. */
 typedef struct tile {
     uint32_t w, c4;
 } tile;
@@ -40,8 +39,9 @@ typedef struct tile {
 static uint32_t tile_width(const hetconv_layer *l, evk_shape out)
 {
     uint32_t sub = l->base.ctx->props.subgroup_size ? l->base.ctx->props.subgroup_size : 8;
-    uint32_t max_w = MAX_TILE_W;
-    while (max_w > 1 && (max_w - 1) * l->desc.stride + l->desc.kernel_size > MAX_SEGMENT)
+    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
+    uint32_t max_w = limits->hetconv_w;
+    while (max_w > 1 && (max_w - 1) * l->desc.stride + l->desc.kernel_size > limits->hetconv_segment)
         --max_w;
     uint32_t w = evk_even_tile(out.w, max_w);
     while (w > 2 && 4 * (uint64_t)out.h * evk_div_up(out.w, w) < 3 * (uint64_t)sub)
@@ -52,8 +52,9 @@ static uint32_t tile_width(const hetconv_layer *l, evk_shape out)
 static tile choose_tile(const hetconv_layer *l, evk_shape out)
 {
     uint32_t w = tile_width(l, out);
-    uint32_t max_c4 = MAX_TILE_C4;
-    while (max_c4 > 1 && w * max_c4 > MAX_ACCUMULATORS)
+    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
+    uint32_t max_c4 = limits->hetconv_c4;
+    while (max_c4 > 1 && w * max_c4 > limits->hetconv_accumulators)
         max_c4 /= 2;
     return (tile){w, evk_even_tile(l->classes.quads, max_c4)};
 }
