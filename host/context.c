@@ -109,6 +109,7 @@ static evk_status create_instance(evk_context *ctx, const evk_context_desc *desc
                               evk_vk_result_name(r))
                    : evk_fail_vk(ctx, r, "vkCreateInstance");
     ctx->owns_instance = 1;
+    evk_pin_vulkan_drivers();
     volkLoadInstanceOnly(ctx->instance);
     return validation ? create_messenger(ctx) : EVK_SUCCESS;
 }

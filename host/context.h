@@ -88,4 +88,8 @@ evk_status evk_choose_device(evk_context *ctx, const evk_context_desc *desc,
                              VkPhysicalDevice *devices, uint32_t count, uint32_t *chosen);
 evk_status evk_load_vulkan(evk_context *ctx, PFN_vkGetInstanceProcAddr gipa);
 
+/* Marks the Vulkan drivers loaded so far as never to be unloaded; called
+ * after each vkCreateInstance (driver_pin.c says why). */
+void evk_pin_vulkan_drivers(void);
+
 #endif

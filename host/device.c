@@ -247,6 +247,7 @@ static evk_status with_probe_instance(uint32_t *count, VkPhysicalDevice **device
     if (r != VK_SUCCESS)
         return evk_fail(NULL, EVK_ERROR_NO_DEVICE, "vkCreateInstance failed with %s",
                         evk_vk_result_name(r));
+    evk_pin_vulkan_drivers();
     volkLoadInstanceOnly(*inst);
     *count = 0;
     vkEnumeratePhysicalDevices(*inst, count, NULL);
