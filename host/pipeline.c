@@ -137,6 +137,17 @@ const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx)
     return ctx->wide_tiles ? &wide : &narrow;
 }
 
+uint32_t evk_split_for(const evk_context *ctx, uint64_t tiles, uint32_t steps)
+{
+    enum { TARGET_LANES = 65536, MAX_SPLIT = 16 };
+    uint32_t split = 1;
+    if (ctx->wide_tiles)
+        return split;
+    while (split < MAX_SPLIT && tiles * split < TARGET_LANES && steps >= 4 * split)
+        split *= 2;
+    return split;
+}
+
 uint32_t evk_workgroup_size_for(const evk_context *ctx, uint32_t items)
 {
     enum { MAX_WORKGROUP = 64 };

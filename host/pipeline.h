@@ -56,6 +56,15 @@ const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx);
  * the device is a CPU. */
 int evk_wide_tiles_default(const evk_device_properties *props);
 
+/* How many lanes share one output tile, each summing a slice of the
+ * `steps` input steps (split_reduce.glsl): a power of two, 1 with the wide
+ * tile set. With the narrow set, doubled while the dispatch holds fewer than
+ * 65536 lanes ((`tiles` output tiles × split), a quarter of what an H200
+ * keeps resident), up to 16 and while every slice keeps at least two steps.
+ * A split dispatch uses workgroups of EVK_SPLIT_WORKGROUP lanes. */
+enum { EVK_SPLIT_WORKGROUP = 64 };
+uint32_t evk_split_for(const evk_context *ctx, uint64_t tiles, uint32_t steps);
+
 /* Finds or creates the pipeline for `key`. */
 evk_status evk_pipeline_get(evk_context *ctx, const evk_pipeline_key *key, evk_pipeline **out);
 void evk_pipelines_destroy(evk_context *ctx);

@@ -9,7 +9,8 @@
 // clamped tile and skip only the store: control flow stays uniform, so a
 // compiler that detects uniform loads (GPU scalar caches) can share them.
 // PLANAR reads and writes plain NCHW instead of the packed layout; it exists
-// to measure the layout choice (bench/layout_bench.c).
+// to measure the layout choice (bench/layout_bench.c). With SPLIT > 1 (small
+// layers on GPUs) the input quads are split across lanes (split_reduce.glsl).
 #include "common.glsl"
 
 layout(constant_id = 1) const uint ACTIVATION = 0u;
@@ -20,7 +21,9 @@ layout(constant_id = 5) const uint SW = 1u;
 layout(constant_id = 6) const uint TILE_W = 4u;
 layout(constant_id = 7) const uint TILE_C4 = 2u;
 layout(constant_id = 8) const bool PLANAR = false;
+layout(constant_id = 9) const uint SPLIT = 1u;
 const uint SEGMENT = (TILE_W - 1u) * SW + KW;
+#include "split_reduce.glsl"
 
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
 layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
@@ -70,7 +73,7 @@ void main()
     if (n >= p.batch)
         return;
     uint tiles = p.out_h * p.tiles_x;
-    uint lane_tile = plane_group * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    uint lane_tile = plane_group * split_tiles_per_group() + split_tile_in_group();
     uint tile = min(lane_tile, tiles - 1u);
     uint oy = tile / p.tiles_x;
     uint ox0 = (tile % p.tiles_x) * TILE_W;
@@ -78,14 +81,14 @@ void main()
 
     vec4 acc[TILE_C4][TILE_W];
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-        vec4 bias = b[min(co4_first + c, p.out_c4 - 1u)];
+        vec4 bias = split_slice() == 0u ? b[min(co4_first + c, p.out_c4 - 1u)] : vec4(0.0);
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             acc[c][t] = bias;
     }
 
     int iy0 = int(oy * SH) - int(p.pad_h);
     int ix0 = int(ox0 * SW) - int(p.pad_w);
-    for (uint ci4 = 0u; ci4 < p.in_c4; ++ci4) {
+    for (uint ci4 = split_slice(); ci4 < p.in_c4; ci4 += SPLIT) {
         [[unroll]] for (uint ky = 0u; ky < KH; ++ky) {
             int iy = iy0 + int(ky);
             bool row_inside = iy >= 0 && iy < int(p.in_h);
@@ -109,7 +112,8 @@ void main()
         }
     }
 
-    if (lane_tile >= tiles)
+    split_reduce(acc);
+    if (lane_tile >= tiles || split_slice() != 0u)
         return;
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
         uint co4 = co4_first + c;

@@ -17,7 +17,9 @@
 // So the loads and FMAs follow the layer's MACs, not the dense conv's. The
 // lane group and its quads are uniform per workgroup (weight loads shared by
 // the subgroup); lanes past the end compute a clamped tile and skip only the
-// store, keeping control flow uniform around every load.
+// store, keeping control flow uniform around every load. With SPLIT > 1
+// (small layers on GPUs) both sums are split across lanes
+// (split_reduce.glsl).
 #include "common.glsl"
 
 layout(constant_id = 1) const uint ACTIVATION = 0u;
@@ -26,9 +28,11 @@ layout(constant_id = 3) const uint STRIDE = 1u;
 layout(constant_id = 4) const uint TILE_W = 4u;
 layout(constant_id = 5) const uint TILE_C4 = 2u;
 layout(constant_id = 6) const uint LANE_CLASSES = 1u;
+layout(constant_id = 7) const uint SPLIT = 1u;
 const uint MID = (K - 1u) / 2u;
 const uint OFF_TAPS = K * K - 1u;
 const uint SEGMENT = (TILE_W - 1u) * STRIDE + K;
+#include "split_reduce.glsl"
 
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
 layout(std430, binding = 0) readonly buffer InputScalar { float xs[]; };
@@ -88,7 +92,7 @@ void accumulate_centre(uint n, uint g, uint quad_first, int iy0, int ix0, inout 
     int iy = iy0 + int(MID);
     bool row_inside = iy >= 0 && iy < int(p.in_h);
     uint row = uint(clamp(iy, 0, int(p.in_h) - 1));
-    for (uint ci4 = 0u; ci4 < p.in_c4; ++ci4) {
+    for (uint ci4 = split_slice(); ci4 < p.in_c4; ci4 += SPLIT) {
         uint base = ((n * p.in_c4 + ci4) * p.in_h + row) * p.in_w;
         vec4 v[TILE_W];
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t) {
@@ -107,7 +111,7 @@ void accumulate_centre(uint n, uint g, uint quad_first, int iy0, int ix0, inout 
 void accumulate_off_centre(uint n, uint g, uint quad_first, int iy0, int ix0,
                            inout vec4 acc[TILE_C4][TILE_W])
 {
-    for (uint t = 0u; t < p.inputs; ++t) {
+    for (uint t = split_slice(); t < p.inputs; t += SPLIT) {
         uvec4 offset = uvec4(input_offset(n, g, 0u, t));
         if (LANE_CLASSES != 1u)
             offset = uvec4(offset.x, input_offset(n, g, 1u, t), input_offset(n, g, 2u, t),
@@ -165,14 +169,14 @@ void main()
     uint g = block / p.quad_blocks;
     uint quad_first = (block % p.quad_blocks) * TILE_C4;
     uint tiles = p.out_h * p.tiles_x;
-    uint lane_tile = plane_group * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    uint lane_tile = plane_group * split_tiles_per_group() + split_tile_in_group();
     uint tile = min(lane_tile, tiles - 1u);
     uint oy = tile / p.tiles_x;
     uint ox0 = (tile % p.tiles_x) * TILE_W;
 
     vec4 acc[TILE_C4][TILE_W];
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-        vec4 bias = b[weight_quad(g, quad_first, c)];
+        vec4 bias = split_slice() == 0u ? b[weight_quad(g, quad_first, c)] : vec4(0.0);
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             acc[c][t] = bias;
     }
@@ -181,7 +185,8 @@ void main()
     accumulate_centre(n, g, quad_first, iy0, ix0, acc);
     accumulate_off_centre(n, g, quad_first, iy0, ix0, acc);
 
-    if (lane_tile >= tiles)
+    split_reduce(acc);
+    if (lane_tile >= tiles || split_slice() != 0u)
         return;
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
         if (quad_first + c >= p.quads)

@@ -66,6 +66,11 @@ static void test_dense(void **state)
         {.input = {1, 5, 9, 9}, .out_channels = 3, K(3, 3), P(2, 2), .bias = 1},
         /* A long reduction (576 terms) and an odd number of output quads. */
         {.input = {1, 64, 8, 8}, .out_channels = 44, K(3, 3), P(1, 1), ACT(RELU), .bias = 1},
+        /* Deep inputs on small planes: with the narrow tiles (a GPU's) the
+         * input channels are split across lanes, here into uneven slices. */
+        {.input = {2, 67, 5, 7}, .out_channels = 30, K(3, 3), S(2, 2), P(1, 1), ACT(SILU),
+         .batchnorm = 1},
+        {.input = {1, 130, 3, 3}, .out_channels = 9, K(3, 3), P(1, 1), .bias = 1},
     };
     RUN_CASES(state, cases, 2000);
 }

@@ -222,13 +222,15 @@ static evk_status record_dense_buffers(conv2d_layer *l, evk_binding in, evk_shap
     uint32_t tile_c4 = evk_even_tile(push.s.out_c4, limits->dense_c4);
     push.co_blocks = evk_div_up(push.s.out_c4, tile_c4);
     uint32_t tiles = push.tiles_x * push.s.out_h;
-    uint32_t wg = evk_workgroup_size_for(l->base.ctx, tiles);
-    push.groups_per_plane = evk_div_up(tiles, wg);
+    uint32_t split = evk_split_for(l->base.ctx, (uint64_t)tiles * push.co_blocks * push.s.batch,
+                                   push.s.in_c4);
+    uint32_t wg = split > 1 ? EVK_SPLIT_WORKGROUP : evk_workgroup_size_for(l->base.ctx, tiles);
+    push.groups_per_plane = evk_div_up(tiles, wg / split);
     push.in_c = in_shape.c;
     evk_pipeline_key key = {.shader = "conv2d_dense", .workgroup_size = wg,
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
-                                     d->stride_w, tile_w, tile_c4, (uint32_t)planar},
-                            .spec_count = 8, .binding_count = 4, .push_bytes = sizeof push};
+                                     d->stride_w, tile_w, tile_c4, (uint32_t)planar, split},
+                            .spec_count = 9, .binding_count = 4, .push_bytes = sizeof push};
     return dispatch_buffers(l, &key, in, out, &push,
                             (uint64_t)push.groups_per_plane * push.co_blocks * push.s.batch);
 }

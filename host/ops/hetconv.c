@@ -199,15 +199,16 @@ typedef struct hetconv_push {
     uint32_t quads, inputs, in_first, in_step, out_first, out_step, out_class_size;
 } hetconv_push;
 
+/* `tiles_per_group`: output tiles per workgroup (its lanes / the split). */
 static hetconv_push make_push(const hetconv_layer *l, evk_shape in, evk_shape out, tile t,
-                              uint32_t workgroup)
+                              uint32_t tiles_per_group)
 {
     const evk_hetconv_classes *c = &l->classes;
     hetconv_push push = {in.n, in.c, evk_div_up(in.c, 4), in.h, in.w, out.c, evk_div_up(out.c, 4),
                          out.h, out.w, l->desc.padding, evk_div_up(out.w, t.w), 0, c->count,
                          c->groups, evk_div_up(c->quads, t.c4), c->quads, c->inputs, c->in_first,
                          c->in_step, c->out_first, c->out_step, c->out_class_size};
-    push.groups_per_plane = evk_div_up(push.tiles_x * out.h, workgroup);
+    push.groups_per_plane = evk_div_up(push.tiles_x * out.h, tiles_per_group);
     return push;
 }
 
@@ -215,12 +216,18 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
 {
     hetconv_layer *l = (hetconv_layer *)layer;
     tile t = choose_tile(l, out->shape);
-    uint32_t wg = evk_workgroup_size_for(layer->ctx, evk_div_up(out->shape.w, t.w) * out->shape.h);
-    hetconv_push push = make_push(l, in->shape, out->shape, t, wg);
+    uint32_t tiles = evk_div_up(out->shape.w, t.w) * out->shape.h;
+    uint64_t all_tiles = (uint64_t)tiles * l->classes.groups * evk_div_up(l->classes.quads, t.c4) *
+                         out->shape.n;
+    uint32_t steps = l->classes.inputs > evk_div_up(in->shape.c, 4) ? l->classes.inputs
+                                                                    : evk_div_up(in->shape.c, 4);
+    uint32_t split = evk_split_for(layer->ctx, all_tiles, steps);
+    uint32_t wg = split > 1 ? EVK_SPLIT_WORKGROUP : evk_workgroup_size_for(layer->ctx, tiles);
+    hetconv_push push = make_push(l, in->shape, out->shape, t, wg / split);
     evk_pipeline_key key = {.shader = "hetconv", .workgroup_size = wg,
                             .spec = {l->desc.activation, l->desc.kernel_size, l->desc.stride,
-                                     t.w, t.c4, l->classes.lane_classes},
-                            .spec_count = 6, .binding_count = 5, .push_bytes = sizeof push};
+                                     t.w, t.c4, l->classes.lane_classes, split},
+                            .spec_count = 7, .binding_count = 5, .push_bytes = sizeof push};
     evk_pipeline *pipeline;
     evk_status s = evk_pipeline_get(layer->ctx, &key, &pipeline);
     if (s != EVK_SUCCESS)
