@@ -194,10 +194,11 @@ static evk_status parse_shape(dict_parser *p, npy_header *h)
         skip_blanks(p);
         if (dict_peek(p) == ',')
             ++p->pos;
-        else if (dict_peek(p) != ')' || h->rank == 1)
+        else if (dict_peek(p) != ')')
+            return dict_error(p, EVK_ERROR_INVALID_ARGUMENT, "expected ',' or ')' in the shape");
+        else if (h->rank == 1)
             return dict_error(p, EVK_ERROR_INVALID_ARGUMENT,
-                              h->rank == 1 ? "a one-element shape needs a trailing comma: (n,)"
-                                           : "expected ',' or ')' in the shape");
+                              "a one-element shape needs a trailing comma: (n,)");
     }
     if (status == EVK_SUCCESS)
         ++p->pos;
