@@ -3,13 +3,15 @@
  * writes, versions 1.0, 2.0 and 3.0 read from hand-built files, and bad
  * input (magic, version, dtype, Fortran order, malformed dicts, truncated or
  * overlong data), each failing with a status and a message naming the file
- * and the problem. */
+ * and the problem; reads through a context's allocator, failing each
+ * allocation in turn without leaks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "test_util.h"
 
+#include "context.h"
 #include "model/npy.h"
 
 #define NAME "array.npy"
@@ -149,7 +151,8 @@ static void test_versions_and_dict_forms(void **state)
     expect_read(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", 6, 2, s23);
     expect_read(3, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }\n", 6, 1, s6);
     expect_read(1, "{'shape':(6,),'fortran_order':False,'descr':'<f4'}\n", 6, 1, s6);
-    expect_read(1, "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2,3,)}\n", 6, 2, s23);
+    expect_read(1, "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2,3,)}\n", 6, 2,
+                s23);
     expect_read(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }\n", 1, 0, NULL);
     expect_read(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }\n", 0, 2,
                 (const uint64_t[]){0, 3});
@@ -252,6 +255,8 @@ static void test_bad_data_and_preamble(void **state)
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_LIMIT_EXCEEDED, "header length");
     free(file);
 
+    assert_int_equal(evk_npy_read(NULL, ".", &a), EVK_ERROR_IO);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_IO, "read failed");
     assert_int_equal(evk_npy_read(NULL, "no/such/file.npy", &a), EVK_ERROR_IO);
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_IO, "no/such/file.npy");
     const uint64_t shape[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
@@ -264,6 +269,67 @@ static void test_bad_data_and_preamble(void **state)
     assert_int_equal(evk_npy_read(NULL, NULL, &a), bad);
 }
 
+typedef struct counting_allocator {
+    long live;
+    long calls;
+    long fail_at;               /* -1: never */
+} counting_allocator;
+
+static void *counting_alloc(size_t size, void *user_data)
+{
+    counting_allocator *a = user_data;
+    if (a->calls++ == a->fail_at)
+        return NULL;
+    a->live++;
+    return malloc(size);
+}
+
+static void counting_free(void *ptr, void *user_data)
+{
+    ((counting_allocator *)user_data)->live--;
+    free(ptr);
+}
+
+/* A context made by hand: the reader uses only its allocator and error. */
+static void test_context_allocator(void **state)
+{
+    (void)state;
+    const uint64_t shape[2] = {2, 3};
+    const float values[6] = {1, 2, 3, 4, 5, 6};
+    assert_int_equal(evk_npy_write(NULL, TMP_PATH, shape, 2, values), EVK_SUCCESS);
+    size_t size;
+    unsigned char *bytes = read_bytes(TMP_PATH, &size);
+    counting_allocator counts = {0, 0, -1};
+    evk_context *ctx = calloc(1, sizeof *ctx);
+    assert_non_null(ctx);
+    ctx->allocator = (evk_allocator){counting_alloc, counting_free, &counts};
+    for (int from_file = 0; from_file < 2; ++from_file) {
+        counts = (counting_allocator){0, 0, -1};
+        evk_npy_array a;
+        assert_int_equal(from_file ? evk_npy_read(ctx, TMP_PATH, &a)
+                                   : evk_npy_read_memory(ctx, NAME, bytes, size, &a),
+                         EVK_SUCCESS);
+        assert_memory_equal(a.data, values, sizeof values);
+        long needed = counts.calls;
+        evk_npy_free(ctx, &a);
+        assert_int_equal(counts.live, 0);
+        for (long fail_at = 0; fail_at < needed; ++fail_at) {
+            counts = (counting_allocator){0, 0, fail_at};
+            assert_int_equal(from_file ? evk_npy_read(ctx, TMP_PATH, &a)
+                                       : evk_npy_read_memory(ctx, NAME, bytes, size, &a),
+                             EVK_ERROR_OUT_OF_HOST_MEMORY);
+            tu_assert_message(evk_last_error(ctx), EVK_ERROR_OUT_OF_HOST_MEMORY, "allocation");
+            tu_assert_message(evk_last_error(ctx), EVK_ERROR_OUT_OF_HOST_MEMORY,
+                              from_file ? TMP_PATH : NAME);
+            assert_int_equal(counts.live, 0);
+            assert_null(a.data);
+        }
+    }
+    free(ctx);
+    free(bytes);
+    remove(TMP_PATH);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_versions_and_dict_forms),
         cmocka_unit_test(test_bad_dicts),
         cmocka_unit_test(test_bad_data_and_preamble),
+        cmocka_unit_test(test_context_allocator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

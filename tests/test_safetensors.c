@@ -172,7 +172,8 @@ static void test_bf16_every_value(void **state)
 static void test_f16_bf16_read(void **state)
 {
     (void)state;
-    static const uint16_t half[8] = {0x3C00, 0xC000, 0x0001, 0x03FF, 0x7BFF, 0x7C00, 0xFC00, 0x7E00};
+    static const uint16_t half[8] = {0x3C00, 0xC000, 0x0001, 0x03FF,
+                                     0x7BFF, 0x7C00, 0xFC00, 0x7E00};
     static const uint16_t bf16[6] = {0x3F80, 0x4049, 0x0001, 0x8000, 0xFF80, 0x7FC1};
     const char header[] =
         "{\"h\":{\"dtype\":\"F16\",\"shape\":[2,4],\"data_offsets\":[1,17]},"
@@ -286,6 +287,8 @@ static void test_open_file(void **state)
     assert_int_equal(evk_safetensors_open(NULL, "no/such/file.safetensors", &st), EVK_ERROR_IO);
     assert_null(st);
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_IO, "no/such/file.safetensors");
+    assert_int_equal(evk_safetensors_open(NULL, ".", &st), EVK_ERROR_IO);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_IO, "not a regular file");
     assert_int_equal(evk_safetensors_open(NULL, NULL, &st), EVK_ERROR_INVALID_ARGUMENT);
     assert_int_equal(evk_safetensors_open(NULL, path, NULL), EVK_ERROR_INVALID_ARGUMENT);
 }
@@ -337,6 +340,7 @@ static void test_context_allocator(void **state)
         assert_null(st);
         assert_int_equal(counts.live, 0);
         tu_assert_message(evk_last_error(ctx), EVK_ERROR_OUT_OF_HOST_MEMORY, "allocation");
+        tu_assert_message(evk_last_error(ctx), EVK_ERROR_OUT_OF_HOST_MEMORY, FILE_NAME);
     }
     counts = (counting_allocator){0, 0, -1};
     assert_int_equal(evk_safetensors_open_memory(ctx, FILE_NAME, file, 5, &st),
@@ -422,14 +426,14 @@ static void test_bad_tensors(void **state)
 {
     (void)state;
     const evk_status bad = EVK_ERROR_INVALID_ARGUMENT;
-    expect_open_failure("{\"w\": {\"dtype\": \"F33\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 4,
-                        bad, "unknown dtype 'F33'");
+    expect_open_failure("{\"w\": {\"dtype\": \"F33\", \"shape\": [1], \"data_offsets\": [0, 4]}}",
+                        4, bad, "unknown dtype 'F33'");
     expect_open_failure("{\"w\": {\"dtype\": 32, \"shape\": [1], \"data_offsets\": [0, 4]}}", 4,
-                        bad, "unknown dtype");
+                        bad, "dtype is not a string");
     expect_open_failure("{\"w\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 12]}}",
                         12, bad, "needs 2 elements");
-    expect_open_failure("{\"w\": {\"dtype\": \"F16\", \"shape\": [2, 3], \"data_offsets\": [0, 24]}}",
-                        24, bad, "shape [2, 3] of F16");
+    expect_open_failure("{\"w\": {\"dtype\": \"F16\", \"shape\": [2, 3], "
+                        "\"data_offsets\": [0, 24]}}", 24, bad, "shape [2, 3] of F16");
     expect_open_failure("{\"w\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}}",
                         7, bad, "out of range");
     expect_open_failure("{\"w\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [8, 4]}}",
@@ -440,8 +444,8 @@ static void test_bad_tensors(void **state)
                         bad, "two non-negative");
     expect_open_failure("{\"w\": {\"dtype\": \"F32\", \"shape\": [-1], \"data_offsets\": [0, 4]}}",
                         4, bad, "dimension 0");
-    expect_open_failure("{\"w\": {\"dtype\": \"F32\", \"shape\": [1, \"2\"], \"data_offsets\": [0, 8]}}",
-                        8, bad, "dimension 1");
+    expect_open_failure("{\"w\": {\"dtype\": \"F32\", \"shape\": [1, \"2\"], "
+                        "\"data_offsets\": [0, 8]}}", 8, bad, "dimension 1");
     expect_open_failure("{\"w\": {\"dtype\": \"F32\", \"shape\": 4, \"data_offsets\": [0, 16]}}",
                         16, bad, "not an array");
     expect_open_failure("{\"w\": {\"dtype\": \"F32\", \"shape\": [4294967296, 4294967296, 2], "
@@ -479,7 +483,8 @@ static void test_overlaps(void **state)
     unsigned char *file = st_file_make(
         "{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]},"
         " \"e\": {\"dtype\": \"F32\", \"shape\": [0], \"data_offsets\": [2, 2]},"
-        " \"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [8, 12]}}", NULL, 20, &size);
+        " \"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [8, 12]}}",
+        NULL, 20, &size);
     evk_safetensors_close(open_ok(file, size));
     free(file);
 }

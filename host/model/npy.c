@@ -304,7 +304,10 @@ static evk_status allocate_array(evk_context *ctx, const char *name, const npy_h
     if (!h->count)
         return EVK_SUCCESS;
     out->data = evk_alloc_with(ctx ? &ctx->allocator : NULL, (size_t)h->count * sizeof(float));
-    return out->data ? EVK_SUCCESS : evk_fail_oom(ctx, "npy data");
+    if (!out->data)
+        return evk_fail(ctx, EVK_ERROR_OUT_OF_HOST_MEMORY, "%s: host allocation failed: data",
+                        name);
+    return EVK_SUCCESS;
 }
 
 evk_status evk_npy_read_memory(evk_context *ctx, const char *name, const void *bytes, size_t size,
@@ -348,19 +351,23 @@ static evk_status read_file_header(evk_context *ctx, const char *path, FILE *f, 
 {
     unsigned char preamble[NPY_MAGIC_AND_VERSION + 4];
     size_t got = fread(preamble, 1, NPY_MAGIC_AND_VERSION, f);
+    if (ferror(f))
+        return evk_fail(ctx, EVK_ERROR_IO, "%s: read failed", path);
     evk_status status = check_magic_and_version(ctx, path, preamble, got, h);
     if (status != EVK_SUCCESS)
         return status;
     if (fread(preamble + NPY_MAGIC_AND_VERSION, 1, h->length_width, f) != h->length_width)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
                         "%s: truncated in the header length field", path);
-    if ((status = read_header_length(ctx, path, preamble + NPY_MAGIC_AND_VERSION, h)) != EVK_SUCCESS)
+    status = read_header_length(ctx, path, preamble + NPY_MAGIC_AND_VERSION, h);
+    if (status != EVK_SUCCESS)
         return status;
     const evk_allocator *allocator = ctx ? &ctx->allocator : NULL;
     size_t dict_length = h->data_offset - h->dict_offset;
     unsigned char *dict = evk_alloc_with(allocator, dict_length + 1);
     if (!dict)
-        return evk_fail_oom(ctx, "npy header");
+        return evk_fail(ctx, EVK_ERROR_OUT_OF_HOST_MEMORY, "%s: host allocation failed: header",
+                        path);
     if (fread(dict, 1, dict_length, f) != dict_length)
         status = evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
                           "%s: truncated header: the header ends at byte %zu", path,

@@ -93,6 +93,12 @@ static void format_shape(const st_tensor *t, char *out, size_t size)
         snprintf(out + used, size - (size_t)used, "]");
 }
 
+static evk_status out_of_memory(evk_safetensors *st, const char *what)
+{
+    return evk_fail(st->ctx, EVK_ERROR_OUT_OF_HOST_MEMORY, "%s: host allocation failed: %s",
+                    st->name, what);
+}
+
 /* ---- Tensor descriptions. */
 
 static evk_status parse_shape(evk_safetensors *st, const evk_json_doc *doc, uint32_t node,
@@ -129,7 +135,8 @@ static evk_status parse_offsets(evk_safetensors *st, const evk_json_doc *doc, ui
                                 st_tensor *t)
 {
     const evk_json_node *offsets = &doc->nodes[node];
-    const evk_json_node *begin = offsets->child_count == 2 ? &doc->nodes[offsets->first_child] : NULL;
+    const evk_json_node *begin =
+        offsets->child_count == 2 ? &doc->nodes[offsets->first_child] : NULL;
     const evk_json_node *end = begin ? &doc->nodes[begin->next] : NULL;
     if (offsets->type != EVK_JSON_ARRAY || !begin || begin->type != EVK_JSON_INTEGER ||
         end->type != EVK_JSON_INTEGER || begin->integer < 0 || end->integer < 0)
@@ -162,12 +169,13 @@ static evk_status parse_offsets(evk_safetensors *st, const evk_json_doc *doc, ui
 
 static evk_status parse_dtype(evk_safetensors *st, const evk_json_node *node, st_tensor *t)
 {
-    const st_dtype_desc *desc = node->type == EVK_JSON_STRING ? dtype_by_name(node->string) : NULL;
+    if (node->type != EVK_JSON_STRING)
+        return evk_fail(st->ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "%s: tensor '%s': dtype is not a string", st->name, t->name);
+    const st_dtype_desc *desc = dtype_by_name(node->string);
     if (!desc)
-        return evk_fail(st->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: tensor '%s': unknown dtype %s%.40s%s",
-                        st->name, t->name, node->type == EVK_JSON_STRING ? "'" : "(not a string)",
-                        node->type == EVK_JSON_STRING ? node->string : "",
-                        node->type == EVK_JSON_STRING ? "'" : "");
+        return evk_fail(st->ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "%s: tensor '%s': unknown dtype '%.40s'", st->name, t->name, node->string);
     t->dtype = desc->dtype;
     return EVK_SUCCESS;
 }
@@ -215,7 +223,7 @@ static evk_status parse_metadata(evk_safetensors *st, const evk_json_doc *doc, u
     if (object->child_count) {
         st->metadata = evk_alloc_with(&st->allocator, object->child_count * sizeof *st->metadata);
         if (!st->metadata)
-            return evk_fail_oom(st->ctx, "safetensors metadata");
+            return out_of_memory(st, "metadata");
     }
     for (uint32_t m = object->first_child; m; m = doc->nodes[m].next) {
         if (doc->nodes[m].type != EVK_JSON_STRING)
@@ -247,9 +255,10 @@ static evk_status reject_overlaps(evk_safetensors *st)
 {
     if (st->tensor_count < 2)
         return EVK_SUCCESS;
-    const st_tensor **by_offset = evk_alloc_with(&st->allocator, st->tensor_count * sizeof *by_offset);
+    const st_tensor **by_offset =
+        evk_alloc_with(&st->allocator, st->tensor_count * sizeof *by_offset);
     if (!by_offset)
-        return evk_fail_oom(st->ctx, "safetensors overlap check");
+        return out_of_memory(st, "overlap check");
     for (size_t i = 0; i < st->tensor_count; ++i)
         by_offset[i] = &st->tensors[i];
     qsort(by_offset, st->tensor_count, sizeof *by_offset, compare_offsets);
@@ -281,7 +290,7 @@ static evk_status parse_header_object(evk_safetensors *st, const evk_json_doc *d
     if (root->child_count) {
         st->tensors = evk_alloc_with(&st->allocator, root->child_count * sizeof *st->tensors);
         if (!st->tensors)
-            return evk_fail_oom(st->ctx, "safetensors tensor table");
+            return out_of_memory(st, "tensor table");
     }
     for (uint32_t m = root->first_child; m; m = doc->nodes[m].next) {
         evk_status status;
@@ -350,7 +359,8 @@ static evk_status create_handle(evk_context *ctx, const char *name, evk_safetens
     if (!st || !copy) {
         evk_free_with(allocator, st);
         evk_free_with(allocator, copy);
-        return evk_fail_oom(ctx, "safetensors handle");
+        return evk_fail(ctx, EVK_ERROR_OUT_OF_HOST_MEMORY, "%s: host allocation failed: handle",
+                        name);
     }
     memset(st, 0, sizeof *st);
     st->ctx = ctx;
@@ -402,7 +412,7 @@ static evk_status read_whole_file(evk_safetensors *st, const char *path)
     if (size < 0 || fseek(f, 0, SEEK_SET) != 0)
         status = evk_fail(st->ctx, EVK_ERROR_IO, "%s: cannot determine the file size", path);
     else if (size > 0 && !(buffer = evk_alloc_with(&st->allocator, (size_t)size)))
-        status = evk_fail_oom(st->ctx, "safetensors file contents");
+        status = out_of_memory(st, "file contents");
     else if (size > 0 && fread(buffer, 1, (size_t)size, f) != (size_t)size)
         status = evk_fail(st->ctx, EVK_ERROR_IO, "%s: read failed", path);
     fclose(f);
@@ -455,7 +465,8 @@ evk_status evk_safetensors_open(evk_context *ctx, const char *path, evk_safetens
     if (out)
         *out = NULL;
     if (!out || !path)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_safetensors_open: out or path is NULL");
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "evk_safetensors_open: out or path is NULL");
     evk_safetensors *st;
     evk_status status = create_handle(ctx, path, &st);
     if (status != EVK_SUCCESS)
@@ -577,20 +588,25 @@ float evk_bf16_to_f32(uint16_t bits)
     return f;
 }
 
-static void convert_to_f32(evk_safetensors_dtype dtype, const unsigned char *src, float *dst,
-                           size_t count)
+static void f32_to_f32(const unsigned char *src, float *dst, size_t count)
 {
-    for (size_t i = 0; i < count; ++i) {
-        if (dtype == EVK_ST_F32) {
-            const unsigned char *b = src + 4 * i;
-            uint32_t bits = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                            (uint32_t)b[3] << 24;
-            memcpy(&dst[i], &bits, sizeof bits);
-        } else {
-            uint16_t bits = (uint16_t)(src[2 * i] | src[2 * i + 1] << 8);
-            dst[i] = dtype == EVK_ST_F16 ? evk_f16_to_f32(bits) : evk_bf16_to_f32(bits);
-        }
+    for (size_t i = 0; i < count; ++i, src += 4) {
+        uint32_t bits = (uint32_t)src[0] | (uint32_t)src[1] << 8 | (uint32_t)src[2] << 16 |
+                        (uint32_t)src[3] << 24;
+        memcpy(&dst[i], &bits, sizeof bits);
     }
+}
+
+static void f16_to_f32(const unsigned char *src, float *dst, size_t count)
+{
+    for (size_t i = 0; i < count; ++i, src += 2)
+        dst[i] = evk_f16_to_f32((uint16_t)(src[0] | src[1] << 8));
+}
+
+static void bf16_to_f32(const unsigned char *src, float *dst, size_t count)
+{
+    for (size_t i = 0; i < count; ++i, src += 2)
+        dst[i] = evk_bf16_to_f32((uint16_t)(src[0] | src[1] << 8));
 }
 
 evk_status evk_safetensors_read_f32(const evk_safetensors *st, const char *name, float *dst,
@@ -611,7 +627,13 @@ evk_status evk_safetensors_read_f32(const evk_safetensors *st, const char *name,
     if (!dst && count)
         return evk_fail(st->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: tensor '%s': dst is NULL",
                         st->name, name);
-    convert_to_f32(t->dtype, st->data + t->begin, dst, count);
+    const unsigned char *src = st->data + t->begin;
+    if (t->dtype == EVK_ST_F32)
+        f32_to_f32(src, dst, count);
+    else if (t->dtype == EVK_ST_F16)
+        f16_to_f32(src, dst, count);
+    else
+        bf16_to_f32(src, dst, count);
     return EVK_SUCCESS;
 }
 
