@@ -1,7 +1,8 @@
 /* A deterministic mutation fuzzer of the .safetensors reader: it mutates a
- * few valid seed files (bit flips, truncations, header-length edits, random
- * and JSON-significant bytes in the header, inserted and deleted header
- * bytes) and opens each mutant from memory, reading every tensor it accepts.
+ * few seed files (bit flips, truncations, header-length edits, random and
+ * JSON-significant bytes in the header, inserted and deleted header bytes,
+ * digits replaced by digits) and opens each mutant from memory, reading
+ * every tensor it accepts.
  * Each mutant sits in a buffer of exactly its size, so that AddressSanitizer
  * catches any read past the end. It checks that rejections carry a message
  * naming the file, that accepted files read back with exactly their element
@@ -54,6 +55,19 @@ static uint64_t header_length(const unsigned char *bytes)
     return v;
 }
 
+/* Replaces one digit of the header by another: offsets and shapes that
+ * still parse, overlapping or not, and tensor names "w1", "w2" that collide. */
+static void replace_digit(uint64_t *rng, unsigned char *buffer, size_t header_end)
+{
+    size_t digits = 0;
+    for (size_t i = 8; i < header_end; ++i)
+        digits += buffer[i] >= '0' && buffer[i] <= '9';
+    size_t pick = below(rng, digits);
+    for (size_t i = 8; i < header_end; ++i)
+        if (buffer[i] >= '0' && buffer[i] <= '9' && pick-- == 0)
+            buffer[i] = (unsigned char)('0' + below(rng, 10));
+}
+
 /* One edit of `buffer` (capacity >= *size + 1); keeps *size >= 8 except
  * for truncations. */
 static void mutate_once(uint64_t *rng, unsigned char *buffer, size_t *size)
@@ -61,7 +75,7 @@ static void mutate_once(uint64_t *rng, unsigned char *buffer, size_t *size)
     static const char json_chars[] = "{}[]\",:\\-0123456789eEu. \x80\xff";
     size_t header = *size >= 8 ? (size_t)header_length(buffer) : 0;
     size_t header_end = *size >= 8 && header <= *size - 8 ? 8 + header : *size;
-    switch (below(rng, 7)) {
+    switch (below(rng, 8)) {
     case 0:
         if (*size)
             buffer[below(rng, *size)] ^= (unsigned char)(1u << below(rng, 8));
@@ -88,6 +102,9 @@ static void mutate_once(uint64_t *rng, unsigned char *buffer, size_t *size)
                 (unsigned char)json_chars[below(rng, sizeof json_chars - 1)];
         break;
     case 5:
+        replace_digit(rng, buffer, header_end);
+        break;
+    case 6:
         if (header_end > 8 && header_end == 8 + header) {
             size_t at = 8 + below(rng, header);
             memmove(buffer + at + 1, buffer + at, *size - at);
@@ -169,9 +186,23 @@ int main(int argc, char **argv)
         make_seed("{\"h\":{\"dtype\":\"F16\",\"shape\":[3,1],\"data_offsets\":[1,7]},"
                   "\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[7,15]}}      ",
                   16, &rng),
+        /* Invalid: overlapping tensors, so that mutants keep reaching the
+         * overlap check, which valid seeds are rarely mutated into. */
+        make_seed("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                  "\"b\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[2,6]},"
+                  "\"c\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[3,3]}}", 8, &rng),
         make_seed("{\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]},"
                   "\"e\":{\"dtype\":\"F32\",\"shape\":[0,5],\"data_offsets\":[8,8]},"
                   "\"s\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[8,12]}}", 12, &rng),
+        make_seed("{\"w1\":{\"dtype\":\"F32\",\"shape\":[1,2],\"data_offsets\":[0,8]},"
+                  "\"w2\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[8,12]},"
+                  "\"w3\":{\"dtype\":\"BF16\",\"shape\":[1,1,1],\"data_offsets\":[12,14]}}",
+                  16, &rng),
+        /* Invalid: overlapping tensors, so that mutants keep reaching the
+         * overlap check, which valid seeds are rarely mutated into. */
+        make_seed("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                  "\"b\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[2,6]},"
+                  "\"c\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[3,3]}}", 8, &rng),
     };
     const size_t seed_count = sizeof seeds / sizeof seeds[0];
     float *scratch = malloc((MAX_READ_ELEMENTS + 1) * sizeof *scratch);
