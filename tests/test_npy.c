@@ -224,6 +224,8 @@ static void test_bad_data_and_preamble(void **state)
     expect_failure(1, DICT("'<f4'", "False", "(2, 3)"), 5, bad, "truncated: 20 bytes");
     expect_failure(1, DICT("'<f4'", "False", "(2, 3)"), 7, bad, "too long: 28 bytes");
     expect_failure(1, DICT("'<f4'", "False", "()"), 0, bad, "truncated");
+    /* A huge shape in a small file is refused before any allocation. */
+    expect_failure(1, DICT("'<f4'", "False", "(1000000000000,)"), 2, bad, "truncated: 8 bytes");
 
     size_t size;
     unsigned char *file = npy_make(1, DICT("'<f4'", "False", "(1,)"), (const float[]){1}, 1, &size);

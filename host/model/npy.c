@@ -378,23 +378,32 @@ static evk_status read_file_header(evk_context *ctx, const char *path, FILE *f, 
     return status;
 }
 
+/* Measured before allocating, so that a small file cannot make us allocate
+ * what its header claims. */
+static evk_status bytes_left(evk_context *ctx, const char *path, FILE *f, uint64_t *left)
+{
+    long here = ftell(f);
+    long end = here >= 0 && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (end < here || fseek(f, here, SEEK_SET) != 0)
+        return evk_fail(ctx, EVK_ERROR_IO, "%s: cannot determine the file size", path);
+    *left = (uint64_t)(end - here);
+    return EVK_SUCCESS;
+}
+
 static evk_status read_file_data(evk_context *ctx, const char *path, FILE *f,
                                  const npy_header *h, evk_npy_array *out)
 {
-    evk_status status = allocate_array(ctx, path, h, out);
+    uint64_t left = 0;
+    evk_status status = bytes_left(ctx, path, f, &left);
     if (status != EVK_SUCCESS)
         return status;
-    size_t got = h->count ? fread(out->data, 1, (size_t)h->count * 4, f) : 0;
-    if (ferror(f))
+    if (left / 4 != h->count || left % 4)
+        return data_size_error(ctx, path, h, left);
+    if ((status = allocate_array(ctx, path, h, out)) != EVK_SUCCESS)
+        return status;
+    size_t bytes = (size_t)h->count * 4;
+    if (bytes && fread(out->data, 1, bytes, f) != bytes)
         return evk_fail(ctx, EVK_ERROR_IO, "%s: read failed", path);
-    if (got != h->count * 4)
-        return data_size_error(ctx, path, h, got);
-    if (fgetc(f) != EOF) {
-        long extra = 1;
-        while (fgetc(f) != EOF)
-            ++extra;
-        return data_size_error(ctx, path, h, got + (uint64_t)extra);
-    }
     decode_little_endian(out->data, (size_t)h->count);
     return EVK_SUCCESS;
 }
