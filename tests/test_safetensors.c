@@ -224,6 +224,26 @@ static void test_integer_dtype_rejected_on_read(void **state)
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_UNSUPPORTED, "bn.num_batches_tracked");
     evk_safetensors_close(st);
     free(file);
+
+    /* Each whole-byte dtype is sized right at open and refused on read. */
+    static const struct { const char *name; int size; } others[] = {
+        {"F64", 8}, {"I32", 4}, {"I16", 2}, {"I8", 1}, {"U64", 8}, {"U32", 4}, {"U16", 2},
+        {"U8", 1}, {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}, {"F8_E8M0", 1}, {"C64", 8}};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; ++i) {
+        const char *format = "{\"t\":{\"dtype\":\"%s\",\"shape\":[3],\"data_offsets\":[0,%d]}}";
+        char text[160];
+        snprintf(text, sizeof text, format, others[i].name, 3 * others[i].size);
+        file = st_file_make(text, NULL, (size_t)(3 * others[i].size), &size);
+        st = open_ok(file, size);
+        float three[3];
+        assert_int_equal(evk_safetensors_read_f32(st, "t", three, 3), EVK_ERROR_UNSUPPORTED);
+        tu_assert_message(evk_last_error(NULL), EVK_ERROR_UNSUPPORTED, others[i].name);
+        evk_safetensors_close(st);
+        free(file);
+        snprintf(text, sizeof text, format, others[i].name, 3 * others[i].size + 1);
+        expect_open_failure(text, (size_t)(3 * others[i].size + 1), EVK_ERROR_INVALID_ARGUMENT,
+                            "needs 3 elements");
+    }
 }
 
 static void test_lookup_errors(void **state)

@@ -59,12 +59,12 @@ typedef struct st_dtype_desc {
 } st_dtype_desc;
 
 static const st_dtype_desc dtypes[] = {
-    {"F32", EVK_ST_F32, 4},      {"F16", EVK_ST_F16, 2},    {"BF16", EVK_ST_BF16, 2},
-    {"F64", EVK_ST_F64, 8},      {"I64", EVK_ST_I64, 8},    {"I32", EVK_ST_I32, 4},
-    {"I16", EVK_ST_I16, 2},      {"I8", EVK_ST_I8, 1},      {"U64", EVK_ST_U64, 8},
-    {"U32", EVK_ST_U32, 4},      {"U16", EVK_ST_U16, 2},    {"U8", EVK_ST_U8, 1},
-    {"BOOL", EVK_ST_BOOL, 1},    {"F8_E4M3", EVK_ST_F8_E4M3, 1},
-    {"F8_E5M2", EVK_ST_F8_E5M2, 1},
+    {"F32", EVK_ST_F32, 4},         {"F16", EVK_ST_F16, 2},         {"BF16", EVK_ST_BF16, 2},
+    {"F64", EVK_ST_F64, 8},         {"I64", EVK_ST_I64, 8},         {"I32", EVK_ST_I32, 4},
+    {"I16", EVK_ST_I16, 2},         {"I8", EVK_ST_I8, 1},           {"U64", EVK_ST_U64, 8},
+    {"U32", EVK_ST_U32, 4},         {"U16", EVK_ST_U16, 2},         {"U8", EVK_ST_U8, 1},
+    {"BOOL", EVK_ST_BOOL, 1},       {"F8_E4M3", EVK_ST_F8_E4M3, 1}, {"F8_E5M2", EVK_ST_F8_E5M2, 1},
+    {"F8_E8M0", EVK_ST_F8_E8M0, 1}, {"C64", EVK_ST_C64, 8},
 };
 
 static const st_dtype_desc *dtype_by_name(const char *name)

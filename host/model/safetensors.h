@@ -15,15 +15,17 @@
  * section, end - begin = elements x dtype size) and overlaps between tensors.
  * Gaps between tensors and bytes after the last one are allowed.
  *
- * Dtypes: every dtype of the format is known, so any file's layout can be
- * checked at open; F32, F16 and BF16 can be read (widened to float). Other
- * dtypes (I64 among them: BatchNorm's num_batches_tracked in a PyTorch
+ * Dtypes: every whole-byte dtype of the format is known, so a file's layout
+ * can be checked at open; F32, F16 and BF16 can be read (widened to float).
+ * Other dtypes (I64 among them: BatchNorm's num_batches_tracked in a PyTorch
  * state_dict) open fine and fail only when read as float, with
- * EVK_ERROR_UNSUPPORTED. An unknown dtype string fails the open.
+ * EVK_ERROR_UNSUPPORTED. An unknown dtype string fails the open, as do the
+ * sub-byte dtypes (F4, F6_*) whose sizes are not whole bytes.
  *
  * Errors name the file, the tensor or key and the problem:
  *   "EVK_ERROR_INVALID_ARGUMENT: w.safetensors: tensor 'fc.weight':
- *    data_offsets [0, 12] hold 12 bytes, shape [2, 3] of F32 needs 24"
+ *    data_offsets [0, 12] hold 12 bytes, shape [2, 3] of F32 needs 6 elements
+ *    of 4 bytes"
  * Statuses: EVK_ERROR_IO (the file cannot be opened or read),
  * EVK_ERROR_INVALID_ARGUMENT (malformed file, NULL argument, unknown tensor
  * name), EVK_ERROR_LIMIT_EXCEEDED (header over the size limit, rank over the
@@ -61,7 +63,9 @@ typedef enum evk_safetensors_dtype {
     EVK_ST_U8,
     EVK_ST_BOOL,
     EVK_ST_F8_E4M3,
-    EVK_ST_F8_E5M2
+    EVK_ST_F8_E5M2,
+    EVK_ST_F8_E8M0,
+    EVK_ST_C64
 } evk_safetensors_dtype;
 
 typedef struct evk_safetensors_info {
@@ -79,7 +83,9 @@ typedef struct evk_safetensors_info {
 
 /* Maps the file (POSIX mmap; elsewhere, or when mapping fails, one read into
  * memory) and validates it. `ctx` may be NULL; when given, its allocator is
- * used and errors are reported on it. On failure *out is NULL. */
+ * used and errors are reported on it. On failure *out is NULL. The file must
+ * not be truncated while open: reading a mapping past the file's end raises
+ * SIGBUS on POSIX systems. */
 evk_status evk_safetensors_open(evk_context *ctx, const char *path, evk_safetensors **out);
 
 /* The same over `size` bytes in memory, which the caller keeps unchanged
