@@ -298,15 +298,15 @@ static evk_status allocate_array(evk_context *ctx, const char *name, const npy_h
     if (h->count > SIZE_MAX / sizeof(float))
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: %llu elements exceed the address space",
                         name, (unsigned long long)h->count);
+    if (h->count) {
+        out->data = evk_alloc_with(ctx ? &ctx->allocator : NULL, (size_t)h->count * sizeof(float));
+        if (!out->data)
+            return evk_fail(ctx, EVK_ERROR_OUT_OF_HOST_MEMORY, "%s: host allocation failed: data",
+                            name);
+    }
     out->rank = h->rank;
     memcpy(out->shape, h->shape, sizeof out->shape);
     out->count = h->count;
-    if (!h->count)
-        return EVK_SUCCESS;
-    out->data = evk_alloc_with(ctx ? &ctx->allocator : NULL, (size_t)h->count * sizeof(float));
-    if (!out->data)
-        return evk_fail(ctx, EVK_ERROR_OUT_OF_HOST_MEMORY, "%s: host allocation failed: data",
-                        name);
     return EVK_SUCCESS;
 }
 
