@@ -7,6 +7,7 @@ typedef struct conv2d_layer {
     evk_conv2d_kernel kernel;
     evk_buffer weight;
     evk_buffer bias;
+    const evk_conv2d_variant *variant; /* set only while evk_conv2d_record_variant records */
 } conv2d_layer;
 
 enum { DENSE_MAX_TILE_W = 32, DENSE_MAX_SEGMENT = 40, DENSE_MAX_TILE_C4 = 4,
@@ -140,8 +141,12 @@ static evk_status dispatch_buffers(conv2d_layer *l, const evk_pipeline_key *key,
     evk_status s = evk_pipeline_get(l->base.ctx, key, &pipeline);
     if (s != EVK_SUCCESS)
         return s;
-    evk_binding bindings[4] = {in, out, evk_buffer_binding(&l->weight), evk_buffer_binding(&l->bias)};
-    return evk_command_dispatch(l->base.ctx, pipeline, bindings, 4, push, key->push_bytes, groups);
+    evk_binding bindings[EVK_MAX_BINDINGS] = {in, out, evk_buffer_binding(&l->weight),
+                                              evk_buffer_binding(&l->bias)};
+    for (uint32_t i = 4; i < key->binding_count; ++i)
+        bindings[i] = l->variant->bindings[i - 4];
+    return evk_command_dispatch(l->base.ctx, pipeline, bindings, key->binding_count, push,
+                                key->push_bytes, groups);
 }
 
 static evk_status dispatch(conv2d_layer *l, const evk_pipeline_key *key, const evk_tensor *in,
@@ -149,6 +154,20 @@ static evk_status dispatch(conv2d_layer *l, const evk_pipeline_key *key, const e
 {
     return dispatch_buffers(l, key, evk_tensor_binding(in, 0), evk_tensor_binding(out, 1), push,
                             groups);
+}
+
+/* Points `key` at the variant's shader with its bindings and constants, or
+ * leaves it on the kernel's own shader when no variant is being recorded. */
+static void apply_variant(const conv2d_layer *l, evk_pipeline_key *key)
+{
+    const evk_conv2d_variant *v = l->variant;
+    if (!v)
+        return;
+    key->shader = v->shader;
+    key->binding_count += v->binding_count;
+    for (uint32_t i = 0; i < v->spec_count; ++i)
+        key->spec[key->spec_count++] = v->spec[i];
+    key->shared_bytes = v->shared_bytes;
 }
 
 /* The most pixels per invocation (reuse of each weight load) that still keeps
@@ -182,6 +201,7 @@ static evk_status record_pointwise(conv2d_layer *l, const evk_tensor *in, evk_te
     evk_pipeline_key key = {.shader = "conv2d_pointwise", .workgroup_size = wg,
                             .spec = {l->desc.activation, tile_p, tile_c4},
                             .spec_count = 3, .binding_count = 4, .push_bytes = sizeof push};
+    apply_variant(l, &key);
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
 }
@@ -266,16 +286,27 @@ static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_te
     push.pad_w = l->desc.pad_w;
     push.tiles_x = evk_div_up(push.out_w, DEPTHWISE_TILE_W);
     push.tiles_y = evk_div_up(push.out_h, DEPTHWISE_TILE_H);
-    uint32_t tiles = push.tiles_x * push.tiles_y;
-    uint32_t wg = evk_workgroup_size_for(l->base.ctx, tiles);
-    push.groups_per_plane = evk_div_up(tiles, wg);
+    uint32_t wg = evk_workgroup_size_for(l->base.ctx, push.tiles_x * push.tiles_y);
+    push.groups_per_plane = evk_conv2d_plane_groups(&l->base, out->shape);
     const evk_conv2d_desc *d = &l->desc;
     evk_pipeline_key key = {.shader = "conv2d_depthwise", .workgroup_size = wg,
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
                                      d->stride_w, DEPTHWISE_TILE_W, DEPTHWISE_TILE_H},
                             .spec_count = 7, .binding_count = 4, .push_bytes = sizeof push};
+    apply_variant(l, &key);
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.c4 * push.batch);
+}
+
+uint32_t evk_conv2d_plane_groups(const evk_layer *layer, evk_shape out)
+{
+    const conv2d_layer *l = (const conv2d_layer *)layer;
+    uint32_t tiles;
+    if (l->kernel == EVK_CONV2D_POINTWISE)
+        tiles = evk_div_up(out.h * out.w, pointwise_tile_pixels(layer->ctx, out.h * out.w));
+    else
+        tiles = evk_div_up(out.w, DEPTHWISE_TILE_W) * evk_div_up(out.h, DEPTHWISE_TILE_H);
+    return evk_div_up(tiles, evk_workgroup_size_for(layer->ctx, tiles));
 }
 
 static evk_status record_grouped(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
@@ -306,6 +337,20 @@ static evk_status conv2d_record(evk_layer *layer, const evk_tensor *in, evk_tens
     case EVK_CONV2D_GROUPED: return record_grouped(l, in, out);
     }
     return evk_fail(layer->ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: unknown kernel");
+}
+
+evk_status evk_conv2d_record_variant(evk_layer *layer, const evk_tensor *in, evk_tensor *out,
+                                     const evk_conv2d_variant *variant)
+{
+    conv2d_layer *l = (conv2d_layer *)layer;
+    if (l->kernel != EVK_CONV2D_POINTWISE && l->kernel != EVK_CONV2D_DEPTHWISE)
+        return evk_fail(layer->ctx, EVK_ERROR_UNSUPPORTED,
+                        "%s: only the pointwise and depthwise kernels have variants",
+                        variant->shader);
+    l->variant = variant;
+    evk_status s = conv2d_record(layer, in, out);
+    l->variant = NULL;
+    return s;
 }
 
 static const evk_layer_ops conv2d_ops = {conv2d_kernel_name, conv2d_output_shape, conv2d_record,

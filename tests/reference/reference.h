@@ -20,6 +20,14 @@ void evk_ref_conv2d(const evk_conv2d_desc *desc, evk_shape in_shape, const float
  * evk_hetconv_output_shape gives. */
 void evk_ref_hetconv(const evk_hetconv_desc *desc, evk_shape in_shape, const float *in, float *out);
 
+/* An MBConv block from the definitions of evk_mbconv_desc (defaults resolved
+ * as documented there): expand, depthwise and project through
+ * evk_ref_conv2d with their BatchNorms as written, the SE's mean, FCs and
+ * sigmoid in double, the residual when stride 1 and in = out channels.
+ * Intermediate tensors are float, as on the device. `out` holds the
+ * elements of the shape evk_mbconv_output_shape gives. */
+void evk_ref_mbconv(const evk_mbconv_desc *desc, evk_shape in_shape, const float *in, float *out);
+
 double evk_ref_activate(evk_activation activation, double x);
 
 /* Largest |a − b| and largest |a − b| / max(|b|, floor) over n values; NaN or
