@@ -56,6 +56,7 @@ typedef struct bench_shape {
 typedef struct bench_param {
     const char *key;
     int is_text;
+    int is_bool;                        /* a JSON true/false from `number` */
     char text[BENCH_TEXT_SIZE];
     double number;
 } bench_param;
@@ -146,6 +147,8 @@ evk_status bench_add_result(bench_run *run, const bench_result *result);
 /* Adds a string or numeric entry to the result's "params". */
 void bench_param_text(bench_result *result, const char *key, const char *text);
 void bench_param_number(bench_result *result, const char *key, double number);
+/* Adds a JSON true/false entry to the result's "params". */
+void bench_param_bool(bench_result *result, const char *key, int value);
 
 /* A small deterministic generator (xorshift64*) so that every run times and
  * checks the same data. */
@@ -160,5 +163,6 @@ void bench_fill_uniform(bench_rng *rng, float *values, uint64_t count, float sca
 /* The registered suites, one file each. */
 extern const bench_suite bench_suite_conv2d;
 extern const bench_suite bench_suite_hetconv;
+extern const bench_suite bench_suite_mbconv;
 
 #endif

@@ -597,6 +597,27 @@ EVK_API evk_status evk_mbconv_cost(const evk_mbconv_desc *desc, evk_shape input,
 EVK_API evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc,
                                      evk_layer **out);
 
+/* ---- Per-dispatch GPU time (for benchmarks of multi-dispatch layers). */
+
+/* With `enable` non-zero, every later submission writes a timestamp after
+ * each of its first 64 dispatches, so that evk_context_dispatch_gpu_ms can
+ * split evk_context_last_gpu_ms by dispatch. The extra timestamps cost a
+ * little time; off by default.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx NULL), EVK_ERROR_UNSUPPORTED when
+ * the queue has no timestamps. */
+EVK_API evk_status evk_context_set_dispatch_timing(evk_context *ctx, int enable);
+
+/* The GPU time of each dispatch of the last submission, in milliseconds and
+ * recording order, while dispatch timing was on: dispatch i runs from the end
+ * of dispatch i − 1 (the submission's start for the first) to its own end,
+ * barriers included. Writes min(count, capacity) values into `ms` and the
+ * number of timed dispatches into `*count` (0 when timing was off or no
+ * timestamps came back). `ms` may be NULL when capacity is 0.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx or count NULL, ms NULL with a
+ * capacity). */
+EVK_API evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *ms,
+                                               uint32_t capacity, uint32_t *count);
+
 /* ------------------------------------------------------------------------ */
 /* Device peak (microbenchmarks)                                             */
 /* ------------------------------------------------------------------------ */
