@@ -5,9 +5,11 @@
  * Per block and batch the JSON holds:
  *  - "b0/NN <shape> unfused bN": the unfused sequence (params.fused false);
  *  - "b0/NN <shape> bN": the fused block (params.fused true), whose baseline
- *    is the unfused result, with each dispatch's median GPU time in params
- *    (expand_ms, depthwise_ms, se_ms, project_ms), from runs with
- *    per-dispatch timestamps after the timed ones;
+ *    is the unfused result;
+ *  both with each dispatch's median GPU time in params (expand_ms,
+ *  depthwise_ms, se_ms, project_ms, and for the unfused sequence scale_ms
+ *  and residual_ms), from runs with per-dispatch timestamps after the timed
+ *  ones;
  *  - "b0/NN <shape> depthwise bN": the fused depthwise dispatch on its own
  *    (op "mbconv", kernel "mbconv_depthwise"): its bytes are the expanded
  *    input, the output and the weights, so gbps and fraction_of_bandwidth
@@ -46,10 +48,23 @@ static const uint32_t mbconv_default_batches[] = {1, 16};
 #define SLOW_CASE_MACS 200000000u
 /* Runs with per-dispatch timestamps whose median gives each dispatch's time. */
 #define DISPATCH_TIMING_RUNS 5u
-#define MAX_DISPATCHES 4u
+#define MAX_DISPATCHES 6u
 
-static const char *const dispatch_names[MAX_DISPATCHES] = {"expand_ms", "depthwise_ms", "se_ms",
-                                                           "project_ms"};
+/* The params keys of a variant's dispatches, in recording order. */
+static uint32_t dispatch_names(const block_shape *b, int fused, const char *names[MAX_DISPATCHES])
+{
+    uint32_t count = 0;
+    if (b->expand > 1)
+        names[count++] = "expand_ms";
+    names[count++] = "depthwise_ms";
+    names[count++] = "se_ms";
+    if (!fused)
+        names[count++] = "scale_ms";
+    names[count++] = "project_ms";
+    if (!fused && b->stride == 1 && b->c_in == b->c_out)
+        names[count++] = "residual_ms";
+    return count;
+}
 
 /* Host weights of a block (BatchNorm eps 1e-5, as B0) and its desc. */
 typedef struct block_weights {
@@ -185,23 +200,27 @@ static uint32_t time_dispatches(bench_run *run, forward_args *args, double media
 {
     evk_context *ctx = bench_context(run);
     double ms[DISPATCH_TIMING_RUNS][MAX_DISPATCHES];
-    uint32_t count = 0;
+    uint32_t count = 0, first_count = 0;
     if (evk_context_set_dispatch_timing(ctx, 1) != EVK_SUCCESS)
         return 0;
-    for (uint32_t i = 0; i < DISPATCH_TIMING_RUNS; ++i)
+    for (uint32_t i = 0; i < DISPATCH_TIMING_RUNS; ++i) {
         if (forward(args) != EVK_SUCCESS ||
             evk_context_dispatch_gpu_ms(ctx, ms[i], MAX_DISPATCHES, &count) != EVK_SUCCESS ||
-            count > MAX_DISPATCHES)
-            count = 0;
+            count > MAX_DISPATCHES || (i && count != first_count)) {
+            first_count = 0;
+            break;
+        }
+        first_count = count;
+    }
     evk_context_set_dispatch_timing(ctx, 0);
-    for (uint32_t d = 0; d < count; ++d) {
+    for (uint32_t d = 0; d < first_count; ++d) {
         double column[DISPATCH_TIMING_RUNS];
         for (uint32_t i = 0; i < DISPATCH_TIMING_RUNS; ++i)
             column[i] = ms[i][d];
         qsort(column, DISPATCH_TIMING_RUNS, sizeof column[0], compare_doubles);
         median_ms[d] = column[DISPATCH_TIMING_RUNS / 2];
     }
-    return count;
+    return first_count;
 }
 
 static void describe(const block_run *r, int fused, const char *what, bench_result *result)
@@ -262,18 +281,20 @@ static evk_status measure(bench_run *run, block_run *r, int fused, bench_result 
         bench_check_output(result, r->output + out_count - per_image, r->expected, per_image,
                            out_count);
     double dispatch_ms[MAX_DISPATCHES];
-    uint32_t dispatches = st == EVK_SUCCESS && fused ? time_dispatches(run, &args, dispatch_ms) : 0;
+    uint32_t dispatches = st == EVK_SUCCESS ? time_dispatches(run, &args, dispatch_ms) : 0;
     evk_layer_destroy(layer);
     if (st != EVK_SUCCESS)
         return st;
     snprintf(result->kernel, sizeof result->kernel, "%s", fused ? "mbconv" : "mbconv_unfused");
     bench_param_text(result, "kernel", result->kernel);
-    uint32_t first = MAX_DISPATCHES - dispatches;   /* no expand dispatch when e = 1 */
-    for (uint32_t d = 0; d < dispatches; ++d)
-        bench_param_number(result, dispatch_names[first + d], dispatch_ms[d]);
+    const char *names[MAX_DISPATCHES];
+    uint32_t expected = dispatch_names(r->shape, fused, names);
+    for (uint32_t d = 0; d < dispatches && dispatches == expected; ++d)
+        bench_param_number(result, names[d], dispatch_ms[d]);
     st = bench_add_result(run, result);
-    if (st == EVK_SUCCESS && dispatches >= 3)
-        st = add_depthwise_result(run, r, dispatch_ms[dispatches - 3]);
+    uint32_t depthwise = r->shape->expand > 1;
+    if (st == EVK_SUCCESS && fused && dispatches == expected)
+        st = add_depthwise_result(run, r, dispatch_ms[depthwise]);
     return st;
 }
 

@@ -6,7 +6,7 @@
 // K·K/(TILE_W·SW) times from cache and once from memory. Lanes past the end
 // work on a clamped tile and skip only the store (uniform control flow). The
 // including shader defines depthwise_tile_sum, which every invocation of a
-// workgroup reaches.
+// workgroup reaches after its stores.
 
 layout(constant_id = 1) const uint ACTIVATION = 0u;
 layout(constant_id = 2) const uint KH = 3u;
@@ -88,15 +88,14 @@ void main()
             bool inside = lane_inside && oy0 + th < p.out_h && ox0 + t < p.out_w;
             sum += mix(vec4(0.0), acc[th][t], bvec4(inside));
         }
-    depthwise_tile_sum(sum, n, c4, plane_group);
-    if (!lane_inside)
-        return;
     [[unroll]] for (uint th = 0u; th < TILE_H; ++th) {
-        if (oy0 + th >= p.out_h)
-            break;
         uint out_row = ((n * p.c4 + c4) * p.out_h + oy0 + th) * p.out_w;
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
-            if (ox0 + t < p.out_w)
+            if (lane_inside && oy0 + th < p.out_h && ox0 + t < p.out_w)
                 y[out_row + ox0 + t] = acc[th][t];
     }
+    // Last, so that only the sum lives across the hook's barrier: llvmpipe
+    // keeps every live value of an invocation in memory across a barrier,
+    // and the accumulators there cost the fused pass 25%.
+    depthwise_tile_sum(sum, n, c4, plane_group);
 }
