@@ -270,6 +270,44 @@ static void test_bad_desc_and_tensors(void **state)
     free_weights(&w);
 }
 
+/* Four dispatches fused (three without the expand conv), six unfused, and
+ * per-dispatch GPU times that cover the submission. */
+static void test_dispatch_counts_and_times(void **state)
+{
+    tu_gpu *g = *state;
+    const mb_case c = {{1, 8, 16, 16}, 8, 4, 3, 1, 0, 1e-5f, 0};
+    mb_weights w;
+    make_weights(&w, &c, 700);
+    evk_tensor *in = tu_tensor(g->ctx, c.input, NULL), *out = tu_tensor(g->ctx, c.input, NULL);
+    const uint64_t expected[2] = {4, 6};
+    assert_int_equal(evk_context_set_dispatch_timing(g->ctx, 1), EVK_SUCCESS);
+    for (int unfused = 0; unfused < 2; ++unfused) {
+        evk_mbconv_desc d = w.desc;
+        d.flags = unfused ? EVK_MBCONV_UNFUSED : 0;
+        evk_layer *layer = NULL;
+        assert_int_equal(evk_mbconv_create(g->ctx, &d, &layer), EVK_SUCCESS);
+        evk_context_stats before, after;
+        assert_int_equal(evk_context_stats_get(g->ctx, &before), EVK_SUCCESS);
+        assert_int_equal(evk_layer_forward(layer, in, out), EVK_SUCCESS);
+        assert_int_equal(evk_context_stats_get(g->ctx, &after), EVK_SUCCESS);
+        assert_int_equal(after.dispatches_recorded - before.dispatches_recorded, expected[unfused]);
+        double ms[8], total, sum = 0.0;
+        uint32_t count = 0;
+        assert_int_equal(evk_context_dispatch_gpu_ms(g->ctx, ms, 8, &count), EVK_SUCCESS);
+        assert_int_equal(count, expected[unfused]);
+        assert_int_equal(evk_context_last_gpu_ms(g->ctx, &total), EVK_SUCCESS);
+        for (uint32_t i = 0; i < count; ++i)
+            sum += ms[i];
+        assert_true(sum >= 0.0 && sum <= total * 1.001 + 1e-6);
+        evk_layer_destroy(layer);
+    }
+    assert_int_equal(evk_context_set_dispatch_timing(g->ctx, 0), EVK_SUCCESS);
+    assert_int_equal(evk_context_dispatch_gpu_ms(g->ctx, NULL, 4, NULL), EVK_ERROR_INVALID_ARGUMENT);
+    evk_tensor_destroy(in);
+    evk_tensor_destroy(out);
+    free_weights(&w);
+}
+
 int main(void)
 {
     static evk_context_desc staging = {.flags = EVK_CONTEXT_FORCE_STAGING};
@@ -282,6 +320,7 @@ int main(void)
         TU_GPU_TEST(test_one_channel),
         TU_GPU_TEST(test_layer_reuse_across_shapes),
         TU_GPU_TEST(test_bad_desc_and_tensors),
+        TU_GPU_TEST(test_dispatch_counts_and_times),
         TU_GPU_TEST_WITH(test_without_se, staging),
         TU_GPU_TEST_WITH(test_expand_one, folded),
     };

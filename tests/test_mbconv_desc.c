@@ -100,6 +100,8 @@ static void test_bad_descs(void **state)
                      EVK_ERROR_INVALID_ARGUMENT);
     evk_mbconv_desc d = desc_of(0, 8, 4, 3, 1);
     expect_invalid(&d, "in_channels");
+    d = desc_of(8, (1u << 20) + 1, 4, 3, 1);
+    expect_invalid(&d, "out_channels");
     d = desc_of(8, 8, 65, 3, 1);
     expect_invalid(&d, "expand_ratio");
     d = desc_of(8, 8, 1, 3, 1);

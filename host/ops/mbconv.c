@@ -12,7 +12,7 @@
 #include "mbconv.h"
 #include "pipeline.h"
 
-enum { MAX_EXPAND_RATIO = 64, MAX_KERNEL = 15, SE_WORKGROUP = 64, ELEMENTWISE_WORKGROUP = 64,
+enum { MAX_CHANNELS = 1 << 20, MAX_EXPAND_RATIO = 64, MAX_KERNEL = 15, SE_WORKGROUP = 64, ELEMENTWISE_WORKGROUP = 64,
        DEPTHWISE_SHARED_BYTES = 64 * 16 };
 
 /* Pools longer than this many partial sums per quad are shared by the SE
@@ -37,7 +37,8 @@ evk_mbconv_desc evk_mbconv_resolve(const evk_mbconv_desc *desc)
     evk_mbconv_desc d = *desc;
     d.expand_ratio = d.expand_ratio ? d.expand_ratio : 1;
     if (!d.expanded_channels)
-        d.expanded_channels = d.in_channels * (d.expand_ratio <= MAX_EXPAND_RATIO ? d.expand_ratio : 1);
+        d.expanded_channels = d.in_channels <= MAX_CHANNELS && d.expand_ratio <= MAX_EXPAND_RATIO
+                                  ? d.in_channels * d.expand_ratio : UINT32_MAX;
     d.kernel_size = d.kernel_size ? d.kernel_size : 3;
     d.stride = d.stride ? d.stride : 1;
     d.se_ratio = d.se_ratio != 0.0f ? d.se_ratio : 0.25f;
@@ -62,6 +63,11 @@ static evk_status check_scalars(evk_context *ctx, const evk_mbconv_desc *d)
     if (d->expand_ratio > MAX_EXPAND_RATIO)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "mbconv: expand_ratio %u must be <= %u",
                         d->expand_ratio, MAX_EXPAND_RATIO);
+    if (d->in_channels > MAX_CHANNELS || d->out_channels > MAX_CHANNELS ||
+        d->expanded_channels > MAX_CHANNELS)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "mbconv: in_channels %u, out_channels %u "
+                        "and expanded_channels %u must be <= %u", d->in_channels,
+                        d->out_channels, d->expanded_channels, (unsigned)MAX_CHANNELS);
     if (d->expand_ratio == 1 && d->expanded_channels != d->in_channels)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "mbconv: expanded_channels %u must equal "
                         "in_channels %u when expand_ratio is 1", d->expanded_channels,

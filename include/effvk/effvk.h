@@ -526,14 +526,14 @@ typedef enum evk_mbconv_flags {
  * layouts (the state_dict tensors of papers.md §3, flattened row-major); they
  * are copied at creation and the caller keeps ownership. */
 typedef struct evk_mbconv_desc {
-    uint32_t in_channels;           /* C_in, >= 1 */
-    uint32_t out_channels;          /* C_out, >= 1 */
+    uint32_t in_channels;           /* C_in, 1 to 2^20 */
+    uint32_t out_channels;          /* C_out, 1 to 2^20 */
     /* e: 0 means 1 (no expand convolution); at most 64. */
     uint32_t expand_ratio;
     /* E: 0 means in_channels · expand_ratio. torchvision rounds E to a
      * multiple of 8, which equals in_channels · e for every EfficientNet
-     * block (their C_in are multiples of 8); set it for other shapes. Must
-     * equal in_channels when expand_ratio is 1. */
+     * block (their C_in are multiples of 8); set it for other shapes. At
+     * most 2^20; must equal in_channels when expand_ratio is 1. */
     uint32_t expanded_channels;
     uint32_t kernel_size;           /* k: 0 means 3; odd, 3 to 15 */
     uint32_t stride;                /* s: 0 means 1; 1 or 2 */
@@ -588,12 +588,14 @@ EVK_API evk_status evk_mbconv_cost(const evk_mbconv_desc *desc, evk_shape input,
  * "mbconv_unfused". Scratch buffers for the intermediate tensors are
  * allocated on the first forward of each larger input and kept until the
  * layer is destroyed. On failure `*out` is NULL.
- * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx, desc or out NULL; zero channels;
- * expand_ratio > 64 or expanded_channels inconsistent with it; even, too
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx, desc or out NULL; zero or more
+ * than 2^20 channels; expand_ratio > 64 or expanded_channels inconsistent with it; even, too
  * small or too large kernel; stride not 1 or 2; se_ratio outside (0, 1];
  * unknown activation or flags; a required weight NULL; incomplete BatchNorm
  * or negative variance), EVK_ERROR_OUT_OF_HOST_MEMORY, device memory
- * errors. */
+ * errors. evk_layer_forward also returns EVK_ERROR_LIMIT_EXCEEDED when the
+ * SE's shared memory (16·ceil(E/4) + 4·S + 1024 bytes) exceeds the device's
+ * maxComputeSharedMemorySize (E above about 7000 on a 32 KiB device). */
 EVK_API evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc,
                                      evk_layer **out);
 
