@@ -206,6 +206,16 @@ void bench_param_number(bench_result *result, const char *key, double number)
         p->number = number;
 }
 
+void bench_accumulate(bench_result *total, const bench_result *result)
+{
+    total->macs += result->macs;
+    total->bytes += result->bytes;
+    total->gpu_ms_median += result->gpu_ms_median;
+    total->gpu_ms_min += result->gpu_ms_min;
+    total->wall_ms_median += result->wall_ms_median;
+    total->iterations = result->iterations;
+}
+
 void bench_param_bool(bench_result *result, const char *key, int value)
 {
     bench_param *p = next_param(result, key);

@@ -147,6 +147,10 @@ evk_status bench_add_result(bench_run *run, const bench_result *result);
 /* Adds a string or numeric entry to the result's "params". */
 void bench_param_text(bench_result *result, const char *key, const char *text);
 void bench_param_number(bench_result *result, const char *key, double number);
+/* Adds a result's MACs, bytes and times into `total` (a sum over layers);
+ * iterations become the result's. */
+void bench_accumulate(bench_result *total, const bench_result *result);
+
 /* Adds a JSON true/false entry to the result's "params". */
 void bench_param_bool(bench_result *result, const char *key, int value);
 

@@ -298,16 +298,6 @@ static evk_status measure(bench_run *run, block_run *r, int fused, bench_result 
     return st;
 }
 
-static void add_to_total(bench_result *total, const bench_result *r)
-{
-    total->macs += r->macs;
-    total->bytes += r->bytes;
-    total->gpu_ms_median += r->gpu_ms_median;
-    total->gpu_ms_min += r->gpu_ms_min;
-    total->wall_ms_median += r->wall_ms_median;
-    total->iterations = r->iterations;
-}
-
 static evk_status run_block(bench_run *run, uint32_t index, uint32_t batch, bench_result totals[2])
 {
     block_run r = {.shape = &b0_blocks[index], .index = index};
@@ -321,8 +311,8 @@ static evk_status run_block(bench_run *run, uint32_t index, uint32_t batch, benc
     }
     block_run_free(&r);
     if (st == EVK_SUCCESS) {
-        add_to_total(&totals[0], &unfused);
-        add_to_total(&totals[1], &fused);
+        bench_accumulate(&totals[0], &unfused);
+        bench_accumulate(&totals[1], &fused);
     }
     return st;
 }
