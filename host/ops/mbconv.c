@@ -227,7 +227,7 @@ static evk_status prepare_stages(mbconv_layer *l, evk_shape in, stages *st)
     uint32_t e = l->desc.expanded_channels;
     compute_output_shape(ctx, &l->desc, in, &st->out);
     evk_shape expanded = {in.n, e, in.h, in.w}, dw = {in.n, e, st->out.h, st->out.w};
-    st->plane_groups = evk_conv2d_plane_groups(l->depthwise, dw);
+    st->plane_groups = evk_conv2d_depthwise_plane_groups(l->depthwise, dw);
     uint64_t quads = (uint64_t)in.n * evk_div_up(e, 4);
     evk_status s = reserve(ctx, &l->depthwise_out, evk_shape_device_bytes(dw), "mbconv depthwise output");
     if (s == EVK_SUCCESS && l->expand)
