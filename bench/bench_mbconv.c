@@ -11,7 +11,8 @@
  *  and residual_ms), from runs with per-dispatch timestamps after the timed
  *  ones;
  *  - "b0/NN <shape> depthwise bN": the fused depthwise dispatch on its own
- *    (op "mbconv", kernel "mbconv_depthwise"): its bytes are the expanded
+ *    (op "mbconv", kernel "mbconv_depthwise", params.dispatch, no
+ *    params.fused, median of the per-dispatch runs): its bytes are the expanded
  *    input, the output and the weights, so gbps and fraction_of_bandwidth
  *    compare it with the measured copy bandwidth. Not checked by itself
  *    (the block's output is).
@@ -223,6 +224,7 @@ static uint32_t time_dispatches(bench_run *run, forward_args *args, double media
     return first_count;
 }
 
+/* `fused` 1 or 0 becomes params.fused; -1 (a single dispatch) leaves it out. */
 static void describe(const block_run *r, int fused, const char *what, bench_result *result)
 {
     const block_shape *b = r->shape;
@@ -234,14 +236,15 @@ static void describe(const block_run *r, int fused, const char *what, bench_resu
              batch);
     result->shape = (bench_shape){batch, b->c_in, b->size, b->size, b->c_out, b->kernel, b->stride};
     bench_param_number(result, "expand", b->expand);
-    bench_param_bool(result, "fused", fused);
+    if (fused >= 0)
+        bench_param_bool(result, "fused", fused);
 }
 
 /* The fused depthwise dispatch as a result of its own. */
 static evk_status add_depthwise_result(bench_run *run, const block_run *r, double ms)
 {
     bench_result result = {0};
-    describe(r, 1, " depthwise", &result);
+    describe(r, -1, " depthwise", &result);
     const block_shape *b = r->shape;
     uint64_t e = (uint64_t)b->c_in * b->expand, n = r->in_shape.n;
     uint64_t in_plane = (uint64_t)b->size * b->size, out_plane = (uint64_t)r->out_shape.h * r->out_shape.w;
@@ -251,6 +254,7 @@ static evk_status add_depthwise_result(bench_run *run, const block_run *r, doubl
     result.iterations = DISPATCH_TIMING_RUNS;
     snprintf(result.kernel, sizeof result.kernel, "mbconv_depthwise");
     bench_param_text(&result, "kernel", result.kernel);
+    bench_param_text(&result, "dispatch", "depthwise of the fused block");
     return bench_add_result(run, &result);
 }
 
