@@ -29,19 +29,7 @@
 #include "bench.h"
 #include "reference.h"
 
-typedef struct block_shape {
-    uint32_t c_in, c_out, expand, kernel, stride, size;
-} block_shape;
-
-static const block_shape b0_blocks[] = {
-    {32, 16, 1, 3, 1, 112},  {16, 24, 6, 3, 2, 112},  {24, 24, 6, 3, 1, 56},
-    {24, 40, 6, 5, 2, 56},   {40, 40, 6, 5, 1, 28},   {40, 80, 6, 3, 2, 28},
-    {80, 80, 6, 3, 1, 14},   {80, 80, 6, 3, 1, 14},   {80, 112, 6, 5, 1, 14},
-    {112, 112, 6, 5, 1, 14}, {112, 112, 6, 5, 1, 14}, {112, 192, 6, 5, 2, 14},
-    {192, 192, 6, 5, 1, 7},  {192, 192, 6, 5, 1, 7},  {192, 192, 6, 5, 1, 7},
-    {192, 320, 6, 3, 1, 7},
-};
-#define BLOCK_COUNT (sizeof b0_blocks / sizeof b0_blocks[0])
+typedef evk_ref_mbconv_block block_shape;
 
 static const uint32_t mbconv_default_batches[] = {1, 16};
 
@@ -55,14 +43,14 @@ static const uint32_t mbconv_default_batches[] = {1, 16};
 static uint32_t dispatch_names(const block_shape *b, int fused, const char *names[MAX_DISPATCHES])
 {
     uint32_t count = 0;
-    if (b->expand > 1)
+    if (b->expand_ratio > 1)
         names[count++] = "expand_ms";
     names[count++] = "depthwise_ms";
     names[count++] = "se_ms";
     if (!fused)
         names[count++] = "scale_ms";
     names[count++] = "project_ms";
-    if (!fused && b->stride == 1 && b->c_in == b->c_out)
+    if (!fused && b->stride == 1 && b->in_channels == b->out_channels)
         names[count++] = "residual_ms";
     return count;
 }
@@ -107,30 +95,31 @@ static evk_batchnorm make_bn(bench_rng *rng, float **arrays, uint32_t channels)
 /* Weights scaled by sqrt(3 / fan-in): activations of unit order. */
 static evk_status make_weights(const block_shape *b, bench_rng *rng, block_weights *w)
 {
-    uint32_t e = b->c_in * b->expand, s = b->c_in / 4 ? b->c_in / 4 : 1, kk = b->kernel * b->kernel;
+    uint32_t e = b->in_channels * b->expand_ratio, kk = b->kernel_size * b->kernel_size;
+    uint32_t s = b->in_channels / 4 ? b->in_channels / 4 : 1;
     float **a = w->arrays;
-    a[0] = random_array(rng, (uint64_t)e * b->c_in, sqrtf(3.0f / b->c_in), 0.0f);
+    a[0] = random_array(rng, (uint64_t)e * b->in_channels, sqrtf(3.0f / b->in_channels), 0.0f);
     a[1] = random_array(rng, (uint64_t)e * kk, sqrtf(3.0f / kk), 0.0f);
     a[2] = random_array(rng, (uint64_t)s * e, sqrtf(3.0f / e), 0.0f);
     a[3] = random_array(rng, s, 0.1f, 0.0f);
     a[4] = random_array(rng, (uint64_t)e * s, sqrtf(3.0f / s), 0.0f);
     a[5] = random_array(rng, e, 0.1f, 0.0f);
-    a[6] = random_array(rng, (uint64_t)b->c_out * e, sqrtf(3.0f / e), 0.0f);
-    w->desc = (evk_mbconv_desc){.in_channels = b->c_in, .out_channels = b->c_out,
-                                .expand_ratio = b->expand, .kernel_size = b->kernel,
+    a[6] = random_array(rng, (uint64_t)b->out_channels * e, sqrtf(3.0f / e), 0.0f);
+    w->desc = (evk_mbconv_desc){.in_channels = b->in_channels, .out_channels = b->out_channels,
+                                .expand_ratio = b->expand_ratio, .kernel_size = b->kernel_size,
                                 .stride = b->stride, .expand_weight = a[0],
                                 .depthwise_weight = a[1], .se_fc1_weight = a[2],
                                 .se_fc1_bias = a[3], .se_fc2_weight = a[4], .se_fc2_bias = a[5],
                                 .project_weight = a[6]};
-    if (b->expand > 1)
+    if (b->expand_ratio > 1)
         w->desc.expand_bn = make_bn(rng, w->bn[0], e);
     w->desc.depthwise_bn = make_bn(rng, w->bn[1], e);
-    w->desc.project_bn = make_bn(rng, w->bn[2], b->c_out);
+    w->desc.project_bn = make_bn(rng, w->bn[2], b->out_channels);
     for (int i = 0; i < 7; ++i)
         if (!a[i])
             return bench_out_of_memory("mbconv weights");
     for (int i = 0; i < 12; ++i)
-        if (!w->bn[i / 4][i % 4] && (i >= 4 || b->expand > 1))
+        if (!w->bn[i / 4][i % 4] && (i >= 4 || b->expand_ratio > 1))
             return bench_out_of_memory("mbconv batchnorm");
     return EVK_SUCCESS;
 }
@@ -155,7 +144,7 @@ static evk_status prepare(bench_run *run, const block_shape *b, uint32_t batch, 
     evk_status st = make_weights(b, &rng, &r->weights);
     if (st != EVK_SUCCESS)
         return st;
-    r->in_shape = (evk_shape){batch, b->c_in, b->size, b->size};
+    r->in_shape = (evk_shape){batch, b->in_channels, b->size, b->size};
     st = bench_check(run, evk_mbconv_output_shape(&r->weights.desc, r->in_shape, &r->out_shape),
                      "mbconv output shape");
     if (st != EVK_SUCCESS)
@@ -232,10 +221,12 @@ static void describe(const block_run *r, int fused, const char *what, bench_resu
     result->suite = "mbconv";
     result->op = "mbconv";
     snprintf(result->name, sizeof result->name, "b0/%02u %u->%u e%u k%u s%u @%u%s b%u",
-             r->index + 1, b->c_in, b->c_out, b->expand, b->kernel, b->stride, b->size, what,
+             r->index + 1, b->in_channels, b->out_channels, b->expand_ratio, b->kernel_size,
+             b->stride, b->size, what,
              batch);
-    result->shape = (bench_shape){batch, b->c_in, b->size, b->size, b->c_out, b->kernel, b->stride};
-    bench_param_number(result, "expand", b->expand);
+    result->shape = (bench_shape){batch, b->in_channels, b->size, b->size, b->out_channels,
+                                  b->kernel_size, b->stride};
+    bench_param_number(result, "expand", b->expand_ratio);
     if (fused >= 0)
         bench_param_bool(result, "fused", fused);
 }
@@ -246,10 +237,11 @@ static evk_status add_depthwise_result(bench_run *run, const block_run *r, doubl
     bench_result result = {0};
     describe(r, -1, " depthwise", &result);
     const block_shape *b = r->shape;
-    uint64_t e = (uint64_t)b->c_in * b->expand, n = r->in_shape.n;
-    uint64_t in_plane = (uint64_t)b->size * b->size, out_plane = (uint64_t)r->out_shape.h * r->out_shape.w;
-    result.macs = n * out_plane * e * b->kernel * b->kernel;
-    result.bytes = (n * e * (in_plane + out_plane) + e * b->kernel * b->kernel + e) * sizeof(float);
+    uint64_t e = (uint64_t)b->in_channels * b->expand_ratio, n = r->in_shape.n;
+    uint64_t kk = (uint64_t)b->kernel_size * b->kernel_size, in_plane = (uint64_t)b->size * b->size;
+    uint64_t out_plane = (uint64_t)r->out_shape.h * r->out_shape.w;
+    result.macs = n * out_plane * e * kk;
+    result.bytes = (n * e * (in_plane + out_plane) + e * kk + e) * sizeof(float);
     result.gpu_ms_median = result.gpu_ms_min = ms;
     result.iterations = DISPATCH_TIMING_RUNS;
     snprintf(result.kernel, sizeof result.kernel, "mbconv_depthwise");
@@ -296,7 +288,7 @@ static evk_status measure(bench_run *run, block_run *r, int fused, bench_result 
     for (uint32_t d = 0; d < dispatches && dispatches == expected; ++d)
         bench_param_number(result, names[d], dispatch_ms[d]);
     st = bench_add_result(run, result);
-    uint32_t depthwise = r->shape->expand > 1;
+    uint32_t depthwise = r->shape->expand_ratio > 1;
     if (st == EVK_SUCCESS && fused && dispatches == expected)
         st = add_depthwise_result(run, r, dispatch_ms[depthwise]);
     return st;
@@ -304,7 +296,7 @@ static evk_status measure(bench_run *run, block_run *r, int fused, bench_result 
 
 static evk_status run_block(bench_run *run, uint32_t index, uint32_t batch, bench_result totals[2])
 {
-    block_run r = {.shape = &b0_blocks[index], .index = index};
+    block_run r = {.shape = &evk_ref_b0_blocks[index], .index = index};
     evk_status st = prepare(run, r.shape, batch, &r);
     bench_result unfused = {0}, fused = {0};
     if (st == EVK_SUCCESS)
@@ -334,7 +326,7 @@ static evk_status add_totals(bench_run *run, uint32_t batch, bench_result totals
         if (fused)
             snprintf(r->baseline, sizeof r->baseline, "b0/total unfused b%u", batch);
         bench_param_bool(r, "fused", fused);
-        bench_param_number(r, "blocks", BLOCK_COUNT);
+        bench_param_number(r, "blocks", EVK_REF_B0_BLOCKS);
         st = bench_add_result(run, r);
     }
     return st;
@@ -347,7 +339,7 @@ static evk_status run_mbconv(bench_run *run)
     evk_status st = EVK_SUCCESS;
     for (uint32_t b = 0; st == EVK_SUCCESS && b < batch_count; ++b) {
         bench_result totals[2] = {{0}};
-        for (uint32_t i = 0; st == EVK_SUCCESS && i < BLOCK_COUNT; ++i)
+        for (uint32_t i = 0; st == EVK_SUCCESS && i < EVK_REF_B0_BLOCKS; ++i)
             st = run_block(run, i, batches[b], totals);
         if (st == EVK_SUCCESS)
             st = add_totals(run, batches[b], totals);

@@ -4,6 +4,7 @@
  * and message. */
 #include <string.h>
 
+#include "reference.h"
 #include "test_util.h"
 
 /* Weights that shape and cost checks never read (they look only at the
@@ -64,21 +65,14 @@ static void test_cost_by_hand(void **state)
 static void test_b0_parameters(void **state)
 {
     (void)state;
-    static const struct { uint32_t in, out, e, k, s, size; } blocks[] = {
-        {32, 16, 1, 3, 1, 112},  {16, 24, 6, 3, 2, 112},  {24, 24, 6, 3, 1, 56},
-        {24, 40, 6, 5, 2, 56},   {40, 40, 6, 5, 1, 28},   {40, 80, 6, 3, 2, 28},
-        {80, 80, 6, 3, 1, 14},   {80, 80, 6, 3, 1, 14},   {80, 112, 6, 5, 1, 14},
-        {112, 112, 6, 5, 1, 14}, {112, 112, 6, 5, 1, 14}, {112, 192, 6, 5, 2, 14},
-        {192, 192, 6, 5, 1, 7},  {192, 192, 6, 5, 1, 7},  {192, 192, 6, 5, 1, 7},
-        {192, 320, 6, 3, 1, 7},
-    };
     uint64_t total = 3 * 32 * 9 + 2 * 32 + 320 * 1280 + 2 * 1280 + 1280 * 1000 + 1000;
-    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; ++i) {
-        evk_mbconv_desc d = desc_of(blocks[i].in, blocks[i].out, blocks[i].e, blocks[i].k,
-                                    blocks[i].s);
+    for (size_t i = 0; i < EVK_REF_B0_BLOCKS; ++i) {
+        const evk_ref_mbconv_block *b = &evk_ref_b0_blocks[i];
+        evk_mbconv_desc d = desc_of(b->in_channels, b->out_channels, b->expand_ratio,
+                                    b->kernel_size, b->stride);
         d.expand_bn = d.depthwise_bn = d.project_bn = bn_of();
         uint64_t params;
-        evk_shape in = {1, blocks[i].in, blocks[i].size, blocks[i].size};
+        evk_shape in = {1, b->in_channels, b->size, b->size};
         assert_int_equal(evk_mbconv_cost(&d, in, NULL, &params), EVK_SUCCESS);
         total += params;
     }

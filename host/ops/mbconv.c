@@ -12,8 +12,8 @@
 #include "mbconv.h"
 #include "pipeline.h"
 
-enum { MAX_CHANNELS = 1 << 20, MAX_EXPAND_RATIO = 64, MAX_KERNEL = 15, SE_WORKGROUP = 64, ELEMENTWISE_WORKGROUP = 64,
-       DEPTHWISE_SHARED_BYTES = 64 * 16 };
+enum { MAX_CHANNELS = 1 << 20, MAX_EXPAND_RATIO = 64, MAX_KERNEL = 15, SE_WORKGROUP = 64,
+       ELEMENTWISE_WORKGROUP = 64, DEPTHWISE_SHARED_BYTES = 64 * 16 };
 
 /* Pools longer than this many partial sums per quad are shared by the SE
  * workgroup's lanes (the unfused sequence pools whole planes); shorter ones
@@ -167,9 +167,9 @@ evk_status evk_mbconv_cost(const evk_mbconv_desc *desc, evk_shape in, uint64_t *
     uint64_t in_plane = (uint64_t)in.n * in.h * in.w, out_plane = (uint64_t)out.n * out.h * out.w;
     if (macs)
         *macs = in_plane * expand + out_plane * e * (kk + d.out_channels) + in.n * 2 * e * se;
+    uint64_t expand_bn = d.expand_ratio > 1 ? batchnorm_params(&d.expand_bn, d.expanded_channels) : 0;
     if (params)
-        *params = expand + (d.expand_ratio > 1 ? batchnorm_params(&d.expand_bn, d.expanded_channels) : 0) +
-                  e * kk + batchnorm_params(&d.depthwise_bn, d.expanded_channels) +
+        *params = expand + expand_bn + e * kk + batchnorm_params(&d.depthwise_bn, d.expanded_channels) +
                   (se ? 2 * e * se + se + e : 0) + e * d.out_channels +
                   batchnorm_params(&d.project_bn, d.out_channels);
     return EVK_SUCCESS;

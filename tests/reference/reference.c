@@ -146,6 +146,15 @@ void evk_ref_compare(const float *a, const float *b, uint64_t n, double floor, d
     *max_rel = worst_rel;
 }
 
+const evk_ref_mbconv_block evk_ref_b0_blocks[EVK_REF_B0_BLOCKS] = {
+    {32, 16, 1, 3, 1, 112},  {16, 24, 6, 3, 2, 112},  {24, 24, 6, 3, 1, 56},
+    {24, 40, 6, 5, 2, 56},   {40, 40, 6, 5, 1, 28},   {40, 80, 6, 3, 2, 28},
+    {80, 80, 6, 3, 1, 14},   {80, 80, 6, 3, 1, 14},   {80, 112, 6, 5, 1, 14},
+    {112, 112, 6, 5, 1, 14}, {112, 112, 6, 5, 1, 14}, {112, 192, 6, 5, 2, 14},
+    {192, 192, 6, 5, 1, 7},  {192, 192, 6, 5, 1, 7},  {192, 192, 6, 5, 1, 7},
+    {192, 320, 6, 3, 1, 7},
+};
+
 /* ---- MBConv: built on evk_ref_conv2d, intermediates in float as a device
  * holds them, defaults resolved here as evk_mbconv_desc documents them. */
 
