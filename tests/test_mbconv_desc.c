@@ -138,6 +138,21 @@ static void test_bad_descs(void **state)
     assert_int_equal(evk_mbconv_output_shape(&d, (evk_shape){1, 8, 8, 8}, &out), EVK_SUCCESS);
 }
 
+/* NULL arguments fail cleanly without a device. */
+static void test_null_arguments(void **state)
+{
+    (void)state;
+    evk_mbconv_desc d = desc_of(8, 8, 4, 3, 1);
+    evk_layer *layer = NULL;
+    assert_int_equal(evk_mbconv_create(NULL, &d, &layer), EVK_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(evk_mbconv_cost(&d, (evk_shape){1, 8, 4, 4}, NULL, NULL), EVK_SUCCESS);
+    assert_int_equal(evk_mbconv_cost(NULL, (evk_shape){1, 8, 4, 4}, NULL, NULL),
+                     EVK_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(evk_context_set_dispatch_timing(NULL, 1), EVK_ERROR_INVALID_ARGUMENT);
+    uint32_t count;
+    assert_int_equal(evk_context_dispatch_gpu_ms(NULL, NULL, 0, &count), EVK_ERROR_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +160,7 @@ int main(void)
         cmocka_unit_test(test_cost_by_hand),
         cmocka_unit_test(test_b0_parameters),
         cmocka_unit_test(test_bad_descs),
+        cmocka_unit_test(test_null_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
