@@ -18,6 +18,7 @@
 static const bench_suite *const registered_suites[] = {
     &bench_suite_conv2d,
     &bench_suite_hetconv,
+    &bench_suite_mbconv,
 };
 #define SUITE_COUNT (sizeof registered_suites / sizeof registered_suites[0])
 
@@ -205,6 +206,25 @@ void bench_param_number(bench_result *result, const char *key, double number)
         p->number = number;
 }
 
+void bench_accumulate(bench_result *total, const bench_result *result)
+{
+    total->macs += result->macs;
+    total->bytes += result->bytes;
+    total->gpu_ms_median += result->gpu_ms_median;
+    total->gpu_ms_min += result->gpu_ms_min;
+    total->wall_ms_median += result->wall_ms_median;
+    total->iterations = result->iterations;
+}
+
+void bench_param_bool(bench_result *result, const char *key, int value)
+{
+    bench_param *p = next_param(result, key);
+    if (p) {
+        p->is_bool = 1;
+        p->number = value != 0;
+    }
+}
+
 /* Figures derived from a result and the device peak, shared by the table and
  * the JSON so that the two agree. */
 typedef struct derived {
@@ -331,6 +351,8 @@ static void write_params_json(json_writer *w, const bench_result *result)
         const bench_param *p = &result->params[i];
         if (p->is_text)
             json_key_string(w, p->key, p->text);
+        else if (p->is_bool)
+            json_key_bool(w, p->key, p->number != 0.0);
         else
             json_key_number(w, p->key, p->number);
     }

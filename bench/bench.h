@@ -28,7 +28,7 @@
 #define BENCH_REL_TOLERANCE 1e-3
 #define BENCH_DEFAULT_ITERATIONS 10u
 #define BENCH_MAX_BATCHES 16
-#define BENCH_MAX_PARAMS 8
+#define BENCH_MAX_PARAMS 10
 #define BENCH_NAME_SIZE 96
 #define BENCH_MAX_SUITES 16
 #define BENCH_TEXT_SIZE 48
@@ -56,6 +56,7 @@ typedef struct bench_shape {
 typedef struct bench_param {
     const char *key;
     int is_text;
+    int is_bool;                        /* a JSON true/false from `number` */
     char text[BENCH_TEXT_SIZE];
     double number;
 } bench_param;
@@ -146,6 +147,12 @@ evk_status bench_add_result(bench_run *run, const bench_result *result);
 /* Adds a string or numeric entry to the result's "params". */
 void bench_param_text(bench_result *result, const char *key, const char *text);
 void bench_param_number(bench_result *result, const char *key, double number);
+/* Adds a result's MACs, bytes and times into `total` (a sum over layers);
+ * iterations become the result's. */
+void bench_accumulate(bench_result *total, const bench_result *result);
+
+/* Adds a JSON true/false entry to the result's "params". */
+void bench_param_bool(bench_result *result, const char *key, int value);
 
 /* A small deterministic generator (xorshift64*) so that every run times and
  * checks the same data. */
@@ -160,5 +167,6 @@ void bench_fill_uniform(bench_rng *rng, float *values, uint64_t count, float sca
 /* The registered suites, one file each. */
 extern const bench_suite bench_suite_conv2d;
 extern const bench_suite bench_suite_hetconv;
+extern const bench_suite bench_suite_mbconv;
 
 #endif

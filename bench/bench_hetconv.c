@@ -226,16 +226,6 @@ static evk_status measure(bench_run *run, const char *model, shape_run *s, varia
     return bench_add_result(run, result);
 }
 
-static void add_to_total(bench_result *total, const bench_result *r)
-{
-    total->macs += r->macs;
-    total->bytes += r->bytes;
-    total->gpu_ms_median += r->gpu_ms_median;
-    total->gpu_ms_min += r->gpu_ms_min;
-    total->wall_ms_median += r->wall_ms_median;
-    total->iterations = r->iterations;
-}
-
 /* Runs one variant of a layer and adds it to the totals: the dense one to
  * slot 0 (and to every slot for a layer that has no HetConv), the others to
  * their part's slot. */
@@ -253,7 +243,7 @@ static evk_status run_variant(bench_run *run, const char *model, shape_run *s, u
         return st;
     for (uint32_t i = 0; i <= PART_COUNT; ++i)
         if (i == slot || (dense_everywhere && slot == 0 && i > 0))
-            add_to_total(&t->sum[i], &result);
+            bench_accumulate(&t->sum[i], &result);
     return EVK_SUCCESS;
 }
 

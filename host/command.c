@@ -39,7 +39,7 @@ static evk_status create_timestamps(evk_context *ctx)
         return EVK_SUCCESS;
     VkQueryPoolCreateInfo info = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                   .queryType = VK_QUERY_TYPE_TIMESTAMP,
-                                  .queryCount = 2};
+                                  .queryCount = 2 + EVK_MAX_TIMED_DISPATCHES};
     VkResult r = ctx->vk.vkCreateQueryPool(ctx->device, &info, NULL, &ctx->cmd.timestamps);
     return r == VK_SUCCESS ? EVK_SUCCESS : evk_fail_vk(ctx, r, "vkCreateQueryPool");
 }
@@ -100,8 +100,9 @@ evk_status evk_command_begin(evk_context *ctx)
         return evk_fail_vk(ctx, r, "vkBeginCommandBuffer");
     c->recording = 1;
     c->written_count = c->read_count = 0;
+    c->timed_dispatches = 0;
     if (c->timestamps) {
-        ctx->vk.vkCmdResetQueryPool(c->buffer, c->timestamps, 0, 2);
+        ctx->vk.vkCmdResetQueryPool(c->buffer, c->timestamps, 0, 2 + EVK_MAX_TIMED_DISPATCHES);
         ctx->vk.vkCmdWriteTimestamp(c->buffer, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->timestamps, 0);
     }
     return EVK_SUCCESS;
@@ -177,6 +178,17 @@ static evk_status allocate_set(evk_context *ctx, const evk_pipeline *p, VkDescri
     return r == VK_SUCCESS ? EVK_SUCCESS : evk_fail_vk(ctx, r, "vkAllocateDescriptorSets");
 }
 
+/* With dispatch timing on, a timestamp once the dispatch just recorded (and
+ * everything before it) has finished. */
+static void write_dispatch_timestamp(evk_context *ctx)
+{
+    evk_command *c = &ctx->cmd;
+    if (!c->timestamps || !c->time_dispatches || c->timed_dispatches == EVK_MAX_TIMED_DISPATCHES)
+        return;
+    ctx->vk.vkCmdWriteTimestamp(c->buffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->timestamps,
+                                2 + c->timed_dispatches++);
+}
+
 evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline *pipeline,
                                 const evk_binding *bindings, uint32_t binding_count,
                                 const void *push, uint32_t push_bytes, uint64_t group_count)
@@ -219,6 +231,7 @@ evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline *pipeline,
                                    push);
     ctx->vk.vkCmdDispatch(cb, grid[0], grid[1], grid[2]);
     ctx->stats.dispatches_recorded++;
+    write_dispatch_timestamp(ctx);
     return EVK_SUCCESS;
 }
 
@@ -237,6 +250,28 @@ void evk_command_fill_zero(evk_context *ctx, VkBuffer dst, VkDeviceSize bytes)
     ctx->vk.vkCmdFillBuffer(ctx->cmd.buffer, dst, 0, bytes, 0);
 }
 
+/* Dispatch i's time runs from the previous dispatch's timestamp (the
+ * submission's start for the first) to its own. */
+static void read_dispatch_times(evk_context *ctx, uint64_t start)
+{
+    evk_command *c = &ctx->cmd;
+    uint64_t ticks[EVK_MAX_TIMED_DISPATCHES];
+    c->dispatch_ms_count = 0;
+    if (!c->timed_dispatches)
+        return;
+    VkResult r = ctx->vk.vkGetQueryPoolResults(ctx->device, c->timestamps, 2, c->timed_dispatches,
+                                               sizeof ticks, ticks, sizeof ticks[0],
+                                               VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    if (r != VK_SUCCESS)
+        return;
+    for (uint32_t i = 0; i < c->timed_dispatches; ++i) {
+        uint64_t before = i ? ticks[i - 1] : start;
+        c->dispatch_ms[i] = ticks[i] >= before ?
+            (double)(ticks[i] - before) * ctx->props.timestamp_period_ns * 1e-6 : 0.0;
+    }
+    c->dispatch_ms_count = c->timed_dispatches;
+}
+
 static void read_gpu_time(evk_context *ctx)
 {
     uint64_t ticks[2];
@@ -246,6 +281,9 @@ static void read_gpu_time(evk_context *ctx)
     ctx->have_gpu_time = r == VK_SUCCESS && ticks[1] >= ticks[0];
     if (ctx->have_gpu_time)
         ctx->last_gpu_ms = (double)(ticks[1] - ticks[0]) * ctx->props.timestamp_period_ns * 1e-6;
+    ctx->cmd.dispatch_ms_count = 0;
+    if (ctx->have_gpu_time)
+        read_dispatch_times(ctx, ticks[0]);
 }
 
 void evk_command_abort(evk_context *ctx)
@@ -282,5 +320,30 @@ evk_status evk_command_submit_wait(evk_context *ctx)
     ctx->stats.submits++;
     if (c->timestamps)
         read_gpu_time(ctx);
+    return EVK_SUCCESS;
+}
+
+/* ---- Per-dispatch timing (public API). */
+
+evk_status evk_context_set_dispatch_timing(evk_context *ctx, int enable)
+{
+    if (!ctx)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "ctx is NULL");
+    if (!ctx->cmd.timestamps)
+        return evk_fail(ctx, EVK_ERROR_UNSUPPORTED, "the compute queue has no timestamps");
+    ctx->cmd.time_dispatches = enable != 0;
+    return EVK_SUCCESS;
+}
+
+evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *ms, uint32_t capacity,
+                                       uint32_t *count)
+{
+    if (!ctx || !count || (capacity && !ms))
+        return evk_fail((evk_context *)ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "evk_context_dispatch_gpu_ms: ctx, count or ms is NULL");
+    const evk_command *c = &ctx->cmd;
+    *count = c->dispatch_ms_count;
+    for (uint32_t i = 0; i < c->dispatch_ms_count && i < capacity; ++i)
+        ms[i] = c->dispatch_ms[i];
     return EVK_SUCCESS;
 }

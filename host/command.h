@@ -12,6 +12,10 @@ typedef struct evk_pipeline evk_pipeline;
 
 #define EVK_MAX_BINDINGS 8
 #define EVK_MAX_TRACKED_BUFFERS 32
+/* Dispatches per submission that get their own timestamp when dispatch
+ * timing is on (evk_context_set_dispatch_timing); later ones share the
+ * submission's end. Queries 0 and 1 are the submission's start and end. */
+#define EVK_MAX_TIMED_DISPATCHES 64
 
 typedef struct evk_descriptor_pool_node {
     VkDescriptorPool pool;
@@ -30,6 +34,12 @@ typedef struct evk_command {
     VkBuffer written[EVK_MAX_TRACKED_BUFFERS];
     VkBuffer read[EVK_MAX_TRACKED_BUFFERS];
     uint32_t written_count, read_count;
+    /* Per-dispatch timing: a timestamp after each of the first
+     * EVK_MAX_TIMED_DISPATCHES dispatches, read back at submit. */
+    int time_dispatches;
+    uint32_t timed_dispatches;
+    double dispatch_ms[EVK_MAX_TIMED_DISPATCHES];
+    uint32_t dispatch_ms_count;     /* of the last submission */
 } evk_command;
 
 /* A storage buffer bound to a dispatch. */

@@ -1,67 +1,16 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-// 1×1 stride-1 unpadded convolution: a matrix product over the flattened
-// pixel plane. Each invocation computes TILE_P consecutive pixels for TILE_C4
-// output channel quads (uniform per workgroup, so weight loads are shared).
+// 1×1 stride-1 unpadded convolution (the body is pointwise.glsl).
 #include "common.glsl"
+#include "pointwise.glsl"
 
-layout(constant_id = 1) const uint ACTIVATION = 0u;
-layout(constant_id = 2) const uint TILE_P = 4u;
-layout(constant_id = 3) const uint TILE_C4 = 2u;
-
-layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
-layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
-layout(std430, binding = 2) readonly buffer Weight { mat4 w[]; };
-layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
-
-layout(push_constant) uniform Shape {
-    uint batch, in_c4, plane, out_c;
-    uint out_c4, co_blocks, groups_per_plane;
-} p;
-
-void main()
+vec4 pointwise_input_scale(uint n, uint ci4)
 {
-    uint group = evk_linear_group();
-    uint plane_group = group % p.groups_per_plane;
-    uint rest = group / p.groups_per_plane;
-    uint co_block = rest % p.co_blocks;
-    uint n = rest / p.co_blocks;
-    if (n >= p.batch)
-        return;
-    // Lanes past the end load clamped pixels and skip only the store, keeping
-    // control flow uniform so weight loads stay shared by the subgroup.
-    uint p0 = (plane_group * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * TILE_P;
-    uint co4_first = co_block * TILE_C4;
-    uint last = p.plane - 1u;
+    return vec4(1.0);
+}
 
-    vec4 acc[TILE_C4][TILE_P];
-    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-        vec4 bias = b[min(co4_first + c, p.out_c4 - 1u)];
-        [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
-            acc[c][t] = bias;
-    }
-    for (uint ci4 = 0u; ci4 < p.in_c4; ++ci4) {
-        uint base = (n * p.in_c4 + ci4) * p.plane;
-        vec4 v[TILE_P];
-        [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
-            v[t] = x[base + min(p0 + t, last)];
-        [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-            mat4 m = w[min(co4_first + c, p.out_c4 - 1u) * p.in_c4 + ci4];
-            [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
-                acc[c][t] = evk_mat4_fma(m, v[t], acc[c][t]);
-        }
-    }
-    if (p0 >= p.plane)
-        return;
-    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-        uint co4 = co4_first + c;
-        if (co4 >= p.out_c4)
-            break;
-        vec4 mask = evk_channel_mask(co4, p.out_c);
-        uint base = (n * p.out_c4 + co4) * p.plane;
-        [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
-            if (p0 + t < p.plane)
-                y[base + p0 + t] = evk_activate(acc[c][t], ACTIVATION) * mask;
-    }
+vec4 pointwise_output(vec4 value, uint index)
+{
+    return value;
 }

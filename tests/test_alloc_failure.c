@@ -1,6 +1,6 @@
 /* Device tier: host allocation failure injection. An allocator in the
  * context desc fails its Nth allocation; for N = 0, 1, 2, ... the test runs
- * the whole life of a small program (context, conv2d and hetconv layers,
+ * the whole life of a small program (context, conv2d, hetconv and mbconv layers,
  * tensors, upload, forward, download, destroy; once more with a pipeline cache file
  * loaded, saved and written at destruction) until no allocation fails.
  * Every failure must return EVK_ERROR_OUT_OF_HOST_MEMORY with a message,
@@ -138,6 +138,43 @@ static void run_hetconv(program *p)
     free(ref);
 }
 
+/* MBConv allocates its packed SE weights, three conv2d layers, and scratch
+ * buffers and pipelines on its first forward. */
+static void run_mbconv(program *p)
+{
+    evk_shape shape = {1, 4, 5, 6};
+    uint64_t count = evk_shape_elements(shape);
+    tu_rng rng = tu_rng_seeded(8);
+    float *weights = tu_random_array(&rng, 16 * 4 + 16 * 9 + 2 * 16 + 1 + 16 + 4 * 16, -0.3f, 0.3f);
+    float *x = tu_random_array(&rng, count, -1.0f, 1.0f);
+    float *y = malloc(count * sizeof *y), *ref = malloc(count * sizeof *ref);
+    assert_true(weights && y && ref);
+    evk_mbconv_desc desc = {.in_channels = 4, .out_channels = 4, .expand_ratio = 4,
+                            .expand_weight = weights, .depthwise_weight = weights + 64,
+                            .se_fc1_weight = weights + 208, .se_fc2_weight = weights + 224,
+                            .se_fc1_bias = weights + 240, .se_fc2_bias = weights + 241,
+                            .project_weight = weights + 257};
+    evk_layer *layer = NULL;
+    evk_tensor *in = NULL, *out = NULL;
+    RETRY(p, evk_mbconv_create(p->ctx, &desc, &layer));
+    RETRY(p, evk_tensor_create(p->ctx, shape, &in));
+    RETRY(p, evk_tensor_create(p->ctx, shape, &out));
+    RETRY(p, evk_tensor_upload(in, x, count));
+    RETRY(p, evk_layer_forward(layer, in, out));
+    RETRY(p, evk_tensor_download(out, y, count));
+    evk_ref_mbconv(&desc, shape, x, ref);
+    double max_abs, max_rel;
+    evk_ref_compare(y, ref, count, 1e-2, &max_abs, &max_rel);
+    assert_true(max_abs < 1e-5);
+    evk_tensor_destroy(in);
+    evk_tensor_destroy(out);
+    evk_layer_destroy(layer);
+    free(weights);
+    free(x);
+    free(y);
+    free(ref);
+}
+
 /* Runs the program with allocation `fail_at` failing; returns whether the
  * program reached that allocation. (A failure the library absorbs without
  * an error is fine as long as the results are right.) */
@@ -159,6 +196,7 @@ static int run_program(long fail_at, const char *cache_path)
     }
     run_layer(&p);
     run_hetconv(&p);
+    run_mbconv(&p);
     evk_context_stats stats;
     assert_int_equal(evk_context_stats_get(p.ctx, &stats), EVK_SUCCESS);
     evk_context_destroy(p.ctx);

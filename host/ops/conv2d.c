@@ -7,6 +7,7 @@ typedef struct conv2d_layer {
     evk_conv2d_kernel kernel;
     evk_buffer weight;
     evk_buffer bias;
+    const evk_conv2d_variant *variant; /* set only while evk_conv2d_record_variant records */
 } conv2d_layer;
 
 evk_conv2d_desc evk_conv2d_resolve(const evk_conv2d_desc *desc)
@@ -136,8 +137,12 @@ static evk_status dispatch_buffers(conv2d_layer *l, const evk_pipeline_key *key,
     evk_status s = evk_pipeline_get(l->base.ctx, key, &pipeline);
     if (s != EVK_SUCCESS)
         return s;
-    evk_binding bindings[4] = {in, out, evk_buffer_binding(&l->weight), evk_buffer_binding(&l->bias)};
-    return evk_command_dispatch(l->base.ctx, pipeline, bindings, 4, push, key->push_bytes, groups);
+    evk_binding bindings[EVK_MAX_BINDINGS] = {in, out, evk_buffer_binding(&l->weight),
+                                              evk_buffer_binding(&l->bias)};
+    for (uint32_t i = 4; i < key->binding_count; ++i)
+        bindings[i] = l->variant->bindings[i - 4];
+    return evk_command_dispatch(l->base.ctx, pipeline, bindings, key->binding_count, push,
+                                key->push_bytes, groups);
 }
 
 static evk_status dispatch(conv2d_layer *l, const evk_pipeline_key *key, const evk_tensor *in,
@@ -145,6 +150,20 @@ static evk_status dispatch(conv2d_layer *l, const evk_pipeline_key *key, const e
 {
     return dispatch_buffers(l, key, evk_tensor_binding(in, 0), evk_tensor_binding(out, 1), push,
                             groups);
+}
+
+/* Points `key` at the variant's shader with its bindings and constants, or
+ * leaves it on the kernel's own shader when no variant is being recorded. */
+static void apply_variant(const conv2d_layer *l, evk_pipeline_key *key)
+{
+    const evk_conv2d_variant *v = l->variant;
+    if (!v)
+        return;
+    key->shader = v->shader;
+    key->binding_count += v->binding_count;
+    for (uint32_t i = 0; i < v->spec_count; ++i)
+        key->spec[key->spec_count++] = v->spec[i];
+    key->shared_bytes = v->shared_bytes;
 }
 
 /* The most pixels per invocation (reuse of each weight load) that still keeps
@@ -178,6 +197,7 @@ static evk_status record_pointwise(conv2d_layer *l, const evk_tensor *in, evk_te
     evk_pipeline_key key = {.shader = "conv2d_pointwise", .workgroup_size = wg,
                             .spec = {l->desc.activation, tile_p, tile_c4},
                             .spec_count = 3, .binding_count = 4, .push_bytes = sizeof push};
+    apply_variant(l, &key);
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
 }
@@ -251,6 +271,34 @@ evk_status evk_conv2d_record_dense_layout(evk_layer *layer, const evk_buffer *in
     return record_dense_buffers(l, in_binding, in_shape, out_binding, out_shape, planar);
 }
 
+typedef struct depthwise_tile {
+    uint32_t w, h;
+} depthwise_tile;
+
+/* The tile set's depthwise block (8 × 4 output pixels wide, 4 × 1 narrow),
+ * split evenly over the plane, narrowed first in
+ * width, then in height, while fewer than 3/4 of a subgroup's lanes would
+ * hold a tile: on 7² planes (B0's last stage) 4 × 2 tiles run the depthwise
+ * conv 2.5× faster than 8 × 4, which leave 6 of 8 lanes idle; 14² planes
+ * keep 8 × 4. */
+static depthwise_tile choose_depthwise_tile(const evk_context *ctx, evk_shape out)
+{
+    uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
+    const evk_tile_limits *limits = evk_tile_limits_for(ctx);
+    uint32_t max_w = limits->depthwise_w, max_h = limits->depthwise_h;
+    depthwise_tile t;
+    for (int narrow_width = 1;; narrow_width = !narrow_width) {
+        t = (depthwise_tile){evk_even_tile(out.w, max_w), evk_even_tile(out.h, max_h)};
+        uint64_t tiles = (uint64_t)evk_div_up(out.w, t.w) * evk_div_up(out.h, t.h);
+        if (4 * tiles >= 3 * (uint64_t)sub || (max_w == 1 && max_h == 1))
+            return t;
+        if ((narrow_width && max_w > 1) || max_h == 1)
+            max_w /= 2;
+        else
+            max_h /= 2;
+    }
+}
+
 static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
 {
     struct { uint32_t batch, c4, channels, in_h, in_w, out_h, out_w, pad_h, pad_w, tiles_x,
@@ -264,19 +312,26 @@ static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_te
     push.out_w = out->shape.w;
     push.pad_h = l->desc.pad_h;
     push.pad_w = l->desc.pad_w;
-    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
-    push.tiles_x = evk_div_up(push.out_w, limits->depthwise_w);
-    push.tiles_y = evk_div_up(push.out_h, limits->depthwise_h);
-    uint32_t tiles = push.tiles_x * push.tiles_y;
-    uint32_t wg = evk_workgroup_size_for(l->base.ctx, tiles);
-    push.groups_per_plane = evk_div_up(tiles, wg);
+    depthwise_tile tile = choose_depthwise_tile(l->base.ctx, out->shape);
+    push.tiles_x = evk_div_up(push.out_w, tile.w);
+    push.tiles_y = evk_div_up(push.out_h, tile.h);
+    uint32_t wg = evk_workgroup_size_for(l->base.ctx, push.tiles_x * push.tiles_y);
+    push.groups_per_plane = evk_conv2d_depthwise_plane_groups(&l->base, out->shape);
     const evk_conv2d_desc *d = &l->desc;
     evk_pipeline_key key = {.shader = "conv2d_depthwise", .workgroup_size = wg,
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
-                                     d->stride_w, limits->depthwise_w, limits->depthwise_h},
+                                     d->stride_w, tile.w, tile.h},
                             .spec_count = 7, .binding_count = 4, .push_bytes = sizeof push};
+    apply_variant(l, &key);
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.c4 * push.batch);
+}
+
+uint32_t evk_conv2d_depthwise_plane_groups(const evk_layer *layer, evk_shape out)
+{
+    depthwise_tile t = choose_depthwise_tile(layer->ctx, out);
+    uint32_t tiles = evk_div_up(out.w, t.w) * evk_div_up(out.h, t.h);
+    return evk_div_up(tiles, evk_workgroup_size_for(layer->ctx, tiles));
 }
 
 static evk_status record_grouped(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)
@@ -307,6 +362,20 @@ static evk_status conv2d_record(evk_layer *layer, const evk_tensor *in, evk_tens
     case EVK_CONV2D_GROUPED: return record_grouped(l, in, out);
     }
     return evk_fail(layer->ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: unknown kernel");
+}
+
+evk_status evk_conv2d_record_variant(evk_layer *layer, const evk_tensor *in, evk_tensor *out,
+                                     const evk_conv2d_variant *variant)
+{
+    conv2d_layer *l = (conv2d_layer *)layer;
+    if (l->kernel != EVK_CONV2D_POINTWISE && l->kernel != EVK_CONV2D_DEPTHWISE)
+        return evk_fail(layer->ctx, EVK_ERROR_UNSUPPORTED,
+                        "%s: only the pointwise and depthwise kernels have variants",
+                        variant->shader);
+    l->variant = variant;
+    evk_status s = conv2d_record(layer, in, out);
+    l->variant = NULL;
+    return s;
 }
 
 static const evk_layer_ops conv2d_ops = {conv2d_kernel_name, conv2d_output_shape, conv2d_record,

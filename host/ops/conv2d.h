@@ -47,4 +47,26 @@ float *evk_conv2d_pack_bias(evk_context *ctx, uint32_t channels, const float *bi
 evk_status evk_conv2d_record_dense_layout(evk_layer *layer, const evk_buffer *in, evk_shape in_shape,
                                           evk_buffer *out, evk_shape out_shape, int planar);
 
+/* A shader built on the body of the pointwise or depthwise kernel
+ * (shaders/pointwise.glsl, shaders/depthwise.glsl): same tiles, push
+ * constants and bindings 0-3, plus its own bindings from 4 on and spec
+ * constants after the kernel's. MBConv's fused passes are such variants. */
+typedef struct evk_conv2d_variant {
+    const char *shader;
+    const evk_binding *bindings;    /* bound at 4, 5, ... */
+    uint32_t binding_count;
+    uint32_t spec[2];
+    uint32_t spec_count;
+    uint32_t shared_bytes;
+} evk_conv2d_variant;
+
+/* Records a pointwise or depthwise conv2d layer with a variant's shader. */
+evk_status evk_conv2d_record_variant(evk_layer *layer, const evk_tensor *in, evk_tensor *out,
+                                     const evk_conv2d_variant *variant);
+
+/* Workgroups per (image, channel quad) plane of a depthwise layer's dispatch
+ * for output shape `out`: MBConv's depthwise variant writes one partial sum
+ * per workgroup. */
+uint32_t evk_conv2d_depthwise_plane_groups(const evk_layer *layer, evk_shape out);
+
 #endif

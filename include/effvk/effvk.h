@@ -498,6 +498,129 @@ EVK_API evk_status evk_hetconv_create(evk_context *ctx, const evk_hetconv_desc *
                                       evk_layer **out);
 
 /* ------------------------------------------------------------------------ */
+/* MBConv (EfficientNet's inverted residual block with squeeze-excitation)   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum evk_mbconv_flags {
+    /* No squeeze-excitation: the se_* fields are ignored. */
+    EVK_MBCONV_NO_SE = 1 << 0,
+    /* Run the unfused sequence of six dispatches (expand, depthwise, SE with
+     * its pooling, scale, project, residual add) instead of the fused four:
+     * the benchmark's baseline and a fallback. Same results up to fp32
+     * rounding. */
+    EVK_MBCONV_UNFUSED = 1 << 1
+} evk_mbconv_flags;
+
+/* An MBConv block as torchvision's EfficientNet runs it in eval mode, with
+ * E = expanded_channels and S = the squeeze channels:
+ *
+ *   h = act(BN(expand_1x1(x)))            (absent when expand_ratio is 1)
+ *   d = act(BN(depthwise_kxk(h)))         (stride s, padding (k − 1) / 2)
+ *   z = act(fc1 · mean_hw(d) + b1)        [S] per image
+ *   g = sigmoid(fc2 · z + b2)             [E] per image
+ *   y = BN(project_1x1(d · g))            (no activation)
+ *   y = y + x                             when s = 1 and in = out channels
+ *
+ * Stochastic depth and dropout are identity at inference. The BatchNorms are
+ * folded into the convolutions at creation. Weight arrays use torchvision's
+ * layouts (the state_dict tensors of papers.md §3, flattened row-major); they
+ * are copied at creation and the caller keeps ownership. */
+typedef struct evk_mbconv_desc {
+    uint32_t in_channels;           /* C_in, 1 to 2^20 */
+    uint32_t out_channels;          /* C_out, 1 to 2^20 */
+    /* e: 0 means 1 (no expand convolution); at most 64. */
+    uint32_t expand_ratio;
+    /* E: 0 means in_channels · expand_ratio. torchvision rounds E to a
+     * multiple of 8, which equals in_channels · e for every EfficientNet
+     * block (their C_in are multiples of 8); set it for other shapes. At
+     * most 2^20; must equal in_channels when expand_ratio is 1. */
+    uint32_t expanded_channels;
+    uint32_t kernel_size;           /* k: 0 means 3; odd, 3 to 15 */
+    uint32_t stride;                /* s: 0 means 1; 1 or 2 */
+    /* S = max(1, floor(in_channels · se_ratio)); 0 means 0.25, torchvision's
+     * max(1, C_in // 4). Must be in (0, 1]. Ignored with EVK_MBCONV_NO_SE. */
+    float se_ratio;
+    /* 0 means SiLU (EVK_ACTIVATION_NONE is not available): the activation of
+     * the expand and depthwise convolutions and inside the SE (between fc1
+     * and fc2). */
+    evk_activation activation;
+    uint32_t flags;                 /* evk_mbconv_flags */
+    /* [E][C_in][1][1]; required when expand_ratio > 1, else ignored. */
+    const float *expand_weight;
+    evk_batchnorm expand_bn;        /* E channels; all NULL: none */
+    const float *depthwise_weight;  /* [E][1][k][k], required */
+    evk_batchnorm depthwise_bn;     /* E channels; all NULL: none */
+    /* SE, required unless EVK_MBCONV_NO_SE: fc1 [S][E][1][1] with bias [S],
+     * fc2 [E][S][1][1] with bias [E]. */
+    const float *se_fc1_weight;
+    const float *se_fc1_bias;
+    const float *se_fc2_weight;
+    const float *se_fc2_bias;
+    const float *project_weight;    /* [C_out][E][1][1], required */
+    evk_batchnorm project_bn;       /* C_out channels; all NULL: none */
+} evk_mbconv_desc;
+
+/* Output shape of an MBConv block for an input shape, validating the desc
+ * (no context needed; messages go to evk_last_error(NULL)):
+ * n = input n, c = out_channels, h = (h − 1) / s + 1, same for w.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (bad desc, output NULL),
+ * EVK_ERROR_SHAPE_MISMATCH (input channels differ from in_channels). */
+EVK_API evk_status evk_mbconv_output_shape(const evk_mbconv_desc *desc, evk_shape input,
+                                           evk_shape *output);
+
+/* Exact multiply-accumulates and parameters of an MBConv block on `input`.
+ * MACs count the products of weights with activations: expand
+ * N·H·W·C_in·E, depthwise N·Ho·Wo·E·k², SE N·2·E·S (the two FCs), project
+ * N·Ho·Wo·E·C_out. Not counted: BatchNorm (folded), activations, the
+ * pooling sums, the SE multiply and the residual add (torchvision's MAC
+ * counters leave them out too). Parameters as torchvision counts them: the
+ * convolution weights, the SE weights and biases (2·E·S + S + E), and two
+ * per channel for each BatchNorm that is set (weight and bias; running
+ * statistics are buffers, not parameters). Either output may be NULL.
+ * Errors: as evk_mbconv_output_shape. */
+EVK_API evk_status evk_mbconv_cost(const evk_mbconv_desc *desc, evk_shape input, uint64_t *macs,
+                                   uint64_t *params);
+
+/* Creates the block: validates the desc, folds the BatchNorms, and uploads
+ * the weights in its kernels' layouts. It runs with evk_layer_forward in four
+ * dispatches (or six with EVK_MBCONV_UNFUSED, three or five without the
+ * expand convolution); evk_layer_kernel_name gives "mbconv" or
+ * "mbconv_unfused". Scratch buffers for the intermediate tensors are
+ * allocated on the first forward of each larger input and kept until the
+ * layer is destroyed. On failure `*out` is NULL.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx, desc or out NULL; zero or more
+ * than 2^20 channels; expand_ratio > 64 or expanded_channels inconsistent with it; even, too
+ * small or too large kernel; stride not 1 or 2; se_ratio outside (0, 1];
+ * unknown activation or flags; a required weight NULL; incomplete BatchNorm
+ * or negative variance), EVK_ERROR_OUT_OF_HOST_MEMORY, device memory
+ * errors. evk_layer_forward also returns EVK_ERROR_LIMIT_EXCEEDED when the
+ * SE's shared memory (16·ceil(E/4) + 4·S + 1024 bytes) exceeds the device's
+ * maxComputeSharedMemorySize (E above about 7000 on a 32 KiB device). */
+EVK_API evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc,
+                                     evk_layer **out);
+
+/* ---- Per-dispatch GPU time (for benchmarks of multi-dispatch layers). */
+
+/* With `enable` non-zero, every later submission writes a timestamp after
+ * each of its first 64 dispatches, so that evk_context_dispatch_gpu_ms can
+ * split evk_context_last_gpu_ms by dispatch. The extra timestamps cost a
+ * little time; off by default.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx NULL), EVK_ERROR_UNSUPPORTED when
+ * the queue has no timestamps. */
+EVK_API evk_status evk_context_set_dispatch_timing(evk_context *ctx, int enable);
+
+/* The GPU time of each dispatch of the last submission, in milliseconds and
+ * recording order, while dispatch timing was on: dispatch i runs from the end
+ * of dispatch i − 1 (the submission's start for the first) to its own end,
+ * barriers included. Writes min(count, capacity) values into `ms` and the
+ * number of timed dispatches into `*count` (0 when timing was off or no
+ * timestamps came back). `ms` may be NULL when capacity is 0.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx or count NULL, ms NULL with a
+ * capacity). */
+EVK_API evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *ms,
+                                               uint32_t capacity, uint32_t *count);
+
+/* ------------------------------------------------------------------------ */
 /* Device peak (microbenchmarks)                                             */
 /* ------------------------------------------------------------------------ */
 

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdlib.h>
 
 #include "reference.h"
 
@@ -143,4 +144,104 @@ void evk_ref_compare(const float *a, const float *b, uint64_t n, double floor, d
     }
     *max_abs = worst_abs;
     *max_rel = worst_rel;
+}
+
+const evk_ref_mbconv_block evk_ref_b0_blocks[EVK_REF_B0_BLOCKS] = {
+    {32, 16, 1, 3, 1, 112},  {16, 24, 6, 3, 2, 112},  {24, 24, 6, 3, 1, 56},
+    {24, 40, 6, 5, 2, 56},   {40, 40, 6, 5, 1, 28},   {40, 80, 6, 3, 2, 28},
+    {80, 80, 6, 3, 1, 14},   {80, 80, 6, 3, 1, 14},   {80, 112, 6, 5, 1, 14},
+    {112, 112, 6, 5, 1, 14}, {112, 112, 6, 5, 1, 14}, {112, 192, 6, 5, 2, 14},
+    {192, 192, 6, 5, 1, 7},  {192, 192, 6, 5, 1, 7},  {192, 192, 6, 5, 1, 7},
+    {192, 320, 6, 3, 1, 7},
+};
+
+/* ---- MBConv: built on evk_ref_conv2d, intermediates in float as a device
+ * holds them, defaults resolved here as evk_mbconv_desc documents them. */
+
+typedef struct ref_mbconv_dims {
+    uint32_t expand_ratio, expanded, kernel, stride, squeeze;
+    evk_activation activation;
+    int has_se;
+} ref_mbconv_dims;
+
+static ref_mbconv_dims ref_mbconv_resolve(const evk_mbconv_desc *d)
+{
+    ref_mbconv_dims r;
+    r.expand_ratio = d->expand_ratio ? d->expand_ratio : 1;
+    r.expanded = d->expanded_channels ? d->expanded_channels : d->in_channels * r.expand_ratio;
+    r.kernel = d->kernel_size ? d->kernel_size : 3;
+    r.stride = d->stride ? d->stride : 1;
+    double squeeze = floor(d->in_channels * (d->se_ratio != 0.0f ? (double)d->se_ratio : 0.25));
+    r.squeeze = squeeze < 1.0 ? 1 : (uint32_t)squeeze;
+    r.activation = d->activation ? d->activation : EVK_ACTIVATION_SILU;
+    r.has_se = !(d->flags & EVK_MBCONV_NO_SE);
+    return r;
+}
+
+/* d[n][c][...] *= sigmoid(fc2 · act(fc1 · mean(d[n]) + b1) + b2). */
+static void ref_squeeze_excite(const evk_mbconv_desc *d, const ref_mbconv_dims *r, evk_shape s,
+                               float *x)
+{
+    uint64_t plane = (uint64_t)s.h * s.w;
+    double *mean = malloc(s.c * sizeof *mean), *z = malloc(r->squeeze * sizeof *z);
+    for (uint32_t n = 0; mean && z && n < s.n; ++n) {
+        float *image = x + (uint64_t)n * s.c * plane;
+        for (uint32_t c = 0; c < s.c; ++c) {
+            double sum = 0.0;
+            for (uint64_t i = 0; i < plane; ++i)
+                sum += image[c * plane + i];
+            mean[c] = sum / (double)plane;
+        }
+        for (uint32_t j = 0; j < r->squeeze; ++j) {
+            double sum = d->se_fc1_bias[j];
+            for (uint32_t c = 0; c < s.c; ++c)
+                sum += d->se_fc1_weight[(uint64_t)j * s.c + c] * mean[c];
+            z[j] = evk_ref_activate(r->activation, sum);
+        }
+        for (uint32_t c = 0; c < s.c; ++c) {
+            double sum = d->se_fc2_bias[c];
+            for (uint32_t j = 0; j < r->squeeze; ++j)
+                sum += d->se_fc2_weight[(uint64_t)c * r->squeeze + j] * z[j];
+            double gate = evk_ref_activate(EVK_ACTIVATION_SIGMOID, sum);
+            for (uint64_t i = 0; i < plane; ++i)
+                image[c * plane + i] = (float)(image[c * plane + i] * gate);
+        }
+    }
+    free(mean);
+    free(z);
+}
+
+void evk_ref_mbconv(const evk_mbconv_desc *d, evk_shape in_shape, const float *in, float *out)
+{
+    ref_mbconv_dims r = ref_mbconv_resolve(d);
+    uint32_t k = r.kernel, pad = (k - 1) / 2, e = r.expanded;
+    evk_shape mid = {in_shape.n, e, in_shape.h, in_shape.w};
+    evk_shape dw = {in_shape.n, e, (in_shape.h - 1) / r.stride + 1, (in_shape.w - 1) / r.stride + 1};
+    float *expanded = r.expand_ratio > 1 ? malloc(evk_shape_elements(mid) * sizeof(float)) : NULL;
+    float *depthwise = malloc(evk_shape_elements(dw) * sizeof(float));
+    if ((r.expand_ratio > 1 && !expanded) || !depthwise) {
+        free(expanded);
+        free(depthwise);
+        return;
+    }
+    evk_conv2d_desc expand = {.in_channels = d->in_channels, .out_channels = e, .kernel_h = 1,
+                              .kernel_w = 1, .activation = r.activation,
+                              .weight = d->expand_weight, .batchnorm = d->expand_bn};
+    evk_conv2d_desc dwc = {.in_channels = e, .out_channels = e, .kernel_h = k, .kernel_w = k,
+                           .stride_h = r.stride, .stride_w = r.stride, .pad_h = pad, .pad_w = pad,
+                           .groups = e, .activation = r.activation, .weight = d->depthwise_weight,
+                           .batchnorm = d->depthwise_bn};
+    evk_conv2d_desc project = {.in_channels = e, .out_channels = d->out_channels, .kernel_h = 1,
+                               .kernel_w = 1, .weight = d->project_weight, .batchnorm = d->project_bn};
+    if (expanded)
+        evk_ref_conv2d(&expand, in_shape, in, expanded);
+    evk_ref_conv2d(&dwc, mid, expanded ? expanded : in, depthwise);
+    if (r.has_se)
+        ref_squeeze_excite(d, &r, dw, depthwise);
+    evk_ref_conv2d(&project, dw, depthwise, out);
+    if (r.stride == 1 && d->in_channels == d->out_channels)
+        for (uint64_t i = 0; i < evk_shape_elements(in_shape); ++i)
+            out[i] = (float)((double)out[i] + in[i]);
+    free(expanded);
+    free(depthwise);
 }

@@ -20,6 +20,23 @@ void evk_ref_conv2d(const evk_conv2d_desc *desc, evk_shape in_shape, const float
  * evk_hetconv_output_shape gives. */
 void evk_ref_hetconv(const evk_hetconv_desc *desc, evk_shape in_shape, const float *in, float *out);
 
+/* An MBConv block from the definitions of evk_mbconv_desc (defaults resolved
+ * as documented there): expand, depthwise and project through
+ * evk_ref_conv2d with their BatchNorms as written, the SE's mean, FCs and
+ * sigmoid in double, the residual when stride 1 and in = out channels.
+ * Intermediate tensors are float, as on the device. `out` holds the
+ * elements of the shape evk_mbconv_output_shape gives. */
+void evk_ref_mbconv(const evk_mbconv_desc *desc, evk_shape in_shape, const float *in, float *out);
+
+/* One MBConv block of an EfficientNet, at its input resolution `size`. */
+typedef struct evk_ref_mbconv_block {
+    uint32_t in_channels, out_channels, expand_ratio, kernel_size, stride, size;
+} evk_ref_mbconv_block;
+
+/* EfficientNet-B0's 16 MBConv blocks at 224 input (papers.md §3), in order. */
+#define EVK_REF_B0_BLOCKS 16
+extern const evk_ref_mbconv_block evk_ref_b0_blocks[EVK_REF_B0_BLOCKS];
+
 double evk_ref_activate(evk_activation activation, double x);
 
 /* Largest |a − b| and largest |a − b| / max(|b|, floor) over n values; NaN or
