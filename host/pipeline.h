@@ -65,6 +65,13 @@ int evk_wide_tiles_default(const evk_device_properties *props);
 enum { EVK_SPLIT_WORKGROUP = 64 };
 uint32_t evk_split_for(const evk_context *ctx, uint64_t tiles, uint32_t steps);
 
+/* Shared memory of a split dispatch whose lanes hold `accumulators` vec4. */
+static inline uint32_t evk_split_shared_bytes(uint32_t workgroup, uint32_t split,
+                                              uint32_t accumulators)
+{
+    return split > 1 ? workgroup * accumulators * 16u : 0u;
+}
+
 /* Finds or creates the pipeline for `key`. */
 evk_status evk_pipeline_get(evk_context *ctx, const evk_pipeline_key *key, evk_pipeline **out);
 void evk_pipelines_destroy(evk_context *ctx);

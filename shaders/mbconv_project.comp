@@ -8,8 +8,8 @@
 #include "common.glsl"
 #include "pointwise.glsl"
 
-layout(constant_id = 4) const uint RESIDUAL = 0u;
-layout(constant_id = 5) const uint SCALED = 1u;
+layout(constant_id = 5) const uint RESIDUAL = 0u;
+layout(constant_id = 6) const uint SCALED = 1u;
 
 layout(std430, binding = 4) readonly buffer Scale { vec4 se_scale[]; };
 layout(std430, binding = 5) readonly buffer Residual { vec4 residual[]; };

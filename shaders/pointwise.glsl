@@ -1,12 +1,17 @@
 // The body of the 1×1 stride-1 unpadded convolution, shared by
 // conv2d_pointwise.comp and mbconv_project.comp: a matrix product over the
-// flattened pixel plane. Each invocation computes TILE_P consecutive pixels
+// flattened pixel plane. Each invocation computes TILE_W consecutive pixels
 // for TILE_C4 output channel quads (uniform per workgroup, so weight loads
-// are shared). The including shader defines the two hooks declared below.
+// are shared). With SPLIT > 1 (small layers on GPUs) the input quads are
+// split across lanes (split_reduce.glsl). The including shader defines the
+// two hooks declared below and numbers its own constants from 5.
 
 layout(constant_id = 1) const uint ACTIVATION = 0u;
-layout(constant_id = 2) const uint TILE_P = 4u;
+// TILE_W: consecutive pixels of the flattened plane per invocation.
+layout(constant_id = 2) const uint TILE_W = 4u;
 layout(constant_id = 3) const uint TILE_C4 = 2u;
+layout(constant_id = 4) const uint SPLIT = 1u;
+#include "split_reduce.glsl"
 
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
 layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
@@ -34,29 +39,30 @@ void main()
         return;
     // Lanes past the end load clamped pixels and skip only the store, keeping
     // control flow uniform so weight loads stay shared by the subgroup.
-    uint p0 = (plane_group * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * TILE_P;
+    uint p0 = (plane_group * split_tiles_per_group() + split_tile_in_group()) * TILE_W;
     uint co4_first = co_block * TILE_C4;
     uint last = p.plane - 1u;
 
-    vec4 acc[TILE_C4][TILE_P];
+    vec4 acc[TILE_C4][TILE_W];
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-        vec4 bias = b[min(co4_first + c, p.out_c4 - 1u)];
-        [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
+        vec4 bias = split_slice() == 0u ? b[min(co4_first + c, p.out_c4 - 1u)] : vec4(0.0);
+        [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             acc[c][t] = bias;
     }
-    for (uint ci4 = 0u; ci4 < p.in_c4; ++ci4) {
+    for (uint ci4 = split_slice(); ci4 < p.in_c4; ci4 += SPLIT) {
         uint base = (n * p.in_c4 + ci4) * p.plane;
         vec4 scale = pointwise_input_scale(n, ci4);
-        vec4 v[TILE_P];
-        [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
+        vec4 v[TILE_W];
+        [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             v[t] = x[base + min(p0 + t, last)] * scale;
         [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
             mat4 m = w[min(co4_first + c, p.out_c4 - 1u) * p.in_c4 + ci4];
-            [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
+            [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
                 acc[c][t] = evk_mat4_fma(m, v[t], acc[c][t]);
         }
     }
-    if (p0 >= p.plane)
+    split_reduce(acc);
+    if (p0 >= p.plane || split_slice() != 0u)
         return;
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
         uint co4 = co4_first + c;
@@ -64,7 +70,7 @@ void main()
             break;
         vec4 mask = evk_channel_mask(co4, p.out_c);
         uint base = (n * p.out_c4 + co4) * p.plane;
-        [[unroll]] for (uint t = 0u; t < TILE_P; ++t)
+        [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             if (p0 + t < p.plane)
                 y[base + p0 + t] = pointwise_output(evk_activate(acc[c][t], ACTIVATION) * mask,
                                                     base + p0 + t);

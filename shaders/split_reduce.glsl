@@ -2,8 +2,11 @@
 // few to fill a GPU: SPLIT adjacent lanes share one output tile, each summing
 // every SPLIT-th input step from its slice, and the slices are added through
 // shared memory. Include after the shader defines SPLIT, TILE_C4 and TILE_W
-// and keeps its accumulators as vec4 acc[TILE_C4][TILE_W]. SPLIT = 1 (every
-// CPU-device dispatch) takes no shared memory and no barrier.
+// and keeps its accumulators as vec4 acc[TILE_C4][TILE_W], declared with
+// these very constants: an array sized by another constant of the same value
+// is another type, and its conversion at the call gave wrong sums on
+// lavapipe. SPLIT = 1 (every CPU-device dispatch) takes no shared memory and
+// no barrier.
 
 const uint SPLIT_SLOTS = SPLIT > 1u ? gl_WorkGroupSize.x * TILE_C4 * TILE_W : 1u;
 shared vec4 split_partial[SPLIT_SLOTS];

@@ -163,7 +163,7 @@ static void apply_variant(const conv2d_layer *l, evk_pipeline_key *key)
     key->binding_count += v->binding_count;
     for (uint32_t i = 0; i < v->spec_count; ++i)
         key->spec[key->spec_count++] = v->spec[i];
-    key->shared_bytes = v->shared_bytes;
+    key->shared_bytes += v->shared_bytes;
 }
 
 /* The most pixels per invocation (reuse of each weight load) that still keeps
@@ -192,11 +192,14 @@ static evk_status record_pointwise(conv2d_layer *l, const evk_tensor *in, evk_te
     uint32_t tile_p = pointwise_tile_pixels(l->base.ctx, push.plane);
     push.co_blocks = evk_div_up(push.out_c4, tile_c4);
     uint32_t tiles = evk_div_up(push.plane, tile_p);
-    uint32_t wg = evk_workgroup_size_for(l->base.ctx, tiles);
-    push.groups_per_plane = evk_div_up(tiles, wg);
+    uint32_t split = evk_split_for(l->base.ctx, (uint64_t)tiles * push.co_blocks * push.batch,
+                                   push.in_c4);
+    uint32_t wg = split > 1 ? EVK_SPLIT_WORKGROUP : evk_workgroup_size_for(l->base.ctx, tiles);
+    push.groups_per_plane = evk_div_up(tiles, wg / split);
     evk_pipeline_key key = {.shader = "conv2d_pointwise", .workgroup_size = wg,
-                            .spec = {l->desc.activation, tile_p, tile_c4},
-                            .spec_count = 3, .binding_count = 4, .push_bytes = sizeof push};
+                            .spec = {l->desc.activation, tile_p, tile_c4, split},
+                            .spec_count = 4, .binding_count = 4, .push_bytes = sizeof push,
+                            .shared_bytes = evk_split_shared_bytes(wg, split, tile_p * tile_c4)};
     apply_variant(l, &key);
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
@@ -250,7 +253,8 @@ static evk_status record_dense_buffers(conv2d_layer *l, evk_binding in, evk_shap
     evk_pipeline_key key = {.shader = "conv2d_dense", .workgroup_size = wg,
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
                                      d->stride_w, tile_w, tile_c4, (uint32_t)planar, split},
-                            .spec_count = 9, .binding_count = 4, .push_bytes = sizeof push};
+                            .spec_count = 9, .binding_count = 4, .push_bytes = sizeof push,
+                            .shared_bytes = evk_split_shared_bytes(wg, split, tile_w * tile_c4)};
     return dispatch_buffers(l, &key, in, out, &push,
                             (uint64_t)push.groups_per_plane * push.co_blocks * push.s.batch);
 }

@@ -227,7 +227,8 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
     evk_pipeline_key key = {.shader = "hetconv", .workgroup_size = wg,
                             .spec = {l->desc.activation, l->desc.kernel_size, l->desc.stride,
                                      t.w, t.c4, l->classes.lane_classes, split},
-                            .spec_count = 7, .binding_count = 5, .push_bytes = sizeof push};
+                            .spec_count = 7, .binding_count = 5, .push_bytes = sizeof push,
+                            .shared_bytes = evk_split_shared_bytes(wg, split, t.w * t.c4)};
     evk_pipeline *pipeline;
     evk_status s = evk_pipeline_get(layer->ctx, &key, &pipeline);
     if (s != EVK_SUCCESS)
