@@ -37,21 +37,10 @@ typedef struct tile {
     uint32_t w, c4;
 } tile;
 
-static uint32_t tile_width(const hetconv_layer *l, evk_shape out)
-{
-    uint32_t sub = l->base.ctx->props.subgroup_size ? l->base.ctx->props.subgroup_size : 8;
-    uint32_t max_w = MAX_TILE_W;
-    while (max_w > 1 && (max_w - 1) * l->desc.stride + l->desc.kernel_size > MAX_SEGMENT)
-        --max_w;
-    uint32_t w = evk_even_tile(out.w, max_w);
-    while (w > 2 && 4 * (uint64_t)out.h * evk_div_up(out.w, w) < 3 * (uint64_t)sub)
-        w = evk_even_tile(out.w, w / 2);
-    return w;
-}
-
 static tile choose_tile(const hetconv_layer *l, evk_shape out)
 {
-    uint32_t w = tile_width(l, out);
+    uint32_t w = evk_row_tile_width(l->base.ctx, out.w, out.h, MAX_TILE_W, l->desc.stride,
+                                    l->desc.kernel_size, MAX_SEGMENT);
     uint32_t max_c4 = MAX_TILE_C4;
     while (max_c4 > 1 && w * max_c4 > MAX_ACCUMULATORS)
         max_c4 /= 2;

@@ -20,6 +20,16 @@ void evk_ref_conv2d(const evk_conv2d_desc *desc, evk_shape in_shape, const float
  * evk_hetconv_output_shape gives. */
 void evk_ref_hetconv(const evk_hetconv_desc *desc, evk_shape in_shape, const float *in, float *out);
 
+/* Y^H and Y^L of an OctConv from the definitions of evk_octconv_desc, step
+ * by step: the pooled maps built explicitly (ceil-mode 2×2 averages of the
+ * pixels inside the map, nested twice for stride 2's H→L), each path a
+ * stride-1 evk_ref_conv2d, the L→H map upsampled by index and cropped, then
+ * bias, BatchNorm as written and the activation per branch. `x_high_shape`
+ * is X^H's shape; x_low and y_low are not read or written when the branch
+ * has no channels. */
+void evk_ref_octconv(const evk_octconv_desc *desc, evk_shape x_high_shape, const float *x_high,
+                     const float *x_low, float *y_high, float *y_low);
+
 double evk_ref_activate(evk_activation activation, double x);
 
 /* Largest |a − b| and largest |a − b| / max(|b|, floor) over n values; NaN or
