@@ -160,5 +160,6 @@ void bench_fill_uniform(bench_rng *rng, float *values, uint64_t count, float sca
 /* The registered suites, one file each. */
 extern const bench_suite bench_suite_conv2d;
 extern const bench_suite bench_suite_hetconv;
+extern const bench_suite bench_suite_octconv;
 
 #endif

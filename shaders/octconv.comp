@@ -46,20 +46,91 @@ layout(push_constant) uniform Shape {
     uint tiles_x, tiles_y, co_blocks, groups_per_plane;
 } p;
 
-// The pooled texel (y, x) of one input quad plane of h×w pixels, of source
-// B or A.
-vec4 load_pooled(bool from_b, uint plane, uint h, uint w, uint pool, int y, int x)
+// The tile's sums, shared by the two passes (a function cannot take an
+// array by reference); NIR makes it local again once the passes are inlined.
+vec4 acc[TILE_C4][TILE_H][TILE_W];
+
+// Adds one source's K×K conv to the accumulators; with `up` 2 only to the
+// top-left accumulator of each 2×2 block. Called with constant from_b, up
+// and pool, so that every loop below unrolls once inlined.
+void accumulate_source(bool from_b, uint up, uint pool, uint n, uint oy0, uint ox0, uint co4_first)
 {
-    vec4 sum = vec4(0.0);
+    uint c4 = from_b ? p.b_c4 : p.a_c4;
+    uint height = from_b ? p.b_h : p.a_h, width = from_b ? p.b_w : p.a_w;
+    uint quad_first = from_b ? p.a_c4 : 0u, quads = p.a_c4 + p.b_c4;
+    int y0 = int(oy0 / up) - int(PAD), x0 = int(ox0 / up) - int(PAD);
+    // An upsampled pass needs only the rows and columns of its
+    // low-resolution tile. The pooling taps of the tile's rows and columns
+    // are the same for every input quad: computed once, out of the loop.
+    const uint rows_used = TILE_H / up + K - 1u, cols_used = TILE_W / up + K - 1u;
+    uint row_offset[ROWS][4], col_index[SEGMENT][4];
+    float row_weight[ROWS][4], col_weight[SEGMENT][4];
     [[unroll]] for (uint a = 0u; a < pool; ++a) {
-        float row_weight = octconv_tap_weight(y, h, pool, a);
-        uint row = plane + octconv_tap_index(y, h, pool, a) * w;
-        [[unroll]] for (uint c = 0u; c < pool; ++c) {
-            uint at = row + octconv_tap_index(x, w, pool, c);
-            sum += (row_weight * octconv_tap_weight(x, w, pool, c)) * (from_b ? xb[at] : xa[at]);
+        [[unroll]] for (uint r = 0u; r < rows_used; ++r) {
+            row_offset[r][a] = octconv_tap_index(y0 + int(r), height, pool, a) * width;
+            row_weight[r][a] = octconv_tap_weight(y0 + int(r), height, pool, a);
+        }
+        [[unroll]] for (uint j = 0u; j < cols_used; ++j) {
+            col_index[j][a] = octconv_tap_index(x0 + int(j), width, pool, a);
+            col_weight[j][a] = octconv_tap_weight(x0 + int(j), width, pool, a);
         }
     }
-    return sum;
+    for (uint ci4 = 0u; ci4 < c4; ++ci4) {
+        uint plane = (n * c4 + ci4) * height * width;
+        vec4 rows[ROWS][SEGMENT];
+        [[unroll]] for (uint r = 0u; r < rows_used; ++r)
+            [[unroll]] for (uint j = 0u; j < cols_used; ++j) {
+                vec4 sum = vec4(0.0);
+                [[unroll]] for (uint a = 0u; a < pool; ++a)
+                    [[unroll]] for (uint c = 0u; c < pool; ++c) {
+                        uint at = plane + row_offset[r][a] + col_index[j][c];
+                        sum += (row_weight[r][a] * col_weight[j][c]) * (from_b ? xb[at] : xa[at]);
+                    }
+                rows[r][j] = sum;
+            }
+        [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
+            uint wbase = (min(co4_first + c, p.out_c4 - 1u) * quads + quad_first + ci4) * K * K;
+            [[unroll]] for (uint ky = 0u; ky < K; ++ky)
+                [[unroll]] for (uint kx = 0u; kx < K; ++kx) {
+                    mat4 m = w[wbase + ky * K + kx];
+                    [[unroll]] for (uint th = 0u; th < TILE_H / up; ++th)
+                        [[unroll]] for (uint t = 0u; t < TILE_W / up; ++t)
+                            acc[c][th * up][t * up] = evk_mat4_fma(m, rows[th + ky][t + kx],
+                                                                   acc[c][th * up][t * up]);
+                }
+        }
+    }
+}
+
+// Copies each block's top-left sum to the rest of its UP_B×UP_B block and
+// adds the bias; backwards, so that a top-left sum is read before it moves.
+void spread_and_bias(uint co4_first)
+{
+    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
+        vec4 bias = b[min(co4_first + c, p.out_c4 - 1u)];
+        [[unroll]] for (uint i = 0u; i < TILE_H * TILE_W; ++i) {
+            uint th = (TILE_H * TILE_W - 1u - i) / TILE_W, t = (TILE_H * TILE_W - 1u - i) % TILE_W;
+            acc[c][th][t] = acc[c][th / UP_B * UP_B][t / UP_B * UP_B] + bias;
+        }
+    }
+}
+
+void store(uint n, uint co4_first, uint oy0, uint ox0)
+{
+    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
+        uint co4 = co4_first + c;
+        if (co4 >= p.out_c4)
+            break;
+        vec4 mask = evk_channel_mask(co4, p.out_c);
+        [[unroll]] for (uint th = 0u; th < TILE_H; ++th) {
+            if (oy0 + th >= p.out_h)
+                break;
+            uint row = ((n * p.out_c4 + co4) * p.out_h + oy0 + th) * p.out_w;
+            [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
+                if (ox0 + t < p.out_w)
+                    y[row + ox0 + t] = evk_activate(acc[c][th][t], ACTIVATION) * mask;
+        }
+    }
 }
 
 void main()
@@ -77,69 +148,14 @@ void main()
     uint oy0 = (tile / p.tiles_x) * TILE_H;
     uint ox0 = (tile % p.tiles_x) * TILE_W;
     uint co4_first = co_block * TILE_C4;
-    uint quads = p.a_c4 + p.b_c4;
 
-    vec4 acc[TILE_C4][TILE_H][TILE_W];
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c)
         [[unroll]] for (uint th = 0u; th < TILE_H; ++th)
             [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
                 acc[c][th][t] = vec4(0.0);
-    // Pass 0 is source B at UP_B, pass 1 source A; between them each block's
-    // top-left sum is copied to the rest of its UP_B×UP_B block.
-    [[unroll]] for (uint pass = 0u; pass < 2u; ++pass) {
-        bool from_b = pass == 0u;
-        uint up = from_b ? UP_B : 1u, pool = from_b ? POOL_B : POOL_A;
-        uint c4 = from_b ? p.b_c4 : p.a_c4;
-        uint height = from_b ? p.b_h : p.a_h, width = from_b ? p.b_w : p.a_w;
-        uint quad_first = from_b ? p.a_c4 : 0u;
-        int y0 = int(oy0 / up) - int(PAD), x0 = int(ox0 / up) - int(PAD);
-        for (uint ci4 = 0u; ci4 < c4; ++ci4) {
-            uint plane = (n * c4 + ci4) * height * width;
-            vec4 rows[ROWS][SEGMENT];
-            // An upsampled pass needs only the rows and columns of its
-            // low-resolution tile.
-            [[unroll]] for (uint r = 0u; r < ROWS; ++r)
-                [[unroll]] for (uint j = 0u; j < SEGMENT; ++j)
-                    rows[r][j] = r < TILE_H / up + K - 1u && j < TILE_W / up + K - 1u
-                        ? load_pooled(from_b, plane, height, width, pool, y0 + int(r), x0 + int(j))
-                        : vec4(0.0);
-            [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-                uint wbase = (min(co4_first + c, p.out_c4 - 1u) * quads + quad_first + ci4) * K * K;
-                [[unroll]] for (uint ky = 0u; ky < K; ++ky)
-                    [[unroll]] for (uint kx = 0u; kx < K; ++kx) {
-                        mat4 m = w[wbase + ky * K + kx];
-                        [[unroll]] for (uint th = 0u; th < TILE_H; th += up)
-                            [[unroll]] for (uint t = 0u; t < TILE_W; t += up)
-                                acc[c][th][t] = evk_mat4_fma(m, rows[th / up + ky][t / up + kx],
-                                                             acc[c][th][t]);
-                    }
-            }
-        }
-        if (!from_b)
-            continue;
-        [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-            vec4 bias = b[min(co4_first + c, p.out_c4 - 1u)];
-            [[unroll]] for (uint i = 0u; i < TILE_H * TILE_W; ++i) {
-                uint th = (TILE_H * TILE_W - 1u - i) / TILE_W, t = (TILE_H * TILE_W - 1u - i) % TILE_W;
-                acc[c][th][t] = acc[c][th / UP_B * UP_B][t / UP_B * UP_B] + bias;
-            }
-        }
-    }
-
-    if (lane_tile >= tiles)
-        return;
-    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-        uint co4 = co4_first + c;
-        if (co4 >= p.out_c4)
-            break;
-        vec4 mask = evk_channel_mask(co4, p.out_c);
-        [[unroll]] for (uint th = 0u; th < TILE_H; ++th) {
-            if (oy0 + th >= p.out_h)
-                break;
-            uint row = ((n * p.out_c4 + co4) * p.out_h + oy0 + th) * p.out_w;
-            [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
-                if (ox0 + t < p.out_w)
-                    y[row + ox0 + t] = evk_activate(acc[c][th][t], ACTIVATION) * mask;
-        }
-    }
+    accumulate_source(true, UP_B, POOL_B, n, oy0, ox0, co4_first);
+    spread_and_bias(co4_first);
+    accumulate_source(false, 1u, POOL_A, n, oy0, ox0, co4_first);
+    if (lane_tile < tiles)
+        store(n, co4_first, oy0, ox0);
 }
