@@ -1,7 +1,5 @@
 /* OctConv in one dispatch per output branch: shaders/octconv.comp (dense)
  * and shaders/octconv_depthwise.comp; octconv_weights.c packs the weights. */
-#include <math.h>
-
 #include "conv2d.h"
 #include "layer.h"
 #include "octconv.h"
@@ -314,11 +312,12 @@ static tile choose_tile(const octconv_layer *l, evk_shape out, uint32_t up)
 {
     int pointwise = l->desc.kernel_size == 1;
     uint32_t max_pixels = pointwise ? POINTWISE_TILE_PIXELS : SPATIAL_TILE_PIXELS;
+    uint32_t max_c4 = pointwise ? POINTWISE_TILE_C4 : SPATIAL_TILE_C4;
     tile t = {0, up, 0};
     t.w = evk_row_tile_width(l->base.ctx, out.w, evk_div_up(out.h, up), max_pixels / up, 1,
                              l->desc.kernel_size, MAX_SEGMENT);
     t.w = evk_div_up(t.w, up) * up;
-    t.c4 = evk_even_tile(evk_div_up(out.c, 4), pointwise ? POINTWISE_TILE_C4 : SPATIAL_TILE_C4);
+    t.c4 = evk_even_tile(evk_div_up(out.c, 4), max_c4);
     return t;
 }
 
