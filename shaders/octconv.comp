@@ -14,8 +14,9 @@
 // computes TILE_H rows of TILE_W adjacent pixels for TILE_C4 output quads;
 // the quads are uniform per workgroup, so weight loads are shared by the
 // subgroup, and every input row the tile needs is loaded once per input quad
-// and reused by every tap, output row and quad. TILE_H is 2 when B is
-// upsampled, so that each low-resolution conv serves its four pixels. Lanes
+// and reused by every tap, output row and quad. TILE_H is 2 when B is read: an
+// upsampled B needs it (each low-resolution conv serves its four pixels), and
+// a pooled B's costly rows then serve two output rows. Lanes
 // past the end compute a clamped tile and skip only the store (uniform
 // control flow around every load).
 #include "common.glsl"

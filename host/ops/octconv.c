@@ -308,15 +308,20 @@ typedef struct tile {
     uint32_t w, h, c4;
 } tile;
 
-static tile choose_tile(const octconv_layer *l, evk_shape out, uint32_t up)
+static tile choose_tile(const octconv_layer *l, evk_shape out, const branch_sources *src)
 {
     int pointwise = l->desc.kernel_size == 1;
     uint32_t max_pixels = pointwise ? POINTWISE_TILE_PIXELS : SPATIAL_TILE_PIXELS;
     uint32_t max_c4 = pointwise ? POINTWISE_TILE_C4 : SPATIAL_TILE_C4;
-    tile t = {0, up, 0};
-    t.w = evk_row_tile_width(l->base.ctx, out.w, evk_div_up(out.h, up), max_pixels / up, 1,
+    /* Two rows when a second source is read: an upsampled one needs them
+     * (one low-resolution row serves both), and a pooled one loads 4 or 16
+     * texels per pooled one, whose rows then serve two output rows (56²
+     * and 28² 3×3 at alpha 0.5: 7 % and 4 % faster than one row). */
+    uint32_t rows = src->b ? 2 : 1;
+    tile t = {0, rows, 0};
+    t.w = evk_row_tile_width(l->base.ctx, out.w, evk_div_up(out.h, rows), max_pixels / rows, 1,
                              l->desc.kernel_size, MAX_SEGMENT);
-    t.w = evk_div_up(t.w, up) * up;
+    t.w = evk_div_up(t.w, src->up_b) * src->up_b;
     t.c4 = evk_even_tile(evk_div_up(out.c, 4), max_c4);
     return t;
 }
@@ -354,7 +359,7 @@ static evk_status dispatch(octconv_layer *l, const evk_pipeline_key *key, const 
 static evk_status record_dense(octconv_layer *l, int branch, const branch_sources *src,
                                evk_tensor *out)
 {
-    tile t = choose_tile(l, out->shape, src->up_b);
+    tile t = choose_tile(l, out->shape, src);
     octconv_push push = make_push(src, out->shape, t);
     uint32_t wg = evk_workgroup_size_for(l->base.ctx, push.tiles_x * push.tiles_y);
     push.groups_per_plane = evk_div_up(push.tiles_x * push.tiles_y, wg);
