@@ -5,8 +5,6 @@
 // two nested 2×2 averages, as the official stride-2 H→L path pools twice.
 // Both axes pool alike, so a 2-D pooled texel is the sum over a, c < POOL of
 // octconv_tap_weight(row, a)·octconv_tap_weight(col, c)·x[row tap a][col tap c].
-// The functions return scalars (no array arguments), which keeps llvmpipe's
-// compile time of the unrolled kernels short.
 
 uint octconv_pooled_size(uint size, uint pool)
 {
