@@ -19,6 +19,7 @@ static const bench_suite *const registered_suites[] = {
     &bench_suite_conv2d,
     &bench_suite_hetconv,
     &bench_suite_mbconv,
+    &bench_suite_octconv,
 };
 #define SUITE_COUNT (sizeof registered_suites / sizeof registered_suites[0])
 

@@ -168,5 +168,6 @@ void bench_fill_uniform(bench_rng *rng, float *values, uint64_t count, float sca
 extern const bench_suite bench_suite_conv2d;
 extern const bench_suite bench_suite_hetconv;
 extern const bench_suite bench_suite_mbconv;
+extern const bench_suite bench_suite_octconv;
 
 #endif

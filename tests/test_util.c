@@ -385,3 +385,9 @@ int tu_is_lavapipe(const evk_device_properties *props)
 {
     return tu_contains(props->name, "llvmpipe");
 }
+
+void tu_assert_within_bound(const float *got, const float *ref, const float *bound, evk_shape shape,
+                            const char *what)
+{
+    compare(got, ref, bound, shape, what);
+}

@@ -124,4 +124,11 @@ void tu_assert_message(const char *message, evk_status status, const char *word)
 int tu_contains(const char *haystack, const char *needle);
 int tu_is_lavapipe(const evk_device_properties *props);
 
+/* ---- Bounds computed by the caller (ops that are not one conv2d). */
+/* Fails with the first output of `shape` that is not finite or differs from
+ * `ref` by more than bound[i] + 64 u |ref[i]|, the slack of error_bounds in
+ * test_util.c for the activation and the reference's rounding. */
+void tu_assert_within_bound(const float *got, const float *ref, const float *bound, evk_shape shape,
+                            const char *what);
+
 #endif

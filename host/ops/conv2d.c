@@ -233,6 +233,18 @@ static uint32_t dense_tile_width(const evk_tile_limits *limits, uint32_t out_w, 
     return evk_even_tile(out_w, max_w);
 }
 
+uint32_t evk_row_tile_width(const evk_context *ctx, uint32_t out_w, uint32_t rows, uint32_t max_w,
+                            uint32_t stride, uint32_t kernel, uint32_t max_segment)
+{
+    uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
+    while (max_w > 1 && (max_w - 1) * stride + kernel > max_segment)
+        --max_w;
+    uint32_t w = evk_even_tile(out_w, max_w);
+    while (w > 2 && 4 * (uint64_t)rows * evk_div_up(out_w, w) < 3 * (uint64_t)sub)
+        w = evk_even_tile(out_w, w / 2);
+    return w;
+}
+
 static evk_status record_dense_buffers(conv2d_layer *l, evk_binding in, evk_shape in_shape,
                                        evk_binding out, evk_shape out_shape, int planar)
 {

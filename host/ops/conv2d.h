@@ -41,6 +41,15 @@ float *evk_conv2d_pack_depthwise(evk_context *ctx, const evk_conv2d_desc *desc,
                                  const float *weight, size_t *bytes);
 float *evk_conv2d_pack_bias(evk_context *ctx, uint32_t channels, const float *bias, size_t *bytes);
 
+/* The width of the row tiles of the row-tiled conv kernels (hetconv,
+ * octconv): at most `max_w` pixels, fewer when the input row segment,
+ * (w − 1)·stride + kernel values, would exceed `max_segment`; the row of
+ * `out_w` pixels split evenly so that no tile is mostly padding; halved
+ * (down to 2) while fewer than 3/4 of a subgroup's lanes would hold a tile
+ * of the `rows` rows. */
+uint32_t evk_row_tile_width(const evk_context *ctx, uint32_t out_w, uint32_t rows, uint32_t max_w,
+                            uint32_t stride, uint32_t kernel, uint32_t max_segment);
+
 /* Records a groups = 1 conv2d layer with its dense kernel on raw buffers,
  * packed (planar 0) or plain NCHW (planar 1, n·c·h·w floats): the layout
  * measurement of bench/layout_bench.c runs both on the same kernel. */

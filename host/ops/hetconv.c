@@ -36,23 +36,11 @@ typedef struct tile {
     uint32_t w, c4;
 } tile;
 
-static uint32_t tile_width(const hetconv_layer *l, evk_shape out)
-{
-    uint32_t sub = l->base.ctx->props.subgroup_size ? l->base.ctx->props.subgroup_size : 8;
-    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
-    uint32_t max_w = limits->hetconv_w;
-    while (max_w > 1 && (max_w - 1) * l->desc.stride + l->desc.kernel_size > limits->hetconv_segment)
-        --max_w;
-    uint32_t w = evk_even_tile(out.w, max_w);
-    while (w > 2 && 4 * (uint64_t)out.h * evk_div_up(out.w, w) < 3 * (uint64_t)sub)
-        w = evk_even_tile(out.w, w / 2);
-    return w;
-}
-
 static tile choose_tile(const hetconv_layer *l, evk_shape out)
 {
-    uint32_t w = tile_width(l, out);
     const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
+    uint32_t w = evk_row_tile_width(l->base.ctx, out.w, out.h, limits->hetconv_w, l->desc.stride,
+                                    l->desc.kernel_size, limits->hetconv_segment);
     uint32_t max_c4 = limits->hetconv_c4;
     while (max_c4 > 1 && w * max_c4 > limits->hetconv_accumulators)
         max_c4 /= 2;

@@ -619,6 +619,128 @@ EVK_API evk_status evk_context_set_dispatch_timing(evk_context *ctx, int enable)
  * capacity). */
 EVK_API evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *ms,
                                                uint32_t capacity, uint32_t *count);
+/* OctConv                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* An octave convolution (OctConv, Chen et al., ICCV 2019): features split
+ * into a high-frequency part X^H at full size and a low-frequency part X^L
+ * at half the size,
+ *
+ *   Y^H = act(BN_H(conv(X^H; W_HH) + upsample(conv(X^L; W_LH)) + bias_h))
+ *   Y^L = act(BN_L(conv(X^L; W_LL) + conv(pool(X^H); W_HL) + bias_l))
+ *
+ * with pool a 2×2 average (stride 2) and upsample a nearest-neighbour ×2.
+ * Channels split as c_L = int(alpha·C) (rounded toward zero), c_H = C − c_L,
+ * for the input (alpha_in, in_channels) and the output (alpha_out,
+ * out_channels). A branch with no channels is absent: alpha_in = 0 is the
+ * first layer of an Oct-network (one input, X^H), alpha_out = 0 the last one
+ * (one output, Y^H), both 0 a vanilla conv.
+ *
+ * Sizes. For an X^H of H×W, X^L is ceil(H/2)×ceil(W/2). Every pooling is a
+ * ceil-mode 2×2 average over the pixels inside the map (an edge window of
+ * an odd size averages 2 or 1 pixels), so that X^L keeps the last row and
+ * column of X^H; the upsampled L→H map is 2·ceil(H/2) rows, cropped to Y^H's
+ * H. The convolutions keep the size (padding (K−1)/2).
+ *
+ * Stride 2 follows the official code: X^H and X^L are pooled first and the
+ * convolutions run at stride 1. Then Y^H is ceil(H/2)×ceil(W/2) with
+ * H→H = conv(pool(X^H)) and L→H = conv(X^L) (no upsample, the sizes agree);
+ * Y^L is ceil(H/4)×ceil(W/4) with L→L = conv(pool(X^L)) and
+ * H→L = conv(pool(pool(X^H))), the two nested 2×2 averages (a 4×4 average
+ * for sizes that are multiples of 4).
+ *
+ * Depthwise OctConv (groups = in_channels = out_channels, alpha_in =
+ * alpha_out) keeps only the H→H and L→L paths, each a depthwise conv.
+ *
+ * Weights, PyTorch layout [out][in/groups][K][K], are named by path:
+ * weight_hh (c_H,out × c_H,in), weight_lh (L→H: c_H,out × c_L,in),
+ * weight_hl (H→L: c_L,out × c_H,in), weight_ll (c_L,out × c_L,in). A path
+ * has a weight exactly when both its ends have channels. */
+typedef struct evk_octconv_desc {
+    uint32_t in_channels;           /* C_in = c_H,in + c_L,in, >= 1 */
+    uint32_t out_channels;          /* C_out = c_H,out + c_L,out, >= 1 */
+    float alpha_in, alpha_out;      /* low-frequency shares, in [0, 1) */
+    uint32_t kernel_size;           /* K: odd, 1 to 15 */
+    uint32_t stride;                /* 0 means 1; 1 or 2 */
+    /* Zero padding on each side: 0 means (K − 1) / 2, the only supported
+     * value (other paddings would give Y^H and Y^L sizes that no longer
+     * pair up). */
+    uint32_t padding;
+    /* 0 or 1: dense; in_channels (= out_channels, alpha_in = alpha_out):
+     * depthwise. */
+    uint32_t groups;
+    evk_activation activation;      /* applied to Y^H and Y^L */
+    /* Per-path weights; copied at creation, the caller keeps ownership. */
+    const float *weight_hh, *weight_hl, *weight_lh, *weight_ll;
+    /* Per-branch bias ([c_H,out] and [c_L,out]) or NULL, and BatchNorm (all
+     * NULL: none; folded into the weights at creation). The L ones must be
+     * absent when the layer has no Y^L. */
+    const float *bias_h, *bias_l;
+    evk_batchnorm batchnorm_h, batchnorm_l;
+} evk_octconv_desc;
+
+/* The channel split of a valid desc: c_H and c_L of input and output. */
+typedef struct evk_octconv_channels {
+    uint32_t in_high, in_low, out_high, out_low;
+} evk_octconv_channels;
+
+/* Validates the desc (no context needed; messages go to
+ * evk_last_error(NULL)) and gives its channel split.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (bad desc or out NULL). */
+EVK_API evk_status evk_octconv_split(const evk_octconv_desc *desc, evk_octconv_channels *out);
+
+/* The shapes of X^H and X^L for an image of `n` × in_channels × h × w:
+ * {n, c_H,in, h, w} and {n, c_L,in, ceil(h/2), ceil(w/2)}; *x_low is all
+ * zero when alpha_in gives no low channels. Either output may be NULL.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (bad desc, zero n, h or w). */
+EVK_API evk_status evk_octconv_input_shapes(const evk_octconv_desc *desc, uint32_t n, uint32_t h,
+                                            uint32_t w, evk_shape *x_high, evk_shape *x_low);
+
+/* The shapes of Y^H and Y^L for an X^H of shape `x_high` (see the sizes
+ * above); *y_low is all zero when the layer has no Y^L. Either output may be
+ * NULL. Errors: EVK_ERROR_INVALID_ARGUMENT (bad desc),
+ * EVK_ERROR_SHAPE_MISMATCH (x_high's channels are not c_H,in, or a zero
+ * dimension). */
+EVK_API evk_status evk_octconv_output_shapes(const evk_octconv_desc *desc, evk_shape x_high,
+                                             evk_shape *y_high, evk_shape *y_low);
+
+/* Exact multiply-accumulates and parameters of the layer on an X^H of shape
+ * `x_high`: each path's conv counted at the size it runs at (H→H at Y^H's
+ * size, L→H at X^L's size at stride 1 and at Y^H's at stride 2, L→L and H→L
+ * at Y^L's), c_out · c_in/groups · K² per output pixel; the averaging adds
+ * of pooling are not MACs. Parameters: the four weights plus one bias per
+ * output channel of a branch that has a bias or BatchNorm. For alpha_in =
+ * alpha_out = α, stride 1 and even sizes, the MACs are 1 − ¾·α·(2 − α) of a
+ * vanilla conv's. Either output may be NULL. Errors: as
+ * evk_octconv_output_shapes. */
+EVK_API evk_status evk_octconv_cost(const evk_octconv_desc *desc, evk_shape x_high,
+                                    uint64_t *macs, uint64_t *params);
+
+/* Creates the layer: validates the desc, folds bias and BatchNorm per branch,
+ * and uploads the weights in the kernel's layout. It runs in one dispatch per
+ * output branch (evk_layer_kernel_name: "octconv" or "octconv_depthwise").
+ * On failure `*out` is NULL.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx, desc or out NULL; channels 0;
+ * alpha outside [0, 1) or not finite; even or out-of-range kernel; stride
+ * not 1 or 2; padding other than (K − 1)/2; groups neither 1 nor depthwise;
+ * a weight missing for a path with channels or given for one without;
+ * an L bias or BatchNorm without Y^L; incomplete BatchNorm or negative
+ * variance), EVK_ERROR_OUT_OF_HOST_MEMORY, device memory errors. */
+EVK_API evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc,
+                                      evk_layer **out);
+
+/* Runs the layer and waits: X^H (and X^L when c_L,in > 0, else NULL) into Y^H
+ * (and Y^L when c_L,out > 0, else NULL), with the shapes of
+ * evk_octconv_input_shapes and evk_octconv_output_shapes. Outputs must be
+ * distinct tensors and not inputs. evk_layer_forward works on a layer with
+ * one input and one output (alpha_in = alpha_out = 0 after rounding) and
+ * fails with EVK_ERROR_INVALID_ARGUMENT, naming this function, otherwise.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL layer or a required tensor, a
+ * tensor given for an absent branch, tensors of another context, aliasing,
+ * a layer that is not an OctConv), EVK_ERROR_SHAPE_MISMATCH. */
+EVK_API evk_status evk_octconv_forward(evk_layer *layer, const evk_tensor *x_high,
+                                       const evk_tensor *x_low, evk_tensor *y_high,
+                                       evk_tensor *y_low);
 
 /* ------------------------------------------------------------------------ */
 /* Device peak (microbenchmarks)                                             */

@@ -245,3 +245,101 @@ void evk_ref_mbconv(const evk_mbconv_desc *d, evk_shape in_shape, const float *i
     free(expanded);
     free(depthwise);
 }
+
+/* ---- OctConv. */
+
+static uint32_t octconv_low(float alpha, uint32_t channels)
+{
+    return (uint32_t)((double)alpha * channels);
+}
+
+/* 2×2 average pooling, ceil mode, over the pixels inside the map; malloc'd. */
+static float *pool2(evk_shape s, const float *in, evk_shape *out_shape)
+{
+    evk_shape o = {s.n, s.c, (s.h + 1) / 2, (s.w + 1) / 2};
+    float *out = malloc(evk_shape_elements(o) * sizeof *out);
+    if (!out)
+        abort();
+    for (uint64_t plane = 0; plane < (uint64_t)s.n * s.c; ++plane)
+        for (uint32_t y = 0; y < o.h; ++y)
+            for (uint32_t x = 0; x < o.w; ++x) {
+                double sum = 0.0;
+                int count = 0;
+                for (uint32_t iy = 2 * y; iy < 2 * y + 2 && iy < s.h; ++iy)
+                    for (uint32_t ix = 2 * x; ix < 2 * x + 2 && ix < s.w; ++ix, ++count)
+                        sum += in[(plane * s.h + iy) * s.w + ix];
+                out[(plane * o.h + y) * o.w + x] = (float)(sum / count);
+            }
+    *out_shape = o;
+    return out;
+}
+
+/* A stride-1, size-preserving conv of one path (no bias); malloc'd. */
+static float *path_conv(const evk_octconv_desc *d, evk_shape in_shape, const float *in,
+                        uint32_t out_c, const float *weight)
+{
+    uint32_t k = d->kernel_size, groups = d->groups > 1 ? in_shape.c : 1;
+    evk_conv2d_desc conv = {.in_channels = in_shape.c, .out_channels = out_c, .kernel_h = k,
+                            .kernel_w = k, .pad_h = (k - 1) / 2, .pad_w = (k - 1) / 2,
+                            .groups = groups, .weight = weight};
+    float *out = malloc((uint64_t)in_shape.n * out_c * in_shape.h * in_shape.w * sizeof *out);
+    if (!out)
+        abort();
+    evk_ref_conv2d(&conv, in_shape, in, out);
+    return out;
+}
+
+/* y = act(BN(main + other[y / up][x / up] + bias)), other NULL when the
+ * branch has one path. */
+static void octconv_finish(const evk_octconv_desc *d, evk_shape s, const float *main_sum,
+                           const float *other, evk_shape other_shape, uint32_t up,
+                           const float *bias, const evk_batchnorm *bn, float *out)
+{
+    for (uint32_t n = 0; n < s.n; ++n)
+        for (uint32_t o = 0; o < s.c; ++o)
+            for (uint32_t y = 0; y < s.h; ++y)
+                for (uint32_t x = 0; x < s.w; ++x) {
+                    uint64_t at = (((uint64_t)n * s.c + o) * s.h + y) * s.w + x;
+                    double v = main_sum[at] + (bias ? bias[o] : 0.0);
+                    if (other)
+                        v += other[(((uint64_t)n * s.c + o) * other_shape.h + y / up) *
+                                   other_shape.w + x / up];
+                    out[at] = (float)evk_ref_activate(d->activation, batchnorm(bn, o, v));
+                }
+}
+
+void evk_ref_octconv(const evk_octconv_desc *d, evk_shape xh_shape, const float *x_high,
+                     const float *x_low, float *y_high, float *y_low)
+{
+    uint32_t in_low = octconv_low(d->alpha_in, d->in_channels);
+    uint32_t out_low = octconv_low(d->alpha_out, d->out_channels);
+    uint32_t out_high = d->out_channels - out_low, stride = d->stride ? d->stride : 1;
+    evk_shape xl_shape = {xh_shape.n, in_low, (xh_shape.h + 1) / 2, (xh_shape.w + 1) / 2};
+    /* At stride 2 both inputs are pooled first. */
+    evk_shape h_shape = xh_shape, l_shape = xl_shape, hl_shape;
+    float *h_in = stride == 2 ? pool2(xh_shape, x_high, &h_shape) : NULL;
+    float *l_in = stride == 2 && in_low ? pool2(xl_shape, x_low, &l_shape) : NULL;
+    const float *h_src = h_in ? h_in : x_high, *l_src = l_in ? l_in : x_low;
+    int dense = d->groups <= 1;
+
+    float *hh = path_conv(d, h_shape, h_src, out_high, d->weight_hh);
+    float *lh = dense && in_low ? path_conv(d, xl_shape, x_low, out_high, d->weight_lh) : NULL;
+    evk_shape yh_shape = {h_shape.n, out_high, h_shape.h, h_shape.w};
+    octconv_finish(d, yh_shape, hh, lh, xl_shape, stride == 1 ? 2 : 1, d->bias_h, &d->batchnorm_h,
+                   y_high);
+    free(hh);
+    free(lh);
+    if (out_low) {
+        float *pooled = pool2(h_shape, h_src, &hl_shape);
+        float *hl = dense ? path_conv(d, hl_shape, pooled, out_low, d->weight_hl) : NULL;
+        float *ll = in_low ? path_conv(d, l_shape, l_src, out_low, d->weight_ll) : NULL;
+        evk_shape yl_shape = {hl_shape.n, out_low, hl_shape.h, hl_shape.w};
+        octconv_finish(d, yl_shape, ll ? ll : hl, ll ? hl : NULL, yl_shape, 1, d->bias_l,
+                       &d->batchnorm_l, y_low);
+        free(pooled);
+        free(hl);
+        free(ll);
+    }
+    free(h_in);
+    free(l_in);
+}

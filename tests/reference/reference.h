@@ -36,6 +36,15 @@ typedef struct evk_ref_mbconv_block {
 /* EfficientNet-B0's 16 MBConv blocks at 224 input (papers.md §3), in order. */
 #define EVK_REF_B0_BLOCKS 16
 extern const evk_ref_mbconv_block evk_ref_b0_blocks[EVK_REF_B0_BLOCKS];
+/* Y^H and Y^L of an OctConv from the definitions of evk_octconv_desc, step
+ * by step: the pooled maps built explicitly (ceil-mode 2×2 averages of the
+ * pixels inside the map, nested twice for stride 2's H→L), each path a
+ * stride-1 evk_ref_conv2d, the L→H map upsampled by index and cropped, then
+ * bias, BatchNorm as written and the activation per branch. `x_high_shape`
+ * is X^H's shape; x_low and y_low are not read or written when the branch
+ * has no channels. */
+void evk_ref_octconv(const evk_octconv_desc *desc, evk_shape x_high_shape, const float *x_high,
+                     const float *x_low, float *y_high, float *y_low);
 
 double evk_ref_activate(evk_activation activation, double x);
 

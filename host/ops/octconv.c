@@ -1,0 +1,558 @@
+/* OctConv in one dispatch per output branch: shaders/octconv.comp (dense)
+ * and shaders/octconv_depthwise.comp; octconv_weights.c packs the weights. */
+#include "conv2d.h"
+#include "layer.h"
+#include "octconv.h"
+#include "pipeline.h"
+
+typedef struct octconv_layer {
+    evk_layer base;
+    evk_octconv_desc desc;          /* resolved; array pointers cleared */
+    evk_octconv_channels channels;
+    evk_buffer weight[2], bias[2];  /* per branch, EVK_OCTCONV_HIGH / LOW */
+} octconv_layer;
+
+enum { MAX_KERNEL = 15 };
+
+/* Tiles bounded as conv2d's (evk_tile_limits_for): with the wide set, as
+ * measured on lavapipe, K×K convs take up to 32 pixels × 4 quads per
+ * invocation, where each loaded input texel serves 4 quads and K taps and
+ * each weight 32 pixels; 1×1 convs take the pointwise kernel's 16 pixels × 8
+ * quads. Both hold 128 vec4 accumulators. Depthwise rows take up to 16
+ * pixels wide, the narrow set's depthwise width on GPUs. */
+enum { WIDE_DEPTHWISE_MAX_TILE_W = 16, TWO_ROW_MIN_HEIGHT = 14 };
+
+evk_octconv_desc evk_octconv_resolve(const evk_octconv_desc *desc)
+{
+    evk_octconv_desc d = *desc;
+    d.stride = d.stride ? d.stride : 1;
+    if (d.padding == 0 && d.kernel_size)
+        d.padding = (d.kernel_size - 1) / 2;
+    d.groups = d.groups ? d.groups : 1;
+    if (d.batchnorm_h.eps == 0.0f)
+        d.batchnorm_h.eps = 1e-5f;
+    if (d.batchnorm_l.eps == 0.0f)
+        d.batchnorm_l.eps = 1e-5f;
+    return d;
+}
+
+static uint32_t low_channels(float alpha, uint32_t channels)
+{
+    return (uint32_t)((double)alpha * channels);
+}
+
+evk_octconv_channels evk_octconv_channels_of(const evk_octconv_desc *d)
+{
+    evk_octconv_channels c;
+    c.in_low = low_channels(d->alpha_in, d->in_channels);
+    c.out_low = low_channels(d->alpha_out, d->out_channels);
+    c.in_high = d->in_channels - c.in_low;
+    c.out_high = d->out_channels - c.out_low;
+    return c;
+}
+
+static evk_status check_alpha(evk_context *ctx, const char *name, float alpha)
+{
+    if (!(alpha >= 0.0f && alpha < 1.0f))
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: %s %g must be in [0, 1)", name,
+                        (double)alpha);
+    return EVK_SUCCESS;
+}
+
+static evk_status check_scalars(evk_context *ctx, const evk_octconv_desc *d)
+{
+    if (!d->in_channels || !d->out_channels)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: in_channels %u / out_channels "
+                        "%u must be >= 1", d->in_channels, d->out_channels);
+    evk_status s = check_alpha(ctx, "alpha_in", d->alpha_in);
+    if (s == EVK_SUCCESS)
+        s = check_alpha(ctx, "alpha_out", d->alpha_out);
+    if (s != EVK_SUCCESS)
+        return s;
+    if (d->kernel_size == 0 || d->kernel_size > MAX_KERNEL || d->kernel_size % 2 == 0)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: kernel_size %u must be odd, "
+                        "from 1 to %u", d->kernel_size, MAX_KERNEL);
+    if (d->stride > 2)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: stride %u must be 1 or 2",
+                        d->stride);
+    if (d->padding != (d->kernel_size - 1) / 2)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: padding %u must be (kernel_size "
+                        "- 1) / 2 = %u, the size-preserving padding Y^H and Y^L need", d->padding,
+                        (d->kernel_size - 1) / 2);
+    if ((unsigned)d->activation > EVK_ACTIVATION_SIGMOID)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: unknown activation %d",
+                        (int)d->activation);
+    if (d->groups == 1)
+        return EVK_SUCCESS;
+    if (d->groups != d->in_channels || d->groups != d->out_channels || d->alpha_in != d->alpha_out)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: groups %u must be 1 or "
+                        "depthwise (groups = in_channels = out_channels %u/%u, alpha_in = "
+                        "alpha_out %g/%g)", d->groups, d->in_channels, d->out_channels,
+                        (double)d->alpha_in, (double)d->alpha_out);
+    return EVK_SUCCESS;
+}
+
+/* A path's weight is required exactly when both its ends have channels
+ * (depthwise: only H→H and L→L exist). */
+static evk_status check_path(evk_context *ctx, const char *name, const float *weight,
+                             int exists, uint32_t from, uint32_t to)
+{
+    if (exists && !weight)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: %s is NULL but the path has "
+                        "%u input and %u output channels", name, from, to);
+    if (!exists && weight)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: %s is set but the path has "
+                        "no channels (%u input, %u output%s)", name, from, to,
+                        from && to ? ", depthwise" : "");
+    return EVK_SUCCESS;
+}
+
+static evk_status check_paths(evk_context *ctx, const evk_octconv_desc *d)
+{
+    evk_octconv_channels c = evk_octconv_channels_of(d);
+    int dense = d->groups == 1;
+    evk_status s = check_path(ctx, "weight_hh", d->weight_hh, 1, c.in_high, c.out_high);
+    if (s == EVK_SUCCESS)
+        s = check_path(ctx, "weight_hl", d->weight_hl, dense && c.out_low, c.in_high, c.out_low);
+    if (s == EVK_SUCCESS)
+        s = check_path(ctx, "weight_lh", d->weight_lh, dense && c.in_low, c.in_low, c.out_high);
+    if (s == EVK_SUCCESS)
+        s = check_path(ctx, "weight_ll", d->weight_ll, c.in_low && c.out_low, c.in_low, c.out_low);
+    if (s != EVK_SUCCESS)
+        return s;
+    const evk_batchnorm *bn_l = &d->batchnorm_l;
+    if (!c.out_low && (d->bias_l || bn_l->gamma || bn_l->beta || bn_l->mean || bn_l->var))
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: bias_l or batchnorm_l is set "
+                        "but the layer has no Y^L (alpha_out %g of %u channels)",
+                        (double)d->alpha_out, d->out_channels);
+    s = evk_batchnorm_check(ctx, "octconv batchnorm_h", &d->batchnorm_h, c.out_high);
+    if (s == EVK_SUCCESS)
+        s = evk_batchnorm_check(ctx, "octconv batchnorm_l", bn_l, c.out_low);
+    return s;
+}
+
+static evk_status check_desc(evk_context *ctx, const evk_octconv_desc *desc)
+{
+    if (!desc)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: desc is NULL");
+    evk_octconv_desc d = evk_octconv_resolve(desc);
+    evk_status s = check_scalars(ctx, &d);
+    return s == EVK_SUCCESS ? check_paths(ctx, &d) : s;
+}
+
+evk_status evk_octconv_split(const evk_octconv_desc *desc, evk_octconv_channels *out)
+{
+    evk_status s = check_desc(NULL, desc);
+    if (s != EVK_SUCCESS)
+        return s;
+    if (!out)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "octconv: channels pointer is NULL");
+    evk_octconv_desc d = evk_octconv_resolve(desc);
+    *out = evk_octconv_channels_of(&d);
+    return EVK_SUCCESS;
+}
+
+static uint32_t half_size(uint32_t size)
+{
+    return size / 2 + size % 2;
+}
+
+evk_status evk_octconv_input_shapes(const evk_octconv_desc *desc, uint32_t n, uint32_t h,
+                                    uint32_t w, evk_shape *x_high, evk_shape *x_low)
+{
+    evk_octconv_channels c;
+    evk_status s = evk_octconv_split(desc, &c);
+    if (s != EVK_SUCCESS)
+        return s;
+    if (!n || !h || !w)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "octconv: image %ux%ux%u has a zero "
+                        "dimension", n, h, w);
+    if (x_high)
+        *x_high = (evk_shape){n, c.in_high, h, w};
+    if (x_low)
+        *x_low = c.in_low ? (evk_shape){n, c.in_low, half_size(h), half_size(w)} : (evk_shape){0};
+    return EVK_SUCCESS;
+}
+
+/* `d` is resolved and valid; failures are reported on `ctx` (NULL: thread). */
+static evk_status compute_output_shapes(evk_context *ctx, const evk_octconv_desc *d, evk_shape x,
+                                        evk_shape *y_high, evk_shape *y_low)
+{
+    evk_status s = evk_shape_check(ctx, x, "octconv X^H");
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_octconv_channels c = evk_octconv_channels_of(d);
+    if (x.c != c.in_high)
+        return evk_fail(ctx, EVK_ERROR_SHAPE_MISMATCH, "octconv: X^H has %u channels, layer "
+                        "expects %u (in_channels %u, alpha_in %g)", x.c, c.in_high,
+                        d->in_channels, (double)d->alpha_in);
+    evk_shape high = {x.n, c.out_high, d->stride == 2 ? half_size(x.h) : x.h,
+                      d->stride == 2 ? half_size(x.w) : x.w};
+    if (y_high)
+        *y_high = high;
+    if (y_low)
+        *y_low = c.out_low ? (evk_shape){x.n, c.out_low, half_size(high.h), half_size(high.w)}
+                           : (evk_shape){0};
+    return EVK_SUCCESS;
+}
+
+evk_status evk_octconv_output_shapes(const evk_octconv_desc *desc, evk_shape x_high,
+                                     evk_shape *y_high, evk_shape *y_low)
+{
+    evk_status s = check_desc(NULL, desc);
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_octconv_desc d = evk_octconv_resolve(desc);
+    return compute_output_shapes(NULL, &d, x_high, y_high, y_low);
+}
+
+static uint64_t pixels(evk_shape s)
+{
+    return (uint64_t)s.n * s.h * s.w;
+}
+
+evk_status evk_octconv_cost(const evk_octconv_desc *desc, evk_shape x_high, uint64_t *macs,
+                            uint64_t *params)
+{
+    evk_shape high, low;
+    evk_status s = evk_octconv_output_shapes(desc, x_high, &high, &low);
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_octconv_desc d = evk_octconv_resolve(desc);
+    evk_octconv_channels c = evk_octconv_channels_of(&d);
+    uint64_t kk = (uint64_t)d.kernel_size * d.kernel_size;
+    /* Depthwise: one input channel per output, and no cross-frequency paths. */
+    uint64_t per_in = d.groups > 1 ? 1 : 0;
+    uint64_t hh = c.out_high * (per_in ? per_in : c.in_high) * kk;
+    uint64_t ll = c.out_low * (per_in ? per_in : c.in_low) * kk;
+    uint64_t lh = per_in ? 0 : (uint64_t)c.out_high * c.in_low * kk;
+    uint64_t hl = per_in ? 0 : (uint64_t)c.out_low * c.in_high * kk;
+    /* L→H runs on X^L, which has Y^L's size at stride 1 and Y^H's at 2. */
+    uint64_t lh_pixels = d.stride == 1 ? (uint64_t)x_high.n * half_size(x_high.h) * half_size(x_high.w)
+                                       : pixels(high);
+    if (macs)
+        *macs = pixels(high) * hh + lh_pixels * lh + (c.out_low ? pixels(low) * (ll + hl) : 0);
+    if (params) {
+        int bias_h = d.bias_h || d.batchnorm_h.gamma, bias_l = d.bias_l || d.batchnorm_l.gamma;
+        *params = hh + ll + lh + hl + (bias_h ? c.out_high : 0) + (bias_l ? c.out_low : 0);
+    }
+    return EVK_SUCCESS;
+}
+
+static int is_depthwise(const octconv_layer *l)
+{
+    return l->desc.groups > 1;
+}
+
+static int single_tensor(const octconv_layer *l)
+{
+    return l->channels.in_low == 0 && l->channels.out_low == 0;
+}
+
+static const char *octconv_kernel_name(const evk_layer *layer)
+{
+    return is_depthwise((const octconv_layer *)layer) ? "octconv_depthwise" : "octconv";
+}
+
+static evk_status require_single_tensor(const octconv_layer *l)
+{
+    if (single_tensor(l))
+        return EVK_SUCCESS;
+    return evk_fail(l->base.ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: the layer has %s; run it "
+                    "with evk_octconv_forward (evk_layer_forward takes one input and one output)",
+                    l->channels.in_low ? "a low-frequency input X^L" : "a low-frequency output Y^L");
+}
+
+static evk_status octconv_output_shape(const evk_layer *layer, evk_shape in, evk_shape *out)
+{
+    const octconv_layer *l = (const octconv_layer *)layer;
+    evk_status s = require_single_tensor(l);
+    return s == EVK_SUCCESS ? compute_output_shapes(layer->ctx, &l->desc, in, out, NULL) : s;
+}
+
+static void octconv_destroy(evk_layer *layer)
+{
+    octconv_layer *l = (octconv_layer *)layer;
+    for (int b = 0; b < 2; ++b) {
+        evk_buffer_destroy(layer->ctx, &l->weight[b]);
+        evk_buffer_destroy(layer->ctx, &l->bias[b]);
+    }
+    evk_free(layer->ctx, l);
+}
+
+/* The push constants of shaders/octconv.comp, in its order. */
+typedef struct octconv_push {
+    uint32_t batch, out_c, out_c4, out_h, out_w;
+    uint32_t a_c4, a_h, a_w, b_c4, b_h, b_w;
+    uint32_t tiles_x, tiles_y, co_blocks, groups_per_plane;
+} octconv_push;
+
+/* What one dense dispatch reads: source A of the branch's own frequency,
+ * source B of the other, either absent (NULL); their pooling factors and
+ * B's upsampling. */
+typedef struct branch_sources {
+    const evk_tensor *a, *b;
+    uint32_t pool_a, pool_b, up_b;
+} branch_sources;
+
+static branch_sources sources_of(const octconv_layer *l, int branch, const evk_tensor *x_high,
+                                 const evk_tensor *x_low)
+{
+    uint32_t s = l->desc.stride;
+    if (branch == EVK_OCTCONV_HIGH)
+        return (branch_sources){x_high, x_low, s, 1, x_low && s == 1 ? 2 : 1};
+    return (branch_sources){x_low, x_high, s, 2 * s, 1};
+}
+
+typedef struct tile {
+    uint32_t w, h, c4;
+} tile;
+
+static tile choose_tile(const octconv_layer *l, evk_shape out, const branch_sources *src)
+{
+    int pointwise = l->desc.kernel_size == 1;
+    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
+    uint32_t max_pixels = pointwise ? limits->pointwise_pixels : limits->dense_w;
+    uint32_t max_c4 = pointwise ? limits->pointwise_c4 : limits->dense_c4;
+    /* Two rows when the branch upsamples (one low-resolution row serves
+     * both) or pools a second source on planes of at least
+     * TWO_ROW_MIN_HEIGHT rows, where a pooled row (4 or 16 loads per texel)
+     * then serves two output rows: 3×3 at alpha 0.5 on 56² and 28² ran 7 %
+     * and 4 % faster. On 7-row planes two-row tiles waste an eighth of the
+     * rows and narrow the tiles: 256 -> 256 @14² ran 1.3x slower. */
+    uint32_t rows = src->up_b == 2 || (src->b && out.h >= TWO_ROW_MIN_HEIGHT) ? 2 : 1;
+    tile t = {0, rows, 0};
+    t.w = evk_row_tile_width(l->base.ctx, out.w, evk_div_up(out.h, rows), max_pixels / rows, 1,
+                             l->desc.kernel_size, limits->dense_segment);
+    t.w = evk_div_up(t.w, src->up_b) * src->up_b;
+    t.c4 = evk_even_tile(evk_div_up(out.c, 4), max_c4);
+    return t;
+}
+
+static void set_source(const evk_tensor *t, uint32_t *c4, uint32_t *h, uint32_t *w)
+{
+    *c4 = t ? evk_div_up(t->shape.c, 4) : 0;
+    *h = t ? t->shape.h : 1;
+    *w = t ? t->shape.w : 1;
+}
+
+static octconv_push make_push(const branch_sources *src, evk_shape out, tile t)
+{
+    octconv_push push = {.batch = out.n, .out_c = out.c, .out_c4 = evk_div_up(out.c, 4),
+                         .out_h = out.h, .out_w = out.w};
+    set_source(src->a, &push.a_c4, &push.a_h, &push.a_w);
+    set_source(src->b, &push.b_c4, &push.b_h, &push.b_w);
+    push.tiles_x = evk_div_up(out.w, t.w);
+    push.tiles_y = evk_div_up(out.h, t.h);
+    push.co_blocks = evk_div_up(push.out_c4, t.c4);
+    return push;
+}
+
+static evk_status dispatch(octconv_layer *l, const evk_pipeline_key *key, const evk_binding *bindings,
+                           uint32_t binding_count, const void *push, uint64_t groups)
+{
+    evk_pipeline *pipeline;
+    evk_status s = evk_pipeline_get(l->base.ctx, key, &pipeline);
+    if (s != EVK_SUCCESS)
+        return s;
+    return evk_command_dispatch(l->base.ctx, pipeline, bindings, binding_count, push,
+                                key->push_bytes, groups);
+}
+
+static evk_status record_dense(octconv_layer *l, int branch, const branch_sources *src,
+                               evk_tensor *out)
+{
+    tile t = choose_tile(l, out->shape, src);
+    octconv_push push = make_push(src, out->shape, t);
+    uint32_t wg = evk_workgroup_size_for(l->base.ctx, push.tiles_x * push.tiles_y);
+    push.groups_per_plane = evk_div_up(push.tiles_x * push.tiles_y, wg);
+    evk_pipeline_key key = {.shader = "octconv", .workgroup_size = wg,
+                            .spec = {l->desc.activation, l->desc.kernel_size, t.w, t.h, t.c4,
+                                     src->pool_a, src->pool_b, src->up_b},
+                            .spec_count = 8, .binding_count = 5, .push_bytes = sizeof push};
+    /* An absent source binds the other one, which the kernel never reads. */
+    const evk_tensor *a = src->a ? src->a : src->b, *b = src->b ? src->b : src->a;
+    evk_binding bindings[5] = {evk_tensor_binding(a, 0), evk_tensor_binding(b, 0),
+                               evk_tensor_binding(out, 1), evk_buffer_binding(&l->weight[branch]),
+                               evk_buffer_binding(&l->bias[branch])};
+    return dispatch(l, &key, bindings, 5, &push,
+                    (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
+}
+
+static evk_status record_depthwise(octconv_layer *l, int branch, const evk_tensor *in,
+                                   evk_tensor *out)
+{
+    struct { uint32_t batch, c4, channels, in_h, in_w, out_h, out_w, tiles_x, groups_per_plane; } push;
+    evk_shape o = out->shape;
+    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
+    uint32_t max_w = l->base.ctx->wide_tiles ? WIDE_DEPTHWISE_MAX_TILE_W : limits->depthwise_w;
+    uint32_t tile_w = evk_row_tile_width(l->base.ctx, o.w, o.h, max_w, 1, l->desc.kernel_size,
+                                         limits->dense_segment);
+    push.batch = o.n;
+    push.c4 = evk_div_up(o.c, 4);
+    push.channels = o.c;
+    push.in_h = in->shape.h;
+    push.in_w = in->shape.w;
+    push.out_h = o.h;
+    push.out_w = o.w;
+    push.tiles_x = evk_div_up(o.w, tile_w);
+    uint32_t wg = evk_workgroup_size_for(l->base.ctx, push.tiles_x * o.h);
+    push.groups_per_plane = evk_div_up(push.tiles_x * o.h, wg);
+    evk_pipeline_key key = {.shader = "octconv_depthwise", .workgroup_size = wg,
+                            .spec = {l->desc.activation, l->desc.kernel_size, tile_w, l->desc.stride},
+                            .spec_count = 4, .binding_count = 4, .push_bytes = sizeof push};
+    evk_binding bindings[4] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
+                               evk_buffer_binding(&l->weight[branch]),
+                               evk_buffer_binding(&l->bias[branch])};
+    return dispatch(l, &key, bindings, 4, &push,
+                    (uint64_t)push.groups_per_plane * push.c4 * push.batch);
+}
+
+static evk_status record_branch(octconv_layer *l, int branch, const evk_tensor *x_high,
+                                const evk_tensor *x_low, evk_tensor *out)
+{
+    if (is_depthwise(l))
+        return record_depthwise(l, branch, branch == EVK_OCTCONV_HIGH ? x_high : x_low, out);
+    branch_sources src = sources_of(l, branch, x_high, x_low);
+    return record_dense(l, branch, &src, out);
+}
+
+static evk_status octconv_record(evk_layer *layer, const evk_tensor *in, evk_tensor *out)
+{
+    octconv_layer *l = (octconv_layer *)layer;
+    evk_status s = require_single_tensor(l);
+    return s == EVK_SUCCESS ? record_branch(l, EVK_OCTCONV_HIGH, in, NULL, out) : s;
+}
+
+static const evk_layer_ops octconv_ops = {octconv_kernel_name, octconv_output_shape,
+                                          octconv_record, octconv_destroy};
+
+/* A branch's tensor: required when the branch has channels, else NULL. */
+static evk_status check_presence(evk_context *ctx, const evk_tensor *t, int required,
+                                 const char *what)
+{
+    if (required)
+        return evk_tensor_check(ctx, t, what);
+    if (t)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: %s tensor given, but the layer "
+                        "has no such branch (pass NULL)", what);
+    return EVK_SUCCESS;
+}
+
+static evk_status check_shape(evk_context *ctx, const evk_tensor *t, evk_shape expected,
+                              const char *what)
+{
+    evk_shape got = t->shape;
+    if (got.n == expected.n && got.c == expected.c && got.h == expected.h && got.w == expected.w)
+        return EVK_SUCCESS;
+    return evk_fail(ctx, EVK_ERROR_SHAPE_MISMATCH, "octconv: %s tensor is %ux%ux%ux%u, X^H %s "
+                    "%ux%ux%ux%u", what, got.n, got.c, got.h, got.w,
+                    what[0] == 'X' ? "needs" : "gives", expected.n, expected.c, expected.h,
+                    expected.w);
+}
+
+static evk_status check_aliasing(evk_context *ctx, const evk_tensor *const tensors[4])
+{
+    for (int i = 2; i < 4; ++i)
+        for (int j = 0; j < i; ++j)
+            if (tensors[i] && tensors[i] == tensors[j])
+                return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: an output tensor is "
+                                "also another input or output");
+    return EVK_SUCCESS;
+}
+
+static evk_status check_forward(octconv_layer *l, const evk_tensor *const t[4])
+{
+    static const char *names[4] = {"X^H", "X^L", "Y^H", "Y^L"};
+    evk_context *ctx = l->base.ctx;
+    const evk_octconv_channels *c = &l->channels;
+    int required[4] = {1, c->in_low > 0, 1, c->out_low > 0};
+    evk_status s = EVK_SUCCESS;
+    for (int i = 0; i < 4 && s == EVK_SUCCESS; ++i)
+        s = check_presence(ctx, t[i], required[i], names[i]);
+    if (s == EVK_SUCCESS)
+        s = check_aliasing(ctx, t);
+    evk_shape expected[4] = {t[0] ? t[0]->shape : (evk_shape){0}};
+    if (s == EVK_SUCCESS)
+        s = compute_output_shapes(ctx, &l->desc, expected[0], &expected[2], &expected[3]);
+    expected[1] = (evk_shape){expected[0].n, c->in_low, half_size(expected[0].h),
+                              half_size(expected[0].w)};
+    for (int i = 1; i < 4 && s == EVK_SUCCESS; ++i)
+        if (t[i])
+            s = check_shape(ctx, t[i], expected[i], names[i]);
+    return s;
+}
+
+evk_status evk_octconv_forward(evk_layer *layer, const evk_tensor *x_high, const evk_tensor *x_low,
+                               evk_tensor *y_high, evk_tensor *y_low)
+{
+    if (!layer)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "octconv: layer is NULL");
+    if (layer->ops != &octconv_ops)
+        return evk_fail(layer->ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: evk_octconv_forward "
+                        "on a %s layer", layer->ops->kernel_name(layer));
+    octconv_layer *l = (octconv_layer *)layer;
+    const evk_tensor *const tensors[4] = {x_high, x_low, y_high, y_low};
+    evk_status s = check_forward(l, tensors);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = evk_command_begin(layer->ctx);
+    if (s == EVK_SUCCESS)
+        s = record_branch(l, EVK_OCTCONV_HIGH, x_high, x_low, y_high);
+    if (s == EVK_SUCCESS && y_low)
+        s = record_branch(l, EVK_OCTCONV_LOW, x_high, x_low, y_low);
+    if (s != EVK_SUCCESS) {
+        evk_command_abort(layer->ctx);
+        return s;
+    }
+    s = evk_command_submit_wait(layer->ctx);
+    if (s == EVK_SUCCESS)
+        evk_clear_error(layer->ctx);
+    return s;
+}
+
+static evk_status upload_branch(octconv_layer *l, const evk_octconv_desc *d, int branch)
+{
+    evk_context *ctx = l->base.ctx;
+    evk_octconv_packed packed;
+    evk_status s = evk_octconv_pack(ctx, d, branch, &packed);
+    if (s == EVK_SUCCESS)
+        s = evk_buffer_create_with_data(ctx, packed.weight, packed.weight_bytes,
+                                        "octconv weights", &l->weight[branch]);
+    if (s == EVK_SUCCESS)
+        s = evk_buffer_create_with_data(ctx, packed.bias, packed.bias_bytes, "octconv bias",
+                                        &l->bias[branch]);
+    evk_free(ctx, packed.weight);
+    evk_free(ctx, packed.bias);
+    return s;
+}
+
+evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc, evk_layer **out)
+{
+    if (!ctx || !out)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: ctx or out is NULL");
+    *out = NULL;
+    evk_status s = check_desc(ctx, desc);
+    if (s != EVK_SUCCESS)
+        return s;
+    octconv_layer *l = evk_calloc(ctx, 1, sizeof *l);
+    if (!l)
+        return evk_fail_oom(ctx, "octconv layer");
+    l->base.ctx = ctx;
+    l->base.ops = &octconv_ops;
+    evk_octconv_desc d = evk_octconv_resolve(desc);
+    l->channels = evk_octconv_channels_of(&d);
+    s = upload_branch(l, &d, EVK_OCTCONV_HIGH);
+    if (s == EVK_SUCCESS && l->channels.out_low)
+        s = upload_branch(l, &d, EVK_OCTCONV_LOW);
+    l->desc = d;
+    l->desc.weight_hh = l->desc.weight_hl = l->desc.weight_lh = l->desc.weight_ll = NULL;
+    l->desc.bias_h = l->desc.bias_l = NULL;
+    l->desc.batchnorm_h = l->desc.batchnorm_l = (evk_batchnorm){0};
+    if (s != EVK_SUCCESS) {
+        octconv_destroy(&l->base);
+        return s;
+    }
+    *out = &l->base;
+    return EVK_SUCCESS;
+}

@@ -1,0 +1,32 @@
+/* octconv: the desc with defaults resolved, its channel split, and the
+ * weight folding and packing of octconv_weights.c. */
+#ifndef EFFVK_HOST_OPS_OCTCONV_H
+#define EFFVK_HOST_OPS_OCTCONV_H
+
+#include "context.h"
+#include "memory.h"
+
+/* The desc with defaults resolved: stride 0 → 1, padding 0 → (K − 1)/2,
+ * groups 0 → 1, BatchNorm eps 0 → 1e-5. */
+evk_octconv_desc evk_octconv_resolve(const evk_octconv_desc *desc);
+
+/* c_L = int(alpha·C) of a resolved desc, and the rest. */
+evk_octconv_channels evk_octconv_channels_of(const evk_octconv_desc *d);
+
+/* Output branch 0 is Y^H, 1 is Y^L. */
+enum { EVK_OCTCONV_HIGH = 0, EVK_OCTCONV_LOW = 1 };
+
+/* The device weights of one output branch of a resolved, valid desc, with
+ * bias and BatchNorm folded: dense, [out_c4][a_c4 + b_c4][K][K] mat4 over
+ * source A (the branch's own frequency) then source B (the other one);
+ * depthwise, [c4][K][K] vec4. The bias is [out_c4] vec4. Both arrays are
+ * allocated with evk_alloc. */
+typedef struct evk_octconv_packed {
+    float *weight, *bias;
+    size_t weight_bytes, bias_bytes;
+} evk_octconv_packed;
+
+evk_status evk_octconv_pack(evk_context *ctx, const evk_octconv_desc *d, int branch,
+                            evk_octconv_packed *out);
+
+#endif
