@@ -1,6 +1,7 @@
 /* CPU tier: EfficientNet-B0..B7 costs without a device — parameters exactly
  * torchvision's count and MACs within 0.5% of papers.md §3's [calc] column,
- * each at its variant's resolution; the layer list; unknown names. */
+ * each at its variant's resolution; the layer list; unknown names; NULL
+ * arguments of the model calls. */
 #include <stdio.h>
 #include <string.h>
 
@@ -68,12 +69,32 @@ static void test_unknown_model(void **state)
                      EVK_ERROR_INVALID_ARGUMENT);
 }
 
+/* The model calls with NULL, which need no device. */
+static void test_null_arguments(void **state)
+{
+    (void)state;
+    evk_model *m = NULL;
+    evk_shape shape;
+    evk_model_stats stats;
+    float x = 0.0f;
+    assert_int_equal(evk_model_load(NULL, "efficientnet-b0", "w.safetensors", NULL, &m),
+                     EVK_ERROR_INVALID_ARGUMENT);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_INVALID_ARGUMENT, "evk_model_load");
+    assert_int_equal(evk_model_input_shape(NULL, &shape), EVK_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(evk_model_output_shape(NULL, &shape), EVK_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(evk_model_forward(NULL, NULL, NULL), EVK_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(evk_model_run(NULL, &x, 1, &x, 1), EVK_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(evk_model_stats_get(NULL, &stats), EVK_ERROR_INVALID_ARGUMENT);
+    evk_model_destroy(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params_and_macs),
         cmocka_unit_test(test_layers),
         cmocka_unit_test(test_unknown_model),
+        cmocka_unit_test(test_null_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
