@@ -448,14 +448,18 @@ static void test_b0_forward(void **state)
     evk_model_stats stats;
     assert_int_equal(evk_model_stats_get(m, &stats), EVK_SUCCESS);
     printf("b0 1x3x48x40: %u layers, %u activation buffers, %llu bytes planned vs %llu "
-           "unplanned, %llu context bytes\n", stats.layers, stats.activation_buffers,
-           (unsigned long long)stats.activation_bytes,
+           "unplanned, %llu block scratch, %llu context bytes\n", stats.layers,
+           stats.activation_buffers, (unsigned long long)stats.activation_bytes,
            (unsigned long long)stats.unplanned_activation_bytes,
+           (unsigned long long)stats.block_scratch_bytes,
            (unsigned long long)stats.context_device_bytes);
     assert_int_equal(stats.layers, 20);
     assert_int_equal(stats.recordings, 2);
     assert_true(stats.activation_buffers >= 2 && stats.activation_bytes > 0);
     assert_true(stats.activation_bytes * 2 < stats.unplanned_activation_bytes);
+    /* Sized by the first forward's larger input (2x3x64x64): features.2.0's
+     * expanded tensor, 2 x 96 x 32 x 32 floats, is the largest. */
+    assert_true(stats.block_scratch_bytes >= 2 * 96 * 32 * 32 * 4);
     evk_model_destroy(m);
     tu_assert_no_validation_messages(g);
 }

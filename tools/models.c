@@ -222,6 +222,8 @@ static void print_stats(const evk_model *m)
     printf("activations: %u buffers, %.2f MiB planned (%.2f MiB with one buffer per tensor)\n",
            st.activation_buffers, (double)st.activation_bytes / 1048576.0,
            (double)st.unplanned_activation_bytes / 1048576.0);
+    printf("MBConv scratch shared by the blocks: %.2f MiB\n",
+           (double)st.block_scratch_bytes / 1048576.0);
     printf("device memory held by the context: %.2f MiB; forward recorded %u time(s)\n",
            (double)st.context_device_bytes / 1048576.0, st.recordings);
 }

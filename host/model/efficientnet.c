@@ -10,6 +10,7 @@
 #include "conv2d.h"
 #include "efficientnet.h"
 #include "linear.h"
+#include "mbconv.h"
 #include "pool.h"
 
 typedef struct variant {
@@ -368,17 +369,22 @@ static evk_status create_layer(builder *b, const evk_layer_spec *sp, evk_layer *
 }
 
 evk_status evk_efficientnet_build(evk_context *ctx, const evk_arch *arch, const evk_safetensors *st,
-                                  const char *file, float bn_eps, evk_graph *graph)
+                                  const char *file, float bn_eps, evk_mbconv_scratch *scratch,
+                                  evk_graph *graph)
 {
     builder b = {.ctx = ctx, .st = st, .file = file, .bn_eps = bn_eps};
     uint32_t slot = 0;
     evk_status s = EVK_SUCCESS;
     for (uint32_t i = 0; s == EVK_SUCCESS && i < arch->count; ++i) {
         evk_layer *layer = NULL;
+        int mbconv = arch->layers[i].kind == EVK_KIND_MBCONV;
         s = create_layer(&b, &arch->layers[i], &layer);
         free_arrays(&b);
+        if (s == EVK_SUCCESS && mbconv)
+            evk_mbconv_share_scratch(layer, scratch);
         if (s == EVK_SUCCESS)
-            s = evk_graph_add(graph, layer, slot, arch->layers[i].prefix, &slot);
+            s = evk_graph_add(graph, layer, slot, arch->layers[i].prefix,
+                              mbconv ? evk_mbconv_reserve : NULL, &slot);
     }
     return s;
 }

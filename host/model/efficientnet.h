@@ -5,6 +5,7 @@
 #define EFFVK_HOST_MODEL_EFFICIENTNET_H
 
 #include "graph.h"
+#include "mbconv.h"
 #include "safetensors.h"
 
 /* B7 has 55 MBConv blocks; with stem, head, pool and classifier 59. */
@@ -48,11 +49,14 @@ void evk_layer_spec_cost(const evk_layer_spec *spec, evk_shape input, evk_shape 
 const char *evk_layer_kind_name(evk_layer_kind kind);
 
 /* Creates every layer of `arch` from the state_dict in `st` (BatchNorm eps
- * `bn_eps`) and appends it to `graph`. `file` names the weights in messages.
+ * `bn_eps`) and appends it to `graph`, the MBConv blocks sharing `scratch`
+ * (which the caller destroys after the graph). `file` names the weights in
+ * messages.
  * Errors: EVK_ERROR_INVALID_ARGUMENT (a missing tensor, named),
  * EVK_ERROR_SHAPE_MISMATCH (a tensor of another shape: both shapes named),
  * EVK_ERROR_UNSUPPORTED (a tensor of a non-float dtype), memory errors. */
 evk_status evk_efficientnet_build(evk_context *ctx, const evk_arch *arch, const evk_safetensors *st,
-                                  const char *file, float bn_eps, evk_graph *graph);
+                                  const char *file, float bn_eps, evk_mbconv_scratch *scratch,
+                                  evk_graph *graph);
 
 #endif

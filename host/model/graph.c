@@ -8,6 +8,7 @@
 
 typedef struct graph_node {
     evk_layer *layer;
+    evk_graph_prepare_fn prepare;
     uint32_t input, output;
     char name[NAME_BYTES];
 } graph_node;
@@ -87,7 +88,7 @@ static evk_status grow_nodes(evk_graph *g)
 }
 
 evk_status evk_graph_add(evk_graph *g, evk_layer *layer, uint32_t input, const char *name,
-                         uint32_t *output)
+                         evk_graph_prepare_fn prepare, uint32_t *output)
 {
     evk_status s = input <= g->node_count ? EVK_SUCCESS
         : evk_fail(g->ctx, EVK_ERROR_INVALID_ARGUMENT, "model graph: %s reads slot %u of %u",
@@ -100,6 +101,7 @@ evk_status evk_graph_add(evk_graph *g, evk_layer *layer, uint32_t input, const c
     }
     graph_node *node = &g->nodes[g->node_count++];
     node->layer = layer;
+    node->prepare = prepare;
     node->input = input;
     node->output = g->node_count;
     snprintf(node->name, sizeof node->name, "%s", name);
@@ -194,6 +196,15 @@ static evk_status allocate_plan(evk_graph *g)
                                                           : evk_fail_oom(g->ctx, "model graph plan");
 }
 
+static evk_status prepare_layers(evk_graph *g)
+{
+    evk_status s = EVK_SUCCESS;
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < g->node_count; ++i)
+        if (g->nodes[i].prepare)
+            s = g->nodes[i].prepare(g->nodes[i].layer, g->slot_shapes[g->nodes[i].input]);
+    return s;
+}
+
 static evk_status plan(evk_graph *g, evk_shape input)
 {
     release_plan(g);
@@ -208,6 +219,8 @@ static evk_status plan(evk_graph *g, evk_shape input)
         assign_buffers(g, last);
     }
     evk_free(g->ctx, last);
+    if (s == EVK_SUCCESS)
+        s = prepare_layers(g);
     for (uint32_t b = 0; s == EVK_SUCCESS && b < g->buffer_count; ++b)
         s = evk_buffer_create(g->ctx, g->buffers[b].bytes, EVK_BUFFER_DEVICE,
                               "model intermediate", &g->buffers[b].buffer);

@@ -9,7 +9,8 @@
  * one), then all layers are recorded into one persistent command buffer that
  * every later forward of that shape on the same input and output buffers
  * resubmits without recording. Another input shape re-plans; other tensors
- * re-record. Layers' own scratch buffers are theirs, outside the plan. */
+ * re-record. Layers' own scratch buffers are theirs, outside the plan
+ * (the EfficientNet builder has its blocks share one). */
 #ifndef EFFVK_HOST_MODEL_GRAPH_H
 #define EFFVK_HOST_MODEL_GRAPH_H
 
@@ -20,11 +21,16 @@ typedef struct evk_graph evk_graph;
 evk_status evk_graph_create(evk_context *ctx, evk_graph **out);
 void evk_graph_destroy(evk_graph *graph);
 
+/* Called for a layer with its input shape when a plan is made, before any
+ * layer is recorded (MBConv blocks sharing scratch reserve it there). */
+typedef evk_status (*evk_graph_prepare_fn)(evk_layer *layer, evk_shape input);
+
 /* Appends `layer` (the graph takes ownership, also on failure) reading slot
  * `input`; `*output` gets its new slot. `name` ("features.2.0") names the
- * layer in reports and messages; it is copied (truncated to 47 bytes). */
+ * layer in reports and messages; it is copied (truncated to 47 bytes).
+ * `prepare` may be NULL. */
 evk_status evk_graph_add(evk_graph *graph, evk_layer *layer, uint32_t input, const char *name,
-                         uint32_t *output);
+                         evk_graph_prepare_fn prepare, uint32_t *output);
 
 /* The output shape for an input shape (validates every layer's input). */
 evk_status evk_graph_output_shape(evk_graph *graph, evk_shape input, evk_shape *output);

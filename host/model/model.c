@@ -13,6 +13,7 @@ struct evk_model {
     evk_arch arch;
     evk_model_options opts;         /* resolved */
     evk_graph *graph;
+    evk_mbconv_scratch scratch;     /* shared by the MBConv blocks */
     evk_tensor *input, *output;     /* evk_model_run's, created on its first call */
 };
 
@@ -131,7 +132,8 @@ static evk_status build_model(evk_model *m, const char *name, const char *path,
     if (s == EVK_SUCCESS)
         s = evk_graph_create(m->ctx, &m->graph);
     if (s == EVK_SUCCESS)
-        s = evk_efficientnet_build(m->ctx, &m->arch, st, path, eps, m->graph);
+        s = evk_efficientnet_build(m->ctx, &m->arch, st, path, eps, &m->scratch,
+                                   m->graph);
     evk_safetensors_close(st);
     m->opts = resolve_options(opts, &m->arch, classes);
     return s;
@@ -167,6 +169,7 @@ void evk_model_destroy(evk_model *m)
     if (!m)
         return;
     evk_graph_destroy(m->graph);
+    evk_mbconv_scratch_destroy(m->ctx, &m->scratch);
     evk_tensor_destroy(m->input);
     evk_tensor_destroy(m->output);
     evk_free(m->ctx, m);
@@ -257,5 +260,9 @@ evk_status evk_model_stats_get(const evk_model *m, evk_model_stats *out)
                              .unplanned_activation_bytes = g.unplanned_bytes,
                              .context_device_bytes = c.device_bytes_allocated,
                              .recordings = g.recordings};
+    const evk_buffer *scratch[] = {&m->scratch.expanded, &m->scratch.depthwise_out,
+                                   &m->scratch.partials, &m->scratch.scale, &m->scratch.scaled};
+    for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; ++i)
+        out->block_scratch_bytes += scratch[i]->bytes;
     return evk_model_cost(m->arch.name, &m->opts, &out->macs, &out->params);
 }

@@ -709,8 +709,12 @@ typedef struct evk_model_stats {
     uint32_t activation_buffers;
     uint64_t activation_bytes;
     uint64_t unplanned_activation_bytes;
-    /* All device memory the context holds now: weights, the plan, the MBConv
-     * blocks' own scratch, the model's and the caller's tensors. */
+    /* The MBConv blocks' intermediate tensors (expanded, depthwise output,
+     * SE sums): one set of buffers that all blocks share, sized for the
+     * largest block of the largest input run so far. */
+    uint64_t block_scratch_bytes;
+    /* All device memory the context holds now: weights, the plan, the
+     * blocks' scratch, the model's and the caller's tensors. */
     uint64_t context_device_bytes;
     uint32_t recordings;            /* times the forward pass was recorded */
     uint64_t macs, params;          /* at the options' input shape */
