@@ -3,7 +3,8 @@
  * weights and random BatchNorm statistics, written by this test as a
  * torchvision-named .safetensors file, run at 2x3x64x64 through
  * evk_model_forward and evk_model_run and compared with a CPU forward built
- * from the reference ops; the persistent recording reused and re-planned;
+ * from the reference ops; the persistent recording reused and re-planned
+ * for smaller and larger inputs;
  * missing tensors, wrong shapes and unknown names rejected by name. */
 #include <math.h>
 #include <stdio.h>
@@ -447,6 +448,8 @@ static void test_b0_forward(void **state)
     check_forward(g->ctx, m, sd, (evk_shape){1, 3, 48, 40});
     evk_model_stats stats;
     assert_int_equal(evk_model_stats_get(m, &stats), EVK_SUCCESS);
+    uint64_t first_scratch = stats.block_scratch_bytes;
+    assert_int_equal(evk_model_stats_get(m, &stats), EVK_SUCCESS);
     printf("b0 1x3x48x40: %u layers, %u activation buffers, %llu bytes planned vs %llu "
            "unplanned, %llu block scratch, %llu context bytes\n", stats.layers,
            stats.activation_buffers, (unsigned long long)stats.activation_bytes,
@@ -460,6 +463,11 @@ static void test_b0_forward(void **state)
     /* Sized by the first forward's larger input (2x3x64x64): features.2.0's
      * expanded tensor, 2 x 96 x 32 x 32 floats, is the largest. */
     assert_true(stats.block_scratch_bytes >= 2 * 96 * 32 * 32 * 4);
+    /* A larger input grows the shared scratch before anything records. */
+    check_forward(g->ctx, m, sd, (evk_shape){1, 3, 97, 101});
+    assert_int_equal(evk_model_stats_get(m, &stats), EVK_SUCCESS);
+    assert_true(stats.block_scratch_bytes > first_scratch);
+    assert_int_equal(stats.recordings, 3);
     evk_model_destroy(m);
     tu_assert_no_validation_messages(g);
 }
