@@ -138,10 +138,13 @@ evk_status evk_graph_output_shape(evk_graph *g, evk_shape input, evk_shape *outp
     return s;
 }
 
-/* The index of the last node that reads each slot (0 when none does). */
+#define NO_READER UINT32_MAX
+
+/* The index of the last node that reads each slot, NO_READER when none does. */
 static void last_uses(const evk_graph *g, uint32_t *last)
 {
-    memset(last, 0, (g->node_count + 1) * sizeof *last);
+    for (uint32_t s = 0; s <= g->node_count; ++s)
+        last[s] = NO_READER;
     for (uint32_t i = 0; i < g->node_count; ++i)
         last[g->nodes[i].input] = i;
 }
@@ -167,7 +170,9 @@ static uint32_t take_buffer(evk_graph *g, uint64_t bytes)
     return chosen;
 }
 
-/* Assigns buffers to the intermediate slots by liveness. */
+/* Assigns buffers to the intermediate slots by liveness: a slot's buffer is
+ * free again after its last reader, or right after the layer that writes it
+ * when nothing reads it. */
 static void assign_buffers(evk_graph *g, const uint32_t *last)
 {
     uint32_t final_slot = g->node_count;
@@ -183,6 +188,9 @@ static void assign_buffers(evk_graph *g, const uint32_t *last)
         uint32_t in_buffer = g->slot_buffer[node->input];
         if (in_buffer != NO_BUFFER && last[node->input] == i)
             g->buffers[in_buffer].busy = 0;
+        uint32_t out_buffer = g->slot_buffer[node->output];
+        if (out_buffer != NO_BUFFER && last[node->output] == NO_READER)
+            g->buffers[out_buffer].busy = 0;
     }
 }
 
