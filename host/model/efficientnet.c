@@ -80,7 +80,7 @@ static uint32_t add_stage(evk_arch *arch, const variant *v, uint32_t s)
 {
     const stage *st = &b0_stages[s];
     uint32_t in = make_divisible(st->in * v->width), out = make_divisible(st->out * v->width);
-    uint32_t layers = (uint32_t)ceil(st->layers * v->depth - 1e-9);
+    uint32_t layers = (uint32_t)ceil(st->layers * v->depth);
     for (uint32_t j = 0; j < layers; ++j) {
         char prefix[32];
         snprintf(prefix, sizeof prefix, "features.%u.%u", s + 1, j);
