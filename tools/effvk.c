@@ -37,7 +37,7 @@ static void print_usage(FILE *out)
     bench_print_suite_names(out);
     fputs(" (default: all)\n\nmodel commands:\n", out);
     fputs(models_usage, out);
-    fputs("exit status: 0 success, 1 error, 2 bad usage, 3 a result differs from the CPU\n"
+    fputs("\nexit status: 0 success, 1 error, 2 bad usage, 3 a result differs from the CPU\n"
           "reference\n",
           out);
 }
