@@ -4,8 +4,8 @@
  * torchvision-named .safetensors file, run at 2x3x64x64 through
  * evk_model_forward and evk_model_run and compared with a CPU forward built
  * from the reference ops; the persistent recording reused and re-planned
- * for smaller and larger inputs;
- * missing tensors, wrong shapes and unknown names rejected by name. */
+ * for smaller and larger inputs; missing, misshapen and unused tensors and
+ * unknown names rejected by name. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,8 +527,16 @@ static void test_bad_weights(void **state)
                       "efficientnet-b8");
     assert_load_fails(g->ctx, "efficientnet-b0", "no-such-file.safetensors", EVK_ERROR_IO,
                       "no-such-file");
+    /* A tensor B0 does not have, as in B1's file: not silently ignored. */
+    uint64_t extra_dims[4] = {32, 1, 3, 3};
+    sd_add(sd, "features.1.1.block.0.0.weight", 4, extra_dims, -1.0f, 1.0f);
+    sd_write(sd, "test_model_extra.safetensors", NULL, NULL);
+    free(sd->entries[--sd->count].data);
+    assert_load_fails(g->ctx, "efficientnet-b0", "test_model_extra.safetensors",
+                      EVK_ERROR_INVALID_ARGUMENT, "'features.1.1.block.0.0.weight' is not part");
     remove("test_model_missing.safetensors");
     remove("test_model_transposed.safetensors");
+    remove("test_model_extra.safetensors");
     evk_model *m;
     assert_int_equal(evk_model_load(g->ctx, "efficientnet-b0", B0_FILE, NULL, &m), EVK_SUCCESS);
     evk_tensor *in = tu_tensor(g->ctx, (evk_shape){1, 4, 32, 32}, NULL);

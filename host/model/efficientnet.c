@@ -182,6 +182,10 @@ typedef struct builder {
     /* The host arrays of the layer being built, freed once it exists. */
     float *arrays[MAX_ARRAYS];
     uint32_t array_count;
+    /* The names of the tensors read so far (the file's strings), so that
+     * a tensor the model does not use is caught. */
+    const char **used;
+    size_t used_count, used_capacity;
 } builder;
 
 static void free_arrays(builder *b)
@@ -230,6 +234,8 @@ static evk_status read_tensor(builder *b, const char *prefix, const char *suffix
     evk_status s = check_tensor(b, name, rank, dims, &info);
     if (s != EVK_SUCCESS)
         return s;
+    if (b->used_count < b->used_capacity)
+        b->used[b->used_count++] = info.name;
     if (b->array_count == MAX_ARRAYS)
         return evk_fail(b->ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: too many tensors in one layer", name);
     float *array = evk_alloc(b->ctx, info.element_count * sizeof *array);
@@ -368,23 +374,64 @@ static evk_status create_layer(builder *b, const evk_layer_spec *sp, evk_layer *
     return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "unknown layer kind %d", (int)sp->kind);
 }
 
-evk_status evk_efficientnet_build(evk_context *ctx, const evk_arch *arch, const evk_safetensors *st,
-                                  const char *file, float bn_eps, evk_mbconv_scratch *scratch,
-                                  evk_graph *graph)
+static int ends_with(const char *text, const char *suffix)
 {
-    builder b = {.ctx = ctx, .st = st, .file = file, .bn_eps = bn_eps};
+    size_t n = strlen(text), m = strlen(suffix);
+    return n >= m && strcmp(text + n - m, suffix) == 0;
+}
+
+static int was_used(const builder *b, const char *name)
+{
+    for (size_t i = 0; i < b->used_count; ++i)
+        if (strcmp(b->used[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every tensor of the file but BatchNorm's num_batches_tracked must have
+ * been read: another one means weights of another variant (B1's hold all
+ * of B0's tensors and more) or of another model. */
+static evk_status check_all_used(const builder *b, const evk_arch *arch)
+{
+    for (size_t i = 0; i < evk_safetensors_count(b->st); ++i) {
+        const char *name = evk_safetensors_name(b->st, i);
+        if (!ends_with(name, ".num_batches_tracked") && !was_used(b, name))
+            return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: tensor '%s' is not part of "
+                            "%s (weights of another model or variant?)", b->file, name,
+                            arch->name);
+    }
+    return EVK_SUCCESS;
+}
+
+static evk_status build_layers(builder *b, const evk_arch *arch, evk_mbconv_scratch *scratch,
+                               evk_graph *graph)
+{
     uint32_t slot = 0;
     evk_status s = EVK_SUCCESS;
     for (uint32_t i = 0; s == EVK_SUCCESS && i < arch->count; ++i) {
         evk_layer *layer = NULL;
         int mbconv = arch->layers[i].kind == EVK_KIND_MBCONV;
-        s = create_layer(&b, &arch->layers[i], &layer);
-        free_arrays(&b);
+        s = create_layer(b, &arch->layers[i], &layer);
+        free_arrays(b);
         if (s == EVK_SUCCESS && mbconv)
             evk_mbconv_share_scratch(layer, scratch);
         if (s == EVK_SUCCESS)
             s = evk_graph_add(graph, layer, slot, arch->layers[i].prefix,
                               mbconv ? evk_mbconv_reserve : NULL, &slot);
     }
+    return s;
+}
+
+evk_status evk_efficientnet_build(evk_context *ctx, const evk_arch *arch, const evk_safetensors *st,
+                                  const char *file, float bn_eps, evk_mbconv_scratch *scratch,
+                                  evk_graph *graph)
+{
+    size_t tensors = evk_safetensors_count(st);
+    builder b = {.ctx = ctx, .st = st, .file = file, .bn_eps = bn_eps, .used_capacity = tensors,
+                 .used = evk_alloc(ctx, (tensors ? tensors : 1) * sizeof *b.used)};
+    evk_status s = b.used ? build_layers(&b, arch, scratch, graph) : evk_fail_oom(ctx, file);
+    if (s == EVK_SUCCESS)
+        s = check_all_used(&b, arch);
+    evk_free(ctx, b.used);
     return s;
 }

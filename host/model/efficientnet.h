@@ -52,7 +52,9 @@ const char *evk_layer_kind_name(evk_layer_kind kind);
  * `bn_eps`) and appends it to `graph`, the MBConv blocks sharing `scratch`
  * (which the caller destroys after the graph). `file` names the weights in
  * messages.
- * Errors: EVK_ERROR_INVALID_ARGUMENT (a missing tensor, named),
+ * Every tensor of the file but num_batches_tracked must be one the model
+ * reads. Errors: EVK_ERROR_INVALID_ARGUMENT (a missing or an unused tensor,
+ * named),
  * EVK_ERROR_SHAPE_MISMATCH (a tensor of another shape: both shapes named),
  * EVK_ERROR_UNSUPPORTED (a tensor of a non-float dtype), memory errors. */
 evk_status evk_efficientnet_build(evk_context *ctx, const evk_arch *arch, const evk_safetensors *st,

@@ -661,14 +661,15 @@ typedef struct evk_model_options {
 } evk_model_options;
 
 /* Loads model `name` from a .safetensors file holding a torchvision
- * state_dict, unchanged key names (docs/models.md lists them; extra keys
- * such as num_batches_tracked are ignored; F32, F16 and BF16 tensors are
- * read). `opts` may be NULL (all defaults). The file is closed on return.
+ * state_dict, unchanged key names (docs/models.md lists them; F32, F16 and
+ * BF16 tensors are read). BatchNorm's num_batches_tracked is ignored; any
+ * other tensor the model does not read is an error (B1's file holds every
+ * tensor of B0 and more, so a mixed-up variant would otherwise load). `opts` may be NULL (all defaults). The file is closed on return.
  * On failure `*out` is NULL and evk_last_error(ctx) names the problem: the
  * unknown model, the missing tensor, or the tensor of a wrong shape with
  * both shapes.
  * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL ctx, name, path or out; unknown
- * model; missing tensor; malformed file or "bn_eps"), EVK_ERROR_SHAPE_MISMATCH,
+ * model; missing or unused tensor; malformed file or "bn_eps"), EVK_ERROR_SHAPE_MISMATCH,
  * EVK_ERROR_UNSUPPORTED (a needed tensor of an integer dtype), EVK_ERROR_IO,
  * EVK_ERROR_OUT_OF_HOST_MEMORY, device memory errors. */
 EVK_API evk_status evk_model_load(evk_context *ctx, const char *name, const char *weights_path,
