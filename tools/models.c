@@ -235,7 +235,7 @@ static int run_model(evk_context *ctx, const model_args *a, const evk_npy_array 
     evk_model *m = NULL;
     evk_status s = evk_model_load(ctx, a->model, a->weights, &opts, &m);
     if (s != EVK_SUCCESS)
-        return run_failure(a->weights, s, ctx);
+        return run_failure(a->model, s, ctx);
     evk_shape out;
     evk_model_output_shape(m, &out);
     uint64_t count = evk_shape_elements(out);
