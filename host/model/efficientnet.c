@@ -133,7 +133,8 @@ static uint32_t strided(uint32_t size, uint32_t stride)
 static void mbconv_cost(const evk_layer_spec *sp, evk_shape in, evk_shape out, uint64_t *macs,
                         uint64_t *params)
 {
-    uint64_t e = sp->expanded_channels, sq = sp->squeeze_channels, kk = (uint64_t)sp->kernel * sp->kernel;
+    uint64_t e = sp->expanded_channels, sq = sp->squeeze_channels;
+    uint64_t kk = (uint64_t)sp->kernel * sp->kernel;
     uint64_t expand = sp->expand_ratio > 1 ? e * sp->in_channels : 0;
     uint64_t in_plane = (uint64_t)in.n * in.h * in.w, out_plane = (uint64_t)out.n * out.h * out.w;
     *macs = in_plane * expand + out_plane * e * (kk + sp->out_channels) + in.n * 2 * e * sq;

@@ -664,10 +664,11 @@ typedef struct evk_model_options {
  * state_dict, unchanged key names (docs/models.md lists them; F32, F16 and
  * BF16 tensors are read). BatchNorm's num_batches_tracked is ignored; any
  * other tensor the model does not read is an error (B1's file holds every
- * tensor of B0 and more, so a mixed-up variant would otherwise load). `opts` may be NULL (all defaults). The file is closed on return.
+ * tensor of B0 and more, so a mixed-up variant would otherwise load).
+ * `opts` may be NULL (all defaults). The file is closed on return.
  * On failure `*out` is NULL and evk_last_error(ctx) names the problem: the
- * unknown model, the missing tensor, or the tensor of a wrong shape with
- * both shapes.
+ * unknown model, the missing or unused tensor, or the tensor of a wrong
+ * shape with both shapes.
  * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL ctx, name, path or out; unknown
  * model; missing or unused tensor; malformed file or "bn_eps"), EVK_ERROR_SHAPE_MISMATCH,
  * EVK_ERROR_UNSUPPORTED (a needed tensor of an integer dtype), EVK_ERROR_IO,
