@@ -86,15 +86,13 @@ void evk_command_destroy(evk_context *ctx)
     memset(c, 0, sizeof *c);
 }
 
-evk_status evk_command_begin(evk_context *ctx)
+static evk_status begin_buffer(evk_context *ctx, VkCommandBufferUsageFlags flags)
 {
     evk_command *c = &ctx->cmd;
-    if (c->recording)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "command buffer is already recording");
     for (evk_descriptor_pool_node *n = c->descriptor_pools; n; n = n->next)
         ctx->vk.vkResetDescriptorPool(ctx->device, n->pool, 0);
     VkCommandBufferBeginInfo info = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-                                     .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+                                     .flags = flags};
     VkResult r = ctx->vk.vkBeginCommandBuffer(c->buffer, &info);
     if (r != VK_SUCCESS)
         return evk_fail_vk(ctx, r, "vkBeginCommandBuffer");
@@ -106,6 +104,13 @@ evk_status evk_command_begin(evk_context *ctx)
         ctx->vk.vkCmdWriteTimestamp(c->buffer, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->timestamps, 0);
     }
     return EVK_SUCCESS;
+}
+
+evk_status evk_command_begin(evk_context *ctx)
+{
+    if (ctx->cmd.recording)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "command buffer is already recording");
+    return begin_buffer(ctx, VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
 }
 
 static int contains(const VkBuffer *list, uint32_t count, VkBuffer b)
@@ -295,7 +300,8 @@ void evk_command_abort(evk_context *ctx)
     ctx->cmd.recording = 0;
 }
 
-evk_status evk_command_submit_wait(evk_context *ctx)
+/* Ends the recording in the context's current buffer. */
+static evk_status end_buffer(evk_context *ctx)
 {
     evk_command *c = &ctx->cmd;
     if (c->timestamps) {
@@ -308,10 +314,16 @@ evk_status evk_command_submit_wait(evk_context *ctx)
         ctx->vk.vkResetCommandBuffer(c->buffer, 0);
         return evk_fail_vk(ctx, r, "vkEndCommandBuffer");
     }
+    return EVK_SUCCESS;
+}
+
+static evk_status submit_buffer(evk_context *ctx, VkCommandBuffer buffer)
+{
+    evk_command *c = &ctx->cmd;
     VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
                            .commandBufferCount = 1,
-                           .pCommandBuffers = &c->buffer};
-    r = ctx->vk.vkQueueSubmit(ctx->queue, 1, &submit, c->fence);
+                           .pCommandBuffers = &buffer};
+    VkResult r = ctx->vk.vkQueueSubmit(ctx->queue, 1, &submit, c->fence);
     if (r == VK_SUCCESS)
         r = ctx->vk.vkWaitForFences(ctx->device, 1, &c->fence, VK_TRUE, UINT64_MAX);
     ctx->vk.vkResetFences(ctx->device, 1, &c->fence);
@@ -321,6 +333,100 @@ evk_status evk_command_submit_wait(evk_context *ctx)
     if (c->timestamps)
         read_gpu_time(ctx);
     return EVK_SUCCESS;
+}
+
+evk_status evk_command_submit_wait(evk_context *ctx)
+{
+    evk_status s = end_buffer(ctx);
+    return s == EVK_SUCCESS ? submit_buffer(ctx, ctx->cmd.buffer) : s;
+}
+
+/* ---- Persistent recordings. */
+
+/* Exchanges the context's buffer and pools with the recording's. */
+static void swap_in(evk_context *ctx, evk_recording *rec)
+{
+    evk_command *c = &ctx->cmd;
+    c->saved_buffer = c->buffer;
+    c->saved_pools = c->descriptor_pools;
+    c->buffer = rec->buffer;
+    c->descriptor_pools = rec->descriptor_pools;
+}
+
+static void swap_out(evk_context *ctx, evk_recording *rec)
+{
+    evk_command *c = &ctx->cmd;
+    rec->descriptor_pools = c->descriptor_pools;
+    c->buffer = c->saved_buffer;
+    c->descriptor_pools = c->saved_pools;
+    c->saved_buffer = VK_NULL_HANDLE;
+    c->saved_pools = NULL;
+}
+
+static evk_status allocate_recording_buffer(evk_context *ctx, evk_recording *rec)
+{
+    if (rec->buffer)
+        return EVK_SUCCESS;
+    VkCommandBufferAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                         .commandPool = ctx->cmd.pool,
+                                         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                         .commandBufferCount = 1};
+    VkResult r = ctx->vk.vkAllocateCommandBuffers(ctx->device, &alloc, &rec->buffer);
+    return r == VK_SUCCESS ? EVK_SUCCESS : evk_fail_vk(ctx, r, "vkAllocateCommandBuffers");
+}
+
+evk_status evk_command_begin_recording(evk_context *ctx, evk_recording *rec)
+{
+    if (ctx->cmd.recording)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "command buffer is already recording");
+    rec->valid = 0;
+    evk_status s = allocate_recording_buffer(ctx, rec);
+    if (s != EVK_SUCCESS)
+        return s;
+    swap_in(ctx, rec);
+    s = ctx->cmd.descriptor_pools ? EVK_SUCCESS : add_descriptor_pool(ctx);
+    if (s == EVK_SUCCESS)
+        s = begin_buffer(ctx, 0);
+    if (s != EVK_SUCCESS)
+        swap_out(ctx, rec);
+    return s;
+}
+
+evk_status evk_command_end_recording(evk_context *ctx, evk_recording *rec)
+{
+    evk_status s = end_buffer(ctx);
+    rec->timed_dispatches = ctx->cmd.timed_dispatches;
+    rec->valid = s == EVK_SUCCESS;
+    swap_out(ctx, rec);
+    return s;
+}
+
+void evk_command_abort_recording(evk_context *ctx, evk_recording *rec)
+{
+    evk_command_abort(ctx);
+    rec->valid = 0;
+    swap_out(ctx, rec);
+}
+
+evk_status evk_command_submit_recording(evk_context *ctx, evk_recording *rec)
+{
+    if (!rec->valid)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "submitting an incomplete recording");
+    ctx->cmd.timed_dispatches = rec->timed_dispatches;
+    return submit_buffer(ctx, rec->buffer);
+}
+
+void evk_recording_destroy(evk_context *ctx, evk_recording *rec)
+{
+    while (rec->descriptor_pools) {
+        evk_descriptor_pool_node *next = rec->descriptor_pools->next;
+        ctx->vk.vkDestroyDescriptorPool(ctx->device, rec->descriptor_pools->pool, NULL);
+        evk_free(ctx, rec->descriptor_pools);
+        rec->descriptor_pools = next;
+    }
+    if (rec->buffer)
+        ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->cmd.pool, 1, &rec->buffer);
+    memset(rec, 0, sizeof *rec);
 }
 
 /* ---- Per-dispatch timing (public API). */

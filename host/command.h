@@ -40,7 +40,20 @@ typedef struct evk_command {
     uint32_t timed_dispatches;
     double dispatch_ms[EVK_MAX_TIMED_DISPATCHES];
     uint32_t dispatch_ms_count;     /* of the last submission */
+    /* The context's own buffer and pools while a recording holds their
+     * places (evk_command_begin_recording). */
+    VkCommandBuffer saved_buffer;
+    evk_descriptor_pool_node *saved_pools;
 } evk_command;
+
+/* A command buffer recorded once and submitted many times (a model's
+ * forward pass), with the descriptor sets it binds. */
+typedef struct evk_recording {
+    VkCommandBuffer buffer;
+    evk_descriptor_pool_node *descriptor_pools;
+    uint32_t timed_dispatches;
+    int valid;                      /* recorded completely */
+} evk_recording;
 
 /* A storage buffer bound to a dispatch. */
 typedef struct evk_binding {
@@ -73,6 +86,18 @@ evk_status evk_command_submit_wait(evk_context *ctx);
 
 /* Abandons a recording after an error in the middle of it. */
 void evk_command_abort(evk_context *ctx);
+
+/* Persistent recordings: between begin and end, evk_command_dispatch and
+ * the copies record into `rec` instead of the context's buffer. Beginning
+ * again discards what `rec` held. On failure nothing is left recording. */
+evk_status evk_command_begin_recording(evk_context *ctx, evk_recording *rec);
+evk_status evk_command_end_recording(evk_context *ctx, evk_recording *rec);
+/* Abandons a recording begun with evk_command_begin_recording. */
+void evk_command_abort_recording(evk_context *ctx, evk_recording *rec);
+/* Submits a complete recording, waits, and stores the GPU time. */
+evk_status evk_command_submit_recording(evk_context *ctx, evk_recording *rec);
+/* Frees the recording's command buffer and pools; `rec` is zeroed. */
+void evk_recording_destroy(evk_context *ctx, evk_recording *rec);
 
 /* Splits a 1-D workgroup count into a 3-D grid with each dimension at most
  * limit[d]; the grid may cover more groups than asked (shaders skip the

@@ -45,6 +45,7 @@ struct evk_context {
     int have_gpu_time;
 
     evk_context_stats stats;
+    uint64_t buffer_serial;         /* the last evk_buffer.serial given */
     char error[EVK_ERROR_MESSAGE_BYTES];
 };
 

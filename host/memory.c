@@ -99,6 +99,7 @@ evk_status evk_buffer_create(evk_context *ctx, VkDeviceSize bytes, evk_buffer_ki
         return evk_fail(ctx, evk_status_from_vk(r), "%s: vkCreateBuffer of %llu bytes failed with %s",
                         what, (unsigned long long)bytes, evk_vk_result_name(r));
     out->bytes = bytes;
+    out->serial = ++ctx->buffer_serial;
     s = allocate_memory(ctx, out, kind, what);
     if (s != EVK_SUCCESS)
         evk_buffer_destroy(ctx, out);

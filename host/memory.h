@@ -12,6 +12,9 @@ typedef struct evk_buffer {
     VkDeviceSize bytes;
     VkDeviceSize allocated;         /* memory bytes, counted in the context stats */
     void *mapped;                   /* non-NULL when host-visible and coherent */
+    /* Unique within the context, never reused (Vulkan handles can be): what
+     * a persistent recording remembers of the buffers it binds. */
+    uint64_t serial;
 } evk_buffer;
 
 typedef enum evk_buffer_kind {

@@ -8,6 +8,7 @@
 #include "report.h"
 #include "effvk/effvk.h"
 #include "json.h"
+#include "models.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
@@ -34,8 +35,9 @@ static void print_usage(FILE *out)
           "suites: ",
           out);
     bench_print_suite_names(out);
-    fputs(" (default: all)\n"
-          "exit status: 0 success, 1 error, 2 bad usage, 3 a result differs from the CPU\n"
+    fputs(" (default: all)\n\nmodel commands:\n", out);
+    fputs(models_usage, out);
+    fputs("\nexit status: 0 success, 1 error, 2 bad usage, 3 a result differs from the CPU\n"
           "reference\n",
           out);
 }
@@ -250,5 +252,9 @@ int main(int argc, char **argv)
         return command_info(argc - 2, argv + 2);
     if (strcmp(command, "bench") == 0)
         return command_bench(argc - 2, argv + 2);
+    if (strcmp(command, "run") == 0)
+        return models_run(argc - 2, argv + 2);
+    if (strcmp(command, "flops") == 0)
+        return models_flops(argc - 2, argv + 2);
     return usage_error("unknown command", command);
 }

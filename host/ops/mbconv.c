@@ -28,8 +28,9 @@ typedef struct mbconv_layer {
     int has_se, residual, fused;
     evk_layer *expand, *depthwise, *project; /* conv2d layers; expand NULL when e = 1 */
     evk_buffer fc1, fc1_bias, fc2, fc2_bias;
-    /* Scratch for the intermediate tensors, grown on demand. */
-    evk_buffer expanded, depthwise_out, partials, scale, scaled;
+    /* Scratch for the intermediate tensors, grown on demand: `own`, or one
+     * that blocks share (evk_mbconv_share_scratch). */
+    evk_mbconv_scratch own, *scratch;
 } mbconv_layer;
 
 evk_mbconv_desc evk_mbconv_resolve(const evk_mbconv_desc *desc)
@@ -191,15 +192,16 @@ static void mbconv_destroy(evk_layer *layer)
     evk_layer_destroy(l->expand);
     evk_layer_destroy(l->depthwise);
     evk_layer_destroy(l->project);
-    evk_buffer *buffers[] = {&l->fc1, &l->fc1_bias, &l->fc2, &l->fc2_bias, &l->expanded,
-                             &l->depthwise_out, &l->partials, &l->scale, &l->scaled};
+    evk_buffer *buffers[] = {&l->fc1, &l->fc1_bias, &l->fc2, &l->fc2_bias};
     for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; ++i)
         evk_buffer_destroy(layer->ctx, buffers[i]);
+    evk_mbconv_scratch_destroy(layer->ctx, &l->own);
     evk_free(layer->ctx, l);
 }
 
 /* Grows a scratch buffer to at least `bytes`. A layer records one input
- * shape per submission, so no recorded command still uses the old one. */
+ * shape per submission, and blocks that share scratch are all reserved
+ * before any records, so no recorded command still uses the old one. */
 static evk_status reserve(evk_context *ctx, evk_buffer *b, uint64_t bytes, const char *what)
 {
     if (b->buffer && b->bytes >= bytes)
@@ -229,17 +231,19 @@ static evk_status prepare_stages(mbconv_layer *l, evk_shape in, stages *st)
     evk_shape expanded = {in.n, e, in.h, in.w}, dw = {in.n, e, st->out.h, st->out.w};
     st->plane_groups = evk_conv2d_depthwise_plane_groups(l->depthwise, dw);
     uint64_t quads = (uint64_t)in.n * evk_div_up(e, 4);
-    evk_status s = reserve(ctx, &l->depthwise_out, evk_shape_device_bytes(dw), "mbconv depthwise output");
+    evk_status s = reserve(ctx, &l->scratch->depthwise_out, evk_shape_device_bytes(dw),
+                           "mbconv depthwise output");
     if (s == EVK_SUCCESS && l->expand)
-        s = reserve(ctx, &l->expanded, evk_shape_device_bytes(expanded), "mbconv expanded");
+        s = reserve(ctx, &l->scratch->expanded, evk_shape_device_bytes(expanded), "mbconv expanded");
     if (s == EVK_SUCCESS && l->has_se)
-        s = reserve(ctx, &l->scale, quads * 16, "mbconv SE scale");
+        s = reserve(ctx, &l->scratch->scale, quads * 16, "mbconv SE scale");
     if (s == EVK_SUCCESS && l->has_se && l->fused)
-        s = reserve(ctx, &l->partials, quads * st->plane_groups * 16, "mbconv SE partial sums");
+        s = reserve(ctx, &l->scratch->partials, quads * st->plane_groups * 16,
+                    "mbconv SE partial sums");
     if (s == EVK_SUCCESS && l->has_se && !l->fused)
-        s = reserve(ctx, &l->scaled, evk_shape_device_bytes(dw), "mbconv scaled");
-    st->expanded = view(l, expanded, &l->expanded);
-    st->depthwise = view(l, dw, &l->depthwise_out);
+        s = reserve(ctx, &l->scratch->scaled, evk_shape_device_bytes(dw), "mbconv scaled");
+    st->expanded = view(l, expanded, &l->scratch->expanded);
+    st->depthwise = view(l, dw, &l->scratch->depthwise_out);
     return s;
 }
 
@@ -258,7 +262,7 @@ static evk_status record_se(mbconv_layer *l, evk_binding partials, const stages 
     evk_status s = evk_pipeline_get(l->base.ctx, &key, &pipeline);
     if (s != EVK_SUCCESS)
         return s;
-    evk_binding bindings[6] = {partials, {l->scale.buffer, 0, l->scale.bytes, 1},
+    evk_binding bindings[6] = {partials, {l->scratch->scale.buffer, 0, l->scratch->scale.bytes, 1},
                                evk_buffer_binding(&l->fc1), evk_buffer_binding(&l->fc1_bias),
                                evk_buffer_binding(&l->fc2), evk_buffer_binding(&l->fc2_bias)};
     return evk_command_dispatch(l->base.ctx, pipeline, bindings, 6, &push, sizeof push, st->out.n);
@@ -278,7 +282,7 @@ static evk_status record_elementwise(mbconv_layer *l, uint32_t mode, const evk_t
     evk_status st = evk_pipeline_get(l->base.ctx, &key, &pipeline);
     if (st != EVK_SUCCESS)
         return st;
-    const evk_buffer *scale = l->has_se ? &l->scale : &l->fc1_bias;
+    const evk_buffer *scale = l->has_se ? &l->scratch->scale : &l->fc1_bias;
     evk_binding bindings[3] = {evk_tensor_binding(y, 1), evk_tensor_binding(x, 0),
                                evk_buffer_binding(scale)};
     return evk_command_dispatch(l->base.ctx, pipeline, bindings, 3, &push, sizeof push,
@@ -290,7 +294,7 @@ static evk_status record_fused(mbconv_layer *l, const evk_tensor *in, evk_tensor
 {
     const evk_tensor *dw_in = l->expand ? &st->expanded : in;
     evk_status s = l->expand ? l->expand->ops->record(l->expand, in, &st->expanded) : EVK_SUCCESS;
-    evk_binding partials = {l->partials.buffer, 0, l->partials.bytes, 1};
+    evk_binding partials = {l->scratch->partials.buffer, 0, l->scratch->partials.bytes, 1};
     evk_conv2d_variant dw = {.shader = "mbconv_depthwise", .bindings = &partials,
                              .binding_count = 1, .shared_bytes = DEPTHWISE_SHARED_BYTES};
     if (s == EVK_SUCCESS)
@@ -300,7 +304,7 @@ static evk_status record_fused(mbconv_layer *l, const evk_tensor *in, evk_tensor
     if (s == EVK_SUCCESS && l->has_se)
         s = record_se(l, partials, st, st->plane_groups);
     /* Bindings that the constants leave unused get the small bias buffer. */
-    evk_binding extra[2] = {evk_buffer_binding(l->has_se ? &l->scale : &l->fc1_bias),
+    evk_binding extra[2] = {evk_buffer_binding(l->has_se ? &l->scratch->scale : &l->fc1_bias),
                             l->residual ? evk_tensor_binding(in, 0) : evk_buffer_binding(&l->fc1_bias)};
     evk_conv2d_variant project = {.shader = "mbconv_project", .bindings = extra,
                                   .binding_count = 2, .spec = {l->residual, l->has_se},
@@ -317,7 +321,7 @@ static evk_status record_unfused(mbconv_layer *l, const evk_tensor *in, evk_tens
     evk_status s = l->expand ? l->expand->ops->record(l->expand, in, &st->expanded) : EVK_SUCCESS;
     if (s == EVK_SUCCESS)
         s = l->depthwise->ops->record(l->depthwise, dw_in, &st->depthwise);
-    evk_tensor scaled = view(l, st->depthwise.shape, &l->scaled);
+    evk_tensor scaled = view(l, st->depthwise.shape, &l->scratch->scaled);
     if (s == EVK_SUCCESS && l->has_se)
         s = record_se(l, evk_tensor_binding(&st->depthwise, 0), st, st->out.h * st->out.w);
     if (s == EVK_SUCCESS && l->has_se)
@@ -327,6 +331,27 @@ static evk_status record_unfused(mbconv_layer *l, const evk_tensor *in, evk_tens
     if (s == EVK_SUCCESS && l->residual)
         s = record_elementwise(l, ELEMENTWISE_ADD, out, in);
     return s;
+}
+
+void evk_mbconv_scratch_destroy(evk_context *ctx, evk_mbconv_scratch *scratch)
+{
+    evk_buffer *buffers[] = {&scratch->expanded, &scratch->depthwise_out, &scratch->partials,
+                             &scratch->scale, &scratch->scaled};
+    for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; ++i)
+        evk_buffer_destroy(ctx, buffers[i]);
+}
+
+void evk_mbconv_share_scratch(evk_layer *layer, evk_mbconv_scratch *shared)
+{
+    mbconv_layer *l = (mbconv_layer *)layer;
+    evk_mbconv_scratch_destroy(layer->ctx, &l->own);
+    l->scratch = shared;
+}
+
+evk_status evk_mbconv_reserve(evk_layer *layer, evk_shape input)
+{
+    stages st;
+    return prepare_stages((mbconv_layer *)layer, input, &st);
 }
 
 static evk_status mbconv_record(evk_layer *layer, const evk_tensor *in, evk_tensor *out)
@@ -410,6 +435,7 @@ evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc, evk_
     evk_mbconv_desc d = evk_mbconv_resolve(desc);
     l->base.ctx = ctx;
     l->base.ops = &mbconv_ops;
+    l->scratch = &l->own;
     l->has_se = !(d.flags & EVK_MBCONV_NO_SE);
     l->residual = d.stride == 1 && d.in_channels == d.out_channels;
     s = build(l, &d);

@@ -756,6 +756,120 @@ typedef struct evk_peak {
  * second. Errors: EVK_ERROR_UNSUPPORTED without timestamps. */
 EVK_API evk_status evk_measure_peak(evk_context *ctx, evk_peak *out);
 
+/* ------------------------------------------------------------------------ */
+/* Models (EfficientNet-B0..B7 from torchvision state_dicts)                 */
+/* ------------------------------------------------------------------------ */
+
+/* A whole network: its layers (BatchNorm folded) over intermediate buffers
+ * planned by liveness, and its forward pass recorded once into its own
+ * command buffer and resubmitted by every later forward. */
+typedef struct evk_model evk_model;
+
+/* Known names: "efficientnet-b0" to "efficientnet-b7" (case-insensitive; '_'
+ * may stand for '-'), torchvision's efficientnet_b0 .. efficientnet_b7. */
+typedef struct evk_model_options {
+    /* The input shape evk_model_input_shape reports and evk_model_run takes:
+     * batch 0 means 1; height and width 0 mean the variant's resolution
+     * (224, 240, 260, 300, 380, 456, 528, 600 for B0..B7). Any size from 1
+     * up runs (EfficientNet's five stride-2 stages want 32 or more). */
+    uint32_t batch, height, width;
+    /* BatchNorm eps; 0 means the file's "__metadata__" entry "bn_eps" (a
+     * decimal number) when present, else torchvision's: 1e-5 for B0-B4,
+     * 1e-3 for B5-B7. */
+    float bn_eps;
+    /* Classifier outputs; 0 means the rows of the file's classifier.1.weight
+     * (evk_model_load) or 1000 (evk_model_cost, evk_model_layers). */
+    uint32_t num_classes;
+} evk_model_options;
+
+/* Loads model `name` from a .safetensors file holding a torchvision
+ * state_dict, unchanged key names (docs/models.md lists them; F32, F16 and
+ * BF16 tensors are read). BatchNorm's num_batches_tracked is ignored; any
+ * other tensor the model does not read is an error (B1's file holds every
+ * tensor of B0 and more, so a mixed-up variant would otherwise load).
+ * `opts` may be NULL (all defaults). The file is closed on return.
+ * On failure `*out` is NULL and evk_last_error(ctx) names the problem: the
+ * unknown model, the missing or unused tensor, or the tensor of a wrong
+ * shape with both shapes.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL ctx, name, path or out; unknown
+ * model; missing or unused tensor; malformed file or "bn_eps"), EVK_ERROR_SHAPE_MISMATCH,
+ * EVK_ERROR_UNSUPPORTED (a needed tensor of an integer dtype), EVK_ERROR_IO,
+ * EVK_ERROR_OUT_OF_HOST_MEMORY, device memory errors. */
+EVK_API evk_status evk_model_load(evk_context *ctx, const char *name, const char *weights_path,
+                                  const evk_model_options *opts, evk_model **out);
+
+EVK_API void evk_model_destroy(evk_model *model);
+
+/* The input shape of the options (N x 3 x H x W) and the output shape it
+ * gives (N x classes x 1 x 1). Errors: EVK_ERROR_INVALID_ARGUMENT (NULL). */
+EVK_API evk_status evk_model_input_shape(const evk_model *model, evk_shape *out);
+EVK_API evk_status evk_model_output_shape(const evk_model *model, evk_shape *out);
+
+/* Runs the model on device tensors: `input` N x 3 x H x W of any N, H, W
+ * (not only the options'), `output` N x classes x 1 x 1, another tensor.
+ * The first forward of an input shape plans the intermediate buffers and
+ * records the pass; later forwards of that shape on the same two tensors
+ * only submit it and wait (other tensors record it again, another shape
+ * plans again). One submission, no host synchronisation inside; the GPU
+ * time is then evk_context_last_gpu_ms.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL, tensors of another context,
+ * input == output), EVK_ERROR_SHAPE_MISMATCH, device errors. */
+EVK_API evk_status evk_model_forward(evk_model *model, const evk_tensor *input, evk_tensor *output);
+
+/* evk_model_forward on host arrays of the options' input shape: `input`
+ * NCHW float32 with `input_count` = the input shape's elements, `output`
+ * [N][classes] with `output_count` its elements. The model keeps the two
+ * device tensors between calls.
+ * Errors: as evk_model_forward, EVK_ERROR_SHAPE_MISMATCH for wrong counts. */
+EVK_API evk_status evk_model_run(evk_model *model, const float *input, uint64_t input_count,
+                                 float *output, uint64_t output_count);
+
+typedef struct evk_model_stats {
+    uint32_t layers;                /* stem, MBConv blocks, head, pool, classifier */
+    /* The plan of the last forward's input shape (zero before the first):
+     * how many intermediate buffers, their bytes (the plan's peak device
+     * memory for activations), and what one buffer per intermediate tensor
+     * would take. */
+    uint32_t activation_buffers;
+    uint64_t activation_bytes;
+    uint64_t unplanned_activation_bytes;
+    /* The MBConv blocks' intermediate tensors (expanded, depthwise output,
+     * SE sums): one set of buffers that all blocks share, sized for the
+     * largest block of the largest input run so far. */
+    uint64_t block_scratch_bytes;
+    /* All device memory the context holds now: weights, the plan, the
+     * blocks' scratch, the model's and the caller's tensors. */
+    uint64_t context_device_bytes;
+    uint32_t recordings;            /* times the forward pass was recorded */
+    uint64_t macs, params;          /* at the options' input shape */
+} evk_model_stats;
+
+EVK_API evk_status evk_model_stats_get(const evk_model *model, evk_model_stats *out);
+
+/* One layer of a model, for reports (effvk flops). */
+typedef struct evk_model_layer_info {
+    char name[32];                  /* the state_dict prefix: "features.2.0", "avgpool" */
+    char kind[16];                  /* "conv2d", "mbconv", "global_avg_pool", "linear" */
+    evk_shape input, output;
+    uint64_t macs;                  /* multiply-accumulates, as evk_mbconv_cost counts */
+    uint64_t params;                /* as torchvision counts them (BatchNorm: 2 per channel) */
+} evk_model_layer_info;
+
+/* The layers of model `name` at the options' input shape, without a device:
+ * writes min(capacity, count) entries and the layer count into `*count`
+ * (`layers` may be NULL with capacity 0). Messages go to evk_last_error(NULL).
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (unknown name, NULL count). */
+EVK_API evk_status evk_model_layers(const char *name, const evk_model_options *opts,
+                                    evk_model_layer_info *layers, uint32_t capacity,
+                                    uint32_t *count);
+
+/* Total MACs and parameters of model `name` at the options' input shape,
+ * without a device: the sums of evk_model_layers. Parameters equal
+ * torchvision's count (sum of p.numel() over model.parameters()). Either
+ * output may be NULL. Errors: as evk_model_layers. */
+EVK_API evk_status evk_model_cost(const char *name, const evk_model_options *opts, uint64_t *macs,
+                                  uint64_t *params);
+
 #ifdef __cplusplus
 }
 #endif

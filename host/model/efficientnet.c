@@ -1,0 +1,438 @@
+/* EfficientNet-B0..B7 with torchvision's structure and state_dict names
+ * (torchvision/models/efficientnet.py): features.0 stem, features.1-7 the
+ * MBConv stages, features.8 head, avgpool, classifier.1. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "context.h"
+#include "conv2d.h"
+#include "efficientnet.h"
+#include "linear.h"
+#include "mbconv.h"
+#include "pool.h"
+
+typedef struct variant {
+    const char *name;
+    double width, depth;
+    uint32_t resolution;
+    float bn_eps;
+} variant;
+
+static const variant variants[] = {
+    {"efficientnet-b0", 1.0, 1.0, 224, 1e-5f}, {"efficientnet-b1", 1.0, 1.1, 240, 1e-5f},
+    {"efficientnet-b2", 1.1, 1.2, 260, 1e-5f}, {"efficientnet-b3", 1.2, 1.4, 300, 1e-5f},
+    {"efficientnet-b4", 1.4, 1.8, 380, 1e-5f}, {"efficientnet-b5", 1.6, 2.2, 456, 1e-3f},
+    {"efficientnet-b6", 1.8, 2.6, 528, 1e-3f}, {"efficientnet-b7", 2.0, 3.1, 600, 1e-3f},
+};
+
+/* B0's stages 1-7 (features.1 .. features.7). */
+typedef struct stage {
+    uint32_t expand, kernel, stride, in, out, layers;
+} stage;
+
+static const stage b0_stages[7] = {
+    {1, 3, 1, 32, 16, 1},  {6, 3, 2, 16, 24, 2},  {6, 5, 2, 24, 40, 2},   {6, 3, 2, 40, 80, 3},
+    {6, 5, 1, 80, 112, 3}, {6, 5, 2, 112, 192, 4}, {6, 3, 1, 192, 320, 1},
+};
+
+/* torchvision's _make_divisible(v, 8): the nearest multiple of 8, at least
+ * 8 and not below 90% of v. */
+static uint32_t make_divisible(double v)
+{
+    double rounded = floor((v + 4.0) / 8.0) * 8.0;
+    if (rounded < 8.0)
+        rounded = 8.0;
+    if (rounded < 0.9 * v)
+        rounded += 8.0;
+    return (uint32_t)rounded;
+}
+
+static const variant *find_variant(const char *name)
+{
+    char normal[32];
+    size_t n = strlen(name);
+    if (n >= sizeof normal)
+        return NULL;
+    for (size_t i = 0; i <= n; ++i)
+        normal[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; ++i)
+        if (strcmp(normal, variants[i].name) == 0)
+            return &variants[i];
+    return NULL;
+}
+
+static evk_layer_spec *add_spec(evk_arch *arch, evk_layer_kind kind, const char *prefix,
+                                uint32_t in, uint32_t out)
+{
+    evk_layer_spec *spec = &arch->layers[arch->count++];
+    memset(spec, 0, sizeof *spec);
+    spec->kind = kind;
+    snprintf(spec->prefix, sizeof spec->prefix, "%s", prefix);
+    spec->in_channels = in;
+    spec->out_channels = out;
+    return spec;
+}
+
+/* Appends stage `s` (features.<s + 1>) and returns its output channels. */
+static uint32_t add_stage(evk_arch *arch, const variant *v, uint32_t s)
+{
+    const stage *st = &b0_stages[s];
+    uint32_t in = make_divisible(st->in * v->width), out = make_divisible(st->out * v->width);
+    uint32_t layers = (uint32_t)ceil(st->layers * v->depth);
+    for (uint32_t j = 0; j < layers; ++j) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "features.%u.%u", s + 1, j);
+        uint32_t block_in = j ? out : in;
+        evk_layer_spec *spec = add_spec(arch, EVK_KIND_MBCONV, prefix, block_in, out);
+        spec->kernel = st->kernel;
+        spec->stride = j ? 1 : st->stride;
+        spec->expand_ratio = st->expand;
+        spec->expanded_channels = make_divisible((double)block_in * st->expand);
+        spec->squeeze_channels = block_in / 4 ? block_in / 4 : 1;
+    }
+    return out;
+}
+
+evk_status evk_arch_get(evk_context *ctx, const char *name, uint32_t num_classes, evk_arch *arch)
+{
+    const variant *v = name ? find_variant(name) : NULL;
+    if (!v)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "unknown model '%s' (known: "
+                        "efficientnet-b0 to efficientnet-b7)", name ? name : "(null)");
+    memset(arch, 0, sizeof *arch);
+    snprintf(arch->name, sizeof arch->name, "%s", v->name);
+    arch->resolution = v->resolution;
+    arch->bn_eps = v->bn_eps;
+    uint32_t stem = make_divisible(b0_stages[0].in * v->width);
+    evk_layer_spec *spec = add_spec(arch, EVK_KIND_CONV, "features.0", 3, stem);
+    spec->kernel = 3;
+    spec->stride = 2;
+    uint32_t channels = stem;
+    for (uint32_t s = 0; s < 7; ++s)
+        channels = add_stage(arch, v, s);
+    spec = add_spec(arch, EVK_KIND_CONV, "features.8", channels, 4 * channels);
+    spec->kernel = spec->stride = 1;
+    add_spec(arch, EVK_KIND_POOL, "avgpool", 4 * channels, 4 * channels);
+    add_spec(arch, EVK_KIND_LINEAR, "classifier.1", 4 * channels, num_classes);
+    return EVK_SUCCESS;
+}
+
+const char *evk_layer_kind_name(evk_layer_kind kind)
+{
+    static const char *names[] = {"conv2d", "mbconv", "global_avg_pool", "linear"};
+    return names[kind];
+}
+
+static uint32_t strided(uint32_t size, uint32_t stride)
+{
+    return (size - 1) / stride + 1;
+}
+
+static void mbconv_cost(const evk_layer_spec *sp, evk_shape in, evk_shape out, uint64_t *macs,
+                        uint64_t *params)
+{
+    uint64_t e = sp->expanded_channels, sq = sp->squeeze_channels;
+    uint64_t kk = (uint64_t)sp->kernel * sp->kernel;
+    uint64_t expand = sp->expand_ratio > 1 ? e * sp->in_channels : 0;
+    uint64_t in_plane = (uint64_t)in.n * in.h * in.w, out_plane = (uint64_t)out.n * out.h * out.w;
+    *macs = in_plane * expand + out_plane * e * (kk + sp->out_channels) + in.n * 2 * e * sq;
+    *params = (expand ? expand + 2 * e : 0) + e * kk + 2 * e + 2 * e * sq + sq + e +
+              e * sp->out_channels + 2 * sp->out_channels;
+}
+
+void evk_layer_spec_cost(const evk_layer_spec *sp, evk_shape in, evk_shape *out, uint64_t *macs,
+                         uint64_t *params)
+{
+    uint64_t c_in = sp->in_channels, c_out = sp->out_channels;
+    *out = (evk_shape){in.n, sp->out_channels, strided(in.h, sp->stride ? sp->stride : 1),
+                       strided(in.w, sp->stride ? sp->stride : 1)};
+    uint64_t out_plane = (uint64_t)out->n * out->h * out->w;
+    uint64_t kk = (uint64_t)sp->kernel * sp->kernel;
+    switch (sp->kind) {
+    case EVK_KIND_CONV:
+        *macs = out_plane * c_out * c_in * kk;
+        *params = c_out * c_in * kk + 2 * c_out;
+        break;
+    case EVK_KIND_MBCONV:
+        mbconv_cost(sp, in, *out, macs, params);
+        break;
+    case EVK_KIND_POOL:
+        *out = (evk_shape){in.n, in.c, 1, 1};
+        *macs = *params = 0;
+        break;
+    case EVK_KIND_LINEAR:
+        *out = (evk_shape){in.n, sp->out_channels, 1, 1};
+        *macs = in.n * c_in * c_out;
+        *params = c_in * c_out + c_out;
+        break;
+    }
+}
+
+/* ---- Building from a state_dict. */
+
+/* Names: a 32-byte spec prefix plus ".block.N.fc1.running_mean". */
+enum { MAX_ARRAYS = 32, NAME_BYTES = 128 };
+
+typedef struct builder {
+    evk_context *ctx;
+    const evk_safetensors *st;
+    const char *file;
+    float bn_eps;
+    /* The host arrays of the layer being built, freed once it exists. */
+    float *arrays[MAX_ARRAYS];
+    uint32_t array_count;
+    /* The names of the tensors read so far (the file's strings), so that
+     * a tensor the model does not use is caught. */
+    const char **used;
+    size_t used_count, used_capacity;
+} builder;
+
+static void free_arrays(builder *b)
+{
+    for (uint32_t i = 0; i < b->array_count; ++i)
+        evk_free(b->ctx, b->arrays[i]);
+    b->array_count = 0;
+}
+
+static void format_shape(char *out, size_t size, uint32_t rank, const uint64_t *dims)
+{
+    size_t used = (size_t)snprintf(out, size, "[");
+    for (uint32_t i = 0; i < rank && used < size; ++i)
+        used += (size_t)snprintf(out + used, size - used, "%s%llu", i ? ", " : "",
+                                 (unsigned long long)dims[i]);
+    if (used < size)
+        snprintf(out + used, size - used, "]");
+}
+
+static evk_status check_tensor(builder *b, const char *name, uint32_t rank, const uint64_t *dims,
+                               evk_safetensors_info *info)
+{
+    if (evk_safetensors_find(b->st, name, info) != EVK_SUCCESS)
+        return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: tensor '%s' is missing", b->file,
+                        name);
+    int same = info->rank == rank;
+    for (uint32_t i = 0; same && i < rank; ++i)
+        same = info->shape[i] == dims[i];
+    if (same)
+        return EVK_SUCCESS;
+    char got[128], expected[128];
+    format_shape(got, sizeof got, info->rank, info->shape);
+    format_shape(expected, sizeof expected, rank, dims);
+    return evk_fail(b->ctx, EVK_ERROR_SHAPE_MISMATCH, "%s: tensor '%s' has shape %s, the model "
+                    "expects %s", b->file, name, got, expected);
+}
+
+/* Reads tensor `prefix` + `suffix` of shape `dims` into a new array that
+ * lives until free_arrays. */
+static evk_status read_tensor(builder *b, const char *prefix, const char *suffix, uint32_t rank,
+                              const uint64_t *dims, float **out)
+{
+    char name[NAME_BYTES];
+    snprintf(name, sizeof name, "%s%s", prefix, suffix);
+    evk_safetensors_info info;
+    evk_status s = check_tensor(b, name, rank, dims, &info);
+    if (s != EVK_SUCCESS)
+        return s;
+    if (b->used_count < b->used_capacity)
+        b->used[b->used_count++] = info.name;
+    if (b->array_count == MAX_ARRAYS)
+        return evk_fail(b->ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: too many tensors in one layer", name);
+    float *array = evk_alloc(b->ctx, info.element_count * sizeof *array);
+    if (!array)
+        return evk_fail_oom(b->ctx, name);
+    b->arrays[b->array_count++] = array;
+    *out = array;
+    /* The file was opened on b->ctx, which gets the reader's messages. */
+    return evk_safetensors_read_f32(b->st, name, array, info.element_count);
+}
+
+static evk_status read_vector(builder *b, const char *prefix, const char *suffix, uint32_t length,
+                              const float **out)
+{
+    uint64_t dims[1] = {length};
+    float *array = NULL;
+    evk_status s = read_tensor(b, prefix, suffix, 1, dims, &array);
+    *out = array;
+    return s;
+}
+
+/* BatchNorm `prefix` (".weight", ".bias", ".running_mean", ".running_var");
+ * num_batches_tracked is not needed. */
+static evk_status read_batchnorm(builder *b, const char *prefix, uint32_t channels,
+                                 evk_batchnorm *bn)
+{
+    bn->eps = b->bn_eps;
+    evk_status s = read_vector(b, prefix, ".weight", channels, &bn->gamma);
+    if (s == EVK_SUCCESS)
+        s = read_vector(b, prefix, ".bias", channels, &bn->beta);
+    if (s == EVK_SUCCESS)
+        s = read_vector(b, prefix, ".running_mean", channels, &bn->mean);
+    if (s == EVK_SUCCESS)
+        s = read_vector(b, prefix, ".running_var", channels, &bn->var);
+    return s;
+}
+
+/* A conv weight [out][in][k][k] at `prefix`.0.weight and its BatchNorm at
+ * `prefix`.1: torchvision's Conv2dNormActivation. */
+static evk_status read_conv_bn(builder *b, const char *prefix, uint32_t out, uint32_t in, uint32_t k,
+                               const float **weight, evk_batchnorm *bn)
+{
+    char name[NAME_BYTES];
+    uint64_t dims[4] = {out, in, k, k};
+    float *array = NULL;
+    snprintf(name, sizeof name, "%s.0", prefix);
+    evk_status s = read_tensor(b, name, ".weight", 4, dims, &array);
+    *weight = array;
+    snprintf(name, sizeof name, "%s.1", prefix);
+    return s == EVK_SUCCESS ? read_batchnorm(b, name, out, bn) : s;
+}
+
+static evk_status create_conv(builder *b, const evk_layer_spec *sp, evk_layer **layer)
+{
+    uint32_t pad = (sp->kernel - 1) / 2;
+    evk_conv2d_desc d = {.in_channels = sp->in_channels, .out_channels = sp->out_channels,
+                         .kernel_h = sp->kernel, .kernel_w = sp->kernel, .stride_h = sp->stride,
+                         .stride_w = sp->stride, .pad_h = pad, .pad_w = pad,
+                         .activation = EVK_ACTIVATION_SILU};
+    evk_status s = read_conv_bn(b, sp->prefix, sp->out_channels, sp->in_channels, sp->kernel,
+                                &d.weight, &d.batchnorm);
+    return s == EVK_SUCCESS ? evk_conv2d_create(b->ctx, &d, layer) : s;
+}
+
+static evk_status read_se(builder *b, const char *prefix, const evk_layer_spec *sp,
+                          evk_mbconv_desc *d)
+{
+    char fc[NAME_BYTES + 8];
+    uint32_t e = sp->expanded_channels, sq = sp->squeeze_channels;
+    uint64_t fc1[4] = {sq, e, 1, 1}, fc2[4] = {e, sq, 1, 1};
+    float *w1 = NULL, *w2 = NULL;
+    snprintf(fc, sizeof fc, "%s.fc1", prefix);
+    evk_status s = read_tensor(b, fc, ".weight", 4, fc1, &w1);
+    if (s == EVK_SUCCESS)
+        s = read_vector(b, fc, ".bias", sq, &d->se_fc1_bias);
+    snprintf(fc, sizeof fc, "%s.fc2", prefix);
+    if (s == EVK_SUCCESS)
+        s = read_tensor(b, fc, ".weight", 4, fc2, &w2);
+    if (s == EVK_SUCCESS)
+        s = read_vector(b, fc, ".bias", e, &d->se_fc2_bias);
+    d->se_fc1_weight = w1;
+    d->se_fc2_weight = w2;
+    return s;
+}
+
+/* block.0 expand (absent when e = 1), then depthwise, SE, project. */
+static evk_status create_mbconv(builder *b, const evk_layer_spec *sp, evk_layer **layer)
+{
+    uint32_t e = sp->expanded_channels, part = 0;
+    evk_mbconv_desc d = {.in_channels = sp->in_channels, .out_channels = sp->out_channels,
+                         .expand_ratio = sp->expand_ratio, .expanded_channels = e,
+                         .kernel_size = sp->kernel, .stride = sp->stride};
+    char prefix[NAME_BYTES];
+    evk_status s = EVK_SUCCESS;
+    if (sp->expand_ratio > 1) {
+        snprintf(prefix, sizeof prefix, "%s.block.%u", sp->prefix, part++);
+        s = read_conv_bn(b, prefix, e, sp->in_channels, 1, &d.expand_weight, &d.expand_bn);
+    }
+    snprintf(prefix, sizeof prefix, "%s.block.%u", sp->prefix, part++);
+    if (s == EVK_SUCCESS)
+        s = read_conv_bn(b, prefix, e, 1, sp->kernel, &d.depthwise_weight, &d.depthwise_bn);
+    snprintf(prefix, sizeof prefix, "%s.block.%u", sp->prefix, part++);
+    if (s == EVK_SUCCESS)
+        s = read_se(b, prefix, sp, &d);
+    snprintf(prefix, sizeof prefix, "%s.block.%u", sp->prefix, part++);
+    if (s == EVK_SUCCESS)
+        s = read_conv_bn(b, prefix, sp->out_channels, e, 1, &d.project_weight, &d.project_bn);
+    return s == EVK_SUCCESS ? evk_mbconv_create(b->ctx, &d, layer) : s;
+}
+
+static evk_status create_linear(builder *b, const evk_layer_spec *sp, evk_layer **layer)
+{
+    uint64_t dims[2] = {sp->out_channels, sp->in_channels};
+    float *weight = NULL;
+    const float *bias = NULL;
+    evk_status s = read_tensor(b, sp->prefix, ".weight", 2, dims, &weight);
+    if (s == EVK_SUCCESS)
+        s = read_vector(b, sp->prefix, ".bias", sp->out_channels, &bias);
+    return s == EVK_SUCCESS ? evk_linear_create(b->ctx, sp->in_channels, sp->out_channels, weight,
+                                                bias, layer)
+                            : s;
+}
+
+static evk_status create_layer(builder *b, const evk_layer_spec *sp, evk_layer **layer)
+{
+    switch (sp->kind) {
+    case EVK_KIND_CONV:
+        return create_conv(b, sp, layer);
+    case EVK_KIND_MBCONV:
+        return create_mbconv(b, sp, layer);
+    case EVK_KIND_POOL:
+        return evk_global_avg_pool_create(b->ctx, layer);
+    case EVK_KIND_LINEAR:
+        return create_linear(b, sp, layer);
+    }
+    return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "unknown layer kind %d", (int)sp->kind);
+}
+
+static int ends_with(const char *text, const char *suffix)
+{
+    size_t n = strlen(text), m = strlen(suffix);
+    return n >= m && strcmp(text + n - m, suffix) == 0;
+}
+
+static int was_used(const builder *b, const char *name)
+{
+    for (size_t i = 0; i < b->used_count; ++i)
+        if (strcmp(b->used[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every tensor of the file but BatchNorm's num_batches_tracked must have
+ * been read: another one means weights of another variant (B1's hold all
+ * of B0's tensors and more) or of another model. */
+static evk_status check_all_used(const builder *b, const evk_arch *arch)
+{
+    for (size_t i = 0; i < evk_safetensors_count(b->st); ++i) {
+        const char *name = evk_safetensors_name(b->st, i);
+        if (!ends_with(name, ".num_batches_tracked") && !was_used(b, name))
+            return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: tensor '%s' is not part of "
+                            "%s (weights of another model or variant?)", b->file, name,
+                            arch->name);
+    }
+    return EVK_SUCCESS;
+}
+
+static evk_status build_layers(builder *b, const evk_arch *arch, evk_mbconv_scratch *scratch,
+                               evk_graph *graph)
+{
+    uint32_t slot = 0;
+    evk_status s = EVK_SUCCESS;
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < arch->count; ++i) {
+        evk_layer *layer = NULL;
+        int mbconv = arch->layers[i].kind == EVK_KIND_MBCONV;
+        s = create_layer(b, &arch->layers[i], &layer);
+        free_arrays(b);
+        if (s == EVK_SUCCESS && mbconv)
+            evk_mbconv_share_scratch(layer, scratch);
+        if (s == EVK_SUCCESS)
+            s = evk_graph_add(graph, layer, slot, arch->layers[i].prefix,
+                              mbconv ? evk_mbconv_reserve : NULL, &slot);
+    }
+    return s;
+}
+
+evk_status evk_efficientnet_build(evk_context *ctx, const evk_arch *arch, const evk_safetensors *st,
+                                  const char *file, float bn_eps, evk_mbconv_scratch *scratch,
+                                  evk_graph *graph)
+{
+    size_t tensors = evk_safetensors_count(st);
+    builder b = {.ctx = ctx, .st = st, .file = file, .bn_eps = bn_eps, .used_capacity = tensors,
+                 .used = evk_alloc(ctx, (tensors ? tensors : 1) * sizeof *b.used)};
+    evk_status s = b.used ? build_layers(&b, arch, scratch, graph) : evk_fail_oom(ctx, file);
+    if (s == EVK_SUCCESS)
+        s = check_all_used(&b, arch);
+    evk_free(ctx, b.used);
+    return s;
+}

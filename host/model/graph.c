@@ -1,0 +1,323 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "graph.h"
+
+#define NO_BUFFER UINT32_MAX
+#define NAME_BYTES 48
+
+typedef struct graph_node {
+    evk_layer *layer;
+    evk_graph_prepare_fn prepare;
+    uint32_t input, output;
+    char name[NAME_BYTES];
+} graph_node;
+
+/* A buffer of the plan: its size while planning, then the device buffer. */
+typedef struct plan_buffer {
+    uint64_t bytes;
+    int busy;
+    evk_buffer buffer;
+} plan_buffer;
+
+struct evk_graph {
+    evk_context *ctx;
+    graph_node *nodes;
+    uint32_t node_count, node_capacity;
+    /* The plan, valid for `planned_input` when `planned` is set. */
+    int planned;
+    evk_shape planned_input;
+    evk_shape *slot_shapes;         /* node_count + 1 */
+    uint32_t *slot_buffer;          /* index into buffers, NO_BUFFER for input and output */
+    plan_buffer *buffers;           /* node_count at most */
+    uint32_t buffer_count;
+    uint64_t unplanned_bytes;
+    evk_recording recording;
+    uint64_t recorded_input, recorded_output; /* buffer serials */
+    uint32_t recordings;
+};
+
+evk_status evk_graph_create(evk_context *ctx, evk_graph **out)
+{
+    *out = evk_calloc(ctx, 1, sizeof **out);
+    if (!*out)
+        return evk_fail_oom(ctx, "model graph");
+    (*out)->ctx = ctx;
+    return EVK_SUCCESS;
+}
+
+static void release_plan(evk_graph *g)
+{
+    evk_recording_destroy(g->ctx, &g->recording);
+    for (uint32_t i = 0; i < g->buffer_count; ++i)
+        evk_buffer_destroy(g->ctx, &g->buffers[i].buffer);
+    evk_free(g->ctx, g->slot_shapes);
+    evk_free(g->ctx, g->slot_buffer);
+    evk_free(g->ctx, g->buffers);
+    g->slot_shapes = NULL;
+    g->slot_buffer = NULL;
+    g->buffers = NULL;
+    g->buffer_count = 0;
+    g->unplanned_bytes = 0;
+    g->planned = 0;
+}
+
+void evk_graph_destroy(evk_graph *g)
+{
+    if (!g)
+        return;
+    release_plan(g);
+    for (uint32_t i = 0; i < g->node_count; ++i)
+        evk_layer_destroy(g->nodes[i].layer);
+    evk_free(g->ctx, g->nodes);
+    evk_free(g->ctx, g);
+}
+
+static evk_status grow_nodes(evk_graph *g)
+{
+    uint32_t capacity = g->node_capacity ? 2 * g->node_capacity : 32;
+    graph_node *nodes = evk_alloc(g->ctx, capacity * sizeof *nodes);
+    if (!nodes)
+        return evk_fail_oom(g->ctx, "model graph nodes");
+    if (g->node_count)
+        memcpy(nodes, g->nodes, g->node_count * sizeof *nodes);
+    evk_free(g->ctx, g->nodes);
+    g->nodes = nodes;
+    g->node_capacity = capacity;
+    return EVK_SUCCESS;
+}
+
+evk_status evk_graph_add(evk_graph *g, evk_layer *layer, uint32_t input, const char *name,
+                         evk_graph_prepare_fn prepare, uint32_t *output)
+{
+    evk_status s = input <= g->node_count ? EVK_SUCCESS
+        : evk_fail(g->ctx, EVK_ERROR_INVALID_ARGUMENT, "model graph: %s reads slot %u of %u",
+                   name, input, g->node_count + 1);
+    if (s == EVK_SUCCESS && g->node_count == g->node_capacity)
+        s = grow_nodes(g);
+    if (s != EVK_SUCCESS) {
+        evk_layer_destroy(layer);
+        return s;
+    }
+    graph_node *node = &g->nodes[g->node_count++];
+    node->layer = layer;
+    node->prepare = prepare;
+    node->input = input;
+    node->output = g->node_count;
+    snprintf(node->name, sizeof node->name, "%s", name);
+    *output = node->output;
+    release_plan(g);
+    return EVK_SUCCESS;
+}
+
+/* Fills `shapes` (node_count + 1) from the input shape. */
+static evk_status compute_shapes(evk_graph *g, evk_shape input, evk_shape *shapes)
+{
+    if (!g->node_count)
+        return evk_fail(g->ctx, EVK_ERROR_INVALID_ARGUMENT, "model graph has no layers");
+    shapes[0] = input;
+    for (uint32_t i = 0; i < g->node_count; ++i) {
+        const graph_node *node = &g->nodes[i];
+        evk_status s = node->layer->ops->output_shape(node->layer, shapes[node->input],
+                                                      &shapes[node->output]);
+        if (s != EVK_SUCCESS)
+            return s;
+    }
+    return EVK_SUCCESS;
+}
+
+evk_status evk_graph_output_shape(evk_graph *g, evk_shape input, evk_shape *output)
+{
+    evk_shape *shapes = evk_alloc(g->ctx, (g->node_count + 1) * sizeof *shapes);
+    if (!shapes)
+        return evk_fail_oom(g->ctx, "model graph shapes");
+    evk_status s = compute_shapes(g, input, shapes);
+    if (s == EVK_SUCCESS)
+        *output = shapes[g->node_count];
+    evk_free(g->ctx, shapes);
+    return s;
+}
+
+#define NO_READER UINT32_MAX
+
+/* The index of the last node that reads each slot, NO_READER when none does. */
+static void last_uses(const evk_graph *g, uint32_t *last)
+{
+    for (uint32_t s = 0; s <= g->node_count; ++s)
+        last[s] = NO_READER;
+    for (uint32_t i = 0; i < g->node_count; ++i)
+        last[g->nodes[i].input] = i;
+}
+
+/* The smallest free buffer holding `bytes`, else the largest free one grown
+ * to `bytes`, else a new one. */
+static uint32_t take_buffer(evk_graph *g, uint64_t bytes)
+{
+    uint32_t fit = NO_BUFFER, largest = NO_BUFFER;
+    for (uint32_t b = 0; b < g->buffer_count; ++b) {
+        const plan_buffer *pb = &g->buffers[b];
+        if (pb->busy)
+            continue;
+        if (pb->bytes >= bytes && (fit == NO_BUFFER || pb->bytes < g->buffers[fit].bytes))
+            fit = b;
+        if (largest == NO_BUFFER || pb->bytes > g->buffers[largest].bytes)
+            largest = b;
+    }
+    uint32_t chosen = fit != NO_BUFFER ? fit : largest != NO_BUFFER ? largest : g->buffer_count++;
+    plan_buffer *pb = &g->buffers[chosen];
+    pb->bytes = pb->bytes > bytes ? pb->bytes : bytes;
+    pb->busy = 1;
+    return chosen;
+}
+
+/* Assigns buffers to the intermediate slots by liveness: a slot's buffer is
+ * free again after its last reader, or right after the layer that writes it
+ * when nothing reads it. */
+static void assign_buffers(evk_graph *g, const uint32_t *last)
+{
+    uint32_t final_slot = g->node_count;
+    for (uint32_t s = 0; s <= g->node_count; ++s)
+        g->slot_buffer[s] = NO_BUFFER;
+    for (uint32_t i = 0; i < g->node_count; ++i) {
+        const graph_node *node = &g->nodes[i];
+        if (node->output != final_slot) {
+            uint64_t bytes = evk_shape_device_bytes(g->slot_shapes[node->output]);
+            g->slot_buffer[node->output] = take_buffer(g, bytes);
+            g->unplanned_bytes += bytes;
+        }
+        uint32_t in_buffer = g->slot_buffer[node->input];
+        if (in_buffer != NO_BUFFER && last[node->input] == i)
+            g->buffers[in_buffer].busy = 0;
+        uint32_t out_buffer = g->slot_buffer[node->output];
+        if (out_buffer != NO_BUFFER && last[node->output] == NO_READER)
+            g->buffers[out_buffer].busy = 0;
+    }
+}
+
+static evk_status allocate_plan(evk_graph *g)
+{
+    uint32_t n = g->node_count + 1;
+    g->slot_shapes = evk_calloc(g->ctx, n, sizeof *g->slot_shapes);
+    g->slot_buffer = evk_calloc(g->ctx, n, sizeof *g->slot_buffer);
+    g->buffers = evk_calloc(g->ctx, n, sizeof *g->buffers);
+    return g->slot_shapes && g->slot_buffer && g->buffers ? EVK_SUCCESS
+                                                          : evk_fail_oom(g->ctx, "model graph plan");
+}
+
+static evk_status prepare_layers(evk_graph *g)
+{
+    evk_status s = EVK_SUCCESS;
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < g->node_count; ++i)
+        if (g->nodes[i].prepare)
+            s = g->nodes[i].prepare(g->nodes[i].layer, g->slot_shapes[g->nodes[i].input]);
+    return s;
+}
+
+static evk_status plan(evk_graph *g, evk_shape input)
+{
+    release_plan(g);
+    evk_status s = allocate_plan(g);
+    if (s == EVK_SUCCESS)
+        s = compute_shapes(g, input, g->slot_shapes);
+    uint32_t *last = s == EVK_SUCCESS ? evk_alloc(g->ctx, (g->node_count + 1) * sizeof *last) : NULL;
+    if (s == EVK_SUCCESS && !last)
+        s = evk_fail_oom(g->ctx, "model graph liveness");
+    if (s == EVK_SUCCESS) {
+        last_uses(g, last);
+        assign_buffers(g, last);
+    }
+    evk_free(g->ctx, last);
+    if (s == EVK_SUCCESS)
+        s = prepare_layers(g);
+    for (uint32_t b = 0; s == EVK_SUCCESS && b < g->buffer_count; ++b)
+        s = evk_buffer_create(g->ctx, g->buffers[b].bytes, EVK_BUFFER_DEVICE,
+                              "model intermediate", &g->buffers[b].buffer);
+    if (s != EVK_SUCCESS) {
+        release_plan(g);
+        return s;
+    }
+    g->planned = 1;
+    g->planned_input = input;
+    return EVK_SUCCESS;
+}
+
+/* The tensor of a slot during the forward on (input, output). */
+static evk_tensor slot_tensor(const evk_graph *g, uint32_t slot, const evk_tensor *input,
+                              const evk_tensor *output)
+{
+    if (slot == 0)
+        return *input;
+    if (slot == g->node_count)
+        return *output;
+    return (evk_tensor){g->ctx, g->slot_shapes[slot], g->buffers[g->slot_buffer[slot]].buffer};
+}
+
+static evk_status record(evk_graph *g, const evk_tensor *input, const evk_tensor *output)
+{
+    g->recorded_input = g->recorded_output = 0;
+    evk_status s = evk_command_begin_recording(g->ctx, &g->recording);
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < g->node_count; ++i) {
+        const graph_node *node = &g->nodes[i];
+        evk_tensor in = slot_tensor(g, node->input, input, output);
+        evk_tensor out = slot_tensor(g, node->output, input, output);
+        s = node->layer->ops->record(node->layer, &in, &out);
+        if (s != EVK_SUCCESS) {
+            evk_command_abort_recording(g->ctx, &g->recording);
+            return s;
+        }
+    }
+    if (s == EVK_SUCCESS)
+        s = evk_command_end_recording(g->ctx, &g->recording);
+    if (s != EVK_SUCCESS)
+        return s;
+    g->recordings++;
+    g->recorded_input = input->buffer.serial;
+    g->recorded_output = output->buffer.serial;
+    return EVK_SUCCESS;
+}
+
+static int same_shape(evk_shape a, evk_shape b)
+{
+    return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w;
+}
+
+evk_status evk_graph_forward(evk_graph *g, const evk_tensor *input, evk_tensor *output)
+{
+    evk_status s = EVK_SUCCESS;
+    if (!g->planned || !same_shape(g->planned_input, input->shape))
+        s = plan(g, input->shape);
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_shape expected = g->slot_shapes[g->node_count];
+    if (!same_shape(expected, output->shape))
+        return evk_fail(g->ctx, EVK_ERROR_SHAPE_MISMATCH, "model: output tensor is %ux%ux%ux%u, "
+                        "the input gives %ux%ux%ux%u", output->shape.n, output->shape.c,
+                        output->shape.h, output->shape.w, expected.n, expected.c, expected.h,
+                        expected.w);
+    if (!g->recording.valid || g->recorded_input != input->buffer.serial ||
+        g->recorded_output != output->buffer.serial)
+        s = record(g, input, output);
+    return s == EVK_SUCCESS ? evk_command_submit_recording(g->ctx, &g->recording) : s;
+}
+
+void evk_graph_stats_get(const evk_graph *g, evk_graph_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->layers = g->node_count;
+    out->recordings = g->recordings;
+    if (!g->planned)
+        return;
+    out->buffers = g->buffer_count;
+    for (uint32_t b = 0; b < g->buffer_count; ++b)
+        out->planned_bytes += g->buffers[b].bytes;
+    out->unplanned_bytes = g->unplanned_bytes;
+}
+
+const evk_layer *evk_graph_layer(const evk_graph *g, uint32_t index, const char **name)
+{
+    if (index >= g->node_count)
+        return NULL;
+    if (name)
+        *name = g->nodes[index].name;
+    return g->nodes[index].layer;
+}

@@ -1,0 +1,56 @@
+/* The graph executor of the model level: a list of layers over tensor slots.
+ *
+ * Slot 0 is the graph's input; each added layer reads one earlier slot and
+ * writes a new one; the last layer's slot is the graph's output. A forward
+ * pass of a given input shape is planned once: slot shapes, then buffers for
+ * the intermediate slots by liveness (a slot's buffer returns to the free
+ * list after the last layer that reads it; a new slot takes the smallest free
+ * buffer that holds it, else grows the largest free one, else gets a new
+ * one), then all layers are recorded into one persistent command buffer that
+ * every later forward of that shape on the same input and output buffers
+ * resubmits without recording. Another input shape re-plans; other tensors
+ * re-record. Layers' own scratch buffers are theirs, outside the plan
+ * (the EfficientNet builder has its blocks share one). */
+#ifndef EFFVK_HOST_MODEL_GRAPH_H
+#define EFFVK_HOST_MODEL_GRAPH_H
+
+#include "layer.h"
+
+typedef struct evk_graph evk_graph;
+
+evk_status evk_graph_create(evk_context *ctx, evk_graph **out);
+void evk_graph_destroy(evk_graph *graph);
+
+/* Called for a layer with its input shape when a plan is made, before any
+ * layer is recorded (MBConv blocks sharing scratch reserve it there). */
+typedef evk_status (*evk_graph_prepare_fn)(evk_layer *layer, evk_shape input);
+
+/* Appends `layer` (the graph takes ownership, also on failure) reading slot
+ * `input`; `*output` gets its new slot. `name` ("features.2.0") names the
+ * layer in reports and messages; it is copied (truncated to 47 bytes).
+ * `prepare` may be NULL. */
+evk_status evk_graph_add(evk_graph *graph, evk_layer *layer, uint32_t input, const char *name,
+                         evk_graph_prepare_fn prepare, uint32_t *output);
+
+/* The output shape for an input shape (validates every layer's input). */
+evk_status evk_graph_output_shape(evk_graph *graph, evk_shape input, evk_shape *output);
+
+/* Runs the whole graph on `input` into `output` (of the shape
+ * evk_graph_output_shape gives) in one submission, and waits. */
+evk_status evk_graph_forward(evk_graph *graph, const evk_tensor *input, evk_tensor *output);
+
+typedef struct evk_graph_stats {
+    uint32_t layers;
+    uint32_t buffers;               /* intermediate buffers of the current plan */
+    uint64_t planned_bytes;         /* their total: the plan's peak device memory */
+    uint64_t unplanned_bytes;       /* one buffer per intermediate slot, for comparison */
+    uint32_t recordings;            /* times the forward pass was recorded */
+} evk_graph_stats;
+
+/* The stats of the last plan (zero before the first forward). */
+void evk_graph_stats_get(const evk_graph *graph, evk_graph_stats *out);
+
+/* Layer i and its name, for reports; NULL past the end. */
+const evk_layer *evk_graph_layer(const evk_graph *graph, uint32_t index, const char **name);
+
+#endif

@@ -1,0 +1,283 @@
+/* clock_gettime(CLOCK_MONOTONIC) is POSIX, not C11; must precede every include. */
+#define _POSIX_C_SOURCE 199309L
+/* effvk run: a model on a .npy input into a .npy output; effvk flops: a
+ * model's MACs and parameters per layer, without a device. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "effvk/effvk.h"
+#include "json.h"
+#include "models.h"
+#include "npy.h"
+#include "report.h"
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+const char models_usage[] =
+    "  run                 run a model on a .npy input, write its logits as .npy\n"
+    "    --model NAME      efficientnet-b0 .. efficientnet-b7\n"
+    "    --weights FILE    torchvision state_dict as .safetensors\n"
+    "                      (tools/export_safetensors.py writes one)\n"
+    "    --input FILE      float32 .npy of shape [N, 3, H, W]\n"
+    "    --output FILE     float32 .npy of shape [N, classes]\n"
+    "    --device N        device N of `effvk info`\n"
+    "    --stats           print the plan's memory and the forward's times\n"
+    "  flops               MACs and parameters per layer, no device needed\n"
+    "    --model NAME      as for run\n"
+    "    --size S          input S x S (default: the variant's resolution)\n"
+    "    --batch N         batch size (default 1)\n"
+    "    --json            write JSON to stdout instead of the table\n";
+
+typedef struct model_args {
+    const char *model, *weights, *input, *output;
+    int use_device, stats, as_json;
+    uint32_t device, size, batch;
+} model_args;
+
+static int usage(const char *command, const char *problem, const char *argument)
+{
+    fprintf(stderr, "effvk %s: %s", command, problem);
+    if (argument)
+        fprintf(stderr, " '%s'", argument);
+    fprintf(stderr, "\n\nusage:\n%s", models_usage);
+    return EXIT_USAGE;
+}
+
+/* A decimal integer from `min` to 65536 and nothing else. */
+static int parse_count(const char *text, uint32_t min, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long value = strtoul(text, &end, 10);
+    if (*text < '0' || *text > '9' || errno || *end || value < min || value > 65536)
+        return -1;
+    *out = (uint32_t)value;
+    return 0;
+}
+
+/* The option at argv[*i] with its value, if it takes one. */
+static int parse_option(const char *command, int argc, char **argv, int *i, model_args *a)
+{
+    const char *option = argv[*i];
+    if (strcmp(option, "--stats") == 0 || strcmp(option, "--json") == 0) {
+        *(option[2] == 's' ? &a->stats : &a->as_json) = 1;
+        return EXIT_OK;
+    }
+    const char **text = strcmp(option, "--model") == 0 ? &a->model
+                      : strcmp(option, "--weights") == 0 ? &a->weights
+                      : strcmp(option, "--input") == 0 ? &a->input
+                      : strcmp(option, "--output") == 0 ? &a->output : NULL;
+    uint32_t *count = strcmp(option, "--device") == 0 ? &a->device
+                    : strcmp(option, "--size") == 0 ? &a->size
+                    : strcmp(option, "--batch") == 0 ? &a->batch : NULL;
+    if (!text && !count)
+        return usage(command, "unknown option", option);
+    if (*i + 1 >= argc)
+        return usage(command, "a value must follow", option);
+    const char *value = argv[++*i];
+    if (text)
+        *text = value;
+    else if (parse_count(value, count == &a->device ? 0 : 1, count) != 0)
+        return usage(command, "bad number", value);
+    a->use_device |= count == &a->device;
+    return EXIT_OK;
+}
+
+static int parse_args(const char *command, int argc, char **argv, model_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < argc; ++i) {
+        int code = parse_option(command, argc, argv, &i, a);
+        if (code != EXIT_OK)
+            return code;
+    }
+    return a->model ? EXIT_OK : usage(command, "--model is required", NULL);
+}
+
+/* ---- flops */
+
+static void shape_json(json_writer *w, const char *key, evk_shape s)
+{
+    json_key(w, key);
+    json_array_begin(w);
+    json_uint(w, s.n);
+    json_uint(w, s.c);
+    json_uint(w, s.h);
+    json_uint(w, s.w);
+    json_array_end(w);
+}
+
+static int flops_json(const char *model, const evk_model_layer_info *layers, uint32_t count,
+                      uint64_t macs, uint64_t params)
+{
+    json_writer w;
+    json_init(&w, stdout);
+    json_object_begin(&w);
+    json_key_string(&w, "model", model);
+    shape_json(&w, "input", layers[0].input);
+    json_key(&w, "layers");
+    json_array_begin(&w);
+    for (uint32_t i = 0; i < count; ++i) {
+        json_object_begin(&w);
+        json_key_string(&w, "name", layers[i].name);
+        json_key_string(&w, "kind", layers[i].kind);
+        shape_json(&w, "input", layers[i].input);
+        shape_json(&w, "output", layers[i].output);
+        json_key_uint(&w, "macs", layers[i].macs);
+        json_key_uint(&w, "params", layers[i].params);
+        json_object_end(&w);
+    }
+    json_array_end(&w);
+    json_key_uint(&w, "macs", macs);
+    json_key_uint(&w, "params", params);
+    json_object_end(&w);
+    if (json_finish(&w) == 0)
+        return EXIT_OK;
+    fputs("effvk flops: writing the JSON to stdout failed\n", stderr);
+    return EXIT_ERROR;
+}
+
+static void flops_table(const char *model, const evk_model_layer_info *layers, uint32_t count,
+                        uint64_t macs, uint64_t params)
+{
+    evk_shape in = layers[0].input;
+    printf("%s, input %ux%ux%ux%u\n", model, in.n, in.c, in.h, in.w);
+    printf("%-16s %-16s %-20s %14s %12s\n", "layer", "kind", "output", "MACs", "params");
+    for (uint32_t i = 0; i < count; ++i) {
+        char shape[32];
+        evk_shape o = layers[i].output;
+        snprintf(shape, sizeof shape, "%ux%ux%ux%u", o.n, o.c, o.h, o.w);
+        printf("%-16s %-16s %-20s %14llu %12llu\n", layers[i].name, layers[i].kind, shape,
+               (unsigned long long)layers[i].macs, (unsigned long long)layers[i].params);
+    }
+    printf("%-16s %-16s %-20s %14llu %12llu\n", "total", "", "", (unsigned long long)macs,
+           (unsigned long long)params);
+    printf("%.3f GMACs, %.3f M parameters\n", (double)macs * 1e-9, (double)params * 1e-6);
+}
+
+int models_flops(int argc, char **argv)
+{
+    model_args a;
+    int code = parse_args("flops", argc, argv, &a);
+    if (code != EXIT_OK)
+        return code;
+    evk_model_options opts = {.batch = a.batch, .height = a.size, .width = a.size};
+    evk_model_layer_info layers[64];
+    uint32_t count = 0;
+    evk_status s = evk_model_layers(a.model, &opts, layers, 64, &count);
+    if (s == EVK_SUCCESS && count > 64)
+        s = EVK_ERROR_LIMIT_EXCEEDED;
+    if (s != EVK_SUCCESS) {
+        report_failure("flops", a.model, s, evk_last_error(NULL));
+        return EXIT_ERROR;
+    }
+    uint64_t macs = 0, params = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+        macs += layers[i].macs;
+        params += layers[i].params;
+    }
+    if (a.as_json)
+        return flops_json(a.model, layers, count, macs, params);
+    flops_table(a.model, layers, count, macs, params);
+    return EXIT_OK;
+}
+
+/* ---- run */
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+static int run_failure(const char *what, evk_status s, const evk_context *ctx)
+{
+    report_failure("run", what, s, evk_last_error(ctx));
+    return EXIT_ERROR;
+}
+
+/* One evk_model_run, timed; prints its wall and GPU time with --stats. */
+static evk_status timed_run(evk_context *ctx, evk_model *m, const evk_npy_array *x, float *y,
+                            uint64_t count, const char *label, int stats)
+{
+    double start = now_ms();
+    evk_status s = evk_model_run(m, x->data, x->count, y, count);
+    double gpu_ms = 0.0;
+    if (s == EVK_SUCCESS && stats && evk_context_last_gpu_ms(ctx, &gpu_ms) == EVK_SUCCESS)
+        printf("%s: %.3f ms wall, %.3f ms GPU\n", label, now_ms() - start, gpu_ms);
+    return s;
+}
+
+static void print_stats(const evk_model *m)
+{
+    evk_model_stats st;
+    if (evk_model_stats_get(m, &st) != EVK_SUCCESS)
+        return;
+    printf("%u layers, %.3f GMACs, %llu parameters\n", st.layers, (double)st.macs * 1e-9,
+           (unsigned long long)st.params);
+    printf("activations: %u buffers, %.2f MiB planned (%.2f MiB with one buffer per tensor)\n",
+           st.activation_buffers, (double)st.activation_bytes / 1048576.0,
+           (double)st.unplanned_activation_bytes / 1048576.0);
+    printf("MBConv scratch shared by the blocks: %.2f MiB\n",
+           (double)st.block_scratch_bytes / 1048576.0);
+    printf("device memory held by the context: %.2f MiB; forward recorded %u time(s)\n",
+           (double)st.context_device_bytes / 1048576.0, st.recordings);
+}
+
+static int run_model(evk_context *ctx, const model_args *a, const evk_npy_array *x)
+{
+    evk_model_options opts = {.batch = (uint32_t)x->shape[0], .height = (uint32_t)x->shape[2],
+                              .width = (uint32_t)x->shape[3]};
+    evk_model *m = NULL;
+    evk_status s = evk_model_load(ctx, a->model, a->weights, &opts, &m);
+    if (s != EVK_SUCCESS)
+        return run_failure(a->model, s, ctx);
+    evk_shape out;
+    evk_model_output_shape(m, &out);
+    uint64_t count = evk_shape_elements(out);
+    float *y = malloc(count * sizeof *y);
+    s = y ? timed_run(ctx, m, x, y, count, "first forward (plans, records)", a->stats)
+          : EVK_ERROR_OUT_OF_HOST_MEMORY;
+    if (s == EVK_SUCCESS && a->stats)
+        s = timed_run(ctx, m, x, y, count, "second forward (resubmits)", a->stats);
+    uint64_t shape[2] = {out.n, out.c};
+    if (s == EVK_SUCCESS)
+        s = evk_npy_write(ctx, a->output, shape, 2, y);
+    if (s == EVK_SUCCESS && a->stats)
+        print_stats(m);
+    int code = s == EVK_SUCCESS ? EXIT_OK : run_failure(a->model, s, ctx);
+    free(y);
+    evk_model_destroy(m);
+    return code;
+}
+
+int models_run(int argc, char **argv)
+{
+    model_args a;
+    int code = parse_args("run", argc, argv, &a);
+    if (code != EXIT_OK)
+        return code;
+    if (!a.weights || !a.input || !a.output)
+        return usage("run", "--weights, --input and --output are required", NULL);
+    evk_npy_array x;
+    evk_status s = evk_npy_read(NULL, a.input, &x);
+    if (s != EVK_SUCCESS)
+        return run_failure(a.input, s, NULL);
+    if (x.rank != 4 || x.shape[1] != 3 || !x.shape[0] || !x.shape[2] || !x.shape[3] ||
+        x.shape[0] > 65536 || x.shape[2] > 65536 || x.shape[3] > 65536) {
+        fprintf(stderr, "effvk run: %s: the input must be [N, 3, H, W] float32\n", a.input);
+        evk_npy_free(NULL, &x);
+        return EXIT_ERROR;
+    }
+    evk_context_desc desc = {.device_index = a.device, .use_device_index = a.use_device};
+    evk_context *ctx = NULL;
+    s = evk_context_create(&desc, &ctx);
+    code = s == EVK_SUCCESS ? run_model(ctx, &a, &x) : run_failure("context", s, NULL);
+    evk_context_destroy(ctx);
+    evk_npy_free(NULL, &x);
+    return code;
+}
