@@ -20,6 +20,7 @@ static const bench_suite *const registered_suites[] = {
     &bench_suite_hetconv,
     &bench_suite_mbconv,
     &bench_suite_octconv,
+    &bench_suite_models,
 };
 #define SUITE_COUNT (sizeof registered_suites / sizeof registered_suites[0])
 

@@ -169,5 +169,6 @@ extern const bench_suite bench_suite_conv2d;
 extern const bench_suite bench_suite_hetconv;
 extern const bench_suite bench_suite_mbconv;
 extern const bench_suite bench_suite_octconv;
+extern const bench_suite bench_suite_models;
 
 #endif

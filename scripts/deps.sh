@@ -8,6 +8,9 @@ packages=(cmake gcc make libvulkan-dev mesa-vulkan-drivers vulkan-tools
 # The models' end-to-end test against PyTorch (tests/torch/, run by
 # /usr/bin/python3; a large download).
 packages+=(python3-numpy python3-torch python3-torchvision)
+# effvk classify decodes images with stb_image (header only); its end-to-end
+# test writes a PNG with Pillow.
+packages+=(libstb-dev python3-pil)
 
 missing=()
 for p in "${packages[@]}"; do

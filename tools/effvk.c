@@ -9,6 +9,9 @@
 #include "effvk/effvk.h"
 #include "json.h"
 #include "models.h"
+#ifdef EFFVK_HAVE_CLASSIFY
+#include "classify.h"
+#endif
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
@@ -37,6 +40,9 @@ static void print_usage(FILE *out)
     bench_print_suite_names(out);
     fputs(" (default: all)\n\nmodel commands:\n", out);
     fputs(models_usage, out);
+#ifdef EFFVK_HAVE_CLASSIFY
+    fputs(classify_usage, out);
+#endif
     fputs("\nexit status: 0 success, 1 error, 2 bad usage, 3 a result differs from the CPU\n"
           "reference\n",
           out);
@@ -237,6 +243,24 @@ static int command_bench(int argc, char **argv)
     return bench_main(&options);
 }
 
+/* ------------------------------------------------------------------------ */
+/* classify                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#ifdef EFFVK_HAVE_CLASSIFY
+static int command_classify(int argc, char **argv) { return classify_main(argc, argv); }
+#else
+static int command_classify(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fputs("effvk classify: this effvk was built without stb_image; install Debian's "
+          "libstb-dev (scripts/deps.sh) and configure again\n",
+          stderr);
+    return EXIT_ERROR;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -256,5 +280,7 @@ int main(int argc, char **argv)
         return models_run(argc - 2, argv + 2);
     if (strcmp(command, "flops") == 0)
         return models_flops(argc - 2, argv + 2);
+    if (strcmp(command, "classify") == 0)
+        return command_classify(argc - 2, argv + 2);
     return usage_error("unknown command", command);
 }

@@ -116,13 +116,30 @@ static evk_status choose_eps(evk_context *ctx, const evk_safetensors *st, const 
     return EVK_SUCCESS;
 }
 
-static evk_status build_model(evk_model *m, const char *name, const char *path,
+/* Where the weights come from: a file (evk_model_load) or bytes in memory
+ * (evk_model_load_memory, when `bytes` is set); `path` names them in
+ * messages either way. */
+typedef struct weights_source {
+    const char *path;
+    const void *bytes;
+    size_t size;
+} weights_source;
+
+static evk_status open_weights(evk_context *ctx, const weights_source *src, evk_safetensors **st)
+{
+    if (src->bytes)
+        return evk_safetensors_open_memory(ctx, src->path, src->bytes, src->size, st);
+    return evk_safetensors_open(ctx, src->path, st);
+}
+
+static evk_status build_model(evk_model *m, const char *name, const weights_source *src,
                               const evk_model_options *opts)
 {
     evk_safetensors *st = NULL;
     uint32_t classes = opts ? opts->num_classes : 0;
     float eps = 0.0f;
-    evk_status s = evk_safetensors_open(m->ctx, path, &st);
+    const char *path = src->path;
+    evk_status s = open_weights(m->ctx, src, &st);
     if (s == EVK_SUCCESS && !classes)
         s = classes_in_file(m->ctx, st, path, &classes);
     if (s == EVK_SUCCESS)
@@ -139,12 +156,9 @@ static evk_status build_model(evk_model *m, const char *name, const char *path,
     return s;
 }
 
-evk_status evk_model_load(evk_context *ctx, const char *name, const char *weights_path,
-                          const evk_model_options *opts, evk_model **out)
+static evk_status load_model(evk_context *ctx, const char *name, const weights_source *src,
+                             const evk_model_options *opts, evk_model **out)
 {
-    if (!ctx || !name || !weights_path || !out)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
-                        "evk_model_load: ctx, name, weights_path or out is NULL");
     *out = NULL;
     evk_arch probe;
     evk_status s = evk_arch_get(ctx, name, 1, &probe);
@@ -154,7 +168,7 @@ evk_status evk_model_load(evk_context *ctx, const char *name, const char *weight
     if (!m)
         return evk_fail_oom(ctx, "model");
     m->ctx = ctx;
-    s = build_model(m, name, weights_path, opts);
+    s = build_model(m, name, src, opts);
     if (s != EVK_SUCCESS) {
         evk_model_destroy(m);
         return s;
@@ -162,6 +176,26 @@ evk_status evk_model_load(evk_context *ctx, const char *name, const char *weight
     evk_clear_error(ctx);
     *out = m;
     return EVK_SUCCESS;
+}
+
+evk_status evk_model_load(evk_context *ctx, const char *name, const char *weights_path,
+                          const evk_model_options *opts, evk_model **out)
+{
+    if (!ctx || !name || !weights_path || !out)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "evk_model_load: ctx, name, weights_path or out is NULL");
+    weights_source src = {.path = weights_path};
+    return load_model(ctx, name, &src, opts, out);
+}
+
+evk_status evk_model_load_memory(evk_context *ctx, const char *name, const void *bytes,
+                                 size_t size, const evk_model_options *opts, evk_model **out)
+{
+    if (!ctx || !name || !bytes || !out)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "evk_model_load_memory: ctx, name, bytes or out is NULL");
+    weights_source src = {.path = "(weights in memory)", .bytes = bytes, .size = size};
+    return load_model(ctx, name, &src, opts, out);
 }
 
 void evk_model_destroy(evk_model *m)

@@ -870,6 +870,19 @@ EVK_API evk_status evk_model_layers(const char *name, const evk_model_options *o
 EVK_API evk_status evk_model_cost(const char *name, const evk_model_options *opts, uint64_t *macs,
                                   uint64_t *params);
 
+/* ------------------------------------------------------------------------ */
+/* Models from memory                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* evk_model_load from the `size` bytes of a .safetensors file in memory (an
+ * asset bundled with an application, weights made by the program itself);
+ * the bytes are read during the call only. Messages name the weights
+ * "(weights in memory)". Errors: as evk_model_load (bytes NULL:
+ * EVK_ERROR_INVALID_ARGUMENT), without EVK_ERROR_IO. */
+EVK_API evk_status evk_model_load_memory(evk_context *ctx, const char *name, const void *bytes,
+                                         size_t size, const evk_model_options *opts,
+                                         evk_model **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""PyTorch on the CPU, for comparison with `effvk bench models` on the same
+machine (run with Debian's /usr/bin/python3: python3-torch, python3-torchvision).
+
+    pytorch_cpu.py run --json OUT [--models efficientnet-b0,...] [--batch 1,8]
+                       [--iterations N]
+        torchvision's EfficientNets (random weights: time does not depend on
+        them), eval mode, no grad, torch.set_num_threads(os.cpu_count()),
+        input of each variant's resolution; the same cases and timed-run
+        caps as bench/bench_models.c (B0-B3 at batch 1 and 8, B4-B7 at 1)
+        unless --models/--batch say otherwise. One warm-up run, then the
+        median wall time of the timed runs.
+    pytorch_cpu.py compare EFFVK_JSON PYTORCH_JSON
+        The two side by side: effvk's median GPU and wall time, PyTorch's
+        median, and PyTorch's time over effvk's wall time (> 1: effvk is
+        faster).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+# (model, resolution, default batches, timed runs at most): bench_models.c's.
+CASES = [
+    ("efficientnet-b0", 224, (1, 8), 10),
+    ("efficientnet-b1", 240, (1, 8), 5),
+    ("efficientnet-b2", 260, (1, 8), 5),
+    ("efficientnet-b3", 300, (1, 8), 3),
+    ("efficientnet-b4", 380, (1,), 3),
+    ("efficientnet-b5", 456, (1,), 3),
+    ("efficientnet-b6", 528, (1,), 2),
+    ("efficientnet-b7", 600, (1,), 2),
+]
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def time_model(model, batch, resolution, iterations):
+    import torch
+    x = torch.randn(batch, 3, resolution, resolution)
+    times = []
+    with torch.no_grad():
+        model(x)
+        for _ in range(iterations):
+            start = time.perf_counter()
+            model(x)
+            times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def run(args):
+    import torch
+    import torchvision
+    torch.set_num_threads(os.cpu_count())
+    models = set(args.models.split(",")) if args.models else None
+    batches = [int(b) for b in args.batch.split(",")] if args.batch else None
+    results = []
+    for name, resolution, default_batches, max_iterations in CASES:
+        if models is not None and name not in models:
+            continue
+        model = getattr(torchvision.models, name.replace("-", "_"))(weights=None).eval()
+        for batch in batches or default_batches:
+            iterations = min(args.iterations, max_iterations)
+            times = time_model(model, batch, resolution, iterations)
+            median = statistics.median(times)
+            results.append({"name": f"{name} b{batch}", "model": name, "batch": batch,
+                            "resolution": resolution, "ms_median": median, "ms_min": min(times),
+                            "iterations": iterations, "images_per_s": 1e3 * batch / median})
+            print(f"{name} b{batch}: {median:.2f} ms median ({1e3 * batch / median:.2f} "
+                  f"images/s, {iterations} runs)", flush=True)
+    report = {"framework": "pytorch", "device": "cpu", "cpu": cpu_name(),
+              "torch_version": torch.__version__, "torchvision_version": torchvision.__version__,
+              "threads": torch.get_num_threads(), "results": results}
+    with open(args.json, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    return 0
+
+
+def compare(args):
+    with open(args.effvk) as f:
+        effvk = json.load(f)
+    with open(args.pytorch) as f:
+        pytorch = json.load(f)
+    theirs = {r["name"]: r for r in pytorch["results"]}
+    print(f"effvk on {effvk['device']['name']} against PyTorch {pytorch['torch_version']} on "
+          f"{pytorch['cpu']} ({pytorch['threads']} threads)")
+    print(f"{'network':<22} {'effvk GPU ms':>12} {'effvk wall ms':>13} {'PyTorch ms':>11} "
+          f"{'PyTorch/effvk':>13}")
+    for ours in effvk["results"]:
+        if ours.get("suite") != "models" or ours["name"] not in theirs:
+            continue
+        reference = theirs[ours["name"]]["ms_median"]
+        print(f"{ours['name']:<22} {ours['gpu_ms_median']:>12.2f} {ours['wall_ms_median']:>13.2f} "
+              f"{reference:>11.2f} {reference / ours['wall_ms_median']:>13.2f}")
+    return 0
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("run")
+    p.add_argument("--json", required=True)
+    p.add_argument("--models", help="comma-separated, e.g. efficientnet-b0,efficientnet-b1")
+    p.add_argument("--batch", help="comma-separated batch sizes")
+    p.add_argument("--iterations", type=int, default=10)
+    p = commands.add_parser("compare")
+    p.add_argument("effvk")
+    p.add_argument("pytorch")
+    args = parser.parse_args(argv)
+    return run(args) if args.command == "run" else compare(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
