@@ -549,6 +549,37 @@ static void test_bad_weights(void **state)
     tu_assert_no_validation_messages(g);
 }
 
+/* evk_model_load_memory: the same file's bytes give the same network; a
+ * truncated copy and NULL bytes fail with a message. */
+static void test_b0_load_memory(void **state)
+{
+    tu_gpu *g = *state;
+    state_dict *sd = shared_b0();
+    FILE *file = fopen(B0_FILE, "rb");
+    assert_non_null(file);
+    assert_int_equal(fseek(file, 0, SEEK_END), 0);
+    size_t size = (size_t)ftell(file);
+    rewind(file);
+    unsigned char *bytes = malloc(size);
+    assert_non_null(bytes);
+    assert_int_equal(fread(bytes, 1, size, file), size);
+    fclose(file);
+    evk_model_options opts = {.batch = 1, .height = 40, .width = 40};
+    evk_model *m = (evk_model *)&m;
+    assert_int_equal(evk_model_load_memory(g->ctx, "efficientnet-b0", bytes, size - 1, &opts, &m),
+                     EVK_ERROR_INVALID_ARGUMENT);
+    assert_null(m);
+    tu_assert_message(evk_last_error(g->ctx), EVK_ERROR_INVALID_ARGUMENT, "(weights in memory)");
+    assert_int_equal(evk_model_load_memory(g->ctx, "efficientnet-b0", NULL, size, &opts, &m),
+                     EVK_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(evk_model_load_memory(g->ctx, "efficientnet-b0", bytes, size, &opts, &m),
+                     EVK_SUCCESS);
+    free(bytes);
+    check_forward(g->ctx, m, sd, (evk_shape){1, 3, 40, 40});
+    evk_model_destroy(m);
+    tu_assert_no_validation_messages(g);
+}
+
 static int remove_files(void **state)
 {
     (void)state;
@@ -565,6 +596,7 @@ int main(void)
         TU_GPU_TEST(test_b0_forward),
         TU_GPU_TEST(test_b0_run_reuses_recording),
         TU_GPU_TEST(test_bad_weights),
+        TU_GPU_TEST(test_b0_load_memory),
     };
     return cmocka_run_group_tests(tests, NULL, remove_files);
 }
