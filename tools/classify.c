@@ -184,8 +184,11 @@ int classify_main(int argc, char **argv)
     if (code != EXIT_OK)
         return code;
     preprocess_spec spec;
-    if (preprocess_spec_for(a.model, &spec) != 0)
-        return usage("unknown model (known: efficientnet-b0 .. efficientnet-b7)", a.model);
+    if (preprocess_spec_for(a.model, &spec) != 0) {
+        fprintf(stderr, "effvk classify: unknown model '%s' (known: efficientnet-b0 .. "
+                "efficientnet-b7)\n", a.model);
+        return EXIT_USAGE;
+    }
     float *input = load_input(a.image, &spec);
     if (!input)
         return EXIT_ERROR;
