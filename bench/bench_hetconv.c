@@ -8,6 +8,10 @@
  * P), with papers.md's FLOPs [calc] of the whole network (classifier
  * included) in their params.
  *
+ * A layer's dense conv and HetConv variants are timed round-robin
+ * (bench_time_interleaved): on a shared machine a load change then falls on
+ * all of them alike instead of on whichever ran at the time.
+ *
  * Run time: the default batches are 1 and 32; ResNet-34 runs at the smallest
  * requested batch only (batch 32 at 224×224 takes minutes on a CPU device).
  * Results of large shapes are timed at most SLOW_CASE_ITERATIONS times
