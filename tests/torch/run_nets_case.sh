@@ -17,6 +17,11 @@ if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
     exit 77
 fi
 "$python" "$here/make_nets_case.py" make "$model" "$part" "$alpha" "$dir"
-"$effvk" run --model "$model" --part "$part" --weights "$dir/weights.safetensors" \
+# PART and ALPHA 0 mean the model's defaults: no option.
+options=""
+[ "$part" = 0 ] || options="--part $part"
+[ "$alpha" = 0 ] || options="$options --alpha $alpha"
+# shellcheck disable=SC2086 # $options is meant to split into words
+"$effvk" run --model "$model" $options --weights "$dir/weights.safetensors" \
     --input "$dir/input.npy" --output "$dir/output.npy" --stats
 "$python" "$here/make_nets_case.py" compare "$dir"
