@@ -9,6 +9,11 @@ Debian's /usr/bin/python3, which has python3-torch and python3-torchvision).
         make_efficientnet_case.py does (same refusal of ill-conditioned cases).
     make_nets_case.py compare DIR
         as make_efficientnet_case.py compare: max |error| <= 1e-3 max |logit|.
+    make_nets_case.py broken DIR
+        hetconv-vgg16-cifar (part 4) weights effvk must refuse, each naming
+        the key: DIR/masked_tap.safetensors (a non-zero masked tap of
+        features.3.weight), DIR/missing.safetensors (no features.7.weight),
+        DIR/misshapen.safetensors (classifier.0.weight [512, 256]).
 """
 import os
 import sys
@@ -59,11 +64,30 @@ def make(name, part, alpha, directory):
     return 0
 
 
+def broken(directory):
+    import torch
+    state = effvk_torch.build("hetconv-vgg16-cifar", 4).state_dict()
+    os.makedirs(directory, exist_ok=True)
+    tap = dict(state)
+    tap["features.3.weight"] = tap["features.3.weight"].clone()
+    tap["features.3.weight"][0, 1, 0, 0] = 0.5     # input 1 of filter 0 is 1x1 at P = 4
+    write_safetensors(tap, os.path.join(directory, "masked_tap.safetensors"))
+    missing = {k: v for k, v in state.items() if k != "features.7.weight"}
+    write_safetensors(missing, os.path.join(directory, "missing.safetensors"))
+    misshapen = dict(state)
+    misshapen["classifier.0.weight"] = torch.zeros(512, 256)
+    write_safetensors(misshapen, os.path.join(directory, "misshapen.safetensors"))
+    np.save(os.path.join(directory, "input.npy"), np.zeros((1, 3, 32, 32), "<f4"))
+    return 0
+
+
 def main(argv):
     if len(argv) == 5 and argv[0] == "make":
         return make(*argv[1:])
     if len(argv) == 2 and argv[0] == "compare":
         return compare(argv[1])
+    if len(argv) == 2 and argv[0] == "broken":
+        return broken(argv[1])
     print(__doc__, file=sys.stderr)
     return 2
 
