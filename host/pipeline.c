@@ -132,7 +132,7 @@ const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx)
     /* Wide: measured on lavapipe (see conv2d.c and hetconv.c). Narrow: at
      * most 8 vec4 accumulators per lane, so that a GPU keeps its register
      * file for occupancy and a small layer still spreads over every core. */
-    static const evk_tile_limits wide = {32, 4, 40, 16, 8, 8, 4, 24, 16, 160, 40};
+    static const evk_tile_limits wide = {32, 4, 40, 16, 8, 8, 4, 32, 16, 256, 40};
     static const evk_tile_limits narrow = {4, 2, 12, 4, 2, 4, 1, 4, 2, 8, 12};
     return ctx->wide_tiles ? &wide : &narrow;
 }

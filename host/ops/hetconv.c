@@ -16,22 +16,20 @@ typedef struct hetconv_layer {
 enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
 
 /* Pixels (tile_w) × quads (tile_c4) per invocation; the bounds come from
- * evk_tile_limits_for. The wide bounds were measured on lavapipe
- * (dense and HetConv timed in one process, best of several runs). As for the
- * dense conv, every SSBO load with a non-constant index is a per-lane gather
- * on llvmpipe, so large tiles, where each loaded weight feeds more pixels and
- * each loaded input more quads, pay: about as many vec4 accumulators as the
- * dense tile's 32 × 4 beat the former cap of 32 (8 × 4), which left HetConv
- * at P=2 slower than dense (0.79× to 0.97×) on VGG conv2 at batch 32 and on
- * ResNet-34's 56², 28² and 7² layers. Rows of up to 24 pixels, split evenly
- * so that no tile is mostly padding: 28-pixel tiles were slower on 56² at
- * P=4. Up to 16 quads, which the narrow tiles of small planes can afford (4²
- * and 2² at P=1 gained 10 to 15%), halved until the tile holds at most
- * 160 accumulators: at P=1, 19 × 8 on 56² beat 19 × 6 by 30%, and 14 × 11 on
- * 28² and 14² lost to 14 × 8. tile_w halves while under 3/4 of a subgroup's
- * lanes would hold a tile: 4² planes gain, 7² ones (7 of 8 lanes) lose. The
- * input row segment, (tile_w − 1)·stride + K values, stays within
- * 40 registers, which large strides would otherwise blow up. */
+ * evk_tile_limits_for. The wide bounds were measured on lavapipe (dense and
+ * HetConv timed in one process). As for the dense conv, every SSBO load with
+ * a non-constant index is a per-lane gather on llvmpipe, weights included, so
+ * large tiles, where each loaded weight feeds more pixels and each loaded
+ * input more quads, pay. Rows of up to 32 pixels, split evenly so that no
+ * tile is mostly padding, and up to 16 quads, halved until the tile holds at
+ * most 256 accumulators: at P = 2, batch 1, 28 × 8 tiles ran ResNet-34's 56²
+ * layer 1.22-1.27× faster than dense where the former 19 × 8 (at most 24
+ * pixels and 160 accumulators) gave 1.04-1.09×, and 32 × 8 ran VGG conv2
+ * (32²) 1.09-1.20× against 1.02-1.07× (paired runs, best of 7). tile_w
+ * halves while under 3/4 of a subgroup's lanes would hold a tile: 4² planes
+ * gain, 7² ones (7 of 8 lanes) lose. The input row segment,
+ * (tile_w − 1)·stride + K values, stays within 40 registers, which large
+ * strides would otherwise blow up. */
 typedef struct tile {
     uint32_t w, c4;
 } tile;
