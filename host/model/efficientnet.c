@@ -13,6 +13,7 @@
 #include "linear.h"
 #include "mbconv.h"
 #include "nets.h"
+#include "octconv.h"
 #include "pool.h"
 
 typedef struct variant {
@@ -473,6 +474,48 @@ static evk_status create_linear(builder *b, const evk_layer_spec *sp, evk_layer 
     return evk_conv2d_create(b->ctx, &d, layer);
 }
 
+/* An OctConv path's weight `prefix`.`path`.weight [to][from][k][k], read
+ * when both ends have channels. */
+static evk_status read_octconv_path(builder *b, const evk_layer_spec *sp, const char *path,
+                                    uint32_t to, uint32_t from, const float **weight)
+{
+    if (!to || !from)
+        return EVK_SUCCESS;
+    char name[NAME_BYTES];
+    snprintf(name, sizeof name, "%s.%s", sp->prefix, path);
+    uint64_t dims[4] = {to, from, sp->kernel, sp->kernel};
+    float *array = NULL;
+    evk_status s = read_tensor(b, name, ".weight", 4, dims, &array);
+    *weight = array;
+    return s;
+}
+
+/* Weights prefix.hh/.hl/.lh/.ll.weight, BatchNorms bn_prefix.h and .l
+ * (docs/models.md). */
+static evk_status create_octconv(builder *b, const evk_layer_spec *sp, evk_layer **layer)
+{
+    evk_octconv_desc d = {.in_channels = sp->in_channels, .out_channels = sp->out_channels,
+                          .alpha_in = sp->alpha_in, .alpha_out = sp->alpha_out,
+                          .kernel_size = sp->kernel, .stride = sp->stride,
+                          .activation = sp->activation};
+    evk_octconv_channels c = evk_octconv_channels_of(&d);
+    char bn[NAME_BYTES];
+    evk_status s = read_octconv_path(b, sp, "hh", c.out_high, c.in_high, &d.weight_hh);
+    if (s == EVK_SUCCESS)
+        s = read_octconv_path(b, sp, "hl", c.out_low, c.in_high, &d.weight_hl);
+    if (s == EVK_SUCCESS)
+        s = read_octconv_path(b, sp, "lh", c.out_high, c.in_low, &d.weight_lh);
+    if (s == EVK_SUCCESS)
+        s = read_octconv_path(b, sp, "ll", c.out_low, c.in_low, &d.weight_ll);
+    snprintf(bn, sizeof bn, "%s.h", sp->bn_prefix);
+    if (s == EVK_SUCCESS)
+        s = read_batchnorm(b, bn, c.out_high, &d.batchnorm_h);
+    snprintf(bn, sizeof bn, "%s.l", sp->bn_prefix);
+    if (s == EVK_SUCCESS && c.out_low)
+        s = read_batchnorm(b, bn, c.out_low, &d.batchnorm_l);
+    return s == EVK_SUCCESS ? evk_octconv_create(b->ctx, &d, layer) : s;
+}
+
 static evk_status create_layer(builder *b, const evk_layer_spec *sp, evk_layer **layer)
 {
     switch (sp->kind) {
@@ -491,8 +534,7 @@ static evk_status create_layer(builder *b, const evk_layer_spec *sp, evk_layer *
     case EVK_KIND_ADD:
         return evk_add_create(b->ctx, sp->activation, layer);
     case EVK_KIND_OCTCONV:
-        return evk_fail(b->ctx, EVK_ERROR_UNSUPPORTED, "%s: running OctConv networks is not "
-                        "implemented yet (their costs are: effvk flops)", sp->prefix);
+        return create_octconv(b, sp, layer);
     }
     return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "unknown layer kind %d", (int)sp->kind);
 }
@@ -526,26 +568,90 @@ static evk_status check_all_used(const builder *b, const evk_arch *arch)
     return EVK_SUCCESS;
 }
 
+/* The graph slots of a spec slot: an octave feature map is two, X^H and X^L
+ * (NO_LOW when it has no X^L). */
+enum { NO_LOW = UINT32_MAX };
+
+typedef struct slot_map {
+    uint32_t high[EVK_ARCH_MAX_LAYERS + 1], low[EVK_ARCH_MAX_LAYERS + 1];
+} slot_map;
+
+/* A binary node on the slots' X^H, and on their X^L when they have one. */
+static evk_status add_residual_nodes(builder *b, const evk_layer_spec *sp, evk_layer *layer,
+                                     evk_graph *graph, slot_map *m, uint32_t out)
+{
+    uint32_t in_low = m->low[sp->input], skip_low = m->low[sp->skip];
+    evk_status s = evk_graph_add_binary(graph, layer, m->high[sp->input], m->high[sp->skip], 1,
+                                        sp->prefix, evk_add_record, &m->high[out]);
+    if (s != EVK_SUCCESS || in_low == NO_LOW)
+        return s;
+    if (skip_low == NO_LOW)
+        return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s adds an octave map to a plain one",
+                        sp->prefix);
+    s = evk_add_create(b->ctx, sp->activation, &layer);
+    return s == EVK_SUCCESS ? evk_graph_add_binary(graph, layer, in_low, skip_low, 1, sp->prefix,
+                                                   evk_add_record, &m->low[out])
+                            : s;
+}
+
+/* One node per output branch of an OctConv; the Y^H one owns the conv. */
+static evk_status add_octconv_nodes(const evk_layer_spec *sp, evk_layer *conv, evk_graph *graph,
+                                    slot_map *m, uint32_t out)
+{
+    uint32_t in_high = m->high[sp->input], in_low = m->low[sp->input];
+    int has_low_out = (uint32_t)((double)sp->alpha_out * sp->out_channels) > 0;
+    for (int branch = EVK_OCTCONV_HIGH; branch <= (has_low_out ? EVK_OCTCONV_LOW : 0); ++branch) {
+        uint32_t *slot = branch == EVK_OCTCONV_HIGH ? &m->high[out] : &m->low[out];
+        evk_layer *layer = NULL;
+        evk_status s = evk_octconv_branch_create(conv, branch, branch == EVK_OCTCONV_HIGH, &layer);
+        if (s == EVK_SUCCESS && in_low != NO_LOW)
+            s = evk_graph_add_binary(graph, layer, in_high, in_low, 0, sp->prefix,
+                                     evk_octconv_branch_record, slot);
+        else if (s == EVK_SUCCESS)
+            s = evk_graph_add(graph, layer, in_high, sp->prefix, NULL, slot);
+        if (s != EVK_SUCCESS)
+            return s;
+    }
+    return EVK_SUCCESS;
+}
+
+static evk_status add_nodes(builder *b, const evk_layer_spec *sp, evk_layer *layer,
+                            evk_graph *graph, slot_map *m, uint32_t out)
+{
+    m->low[out] = NO_LOW;
+    if (sp->kind == EVK_KIND_ADD)
+        return add_residual_nodes(b, sp, layer, graph, m, out);
+    if (sp->kind == EVK_KIND_OCTCONV)
+        return add_octconv_nodes(sp, layer, graph, m, out);
+    if (m->low[sp->input] != NO_LOW) {
+        evk_layer_destroy(layer);
+        return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s reads an octave map", sp->prefix);
+    }
+    int mbconv = sp->kind == EVK_KIND_MBCONV;
+    return evk_graph_add(graph, layer, m->high[sp->input], sp->prefix,
+                         mbconv ? evk_mbconv_reserve : NULL, &m->high[out]);
+}
+
 static evk_status build_layers(builder *b, const evk_arch *arch, evk_mbconv_scratch *scratch,
                                evk_graph *graph)
 {
-    uint32_t slot = 0;
+    slot_map *m = evk_alloc(b->ctx, sizeof *m);
+    if (!m)
+        return evk_fail_oom(b->ctx, "model slot map");
+    m->high[0] = 0;
+    m->low[0] = NO_LOW;
     evk_status s = EVK_SUCCESS;
     for (uint32_t i = 0; s == EVK_SUCCESS && i < arch->count; ++i) {
         const evk_layer_spec *sp = &arch->layers[i];
         evk_layer *layer = NULL;
-        int mbconv = sp->kind == EVK_KIND_MBCONV;
         s = create_layer(b, sp, &layer);
         free_arrays(b);
-        if (s == EVK_SUCCESS && mbconv)
+        if (s == EVK_SUCCESS && sp->kind == EVK_KIND_MBCONV)
             evk_mbconv_share_scratch(layer, scratch);
-        if (s == EVK_SUCCESS && sp->kind == EVK_KIND_ADD)
-            s = evk_graph_add_binary(graph, layer, sp->input, sp->skip, sp->prefix,
-                                     evk_add_record, &slot);
-        else if (s == EVK_SUCCESS)
-            s = evk_graph_add(graph, layer, sp->input, sp->prefix,
-                              mbconv ? evk_mbconv_reserve : NULL, &slot);
+        if (s == EVK_SUCCESS)
+            s = add_nodes(b, sp, layer, graph, m, i + 1);
     }
+    evk_free(b->ctx, m);
     return s;
 }
 

@@ -12,6 +12,7 @@ typedef struct graph_node {
     evk_graph_prepare_fn prepare;
     evk_graph_record2_fn record2;   /* binary nodes only */
     uint32_t input, second, output; /* second: NO_SLOT for a unary node */
+    int same_shapes;                /* binary nodes whose inputs must have one shape */
     char name[NAME_BYTES];
 } graph_node;
 
@@ -107,6 +108,7 @@ static evk_status add_node(evk_graph *g, evk_layer *layer, uint32_t input, uint3
     node->layer = layer;
     node->prepare = prepare;
     node->record2 = record2;
+    node->same_shapes = 0;
     node->input = input;
     node->second = second;
     node->output = g->node_count;
@@ -123,9 +125,13 @@ evk_status evk_graph_add(evk_graph *g, evk_layer *layer, uint32_t input, const c
 }
 
 evk_status evk_graph_add_binary(evk_graph *g, evk_layer *layer, uint32_t input, uint32_t second,
-                                const char *name, evk_graph_record2_fn record2, uint32_t *output)
+                                int same_shapes, const char *name, evk_graph_record2_fn record2,
+                                uint32_t *output)
 {
-    return add_node(g, layer, input, second, name, NULL, record2, output);
+    evk_status s = add_node(g, layer, input, second, name, NULL, record2, output);
+    if (s == EVK_SUCCESS)
+        g->nodes[g->node_count - 1].same_shapes = same_shapes;
+    return s;
 }
 
 static int same_shape(evk_shape a, evk_shape b)
@@ -145,7 +151,7 @@ static evk_status compute_shapes(evk_graph *g, evk_shape input, evk_shape *shape
                                                       &shapes[node->output]);
         if (s != EVK_SUCCESS)
             return s;
-        if (node->second == NO_SLOT)
+        if (node->second == NO_SLOT || !node->same_shapes)
             continue;
         evk_shape a = shapes[node->input], b = shapes[node->second];
         if (!same_shape(a, b))

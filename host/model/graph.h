@@ -33,15 +33,18 @@ typedef evk_status (*evk_graph_prepare_fn)(evk_layer *layer, evk_shape input);
 evk_status evk_graph_add(evk_graph *graph, evk_layer *layer, uint32_t input, const char *name,
                          evk_graph_prepare_fn prepare, uint32_t *output);
 
-/* Records a binary layer (a residual add) on inputs `a` and `b` of one shape. */
+/* Records a binary layer (a residual add, an OctConv branch) on inputs `a`
+ * and `b`. */
 typedef evk_status (*evk_graph_record2_fn)(evk_layer *layer, const evk_tensor *a,
                                            const evk_tensor *b, evk_tensor *out);
 
-/* As evk_graph_add for a layer reading two slots of the same shape, `input`
- * (which gives the output shape) and `second`, recorded by `record2`. */
+/* As evk_graph_add for a layer reading two slots, `input` (which gives the
+ * output shape) and `second`, recorded by `record2`. With `same_shapes` the
+ * two must have one shape (a residual add; an OctConv branch reads X^H and
+ * X^L). */
 evk_status evk_graph_add_binary(evk_graph *graph, evk_layer *layer, uint32_t input,
-                                uint32_t second, const char *name, evk_graph_record2_fn record2,
-                                uint32_t *output);
+                                uint32_t second, int same_shapes, const char *name,
+                                evk_graph_record2_fn record2, uint32_t *output);
 
 /* The output shape for an input shape (validates every layer's input). */
 evk_status evk_graph_output_shape(evk_graph *graph, evk_shape input, evk_shape *output);
