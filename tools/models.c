@@ -20,7 +20,7 @@ const char models_usage[] =
     "  run                 run a model on a .npy input, write its logits as .npy\n"
     "    --model NAME      efficientnet-b0 .. efficientnet-b7, vgg16-cifar,\n"
     "                      hetconv-vgg16-cifar, resnet34, hetconv-resnet34,\n"
-    "                      resnet50, octconv-resnet50 (flops only)\n"
+    "                      resnet50, octconv-resnet50\n"
     "    --part P          HetConv part of the hetconv-* models (default 4)\n"
     "    --alpha A         OctConv alpha of octconv-resnet50, 0 to < 1 (default 0.25)\n"
     "    --weights FILE    torchvision state_dict as .safetensors\n"

@@ -21,9 +21,9 @@ typedef enum evk_layer_kind {
     EVK_KIND_HETCONV,               /* HetConv + BN + activation, weight masked dense */
     EVK_KIND_MAX_POOL,              /* kernel, stride, padding */
     EVK_KIND_ADD,                   /* input + skip, then activation */
-    /* OctConv + BN + activation (costs only so far: the graph has no
-     * (high, low) slots yet); its slots' shapes are the full-resolution
-     * N x C x H x W of both parts together. */
+    /* OctConv + BN + activation; in the costs its slots' shapes are the
+     * full-resolution N x C x H x W of both parts together, in the graph
+     * X^H and X^L are two slots. */
     EVK_KIND_OCTCONV
 } evk_layer_kind;
 

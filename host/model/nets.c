@@ -9,7 +9,8 @@
  * octconv-resnet50 follows the official OctConv code (papers.md §2): vanilla
  * stem, OctConv with alpha in stages 1-3 (the first block's input alpha 0),
  * stage 4 vanilla (its first block's conv1 and downsample take alpha in
- * and give 0); its costs are known, running it is not implemented yet. */
+ * and give 0); its OctConvs read prefix.hh/.hl/.lh/.ll.weight and BatchNorms
+ * bn_prefix.h and .l. */
 #include <stdio.h>
 #include <string.h>
 

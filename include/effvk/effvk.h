@@ -769,9 +769,8 @@ typedef struct evk_model evk_model;
  * may stand for '-'), torchvision's efficientnet_b0 .. efficientnet_b7;
  * "vgg16-cifar" and "hetconv-vgg16-cifar" (CIFAR VGG-16, HetConv paper;
  * input 32x32), "resnet34", "hetconv-resnet34", "resnet50" (torchvision's
- * keys) and "octconv-resnet50" (costs only: evk_model_load refuses it with
- * EVK_ERROR_UNSUPPORTED). Key names in docs/models.md, PyTorch definitions
- * in tools/effvk_torch.py. */
+ * keys) and "octconv-resnet50" (Oct-ResNet-50, the official conventions).
+ * Key names in docs/models.md, PyTorch definitions in tools/effvk_torch.py. */
 typedef struct evk_model_options {
     /* The input shape evk_model_input_shape reports and evk_model_run takes:
      * batch 0 means 1; height and width 0 mean the variant's resolution
