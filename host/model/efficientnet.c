@@ -403,9 +403,11 @@ static evk_status create_hetconv(builder *b, const evk_layer_spec *sp, evk_layer
         s = evk_hetconv_create(b->ctx, &d, layer);
     if (s == EVK_SUCCESS || !d.weight)
         return s;
-    char why[256];
-    snprintf(why, sizeof why, "%s", evk_last_error(b->ctx));
-    return evk_fail(b->ctx, s, "%s: %s.weight: %s", b->file, sp->prefix, why);
+    /* The op's message without its leading status name, which evk_fail adds. */
+    const char *why = evk_last_error(b->ctx), *after_status = strstr(why, ": ");
+    char message[256];
+    snprintf(message, sizeof message, "%s", after_status ? after_status + 2 : why);
+    return evk_fail(b->ctx, s, "%s: %s.weight: %s", b->file, sp->prefix, message);
 }
 
 static evk_status read_se(builder *b, const char *prefix, const evk_layer_spec *sp,
