@@ -1,11 +1,17 @@
-/* Device tier: max pooling (host/ops/pool.c) against a plain C reference on
- * odd shapes and channel counts that leave a partial channel quad: VGG's
- * 2x2/2 and ResNet's 3x3/2 padding 1 (windows clipped at the borders, all
- * inputs negative so that a zero from padding would win); bad parameters
- * and a too small input are errors naming them. */
+/* Device tier: the ops the nets add, against plain C references on odd
+ * shapes and channel counts that leave a partial channel quad. Max pooling
+ * (host/ops/pool.c): VGG's 2x2/2 and ResNet's 3x3/2 padding 1 (windows
+ * clipped at the borders, all inputs negative so that a zero from padding
+ * would win); bad parameters and a too small input are errors naming them.
+ * The residual add (host/ops/eltwise.c) as a binary graph node:
+ * relu(maxpool3x3/1(x) + x), and a binary node on slots of two shapes is an
+ * error naming the node. */
 #include <float.h>
+#include <math.h>
 #include <stdlib.h>
 
+#include "eltwise.h"
+#include "graph.h"
 #include "pool.h"
 #include "test_util.h"
 
@@ -80,11 +86,63 @@ static void test_bad_parameters(void **state)
     evk_layer_destroy(layer);
 }
 
+/* slot 1 = maxpool 3x3/1 pad 1 (x), slot 2 = relu(slot 1 + x). */
+static evk_graph *residual_graph(evk_context *ctx, uint32_t pool_stride)
+{
+    evk_graph *graph;
+    evk_layer *pool, *add;
+    uint32_t slot;
+    assert_int_equal(evk_graph_create(ctx, &graph), EVK_SUCCESS);
+    assert_int_equal(evk_max_pool_create(ctx, 3, pool_stride, 1, &pool), EVK_SUCCESS);
+    assert_int_equal(evk_graph_add(graph, pool, 0, "pool", NULL, &slot), EVK_SUCCESS);
+    assert_int_equal(evk_add_create(ctx, EVK_ACTIVATION_RELU, &add), EVK_SUCCESS);
+    assert_int_equal(evk_graph_add_binary(graph, add, slot, 0, 1, "block.add", evk_add_record,
+                                          &slot), EVK_SUCCESS);
+    assert_int_equal(slot, 2);
+    return graph;
+}
+
+static void test_residual_add(void **state)
+{
+    tu_gpu *g = *state;
+    evk_shape shape = {2, 5, 7, 9};
+    evk_graph *graph = residual_graph(g->ctx, 1);
+    tu_rng rng = tu_rng_seeded(5);
+    uint64_t count = evk_shape_elements(shape);
+    float *x = tu_random_array(&rng, count, -1.0f, 1.0f), *ref = malloc(count * sizeof *ref);
+    assert_non_null(ref);
+    reference(shape, shape, 3, 1, 1, x, ref);
+    for (uint64_t i = 0; i < count; ++i)
+        ref[i] = fmaxf(ref[i] + x[i], 0.0f);
+    evk_tensor *tx = tu_tensor(g->ctx, shape, x), *ty = tu_tensor(g->ctx, shape, NULL);
+    assert_int_equal(evk_graph_forward(graph, tx, ty), EVK_SUCCESS);
+    float *got = tu_download(ty);
+    for (uint64_t i = 0; i < count; ++i)
+        assert_true(got[i] == ref[i]);
+    evk_graph_stats stats;
+    evk_graph_stats_get(graph, &stats);
+    assert_int_equal(stats.buffers, 1);     /* slot 1 only; x is read until the add */
+    free(x);
+    free(got);
+    free(ref);
+    evk_tensor_destroy(ty);
+    evk_graph_destroy(graph);
+    /* Stride 2 halves slot 1: the add gets two shapes. */
+    graph = residual_graph(g->ctx, 2);
+    evk_shape out;
+    assert_int_equal(evk_graph_output_shape(graph, shape, &out), EVK_ERROR_SHAPE_MISMATCH);
+    tu_assert_message(evk_last_error(g->ctx), EVK_ERROR_SHAPE_MISMATCH, "block.add");
+    evk_graph_destroy(graph);
+    evk_tensor_destroy(tx);
+    tu_assert_no_validation_messages(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_GPU_TEST(test_max_pool),
         TU_GPU_TEST(test_bad_parameters),
+        TU_GPU_TEST(test_residual_add),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
