@@ -837,7 +837,9 @@ EVK_API evk_status evk_model_run(evk_model *model, const float *input, uint64_t 
                                  float *output, uint64_t output_count);
 
 typedef struct evk_model_stats {
-    uint32_t layers;                /* stem, MBConv blocks, head, pool, classifier */
+    /* Graph nodes: EfficientNet's stem, MBConv blocks, head, pool and
+     * classifier; in OctConv nets one node per output branch and add. */
+    uint32_t layers;
     /* The plan of the last forward's input shape (zero before the first):
      * how many intermediate buffers, their bytes (the plan's peak device
      * memory for activations), and what one buffer per intermediate tensor
@@ -861,7 +863,9 @@ EVK_API evk_status evk_model_stats_get(const evk_model *model, evk_model_stats *
 /* One layer of a model, for reports (effvk flops). */
 typedef struct evk_model_layer_info {
     char name[32];                  /* the state_dict prefix: "features.2.0", "avgpool" */
-    char kind[16];                  /* "conv2d", "mbconv", "global_avg_pool", "linear" */
+    /* "conv2d", "mbconv", "global_avg_pool", "linear", "hetconv", "max_pool",
+     * "add" (a residual add), "octconv" */
+    char kind[16];
     evk_shape input, output;
     uint64_t macs;                  /* multiply-accumulates, as evk_mbconv_cost counts */
     uint64_t params;                /* as torchvision counts them (BatchNorm: 2 per channel) */
