@@ -560,3 +560,71 @@ evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc, ev
     *out = &l->base;
     return EVK_SUCCESS;
 }
+
+/* ---- One output branch as a graph layer (model graphs keep X^H and X^L
+ * in separate slots). */
+
+typedef struct octconv_branch {
+    evk_layer base;
+    octconv_layer *conv;
+    int branch, owns;
+} octconv_branch;
+
+static const char *branch_kernel_name(const evk_layer *layer)
+{
+    return octconv_kernel_name(&((const octconv_branch *)layer)->conv->base);
+}
+
+static evk_status branch_output_shape(const evk_layer *layer, evk_shape x_high, evk_shape *out)
+{
+    const octconv_branch *b = (const octconv_branch *)layer;
+    return compute_output_shapes(layer->ctx, &b->conv->desc, x_high,
+                                 b->branch == EVK_OCTCONV_HIGH ? out : NULL,
+                                 b->branch == EVK_OCTCONV_LOW ? out : NULL);
+}
+
+evk_status evk_octconv_branch_record(evk_layer *layer, const evk_tensor *x_high,
+                                     const evk_tensor *x_low, evk_tensor *out)
+{
+    octconv_branch *b = (octconv_branch *)layer;
+    return record_branch(b->conv, b->branch, x_high, x_low, out);
+}
+
+static evk_status branch_record_high_only(evk_layer *layer, const evk_tensor *x_high,
+                                          evk_tensor *out)
+{
+    octconv_branch *b = (octconv_branch *)layer;
+    if (b->conv->channels.in_low)
+        return evk_fail(layer->ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv branch: the layer has "
+                        "an X^L input; record it with evk_octconv_branch_record");
+    return record_branch(b->conv, b->branch, x_high, NULL, out);
+}
+
+static void branch_destroy(evk_layer *layer)
+{
+    octconv_branch *b = (octconv_branch *)layer;
+    if (b->owns)
+        octconv_destroy(&b->conv->base);
+    evk_free(layer->ctx, b);
+}
+
+static const evk_layer_ops branch_ops = {branch_kernel_name, branch_output_shape,
+                                         branch_record_high_only, branch_destroy};
+
+evk_status evk_octconv_branch_create(evk_layer *octconv, int branch, int owns, evk_layer **out)
+{
+    *out = NULL;
+    octconv_branch *b = evk_calloc(octconv->ctx, 1, sizeof *b);
+    if (!b) {
+        if (owns)
+            octconv_destroy(octconv);
+        return evk_fail_oom(octconv->ctx, "octconv branch layer");
+    }
+    b->base.ctx = octconv->ctx;
+    b->base.ops = &branch_ops;
+    b->conv = (octconv_layer *)octconv;
+    b->branch = branch;
+    b->owns = owns;
+    *out = &b->base;
+    return EVK_SUCCESS;
+}
