@@ -105,6 +105,14 @@ static double median(double *values, uint32_t count)
     return 0.5 * (values[count / 2 - 1] + values[count / 2]);
 }
 
+static void set_timing(bench_result *result, double *gpu_ms, double *wall_ms, uint32_t count)
+{
+    result->iterations = count;
+    result->gpu_ms_median = median(gpu_ms, count);
+    result->gpu_ms_min = gpu_ms[0];      /* median() sorted them */
+    result->wall_ms_median = median(wall_ms, count);
+}
+
 static evk_status time_iterations(bench_run *run, bench_forward_fn forward, void *user_data,
                                   uint32_t count, double *gpu_ms, double *wall_ms)
 {
@@ -134,12 +142,49 @@ evk_status bench_time_at_most(bench_run *run, bench_forward_fn forward, void *us
     double *wall_ms = gpu_ms + count;
     s = bench_check(run, time_iterations(run, forward, user_data, count, gpu_ms, wall_ms),
                     result->name);
-    if (s == EVK_SUCCESS) {
-        result->iterations = count;
-        result->gpu_ms_median = median(gpu_ms, count);
-        result->gpu_ms_min = gpu_ms[0];      /* median() sorted them */
-        result->wall_ms_median = median(wall_ms, count);
+    if (s == EVK_SUCCESS)
+        set_timing(result, gpu_ms, wall_ms, count);
+    free(gpu_ms);
+    return s;
+}
+
+static evk_status time_rounds(bench_run *run, bench_forward_fn forward, void *const *user_data,
+                              bench_result *const *results, uint32_t count, uint32_t rounds,
+                              double *gpu_ms, double *wall_ms)
+{
+    evk_status s = EVK_SUCCESS;
+    for (uint32_t r = 0; s == EVK_SUCCESS && r < rounds; ++r)
+        for (uint32_t c = 0; s == EVK_SUCCESS && c < count; ++c) {
+            size_t at = (size_t)c * rounds + r;
+            double start = monotonic_ms();
+            s = bench_check(run, forward(user_data[c]), results[c]->name);
+            wall_ms[at] = monotonic_ms() - start;
+            if (s == EVK_SUCCESS)
+                s = bench_check(run, evk_context_last_gpu_ms(run->ctx, &gpu_ms[at]),
+                                results[c]->name);
+        }
+    return s;
+}
+
+evk_status bench_time_interleaved(bench_run *run, bench_forward_fn forward,
+                                  void *const *user_data, bench_result *const *results,
+                                  uint32_t count, uint32_t max_iterations)
+{
+    evk_status s = EVK_SUCCESS;
+    for (uint32_t c = 0; s == EVK_SUCCESS && c < count; ++c)
+        s = bench_check(run, forward(user_data[c]), results[c]->name);
+    uint32_t rounds = run->options->iterations;
+    if (max_iterations < rounds)
+        rounds = max_iterations ? max_iterations : 1;
+    double *gpu_ms = malloc(2 * (size_t)count * rounds * sizeof *gpu_ms);
+    if (s != EVK_SUCCESS || !gpu_ms) {
+        free(gpu_ms);
+        return s != EVK_SUCCESS ? s : bench_out_of_memory(results[0]->name);
     }
+    double *wall_ms = gpu_ms + (size_t)count * rounds;
+    s = time_rounds(run, forward, user_data, results, count, rounds, gpu_ms, wall_ms);
+    for (uint32_t c = 0; s == EVK_SUCCESS && c < count; ++c)
+        set_timing(results[c], gpu_ms + (size_t)c * rounds, wall_ms + (size_t)c * rounds, rounds);
     free(gpu_ms);
     return s;
 }

@@ -130,6 +130,15 @@ evk_status bench_time(bench_run *run, bench_forward_fn forward, void *user_data,
 evk_status bench_time_at_most(bench_run *run, bench_forward_fn forward, void *user_data,
                               uint32_t max_iterations, bench_result *result);
 
+/* Times `count` cases round-robin: one warm-up run of each, then as many
+ * rounds as --iterations says (at most `max_iterations`, at least 1), each
+ * running every case once, so that a change in the machine's load (the CI
+ * machine is shared) falls on all of them alike and their ratios stay fair.
+ * Fills each result's timing fields as bench_time does. */
+evk_status bench_time_interleaved(bench_run *run, bench_forward_fn forward,
+                                  void *const *user_data, bench_result *const *results,
+                                  uint32_t count, uint32_t max_iterations);
+
 /* Compares `count` output values with the reference's and folds the errors
  * into `result`; call it once per checked slice of an output of
  * `output_count` values. The JSON's checked_fraction is the share compared. */

@@ -8,6 +8,10 @@
  * P), with papers.md's FLOPs [calc] of the whole network (classifier
  * included) in their params.
  *
+ * A layer's dense conv and HetConv variants are timed round-robin
+ * (bench_time_interleaved): on a shared machine a load change then falls on
+ * all of them alike instead of on whichever ran at the time.
+ *
  * Run time: the default batches are 1 and 32; ResNet-34 runs at the smallest
  * requested batch only (batch 32 at 224×224 takes minutes on a CPU device).
  * Results of large shapes are timed at most SLOW_CASE_ITERATIONS times
@@ -193,8 +197,9 @@ static void describe(const char *model, const shape_run *s, const variant *v, be
                                   s->shape->c_out, 3, 1};
 }
 
-static evk_status measure(bench_run *run, const char *model, shape_run *s, variant *v,
-                          const char *baseline, bench_result *result)
+/* Describes the variant, computes its cost and creates its layer. */
+static evk_status prepare_variant(bench_run *run, const char *model, shape_run *s, variant *v,
+                                  bench_result *result)
 {
     evk_context *ctx = bench_context(run);
     describe(model, s, v, result);
@@ -205,15 +210,17 @@ static evk_status measure(bench_run *run, const char *model, shape_run *s, varia
     if (st == EVK_SUCCESS)
         st = bench_check(run, v->part ? evk_hetconv_create(ctx, &v->het, &v->layer)
                                       : evk_conv2d_create(ctx, &v->conv, &v->layer), result->name);
-    if (st != EVK_SUCCESS)
-        return st;
     result->bytes = (evk_shape_elements(s->in_shape) + evk_shape_elements(s->out_shape) + params) *
                     sizeof(float);
-    forward_args args = {v->layer, s};
-    const bench_shape *b = &result->shape;
-    uint64_t dense_macs = (uint64_t)b->n * b->h * b->w * b->c_in * b->c_out * 9;
-    st = bench_time_at_most(run, forward, &args,
-                            dense_macs > SLOW_CASE_MACS ? SLOW_CASE_ITERATIONS : UINT32_MAX, result);
+    return st;
+}
+
+/* Checks the timed variant's output and records its result. */
+static evk_status finish_variant(bench_run *run, variant *v, shape_run *s, const char *baseline,
+                                 bench_result *result)
+{
+    evk_status st = evk_layer_forward(v->layer, s->in, s->out);
+    st = bench_check(run, st, result->name);
     if (st == EVK_SUCCESS)
         st = verify(run, v, s, result);
     if (st != EVK_SUCCESS)
@@ -226,42 +233,77 @@ static evk_status measure(bench_run *run, const char *model, shape_run *s, varia
     return bench_add_result(run, result);
 }
 
-/* Runs one variant of a layer and adds it to the totals: the dense one to
- * slot 0 (and to every slot for a layer that has no HetConv), the others to
- * their part's slot. */
-static evk_status run_variant(bench_run *run, const char *model, shape_run *s, uint32_t slot,
-                              int dense_everywhere, const char *baseline, bench_rng *rng,
-                              totals *t)
+/* The variants of one layer: the dense one first, then every P it admits. */
+typedef struct layer_variants {
+    variant v[PART_COUNT + 1];
+    bench_result result[PART_COUNT + 1];
+    forward_args args[PART_COUNT + 1];
+    uint32_t slot[PART_COUNT + 1];
+    uint32_t count;
+} layer_variants;
+
+static evk_status prepare_variants(bench_run *run, const char *model, shape_run *s, int has_het,
+                                   bench_rng *rng, layer_variants *lv)
 {
-    variant v = {0};
-    bench_result result = {0};
-    evk_status st = make_variant(s->shape, slot ? parts[slot - 1] : 0, rng, &v);
-    if (st == EVK_SUCCESS)
-        st = measure(run, model, s, &v, baseline, &result);
-    variant_free(&v);
-    if (st != EVK_SUCCESS)
-        return st;
-    for (uint32_t i = 0; i <= PART_COUNT; ++i)
-        if (i == slot || (dense_everywhere && slot == 0 && i > 0))
-            bench_accumulate(&t->sum[i], &result);
-    return EVK_SUCCESS;
+    evk_status st = EVK_SUCCESS;
+    for (uint32_t slot = 0; st == EVK_SUCCESS && slot <= PART_COUNT; ++slot) {
+        if (slot && (!has_het || parts[slot - 1] > s->shape->c_in))
+            continue;
+        uint32_t i = lv->count++;
+        lv->slot[i] = slot;
+        st = make_variant(s->shape, slot ? parts[slot - 1] : 0, rng, &lv->v[i]);
+        if (st == EVK_SUCCESS)
+            st = prepare_variant(run, model, s, &lv->v[i], &lv->result[i]);
+        lv->args[i] = (forward_args){lv->v[i].layer, s};
+    }
+    return st;
 }
 
-/* The dense result, then every P the layer admits. `first_het` is 0 for the
- * first VGG layer, which stays dense. */
+/* Times the variants round-robin (bench_time_interleaved), checks and
+ * records each, and adds it to the totals: the dense one to slot 0 (and to
+ * every slot for a layer that has no HetConv), the others to their part's
+ * slot. */
+static evk_status measure_variants(bench_run *run, shape_run *s, int has_het,
+                                   const char *baseline, layer_variants *lv, totals *t)
+{
+    void *users[PART_COUNT + 1];
+    bench_result *results[PART_COUNT + 1];
+    for (uint32_t i = 0; i < lv->count; ++i) {
+        users[i] = &lv->args[i];
+        results[i] = &lv->result[i];
+    }
+    const bench_shape *b = &lv->result[0].shape;
+    uint64_t dense_macs = (uint64_t)b->n * b->h * b->w * b->c_in * b->c_out * 9;
+    evk_status st = bench_time_interleaved(run, forward, users, results, lv->count,
+                                           dense_macs > SLOW_CASE_MACS ? SLOW_CASE_ITERATIONS
+                                                                       : UINT32_MAX);
+    for (uint32_t i = 0; st == EVK_SUCCESS && i < lv->count; ++i) {
+        uint32_t slot = lv->slot[i];
+        st = finish_variant(run, &lv->v[i], s, slot ? baseline : "", &lv->result[i]);
+        for (uint32_t k = 0; st == EVK_SUCCESS && k <= PART_COUNT; ++k)
+            if (k == slot || (!has_het && slot == 0 && k > 0))
+                bench_accumulate(&t->sum[k], &lv->result[i]);
+    }
+    return st;
+}
+
+/* The dense result, then every P the layer admits, timed together. `has_het`
+ * is 0 for the first VGG layer, which stays dense. */
 static evk_status run_layer(bench_run *run, const char *model, const layer_shape *l,
                             uint32_t batch, int has_het, totals *t)
 {
     shape_run s = {0};
+    layer_variants lv = {0};
     bench_rng rng = bench_rng_seeded(0x4e7c0000u + l->c_in * 1000u + l->size);
     evk_status st = prepare_shape(run, l, batch, &rng, &s);
     char baseline[BENCH_NAME_SIZE];
     snprintf(baseline, sizeof baseline, "%s/%s dense b%u", model, l->label, batch);
     if (st == EVK_SUCCESS)
-        st = run_variant(run, model, &s, 0, !has_het, "", &rng, t);
-    for (uint32_t slot = 1; st == EVK_SUCCESS && has_het && slot <= PART_COUNT; ++slot)
-        if (parts[slot - 1] <= l->c_in)
-            st = run_variant(run, model, &s, slot, 0, baseline, &rng, t);
+        st = prepare_variants(run, model, &s, has_het, &rng, &lv);
+    if (st == EVK_SUCCESS)
+        st = measure_variants(run, &s, has_het, baseline, &lv, t);
+    for (uint32_t i = 0; i < lv.count; ++i)
+        variant_free(&lv.v[i]);
     shape_run_free(&s);
     return st;
 }

@@ -202,7 +202,7 @@ static void add_linear(weights_file *f, const evk_layer_spec *spec)
 static evk_status write_efficientnet(const char *model, weights_file *f)
 {
     evk_arch arch;
-    evk_status s = evk_arch_get(NULL, model, 1000, &arch);
+    evk_status s = evk_arch_get(NULL, model, 1000, 0, 0.0f, &arch);
     if (s != EVK_SUCCESS)
         return s;
     for (uint32_t i = 0; i < arch.count; ++i) {

@@ -30,6 +30,9 @@ layout(constant_id = 5) const uint TILE_C4 = 2u;
 layout(constant_id = 6) const uint POOL_A = 1u;
 layout(constant_id = 7) const uint POOL_B = 1u;
 layout(constant_id = 8) const uint UP_B = 1u;
+// Lanes sharing one tile, each summing every SPLIT-th input quad (small
+// layers on GPUs; split_reduce.glsl has the 2-D version of the idea).
+layout(constant_id = 9) const uint SPLIT = 1u;
 const uint PAD = (K - 1u) / 2u;
 const uint ROWS = TILE_H + K - 1u;
 const uint SEGMENT = TILE_W + K - 1u;
@@ -50,6 +53,30 @@ layout(push_constant) uniform Shape {
 // The tile's sums, shared by the two passes (a function cannot take an
 // array by reference); NIR makes it local again once the passes are inlined.
 vec4 acc[TILE_C4][TILE_H][TILE_W];
+
+const uint SPLIT_SLOTS = SPLIT > 1u ? gl_WorkGroupSize.x * TILE_C4 * TILE_H * TILE_W : 1u;
+shared vec4 split_partial[SPLIT_SLOTS];
+
+uint slice() { return gl_LocalInvocationID.x % SPLIT; }
+
+// Adds the other slices' sums into slice 0's accumulators; every lane calls
+// it (it holds a barrier).
+void reduce_slices()
+{
+    if (SPLIT == 1u)
+        return;
+    const uint size = TILE_C4 * TILE_H * TILE_W;
+    uint base = gl_LocalInvocationID.x * size;
+    [[unroll]] for (uint i = 0u; i < size; ++i)
+        split_partial[base + i] = acc[i / (TILE_H * TILE_W)][i / TILE_W % TILE_H][i % TILE_W];
+    barrier();
+    if (slice() != 0u)
+        return;
+    for (uint s = 1u; s < SPLIT; ++s)
+        [[unroll]] for (uint i = 0u; i < size; ++i)
+            acc[i / (TILE_H * TILE_W)][i / TILE_W % TILE_H][i % TILE_W] +=
+                split_partial[base + s * size + i];
+}
 
 // Adds one source's K×K conv to the accumulators; with `up` 2 only to the
 // top-left accumulator of each 2×2 block. Called with constant from_b, up
@@ -76,7 +103,7 @@ void accumulate_source(bool from_b, uint up, uint pool, uint n, uint oy0, uint o
             col_weight[j][a] = octconv_tap_weight(x0 + int(j), width, pool, a);
         }
     }
-    for (uint ci4 = 0u; ci4 < c4; ++ci4) {
+    for (uint ci4 = slice(); ci4 < c4; ci4 += SPLIT) {
         uint plane = (n * c4 + ci4) * height * width;
         vec4 rows[ROWS][SEGMENT];
         [[unroll]] for (uint r = 0u; r < rows_used; ++r)
@@ -108,7 +135,7 @@ void accumulate_source(bool from_b, uint up, uint pool, uint n, uint oy0, uint o
 void spread_and_bias(uint co4_first)
 {
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-        vec4 bias = b[min(co4_first + c, p.out_c4 - 1u)];
+        vec4 bias = slice() == 0u ? b[min(co4_first + c, p.out_c4 - 1u)] : vec4(0.0);
         [[unroll]] for (uint i = 0u; i < TILE_H * TILE_W; ++i) {
             uint th = (TILE_H * TILE_W - 1u - i) / TILE_W, t = (TILE_H * TILE_W - 1u - i) % TILE_W;
             acc[c][th][t] = acc[c][th / UP_B * UP_B][t / UP_B * UP_B] + bias;
@@ -144,7 +171,7 @@ void main()
     if (n >= p.batch)
         return;
     uint tiles = p.tiles_x * p.tiles_y;
-    uint lane_tile = plane_group * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    uint lane_tile = plane_group * (gl_WorkGroupSize.x / SPLIT) + gl_LocalInvocationID.x / SPLIT;
     uint tile = min(lane_tile, tiles - 1u);
     uint oy0 = (tile / p.tiles_x) * TILE_H;
     uint ox0 = (tile % p.tiles_x) * TILE_W;
@@ -157,6 +184,7 @@ void main()
     accumulate_source(true, UP_B, POOL_B, n, oy0, ox0, co4_first);
     spread_and_bias(co4_first);
     accumulate_source(false, 1u, POOL_A, n, oy0, ox0, co4_first);
-    if (lane_tile < tiles)
+    reduce_slices();
+    if (lane_tile < tiles && slice() == 0u)
         store(n, co4_first, oy0, ox0);
 }

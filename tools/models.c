@@ -18,7 +18,11 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 const char models_usage[] =
     "  run                 run a model on a .npy input, write its logits as .npy\n"
-    "    --model NAME      efficientnet-b0 .. efficientnet-b7\n"
+    "    --model NAME      efficientnet-b0 .. efficientnet-b7, vgg16-cifar,\n"
+    "                      hetconv-vgg16-cifar, resnet34, hetconv-resnet34,\n"
+    "                      resnet50, octconv-resnet50\n"
+    "    --part P          HetConv part of the hetconv-* models (default 4)\n"
+    "    --alpha A         OctConv alpha of octconv-resnet50, 0 to < 1 (default 0.25)\n"
     "    --weights FILE    torchvision state_dict as .safetensors\n"
     "                      (tools/export_safetensors.py writes one)\n"
     "    --input FILE      float32 .npy of shape [N, 3, H, W]\n"
@@ -27,6 +31,8 @@ const char models_usage[] =
     "    --stats           print the plan's memory and the forward's times\n"
     "  flops               MACs and parameters per layer, no device needed\n"
     "    --model NAME      as for run\n"
+    "    --part P          as for run\n"
+    "    --alpha A         as for run\n"
     "    --size S          input S x S (default: the variant's resolution)\n"
     "    --batch N         batch size (default 1)\n"
     "    --json            write JSON to stdout instead of the table\n";
@@ -34,7 +40,8 @@ const char models_usage[] =
 typedef struct model_args {
     const char *model, *weights, *input, *output;
     int use_device, stats, as_json;
-    uint32_t device, size, batch;
+    uint32_t device, size, batch, part;
+    float alpha;                    /* evk_model_options.alpha: 0 default, < 0 for α = 0 */
 } model_args;
 
 static int usage(const char *command, const char *problem, const char *argument)
@@ -58,6 +65,18 @@ static int parse_count(const char *text, uint32_t min, uint32_t *out)
     return 0;
 }
 
+/* --alpha's value: a number in [0, 1); α = 0 becomes the options' -1. */
+static int parse_alpha(const char *text, float *out)
+{
+    char *end;
+    errno = 0;
+    float value = strtof(text, &end);
+    if (errno || end == text || *end || !(value >= 0.0f && value < 1.0f))
+        return -1;
+    *out = value == 0.0f ? -1.0f : value;
+    return 0;
+}
+
 /* The option at argv[*i] with its value, if it takes one. */
 static int parse_option(const char *command, int argc, char **argv, int *i, model_args *a)
 {
@@ -72,12 +91,17 @@ static int parse_option(const char *command, int argc, char **argv, int *i, mode
                       : strcmp(option, "--output") == 0 ? &a->output : NULL;
     uint32_t *count = strcmp(option, "--device") == 0 ? &a->device
                     : strcmp(option, "--size") == 0 ? &a->size
-                    : strcmp(option, "--batch") == 0 ? &a->batch : NULL;
-    if (!text && !count)
+                    : strcmp(option, "--batch") == 0 ? &a->batch
+                    : strcmp(option, "--part") == 0 ? &a->part : NULL;
+    int alpha = strcmp(option, "--alpha") == 0;
+    if (!text && !count && !alpha)
         return usage(command, "unknown option", option);
     if (*i + 1 >= argc)
         return usage(command, "a value must follow", option);
     const char *value = argv[++*i];
+    if (alpha)
+        return parse_alpha(value, &a->alpha) == 0 ? EXIT_OK
+                                                  : usage(command, "bad alpha", value);
     if (text)
         *text = value;
     else if (parse_count(value, count == &a->device ? 0 : 1, count) != 0)
@@ -164,11 +188,12 @@ int models_flops(int argc, char **argv)
     int code = parse_args("flops", argc, argv, &a);
     if (code != EXIT_OK)
         return code;
-    evk_model_options opts = {.batch = a.batch, .height = a.size, .width = a.size};
-    evk_model_layer_info layers[64];
+    evk_model_options opts = {.batch = a.batch, .height = a.size, .width = a.size,
+                              .part = a.part, .alpha = a.alpha};
+    evk_model_layer_info layers[128];
     uint32_t count = 0;
-    evk_status s = evk_model_layers(a.model, &opts, layers, 64, &count);
-    if (s == EVK_SUCCESS && count > 64)
+    evk_status s = evk_model_layers(a.model, &opts, layers, 128, &count);
+    if (s == EVK_SUCCESS && count > 128)
         s = EVK_ERROR_LIMIT_EXCEEDED;
     if (s != EVK_SUCCESS) {
         report_failure("flops", a.model, s, evk_last_error(NULL));
@@ -231,7 +256,8 @@ static void print_stats(const evk_model *m)
 static int run_model(evk_context *ctx, const model_args *a, const evk_npy_array *x)
 {
     evk_model_options opts = {.batch = (uint32_t)x->shape[0], .height = (uint32_t)x->shape[2],
-                              .width = (uint32_t)x->shape[3]};
+                              .width = (uint32_t)x->shape[3], .part = a->part,
+                              .alpha = a->alpha};
     evk_model *m = NULL;
     evk_status s = evk_model_load(ctx, a->model, a->weights, &opts, &m);
     if (s != EVK_SUCCESS)

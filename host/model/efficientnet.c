@@ -9,8 +9,11 @@
 #include "context.h"
 #include "conv2d.h"
 #include "efficientnet.h"
+#include "eltwise.h"
 #include "linear.h"
 #include "mbconv.h"
+#include "nets.h"
+#include "octconv.h"
 #include "pool.h"
 
 typedef struct variant {
@@ -49,26 +52,31 @@ static uint32_t make_divisible(double v)
     return (uint32_t)rounded;
 }
 
-static const variant *find_variant(const char *name)
+int evk_arch_normal_name(const char *name, char *normal, size_t size)
 {
-    char normal[32];
     size_t n = strlen(name);
-    if (n >= sizeof normal)
-        return NULL;
+    if (n >= size)
+        return 0;
     for (size_t i = 0; i <= n; ++i)
         normal[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+    return 1;
+}
+
+static const variant *find_variant(const char *normal)
+{
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; ++i)
         if (strcmp(normal, variants[i].name) == 0)
             return &variants[i];
     return NULL;
 }
 
-static evk_layer_spec *add_spec(evk_arch *arch, evk_layer_kind kind, const char *prefix,
-                                uint32_t in, uint32_t out)
+evk_layer_spec *evk_arch_add(evk_arch *arch, evk_layer_kind kind, const char *prefix,
+                             uint32_t in, uint32_t out)
 {
     evk_layer_spec *spec = &arch->layers[arch->count++];
     memset(spec, 0, sizeof *spec);
     spec->kind = kind;
+    spec->input = arch->count - 1;
     snprintf(spec->prefix, sizeof spec->prefix, "%s", prefix);
     spec->in_channels = in;
     spec->out_channels = out;
@@ -85,7 +93,7 @@ static uint32_t add_stage(evk_arch *arch, const variant *v, uint32_t s)
         char prefix[32];
         snprintf(prefix, sizeof prefix, "features.%u.%u", s + 1, j);
         uint32_t block_in = j ? out : in;
-        evk_layer_spec *spec = add_spec(arch, EVK_KIND_MBCONV, prefix, block_in, out);
+        evk_layer_spec *spec = evk_arch_add(arch, EVK_KIND_MBCONV, prefix, block_in, out);
         spec->kernel = st->kernel;
         spec->stride = j ? 1 : st->stride;
         spec->expand_ratio = st->expand;
@@ -95,33 +103,46 @@ static uint32_t add_stage(evk_arch *arch, const variant *v, uint32_t s)
     return out;
 }
 
-evk_status evk_arch_get(evk_context *ctx, const char *name, uint32_t num_classes, evk_arch *arch)
+static void efficientnet_arch(const variant *v, uint32_t num_classes, evk_arch *arch)
 {
-    const variant *v = name ? find_variant(name) : NULL;
-    if (!v)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "unknown model '%s' (known: "
-                        "efficientnet-b0 to efficientnet-b7)", name ? name : "(null)");
     memset(arch, 0, sizeof *arch);
     snprintf(arch->name, sizeof arch->name, "%s", v->name);
     arch->resolution = v->resolution;
     arch->bn_eps = v->bn_eps;
     uint32_t stem = make_divisible(b0_stages[0].in * v->width);
-    evk_layer_spec *spec = add_spec(arch, EVK_KIND_CONV, "features.0", 3, stem);
+    evk_layer_spec *spec = evk_arch_add(arch, EVK_KIND_CONV, "features.0", 3, stem);
     spec->kernel = 3;
     spec->stride = 2;
+    spec->activation = EVK_ACTIVATION_SILU;
     uint32_t channels = stem;
     for (uint32_t s = 0; s < 7; ++s)
         channels = add_stage(arch, v, s);
-    spec = add_spec(arch, EVK_KIND_CONV, "features.8", channels, 4 * channels);
+    spec = evk_arch_add(arch, EVK_KIND_CONV, "features.8", channels, 4 * channels);
     spec->kernel = spec->stride = 1;
-    add_spec(arch, EVK_KIND_POOL, "avgpool", 4 * channels, 4 * channels);
-    add_spec(arch, EVK_KIND_LINEAR, "classifier.1", 4 * channels, num_classes);
+    spec->activation = EVK_ACTIVATION_SILU;
+    evk_arch_add(arch, EVK_KIND_POOL, "avgpool", 4 * channels, 4 * channels);
+    evk_arch_add(arch, EVK_KIND_LINEAR, "classifier.1", 4 * channels, num_classes);
+}
+
+evk_status evk_arch_get(evk_context *ctx, const char *name, uint32_t num_classes, uint32_t part,
+                        float alpha, evk_arch *arch)
+{
+    char normal[32];
+    if (!name || !evk_arch_normal_name(name, normal, sizeof normal))
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "unknown model '%s' (known: "
+                        "efficientnet-b0 to efficientnet-b7, %s)", name ? name : "(null)",
+                        evk_nets_known);
+    const variant *v = find_variant(normal);
+    if (!v)
+        return evk_nets_arch(ctx, normal, num_classes, part, alpha, arch);
+    efficientnet_arch(v, num_classes, arch);
     return EVK_SUCCESS;
 }
 
 const char *evk_layer_kind_name(evk_layer_kind kind)
 {
-    static const char *names[] = {"conv2d", "mbconv", "global_avg_pool", "linear"};
+    static const char *names[] = {"conv2d", "mbconv", "global_avg_pool", "linear", "hetconv",
+                                  "max_pool", "add", "octconv"};
     return names[kind];
 }
 
@@ -142,6 +163,42 @@ static void mbconv_cost(const evk_layer_spec *sp, evk_shape in, evk_shape out, u
               e * sp->out_channels + 2 * sp->out_channels;
 }
 
+/* Weights per HetConv filter summed over the filters (papers.md §1): filter
+ * o has n_o K×K kernels, the inputs i with (i − o) mod P == 0, and M − n_o
+ * centre taps. */
+static uint64_t hetconv_weights(const evk_layer_spec *sp)
+{
+    uint64_t m = sp->in_channels, p = sp->part, kk = (uint64_t)sp->kernel * sp->kernel, sum = 0;
+    for (uint64_t o = 0; o < sp->out_channels; ++o) {
+        uint64_t wide = m / p + (o % p < m % p);
+        sum += wide * kk + (m - wide);
+    }
+    return sum;
+}
+
+static uint32_t half_up(uint32_t size)
+{
+    return size / 2 + size % 2;
+}
+
+/* As evk_octconv_cost counts (papers.md §2, the official stride-2 handling):
+ * each path at the size it runs at, BatchNorm 2 per channel. */
+static void octconv_cost(const evk_layer_spec *sp, evk_shape in, evk_shape out, uint64_t *macs,
+                         uint64_t *params)
+{
+    uint64_t in_low = (uint64_t)((double)sp->alpha_in * sp->in_channels);
+    uint64_t out_low = (uint64_t)((double)sp->alpha_out * sp->out_channels);
+    uint64_t in_high = sp->in_channels - in_low, out_high = sp->out_channels - out_low;
+    uint64_t kk = (uint64_t)sp->kernel * sp->kernel;
+    uint64_t high_px = (uint64_t)out.n * out.h * out.w;
+    uint64_t low_px = (uint64_t)out.n * half_up(out.h) * half_up(out.w);
+    uint64_t x_low_px = (uint64_t)in.n * half_up(in.h) * half_up(in.w);
+    uint64_t lh_px = sp->stride == 2 ? high_px : x_low_px;
+    *macs = kk * (high_px * out_high * in_high + lh_px * out_high * in_low +
+                  low_px * out_low * (in_high + in_low));
+    *params = kk * sp->out_channels * sp->in_channels + 2 * sp->out_channels;
+}
+
 void evk_layer_spec_cost(const evk_layer_spec *sp, evk_shape in, evk_shape *out, uint64_t *macs,
                          uint64_t *params)
 {
@@ -155,8 +212,25 @@ void evk_layer_spec_cost(const evk_layer_spec *sp, evk_shape in, evk_shape *out,
         *macs = out_plane * c_out * c_in * kk;
         *params = c_out * c_in * kk + 2 * c_out;
         break;
+    case EVK_KIND_HETCONV:
+        *params = hetconv_weights(sp);
+        *macs = (uint64_t)out->n * out->h * out->w * *params;
+        *params += 2 * c_out;
+        break;
     case EVK_KIND_MBCONV:
         mbconv_cost(sp, in, *out, macs, params);
+        break;
+    case EVK_KIND_ADD:
+        *out = in;
+        *macs = *params = 0;
+        break;
+    case EVK_KIND_OCTCONV:
+        octconv_cost(sp, in, *out, macs, params);
+        break;
+    case EVK_KIND_MAX_POOL:
+        *out = (evk_shape){in.n, in.c, (in.h + 2 * sp->padding - sp->kernel) / sp->stride + 1,
+                           (in.w + 2 * sp->padding - sp->kernel) / sp->stride + 1};
+        *macs = *params = 0;
         break;
     case EVK_KIND_POOL:
         *out = (evk_shape){in.n, in.c, 1, 1};
@@ -289,16 +363,51 @@ static evk_status read_conv_bn(builder *b, const char *prefix, uint32_t out, uin
     return s == EVK_SUCCESS ? read_batchnorm(b, name, out, bn) : s;
 }
 
+/* A spec's conv weight [out][in][k][k] and BatchNorm, in either naming of
+ * evk_layer_spec.bn_prefix. */
+static evk_status read_spec_conv(builder *b, const evk_layer_spec *sp, const float **weight,
+                                 evk_batchnorm *bn)
+{
+    if (!sp->bn_prefix[0])
+        return read_conv_bn(b, sp->prefix, sp->out_channels, sp->in_channels, sp->kernel, weight,
+                            bn);
+    uint64_t dims[4] = {sp->out_channels, sp->in_channels, sp->kernel, sp->kernel};
+    float *array = NULL;
+    evk_status s = read_tensor(b, sp->prefix, ".weight", 4, dims, &array);
+    *weight = array;
+    return s == EVK_SUCCESS ? read_batchnorm(b, sp->bn_prefix, sp->out_channels, bn) : s;
+}
+
 static evk_status create_conv(builder *b, const evk_layer_spec *sp, evk_layer **layer)
 {
     uint32_t pad = (sp->kernel - 1) / 2;
     evk_conv2d_desc d = {.in_channels = sp->in_channels, .out_channels = sp->out_channels,
                          .kernel_h = sp->kernel, .kernel_w = sp->kernel, .stride_h = sp->stride,
                          .stride_w = sp->stride, .pad_h = pad, .pad_w = pad,
-                         .activation = EVK_ACTIVATION_SILU};
-    evk_status s = read_conv_bn(b, sp->prefix, sp->out_channels, sp->in_channels, sp->kernel,
-                                &d.weight, &d.batchnorm);
+                         .activation = sp->activation};
+    evk_status s = read_spec_conv(b, sp, &d.weight, &d.batchnorm);
     return s == EVK_SUCCESS ? evk_conv2d_create(b->ctx, &d, layer) : s;
+}
+
+/* The masked dense weight form; evk_hetconv_create names a non-zero masked
+ * tap. */
+static evk_status create_hetconv(builder *b, const evk_layer_spec *sp, evk_layer **layer)
+{
+    evk_hetconv_desc d = {.in_channels = sp->in_channels, .out_channels = sp->out_channels,
+                          .kernel_size = sp->kernel, .part = sp->part, .stride = sp->stride,
+                          .activation = sp->activation,
+                          .weight_count = (uint64_t)sp->out_channels * sp->in_channels *
+                                          sp->kernel * sp->kernel};
+    evk_status s = read_spec_conv(b, sp, &d.weight, &d.batchnorm);
+    if (s == EVK_SUCCESS)
+        s = evk_hetconv_create(b->ctx, &d, layer);
+    if (s == EVK_SUCCESS || !d.weight)
+        return s;
+    /* The op's message without its leading status name, which evk_fail adds. */
+    const char *why = evk_last_error(b->ctx), *after_status = strstr(why, ": ");
+    char message[256];
+    snprintf(message, sizeof message, "%s", after_status ? after_status + 2 : why);
+    return evk_fail(b->ctx, s, "%s: %s.weight: %s", b->file, sp->prefix, message);
 }
 
 static evk_status read_se(builder *b, const char *prefix, const evk_layer_spec *sp,
@@ -355,9 +464,58 @@ static evk_status create_linear(builder *b, const evk_layer_spec *sp, evk_layer 
     evk_status s = read_tensor(b, sp->prefix, ".weight", 2, dims, &weight);
     if (s == EVK_SUCCESS)
         s = read_vector(b, sp->prefix, ".bias", sp->out_channels, &bias);
-    return s == EVK_SUCCESS ? evk_linear_create(b->ctx, sp->in_channels, sp->out_channels, weight,
-                                                bias, layer)
-                            : s;
+    if (s != EVK_SUCCESS)
+        return s;
+    if (sp->activation == EVK_ACTIVATION_NONE)
+        return evk_linear_create(b->ctx, sp->in_channels, sp->out_channels, weight, bias, layer);
+    /* A hidden layer: as a 1x1 conv on the N x C x 1 x 1 map, whose epilogue
+     * applies the activation (the same [K][C] weight array). */
+    evk_conv2d_desc d = {.in_channels = sp->in_channels, .out_channels = sp->out_channels,
+                         .kernel_h = 1, .kernel_w = 1, .activation = sp->activation,
+                         .weight = weight, .bias = bias};
+    return evk_conv2d_create(b->ctx, &d, layer);
+}
+
+/* An OctConv path's weight `prefix`.`path`.weight [to][from][k][k], read
+ * when both ends have channels. */
+static evk_status read_octconv_path(builder *b, const evk_layer_spec *sp, const char *path,
+                                    uint32_t to, uint32_t from, const float **weight)
+{
+    if (!to || !from)
+        return EVK_SUCCESS;
+    char name[NAME_BYTES];
+    snprintf(name, sizeof name, "%s.%s", sp->prefix, path);
+    uint64_t dims[4] = {to, from, sp->kernel, sp->kernel};
+    float *array = NULL;
+    evk_status s = read_tensor(b, name, ".weight", 4, dims, &array);
+    *weight = array;
+    return s;
+}
+
+/* Weights prefix.hh/.hl/.lh/.ll.weight, BatchNorms bn_prefix.h and .l
+ * (docs/models.md). */
+static evk_status create_octconv(builder *b, const evk_layer_spec *sp, evk_layer **layer)
+{
+    evk_octconv_desc d = {.in_channels = sp->in_channels, .out_channels = sp->out_channels,
+                          .alpha_in = sp->alpha_in, .alpha_out = sp->alpha_out,
+                          .kernel_size = sp->kernel, .stride = sp->stride,
+                          .activation = sp->activation};
+    evk_octconv_channels c = evk_octconv_channels_of(&d);
+    char bn[NAME_BYTES];
+    evk_status s = read_octconv_path(b, sp, "hh", c.out_high, c.in_high, &d.weight_hh);
+    if (s == EVK_SUCCESS)
+        s = read_octconv_path(b, sp, "hl", c.out_low, c.in_high, &d.weight_hl);
+    if (s == EVK_SUCCESS)
+        s = read_octconv_path(b, sp, "lh", c.out_high, c.in_low, &d.weight_lh);
+    if (s == EVK_SUCCESS)
+        s = read_octconv_path(b, sp, "ll", c.out_low, c.in_low, &d.weight_ll);
+    snprintf(bn, sizeof bn, "%s.h", sp->bn_prefix);
+    if (s == EVK_SUCCESS)
+        s = read_batchnorm(b, bn, c.out_high, &d.batchnorm_h);
+    snprintf(bn, sizeof bn, "%s.l", sp->bn_prefix);
+    if (s == EVK_SUCCESS && c.out_low)
+        s = read_batchnorm(b, bn, c.out_low, &d.batchnorm_l);
+    return s == EVK_SUCCESS ? evk_octconv_create(b->ctx, &d, layer) : s;
 }
 
 static evk_status create_layer(builder *b, const evk_layer_spec *sp, evk_layer **layer)
@@ -371,6 +529,14 @@ static evk_status create_layer(builder *b, const evk_layer_spec *sp, evk_layer *
         return evk_global_avg_pool_create(b->ctx, layer);
     case EVK_KIND_LINEAR:
         return create_linear(b, sp, layer);
+    case EVK_KIND_HETCONV:
+        return create_hetconv(b, sp, layer);
+    case EVK_KIND_MAX_POOL:
+        return evk_max_pool_create(b->ctx, sp->kernel, sp->stride, sp->padding, layer);
+    case EVK_KIND_ADD:
+        return evk_add_create(b->ctx, sp->activation, layer);
+    case EVK_KIND_OCTCONV:
+        return create_octconv(b, sp, layer);
     }
     return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "unknown layer kind %d", (int)sp->kind);
 }
@@ -404,22 +570,90 @@ static evk_status check_all_used(const builder *b, const evk_arch *arch)
     return EVK_SUCCESS;
 }
 
+/* The graph slots of a spec slot: an octave feature map is two, X^H and X^L
+ * (NO_LOW when it has no X^L). */
+enum { NO_LOW = UINT32_MAX };
+
+typedef struct slot_map {
+    uint32_t high[EVK_ARCH_MAX_LAYERS + 1], low[EVK_ARCH_MAX_LAYERS + 1];
+} slot_map;
+
+/* A binary node on the slots' X^H, and on their X^L when they have one. */
+static evk_status add_residual_nodes(builder *b, const evk_layer_spec *sp, evk_layer *layer,
+                                     evk_graph *graph, slot_map *m, uint32_t out)
+{
+    uint32_t in_low = m->low[sp->input], skip_low = m->low[sp->skip];
+    evk_status s = evk_graph_add_binary(graph, layer, m->high[sp->input], m->high[sp->skip], 1,
+                                        sp->prefix, evk_add_record, &m->high[out]);
+    if (s != EVK_SUCCESS || in_low == NO_LOW)
+        return s;
+    if (skip_low == NO_LOW)
+        return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s adds an octave map to a plain one",
+                        sp->prefix);
+    s = evk_add_create(b->ctx, sp->activation, &layer);
+    return s == EVK_SUCCESS ? evk_graph_add_binary(graph, layer, in_low, skip_low, 1, sp->prefix,
+                                                   evk_add_record, &m->low[out])
+                            : s;
+}
+
+/* One node per output branch of an OctConv; the Y^H one owns the conv. */
+static evk_status add_octconv_nodes(const evk_layer_spec *sp, evk_layer *conv, evk_graph *graph,
+                                    slot_map *m, uint32_t out)
+{
+    uint32_t in_high = m->high[sp->input], in_low = m->low[sp->input];
+    int has_low_out = (uint32_t)((double)sp->alpha_out * sp->out_channels) > 0;
+    for (int branch = EVK_OCTCONV_HIGH; branch <= (has_low_out ? EVK_OCTCONV_LOW : 0); ++branch) {
+        uint32_t *slot = branch == EVK_OCTCONV_HIGH ? &m->high[out] : &m->low[out];
+        evk_layer *layer = NULL;
+        evk_status s = evk_octconv_branch_create(conv, branch, branch == EVK_OCTCONV_HIGH, &layer);
+        if (s == EVK_SUCCESS && in_low != NO_LOW)
+            s = evk_graph_add_binary(graph, layer, in_high, in_low, 0, sp->prefix,
+                                     evk_octconv_branch_record, slot);
+        else if (s == EVK_SUCCESS)
+            s = evk_graph_add(graph, layer, in_high, sp->prefix, NULL, slot);
+        if (s != EVK_SUCCESS)
+            return s;
+    }
+    return EVK_SUCCESS;
+}
+
+static evk_status add_nodes(builder *b, const evk_layer_spec *sp, evk_layer *layer,
+                            evk_graph *graph, slot_map *m, uint32_t out)
+{
+    m->low[out] = NO_LOW;
+    if (sp->kind == EVK_KIND_ADD)
+        return add_residual_nodes(b, sp, layer, graph, m, out);
+    if (sp->kind == EVK_KIND_OCTCONV)
+        return add_octconv_nodes(sp, layer, graph, m, out);
+    if (m->low[sp->input] != NO_LOW) {
+        evk_layer_destroy(layer);
+        return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s reads an octave map", sp->prefix);
+    }
+    int mbconv = sp->kind == EVK_KIND_MBCONV;
+    return evk_graph_add(graph, layer, m->high[sp->input], sp->prefix,
+                         mbconv ? evk_mbconv_reserve : NULL, &m->high[out]);
+}
+
 static evk_status build_layers(builder *b, const evk_arch *arch, evk_mbconv_scratch *scratch,
                                evk_graph *graph)
 {
-    uint32_t slot = 0;
+    slot_map *m = evk_alloc(b->ctx, sizeof *m);
+    if (!m)
+        return evk_fail_oom(b->ctx, "model slot map");
+    m->high[0] = 0;
+    m->low[0] = NO_LOW;
     evk_status s = EVK_SUCCESS;
     for (uint32_t i = 0; s == EVK_SUCCESS && i < arch->count; ++i) {
+        const evk_layer_spec *sp = &arch->layers[i];
         evk_layer *layer = NULL;
-        int mbconv = arch->layers[i].kind == EVK_KIND_MBCONV;
-        s = create_layer(b, &arch->layers[i], &layer);
+        s = create_layer(b, sp, &layer);
         free_arrays(b);
-        if (s == EVK_SUCCESS && mbconv)
+        if (s == EVK_SUCCESS && sp->kind == EVK_KIND_MBCONV)
             evk_mbconv_share_scratch(layer, scratch);
         if (s == EVK_SUCCESS)
-            s = evk_graph_add(graph, layer, slot, arch->layers[i].prefix,
-                              mbconv ? evk_mbconv_reserve : NULL, &slot);
+            s = add_nodes(b, sp, layer, graph, m, i + 1);
     }
+    evk_free(b->ctx, m);
     return s;
 }
 

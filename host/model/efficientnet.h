@@ -8,21 +8,42 @@
 #include "mbconv.h"
 #include "safetensors.h"
 
-/* B7 has 55 MBConv blocks; with stem, head, pool and classifier 59. */
-#define EVK_ARCH_MAX_LAYERS 64
+/* B7 has 55 MBConv blocks; with stem, head, pool and classifier 59.
+ * ResNet-50 (nets.c) has 72: stem, pool, 16 blocks of 3 convs and an add,
+ * 4 downsamples, pool, fc. */
+#define EVK_ARCH_MAX_LAYERS 80
 
 typedef enum evk_layer_kind {
     EVK_KIND_CONV,                  /* conv + BN + SiLU (stem kxk stride 2, head 1x1) */
     EVK_KIND_MBCONV,
     EVK_KIND_POOL,                  /* global average pool */
-    EVK_KIND_LINEAR                 /* classifier */
+    EVK_KIND_LINEAR,                /* classifier, or a hidden layer with `activation` */
+    EVK_KIND_HETCONV,               /* HetConv + BN + activation, weight masked dense */
+    EVK_KIND_MAX_POOL,              /* kernel, stride, padding */
+    EVK_KIND_ADD,                   /* input + skip, then activation */
+    /* OctConv + BN + activation; in the costs its slots' shapes are the
+     * full-resolution N x C x H x W of both parts together, in the graph
+     * X^H and X^L are two slots. */
+    EVK_KIND_OCTCONV
 } evk_layer_kind;
 
 typedef struct evk_layer_spec {
     evk_layer_kind kind;
     char prefix[32];                /* the state_dict prefix: "features.2.0", "classifier.1" */
+    /* The slots it reads: slot 0 is the network's input, slot i + 1 layer
+     * i's output; `input` is the previous layer's unless set otherwise,
+     * `skip` the add's second operand. */
+    uint32_t input, skip;
     uint32_t in_channels, out_channels;
-    uint32_t kernel, stride;        /* conv and mbconv */
+    uint32_t kernel, stride;        /* conv, hetconv, mbconv and max pool */
+    uint32_t padding;               /* max pool (convolutions pad (kernel - 1) / 2) */
+    uint32_t part;                  /* hetconv's P */
+    float alpha_in, alpha_out;      /* octconv */
+    evk_activation activation;      /* conv, hetconv, linear */
+    /* Conv and hetconv: empty for torchvision's Conv2dNormActivation
+     * (prefix.0.weight, BatchNorm prefix.1), else the weight is
+     * prefix.weight and this names its BatchNorm (nn.Sequential of layers). */
+    char bn_prefix[32];
     uint32_t expand_ratio, expanded_channels, squeeze_channels; /* mbconv */
 } evk_layer_spec;
 
@@ -34,18 +55,31 @@ typedef struct evk_arch {
     evk_layer_spec layers[EVK_ARCH_MAX_LAYERS];
 } evk_arch;
 
-/* The architecture of `name` ("efficientnet-b0" .. "efficientnet-b7"; '_'
- * for '-' and upper case accepted) with `num_classes` outputs.
+/* The architecture of `name` ("efficientnet-b0" .. "efficientnet-b7" and the
+ * nets of nets.h; '_' for '-' and upper case accepted) with `num_classes`
+ * outputs; `part` and `alpha` are the HetConv and OctConv nets' (0: their
+ * default), ignored by the others.
  * Errors (on ctx; NULL: the thread): EVK_ERROR_INVALID_ARGUMENT naming an unknown
- * model and the known ones. */
-evk_status evk_arch_get(evk_context *ctx, const char *name, uint32_t num_classes, evk_arch *out);
+ * model and the known ones, or a part out of range. */
+evk_status evk_arch_get(evk_context *ctx, const char *name, uint32_t num_classes, uint32_t part,
+                        float alpha, evk_arch *out);
+
+/* `name` with '_' as '-' and in lower case, into `normal` of `size` bytes;
+ * 0 when it does not fit. */
+int evk_arch_normal_name(const char *name, char *normal, size_t size);
+
+/* Appends a spec to `arch` (which has room) and returns it, zeroed but for
+ * these fields and `input`, the previous layer's output slot. */
+evk_layer_spec *evk_arch_add(evk_arch *arch, evk_layer_kind kind, const char *prefix,
+                             uint32_t in, uint32_t out);
 
 /* A spec's output shape, MACs and parameters (as torchvision counts them) on
  * `input`, for a valid architecture. */
 void evk_layer_spec_cost(const evk_layer_spec *spec, evk_shape input, evk_shape *output,
                          uint64_t *macs, uint64_t *params);
 
-/* The name of a spec's kind: "conv2d", "mbconv", "global_avg_pool", "linear". */
+/* The name of a spec's kind: "conv2d", "mbconv", "global_avg_pool", "linear",
+ * "hetconv", "max_pool", "add", "octconv". */
 const char *evk_layer_kind_name(evk_layer_kind kind);
 
 /* Creates every layer of `arch` from the state_dict in `st` (BatchNorm eps

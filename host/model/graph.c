@@ -4,12 +4,15 @@
 #include "graph.h"
 
 #define NO_BUFFER UINT32_MAX
+#define NO_SLOT UINT32_MAX
 #define NAME_BYTES 48
 
 typedef struct graph_node {
     evk_layer *layer;
     evk_graph_prepare_fn prepare;
-    uint32_t input, output;
+    evk_graph_record2_fn record2;   /* binary nodes only */
+    uint32_t input, second, output; /* second: NO_SLOT for a unary node */
+    int same_shapes;                /* binary nodes whose inputs must have one shape */
     char name[NAME_BYTES];
 } graph_node;
 
@@ -87,12 +90,14 @@ static evk_status grow_nodes(evk_graph *g)
     return EVK_SUCCESS;
 }
 
-evk_status evk_graph_add(evk_graph *g, evk_layer *layer, uint32_t input, const char *name,
-                         evk_graph_prepare_fn prepare, uint32_t *output)
+static evk_status add_node(evk_graph *g, evk_layer *layer, uint32_t input, uint32_t second,
+                           const char *name, evk_graph_prepare_fn prepare,
+                           evk_graph_record2_fn record2, uint32_t *output)
 {
-    evk_status s = input <= g->node_count ? EVK_SUCCESS
+    uint32_t highest = second != NO_SLOT && second > input ? second : input;
+    evk_status s = highest <= g->node_count ? EVK_SUCCESS
         : evk_fail(g->ctx, EVK_ERROR_INVALID_ARGUMENT, "model graph: %s reads slot %u of %u",
-                   name, input, g->node_count + 1);
+                   name, highest, g->node_count + 1);
     if (s == EVK_SUCCESS && g->node_count == g->node_capacity)
         s = grow_nodes(g);
     if (s != EVK_SUCCESS) {
@@ -102,12 +107,36 @@ evk_status evk_graph_add(evk_graph *g, evk_layer *layer, uint32_t input, const c
     graph_node *node = &g->nodes[g->node_count++];
     node->layer = layer;
     node->prepare = prepare;
+    node->record2 = record2;
+    node->same_shapes = 0;
     node->input = input;
+    node->second = second;
     node->output = g->node_count;
     snprintf(node->name, sizeof node->name, "%s", name);
     *output = node->output;
     release_plan(g);
     return EVK_SUCCESS;
+}
+
+evk_status evk_graph_add(evk_graph *g, evk_layer *layer, uint32_t input, const char *name,
+                         evk_graph_prepare_fn prepare, uint32_t *output)
+{
+    return add_node(g, layer, input, NO_SLOT, name, prepare, NULL, output);
+}
+
+evk_status evk_graph_add_binary(evk_graph *g, evk_layer *layer, uint32_t input, uint32_t second,
+                                int same_shapes, const char *name, evk_graph_record2_fn record2,
+                                uint32_t *output)
+{
+    evk_status s = add_node(g, layer, input, second, name, NULL, record2, output);
+    if (s == EVK_SUCCESS)
+        g->nodes[g->node_count - 1].same_shapes = same_shapes;
+    return s;
+}
+
+static int same_shape(evk_shape a, evk_shape b)
+{
+    return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w;
 }
 
 /* Fills `shapes` (node_count + 1) from the input shape. */
@@ -122,6 +151,12 @@ static evk_status compute_shapes(evk_graph *g, evk_shape input, evk_shape *shape
                                                       &shapes[node->output]);
         if (s != EVK_SUCCESS)
             return s;
+        if (node->second == NO_SLOT || !node->same_shapes)
+            continue;
+        evk_shape a = shapes[node->input], b = shapes[node->second];
+        if (!same_shape(a, b))
+            return evk_fail(g->ctx, EVK_ERROR_SHAPE_MISMATCH, "model graph: %s adds %ux%ux%ux%u "
+                            "and %ux%ux%ux%u", node->name, a.n, a.c, a.h, a.w, b.n, b.c, b.h, b.w);
     }
     return EVK_SUCCESS;
 }
@@ -145,8 +180,11 @@ static void last_uses(const evk_graph *g, uint32_t *last)
 {
     for (uint32_t s = 0; s <= g->node_count; ++s)
         last[s] = NO_READER;
-    for (uint32_t i = 0; i < g->node_count; ++i)
+    for (uint32_t i = 0; i < g->node_count; ++i) {
         last[g->nodes[i].input] = i;
+        if (g->nodes[i].second != NO_SLOT)
+            last[g->nodes[i].second] = i;
+    }
 }
 
 /* The smallest free buffer holding `bytes`, else the largest free one grown
@@ -188,6 +226,9 @@ static void assign_buffers(evk_graph *g, const uint32_t *last)
         uint32_t in_buffer = g->slot_buffer[node->input];
         if (in_buffer != NO_BUFFER && last[node->input] == i)
             g->buffers[in_buffer].busy = 0;
+        uint32_t second_buffer = node->second != NO_SLOT ? g->slot_buffer[node->second] : NO_BUFFER;
+        if (second_buffer != NO_BUFFER && last[node->second] == i)
+            g->buffers[second_buffer].busy = 0;
         uint32_t out_buffer = g->slot_buffer[node->output];
         if (out_buffer != NO_BUFFER && last[node->output] == NO_READER)
             g->buffers[out_buffer].busy = 0;
@@ -260,7 +301,12 @@ static evk_status record(evk_graph *g, const evk_tensor *input, const evk_tensor
         const graph_node *node = &g->nodes[i];
         evk_tensor in = slot_tensor(g, node->input, input, output);
         evk_tensor out = slot_tensor(g, node->output, input, output);
-        s = node->layer->ops->record(node->layer, &in, &out);
+        if (node->record2) {
+            evk_tensor second = slot_tensor(g, node->second, input, output);
+            s = node->record2(node->layer, &in, &second, &out);
+        } else {
+            s = node->layer->ops->record(node->layer, &in, &out);
+        }
         if (s != EVK_SUCCESS) {
             evk_command_abort_recording(g->ctx, &g->recording);
             return s;
@@ -274,11 +320,6 @@ static evk_status record(evk_graph *g, const evk_tensor *input, const evk_tensor
     g->recorded_input = input->buffer.serial;
     g->recorded_output = output->buffer.serial;
     return EVK_SUCCESS;
-}
-
-static int same_shape(evk_shape a, evk_shape b)
-{
-    return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w;
 }
 
 evk_status evk_graph_forward(evk_graph *g, const evk_tensor *input, evk_tensor *output)

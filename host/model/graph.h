@@ -1,9 +1,10 @@
 /* The graph executor of the model level: a list of layers over tensor slots.
  *
- * Slot 0 is the graph's input; each added layer reads one earlier slot and
- * writes a new one; the last layer's slot is the graph's output. A forward
- * pass of a given input shape is planned once: slot shapes, then buffers for
- * the intermediate slots by liveness (a slot's buffer returns to the free
+ * Slot 0 is the graph's input; each added layer reads one earlier slot (a
+ * binary one, a residual add, two) and writes a new one; the last layer's
+ * slot is the graph's output. A forward pass of a given input shape is
+ * planned once: slot shapes, then buffers for the intermediate slots by
+ * liveness (a slot's buffer returns to the free
  * list after the last layer that reads it; a new slot takes the smallest free
  * buffer that holds it, else grows the largest free one, else gets a new
  * one), then all layers are recorded into one persistent command buffer that
@@ -31,6 +32,19 @@ typedef evk_status (*evk_graph_prepare_fn)(evk_layer *layer, evk_shape input);
  * `prepare` may be NULL. */
 evk_status evk_graph_add(evk_graph *graph, evk_layer *layer, uint32_t input, const char *name,
                          evk_graph_prepare_fn prepare, uint32_t *output);
+
+/* Records a binary layer (a residual add, an OctConv branch) on inputs `a`
+ * and `b`. */
+typedef evk_status (*evk_graph_record2_fn)(evk_layer *layer, const evk_tensor *a,
+                                           const evk_tensor *b, evk_tensor *out);
+
+/* As evk_graph_add for a layer reading two slots, `input` (which gives the
+ * output shape) and `second`, recorded by `record2`. With `same_shapes` the
+ * two must have one shape (a residual add; an OctConv branch reads X^H and
+ * X^L). */
+evk_status evk_graph_add_binary(evk_graph *graph, evk_layer *layer, uint32_t input,
+                                uint32_t second, int same_shapes, const char *name,
+                                evk_graph_record2_fn record2, uint32_t *output);
 
 /* The output shape for an input shape (validates every layer's input). */
 evk_status evk_graph_output_shape(evk_graph *graph, evk_shape input, evk_shape *output);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "efficientnet.h"
+#include "nets.h"
 #include "tensor.h"
 
 struct evk_model {
@@ -42,20 +43,22 @@ evk_status evk_model_layers(const char *name, const evk_model_options *opts,
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "evk_model_layers: count or layers is NULL");
     evk_arch arch;
     uint32_t classes = opts && opts->num_classes ? opts->num_classes : 1000;
-    evk_status s = evk_arch_get(NULL, name, classes, &arch);
+    evk_status s = evk_arch_get(NULL, name, classes, opts ? opts->part : 0,
+                                opts ? opts->alpha : 0.0f, &arch);
     if (s != EVK_SUCCESS)
         return s;
     evk_model_options o = resolve_options(opts, &arch, classes);
-    evk_shape shape = input_shape_of(&o);
+    evk_shape slots[EVK_ARCH_MAX_LAYERS + 1];
+    slots[0] = input_shape_of(&o);
     for (uint32_t i = 0; i < arch.count; ++i) {
-        evk_model_layer_info info = {.input = shape};
         const evk_layer_spec *spec = &arch.layers[i];
-        evk_layer_spec_cost(spec, shape, &info.output, &info.macs, &info.params);
+        evk_model_layer_info info = {.input = slots[spec->input]};
+        evk_layer_spec_cost(spec, info.input, &info.output, &info.macs, &info.params);
         snprintf(info.name, sizeof info.name, "%s", spec->prefix);
         snprintf(info.kind, sizeof info.kind, "%s", evk_layer_kind_name(spec->kind));
         if (i < capacity)
             layers[i] = info;
-        shape = info.output;
+        slots[i + 1] = info.output;
     }
     *count = arch.count;
     return EVK_SUCCESS;
@@ -83,17 +86,19 @@ evk_status evk_model_cost(const char *name, const evk_model_options *opts, uint6
 
 /* ---- Loading. */
 
-/* The classifier's rows, which fix the number of classes. */
+/* The rows of the classifier (the architecture's last layer), which fix the
+ * number of classes. */
 static evk_status classes_in_file(evk_context *ctx, const evk_safetensors *st, const char *path,
-                                  uint32_t *classes)
+                                  const evk_arch *probe, uint32_t *classes)
 {
+    char name[48];
+    snprintf(name, sizeof name, "%s.weight", probe->layers[probe->count - 1].prefix);
     evk_safetensors_info info;
-    if (evk_safetensors_find(st, "classifier.1.weight", &info) != EVK_SUCCESS)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: tensor 'classifier.1.weight' is "
-                        "missing", path);
+    if (evk_safetensors_find(st, name, &info) != EVK_SUCCESS)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: tensor '%s' is missing", path, name);
     if (info.rank != 2 || !info.shape[0] || info.shape[0] > (1u << 24))
-        return evk_fail(ctx, EVK_ERROR_SHAPE_MISMATCH, "%s: tensor 'classifier.1.weight' must be "
-                        "[classes, features] with 1 to 2^24 classes", path);
+        return evk_fail(ctx, EVK_ERROR_SHAPE_MISMATCH, "%s: tensor '%s' must be "
+                        "[classes, features] with 1 to 2^24 classes", path, name);
     *classes = (uint32_t)info.shape[0];
     return EVK_SUCCESS;
 }
@@ -133,7 +138,7 @@ static evk_status open_weights(evk_context *ctx, const weights_source *src, evk_
 }
 
 static evk_status build_model(evk_model *m, const char *name, const weights_source *src,
-                              const evk_model_options *opts)
+                              const evk_model_options *opts, const evk_arch *probe)
 {
     evk_safetensors *st = NULL;
     uint32_t classes = opts ? opts->num_classes : 0;
@@ -141,9 +146,10 @@ static evk_status build_model(evk_model *m, const char *name, const weights_sour
     const char *path = src->path;
     evk_status s = open_weights(m->ctx, src, &st);
     if (s == EVK_SUCCESS && !classes)
-        s = classes_in_file(m->ctx, st, path, &classes);
+        s = classes_in_file(m->ctx, st, path, probe, &classes);
     if (s == EVK_SUCCESS)
-        s = evk_arch_get(m->ctx, name, classes, &m->arch);
+        s = evk_arch_get(m->ctx, name, classes, opts ? opts->part : 0, opts ? opts->alpha : 0.0f,
+                         &m->arch);
     if (s == EVK_SUCCESS)
         s = choose_eps(m->ctx, st, path, opts, &m->arch, &eps);
     if (s == EVK_SUCCESS)
@@ -161,14 +167,15 @@ static evk_status load_model(evk_context *ctx, const char *name, const weights_s
 {
     *out = NULL;
     evk_arch probe;
-    evk_status s = evk_arch_get(ctx, name, 1, &probe);
+    evk_status s = evk_arch_get(ctx, name, 1, opts ? opts->part : 0, opts ? opts->alpha : 0.0f,
+                                &probe);
     if (s != EVK_SUCCESS)
         return s;
     evk_model *m = evk_calloc(ctx, 1, sizeof *m);
     if (!m)
         return evk_fail_oom(ctx, "model");
     m->ctx = ctx;
-    s = build_model(m, name, src, opts);
+    s = build_model(m, name, src, opts, &probe);
     if (s != EVK_SUCCESS) {
         evk_model_destroy(m);
         return s;

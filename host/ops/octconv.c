@@ -364,12 +364,16 @@ static evk_status record_dense(octconv_layer *l, int branch, const branch_source
 {
     tile t = choose_tile(l, out->shape, src);
     octconv_push push = make_push(src, out->shape, t);
-    uint32_t wg = evk_workgroup_size_for(l->base.ctx, push.tiles_x * push.tiles_y);
-    push.groups_per_plane = evk_div_up(push.tiles_x * push.tiles_y, wg);
+    uint32_t tiles = push.tiles_x * push.tiles_y;
+    uint32_t split = evk_split_for(l->base.ctx, (uint64_t)tiles * push.co_blocks * push.batch,
+                                   push.a_c4 + push.b_c4);
+    uint32_t wg = split > 1 ? EVK_SPLIT_WORKGROUP : evk_workgroup_size_for(l->base.ctx, tiles);
+    push.groups_per_plane = evk_div_up(tiles, wg / split);
     evk_pipeline_key key = {.shader = "octconv", .workgroup_size = wg,
                             .spec = {l->desc.activation, l->desc.kernel_size, t.w, t.h, t.c4,
-                                     src->pool_a, src->pool_b, src->up_b},
-                            .spec_count = 8, .binding_count = 5, .push_bytes = sizeof push};
+                                     src->pool_a, src->pool_b, src->up_b, split},
+                            .spec_count = 9, .binding_count = 5, .push_bytes = sizeof push,
+                            .shared_bytes = evk_split_shared_bytes(wg, split, t.w * t.h * t.c4)};
     /* An absent source binds the other one, which the kernel never reads. */
     const evk_tensor *a = src->a ? src->a : src->b, *b = src->b ? src->b : src->a;
     evk_binding bindings[5] = {evk_tensor_binding(a, 0), evk_tensor_binding(b, 0),
@@ -554,5 +558,73 @@ evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc, ev
         return s;
     }
     *out = &l->base;
+    return EVK_SUCCESS;
+}
+
+/* ---- One output branch as a graph layer (model graphs keep X^H and X^L
+ * in separate slots). */
+
+typedef struct octconv_branch {
+    evk_layer base;
+    octconv_layer *conv;
+    int branch, owns;
+} octconv_branch;
+
+static const char *branch_kernel_name(const evk_layer *layer)
+{
+    return octconv_kernel_name(&((const octconv_branch *)layer)->conv->base);
+}
+
+static evk_status branch_output_shape(const evk_layer *layer, evk_shape x_high, evk_shape *out)
+{
+    const octconv_branch *b = (const octconv_branch *)layer;
+    return compute_output_shapes(layer->ctx, &b->conv->desc, x_high,
+                                 b->branch == EVK_OCTCONV_HIGH ? out : NULL,
+                                 b->branch == EVK_OCTCONV_LOW ? out : NULL);
+}
+
+evk_status evk_octconv_branch_record(evk_layer *layer, const evk_tensor *x_high,
+                                     const evk_tensor *x_low, evk_tensor *out)
+{
+    octconv_branch *b = (octconv_branch *)layer;
+    return record_branch(b->conv, b->branch, x_high, x_low, out);
+}
+
+static evk_status branch_record_high_only(evk_layer *layer, const evk_tensor *x_high,
+                                          evk_tensor *out)
+{
+    octconv_branch *b = (octconv_branch *)layer;
+    if (b->conv->channels.in_low)
+        return evk_fail(layer->ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv branch: the layer has "
+                        "an X^L input; record it with evk_octconv_branch_record");
+    return record_branch(b->conv, b->branch, x_high, NULL, out);
+}
+
+static void branch_destroy(evk_layer *layer)
+{
+    octconv_branch *b = (octconv_branch *)layer;
+    if (b->owns)
+        octconv_destroy(&b->conv->base);
+    evk_free(layer->ctx, b);
+}
+
+static const evk_layer_ops branch_ops = {branch_kernel_name, branch_output_shape,
+                                         branch_record_high_only, branch_destroy};
+
+evk_status evk_octconv_branch_create(evk_layer *octconv, int branch, int owns, evk_layer **out)
+{
+    *out = NULL;
+    octconv_branch *b = evk_calloc(octconv->ctx, 1, sizeof *b);
+    if (!b) {
+        if (owns)
+            octconv_destroy(octconv);
+        return evk_fail_oom(octconv->ctx, "octconv branch layer");
+    }
+    b->base.ctx = octconv->ctx;
+    b->base.ops = &branch_ops;
+    b->conv = (octconv_layer *)octconv;
+    b->branch = branch;
+    b->owns = owns;
+    *out = &b->base;
     return EVK_SUCCESS;
 }

@@ -26,6 +26,16 @@ typedef struct evk_octconv_packed {
     size_t weight_bytes, bias_bytes;
 } evk_octconv_packed;
 
+/* A layer running output branch `branch` of OctConv layer `octconv` (made by
+ * evk_octconv_create) for a model graph: its output shape is that branch's
+ * for an X^H input shape; it records with evk_octconv_branch_record on
+ * (X^H, X^L), or on X^H alone as a plain layer when the conv has no X^L.
+ * With `owns` it destroys `octconv` (also when this fails); one branch of a
+ * conv owns it, the other's destroy does not touch it. */
+evk_status evk_octconv_branch_create(evk_layer *octconv, int branch, int owns, evk_layer **out);
+evk_status evk_octconv_branch_record(evk_layer *layer, const evk_tensor *x_high,
+                                     const evk_tensor *x_low, evk_tensor *out);
+
 evk_status evk_octconv_pack(evk_context *ctx, const evk_octconv_desc *d, int branch,
                             evk_octconv_packed *out);
 

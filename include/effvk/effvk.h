@@ -766,7 +766,11 @@ EVK_API evk_status evk_measure_peak(evk_context *ctx, evk_peak *out);
 typedef struct evk_model evk_model;
 
 /* Known names: "efficientnet-b0" to "efficientnet-b7" (case-insensitive; '_'
- * may stand for '-'), torchvision's efficientnet_b0 .. efficientnet_b7. */
+ * may stand for '-'), torchvision's efficientnet_b0 .. efficientnet_b7;
+ * "vgg16-cifar" and "hetconv-vgg16-cifar" (CIFAR VGG-16, HetConv paper;
+ * input 32x32), "resnet34", "hetconv-resnet34", "resnet50" (torchvision's
+ * keys) and "octconv-resnet50" (Oct-ResNet-50, the official conventions).
+ * Key names in docs/models.md, PyTorch definitions in tools/effvk_torch.py. */
 typedef struct evk_model_options {
     /* The input shape evk_model_input_shape reports and evk_model_run takes:
      * batch 0 means 1; height and width 0 mean the variant's resolution
@@ -777,9 +781,17 @@ typedef struct evk_model_options {
      * decimal number) when present, else torchvision's: 1e-5 for B0-B4,
      * 1e-3 for B5-B7. */
     float bn_eps;
-    /* Classifier outputs; 0 means the rows of the file's classifier.1.weight
-     * (evk_model_load) or 1000 (evk_model_cost, evk_model_layers). */
+    /* Classifier outputs; 0 means the rows of the file's classifier weight
+     * (classifier.1.weight for EfficientNet; evk_model_load) or 1000
+     * (evk_model_cost, evk_model_layers). */
     uint32_t num_classes;
+    /* HetConv nets (hetconv-vgg16-cifar, hetconv-resnet34): part P of
+     * every HetConv layer, 1 to 64; 0 means 4. Other models ignore it. */
+    uint32_t part;
+    /* OctConv nets (octconv-resnet50): the low-frequency share α, below 1;
+     * 0 means 0.25, a negative value α = 0 (the vanilla net). Other models
+     * ignore it. */
+    float alpha;
 } evk_model_options;
 
 /* Loads model `name` from a .safetensors file holding a torchvision
@@ -825,7 +837,9 @@ EVK_API evk_status evk_model_run(evk_model *model, const float *input, uint64_t 
                                  float *output, uint64_t output_count);
 
 typedef struct evk_model_stats {
-    uint32_t layers;                /* stem, MBConv blocks, head, pool, classifier */
+    /* Graph nodes: EfficientNet's stem, MBConv blocks, head, pool and
+     * classifier; in OctConv nets one node per output branch and add. */
+    uint32_t layers;
     /* The plan of the last forward's input shape (zero before the first):
      * how many intermediate buffers, their bytes (the plan's peak device
      * memory for activations), and what one buffer per intermediate tensor
@@ -849,7 +863,9 @@ EVK_API evk_status evk_model_stats_get(const evk_model *model, evk_model_stats *
 /* One layer of a model, for reports (effvk flops). */
 typedef struct evk_model_layer_info {
     char name[32];                  /* the state_dict prefix: "features.2.0", "avgpool" */
-    char kind[16];                  /* "conv2d", "mbconv", "global_avg_pool", "linear" */
+    /* "conv2d", "mbconv", "global_avg_pool", "linear", "hetconv", "max_pool",
+     * "add" (a residual add), "octconv" */
+    char kind[16];
     evk_shape input, output;
     uint64_t macs;                  /* multiply-accumulates, as evk_mbconv_cost counts */
     uint64_t params;                /* as torchvision counts them (BatchNorm: 2 per channel) */

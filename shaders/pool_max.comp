@@ -1,0 +1,33 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Max pooling of a packed tensor (PyTorch's MaxPool2d, floor mode): one lane
+// per output texel, the window clipped to the map, so that padding never
+// wins (PyTorch pads with -inf).
+#include "common.glsl"
+
+layout(std430, binding = 0) buffer Output { vec4 y[]; };
+layout(std430, binding = 1) readonly buffer Input { vec4 x[]; };
+
+layout(push_constant) uniform Shape {
+    uint planes, in_h, in_w, out_h, out_w;
+    uint kernel, stride, pad;
+} p;
+
+void main()
+{
+    uint index = evk_linear_group() * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    uint out_plane = p.out_h * p.out_w;
+    if (index >= p.planes * out_plane)
+        return;
+    uint plane = index / out_plane, oy = (index % out_plane) / p.out_w, ox = index % p.out_w;
+    int y0 = int(oy * p.stride) - int(p.pad), x0 = int(ox * p.stride) - int(p.pad);
+    uint y_begin = uint(max(y0, 0)), x_begin = uint(max(x0, 0));
+    uint y_end = uint(min(y0 + int(p.kernel), int(p.in_h)));
+    uint x_end = uint(min(x0 + int(p.kernel), int(p.in_w)));
+    uint base = plane * p.in_h * p.in_w;
+    vec4 best = x[base + y_begin * p.in_w + x_begin];
+    for (uint iy = y_begin; iy < y_end; ++iy)
+        for (uint ix = x_begin; ix < x_end; ++ix)
+            best = max(best, x[base + iy * p.in_w + ix]);
+    y[index] = best;
+}

@@ -1,0 +1,27 @@
+#!/bin/sh
+# ctest: `effvk run` against PyTorch on one of issue 6's other networks with
+# random weights and BatchNorm statistics (make_nets_case.py).
+# Usage: run_nets_case.sh EFFVK MODEL PART ALPHA DIR
+# Exit 77 (ctest's skip) when Debian's python3-torch/torchvision are missing.
+set -eu
+effvk=$1
+model=$2
+part=$3
+alpha=$4
+dir=$5
+python=/usr/bin/python3
+here=$(dirname "$0")
+if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
+    echo "SKIP: $python cannot import torch and torchvision (scripts/deps.sh installs" \
+         "Debian's python3-torch and python3-torchvision)"
+    exit 77
+fi
+"$python" "$here/make_nets_case.py" make "$model" "$part" "$alpha" "$dir"
+# PART and ALPHA 0 mean the model's defaults: no option.
+options=""
+[ "$part" = 0 ] || options="--part $part"
+[ "$alpha" = 0 ] || options="$options --alpha $alpha"
+# shellcheck disable=SC2086 # $options is meant to split into words
+"$effvk" run --model "$model" $options --weights "$dir/weights.safetensors" \
+    --input "$dir/input.npy" --output "$dir/output.npy" --stats
+"$python" "$here/make_nets_case.py" compare "$dir"

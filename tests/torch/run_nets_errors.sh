@@ -1,0 +1,29 @@
+#!/bin/sh
+# ctest: `effvk run` refuses broken hetconv-vgg16-cifar weights
+# (make_nets_case.py broken), each time naming the key in its message.
+# Usage: run_nets_errors.sh EFFVK DIR. Exit 77 (skip) without Debian's torch.
+set -eu
+effvk=$1
+dir=$2
+python=/usr/bin/python3
+here=$(dirname "$0")
+if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
+    echo "SKIP: $python cannot import torch and torchvision"
+    exit 77
+fi
+"$python" "$here/make_nets_case.py" broken "$dir"
+expect_refusal() {
+    file=$1
+    key=$2
+    if "$effvk" run --model hetconv-vgg16-cifar --weights "$dir/$file" --input "$dir/input.npy" \
+        --output "$dir/output.npy" 2>"$dir/stderr.txt"; then
+        echo "FAIL: $file loaded"
+        exit 1
+    fi
+    cat "$dir/stderr.txt"
+    grep -q "$key" "$dir/stderr.txt" || { echo "FAIL: the message does not name $key"; exit 1; }
+}
+expect_refusal masked_tap.safetensors features.3.weight
+expect_refusal missing.safetensors features.7.weight
+expect_refusal misshapen.safetensors classifier.0.weight
+echo "ok: all three refused, naming the key"
