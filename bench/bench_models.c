@@ -21,7 +21,10 @@
  * Defaults keep the suite near four minutes on lavapipe with 2 cores:
  * B0-B3 at batch 1 and 8, B4-B7 at batch 1, fewer timed runs the bigger the
  * network. A network is one entry of `networks` with its state_dict
- * writer. */
+ * writer. The nets of host/model/nets.h (VGG-16, ResNets, with HetConv and
+ * OctConv) are not in it yet: their writer needs the conv naming with a
+ * separate BatchNorm prefix, HetConv weights zero outside each filter's
+ * kernel taps, and OctConv's four paths. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
