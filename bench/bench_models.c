@@ -15,16 +15,17 @@
  *
  * Outputs are not checked here: a whole network's CPU reference takes
  * longer than the suite, and tests/test_model.c (B0 against the CPU
- * reference) and the torch_efficientnet_* tests (B0, B1, B5 against
- * PyTorch) check the same forward. The JSON's errors are null.
+ * reference), the torch_efficientnet_* tests (B0, B1, B5 against PyTorch)
+ * and torch_resnet50 check the same forward. The JSON's errors are null.
  *
  * Defaults keep the suite near four minutes on lavapipe with 2 cores:
- * B0-B3 at batch 1 and 8, B4-B7 at batch 1, fewer timed runs the bigger the
- * network. A network is one entry of `networks` with its state_dict
- * writer. The nets of host/model/nets.h (VGG-16, ResNets, with HetConv and
- * OctConv) are not in it yet: their writer needs the conv naming with a
- * separate BatchNorm prefix, HetConv weights zero outside each filter's
- * kernel taps, and OctConv's four paths. */
+ * B0-B3 at batch 1 and 8, B4-B7 and ResNet-50 at batch 1, fewer timed runs
+ * the bigger the network. A network is one entry of `networks` with its
+ * state_dict writer; write_from_specs covers every architecture of plain convs,
+ * MBConv blocks, pools, adds and linear layers (EfficientNet, torchvision's
+ * ResNets). The HetConv and OctConv nets of host/model/nets.h need it to
+ * learn HetConv weights zero outside each filter's kernel taps and
+ * OctConv's four paths. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,17 +53,18 @@ typedef struct network {
     uint32_t max_iterations;        /* timed runs at most (--iterations may lower it) */
 } network;
 
-static evk_status write_efficientnet(const char *model, weights_file *file);
+static evk_status write_from_specs(const char *model, weights_file *file);
 
 static const network networks[] = {
-    {"efficientnet-b0", write_efficientnet, {1, 8}, 10},
-    {"efficientnet-b1", write_efficientnet, {1, 8}, 5},
-    {"efficientnet-b2", write_efficientnet, {1, 8}, 5},
-    {"efficientnet-b3", write_efficientnet, {1, 8}, 3},
-    {"efficientnet-b4", write_efficientnet, {1, 0}, 3},
-    {"efficientnet-b5", write_efficientnet, {1, 0}, 3},
-    {"efficientnet-b6", write_efficientnet, {1, 0}, 2},
-    {"efficientnet-b7", write_efficientnet, {1, 0}, 2},
+    {"efficientnet-b0", write_from_specs, {1, 8}, 10},
+    {"efficientnet-b1", write_from_specs, {1, 8}, 5},
+    {"efficientnet-b2", write_from_specs, {1, 8}, 5},
+    {"efficientnet-b3", write_from_specs, {1, 8}, 3},
+    {"efficientnet-b4", write_from_specs, {1, 0}, 3},
+    {"efficientnet-b5", write_from_specs, {1, 0}, 3},
+    {"efficientnet-b6", write_from_specs, {1, 0}, 2},
+    {"efficientnet-b7", write_from_specs, {1, 0}, 2},
+    {"resnet50", write_from_specs, {1, 0}, 3},
 };
 
 /* Only as a list of batch sizes for bench.c; each network's own defaults
@@ -201,23 +203,42 @@ static void add_linear(weights_file *f, const evk_layer_spec *spec)
     add_vector(f, spec->prefix, ".bias", spec->out_channels, -0.3f, 0.3f);
 }
 
-/* torchvision's efficientnet_bN state_dict with 1000 classes. */
-static evk_status write_efficientnet(const char *model, weights_file *f)
+/* A conv spec: torchvision's Conv2dNormActivation (prefix.0, prefix.1), or
+ * prefix.weight with its BatchNorm at bn_prefix (nn.Sequential layers). */
+static void add_spec_conv(weights_file *f, const evk_layer_spec *spec)
+{
+    if (!spec->bn_prefix[0]) {
+        add_conv_bn(f, spec->prefix, spec->out_channels, spec->in_channels, spec->kernel);
+        return;
+    }
+    char name[160];
+    uint64_t dims[4] = {spec->out_channels, spec->in_channels, spec->kernel, spec->kernel};
+    snprintf(name, sizeof name, "%s.weight", spec->prefix);
+    add_weight(f, name, 4, dims);
+    add_vector(f, spec->bn_prefix, ".weight", spec->out_channels, 0.5f, 1.5f);
+    add_vector(f, spec->bn_prefix, ".bias", spec->out_channels, -0.3f, 0.3f);
+    add_vector(f, spec->bn_prefix, ".running_mean", spec->out_channels, -0.3f, 0.3f);
+    add_vector(f, spec->bn_prefix, ".running_var", spec->out_channels, 0.5f, 1.5f);
+}
+
+/* The state_dict of `model` with 1000 classes, from its layer specs:
+ * EfficientNet-B0..B7 and the dense nets of nets.h. */
+static evk_status write_from_specs(const char *model, weights_file *f)
 {
     evk_arch arch;
     evk_status s = evk_arch_get(NULL, model, 1000, 0, 0.0f, &arch);
-    if (s != EVK_SUCCESS)
-        return s;
-    for (uint32_t i = 0; i < arch.count; ++i) {
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < arch.count; ++i) {
         const evk_layer_spec *spec = &arch.layers[i];
         if (spec->kind == EVK_KIND_CONV)
-            add_conv_bn(f, spec->prefix, spec->out_channels, spec->in_channels, spec->kernel);
+            add_spec_conv(f, spec);
         else if (spec->kind == EVK_KIND_MBCONV)
             add_mbconv(f, spec);
         else if (spec->kind == EVK_KIND_LINEAR)
             add_linear(f, spec);
+        else if (spec->kind == EVK_KIND_HETCONV || spec->kind == EVK_KIND_OCTCONV)
+            s = EVK_ERROR_UNSUPPORTED;  /* see the top of this file */
     }
-    return EVK_SUCCESS;
+    return s;
 }
 
 /* The whole .safetensors file: length, header, data. */
