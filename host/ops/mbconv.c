@@ -417,7 +417,7 @@ static evk_status build(mbconv_layer *l, const evk_mbconv_desc *d)
     if (s == EVK_SUCCESS)
         s = l->has_se ? upload_se(l, d)
                       : evk_buffer_create_with_data(l->base.ctx, &unused, sizeof unused,
-                                                    "mbconv placeholder", &l->fc1_bias);
+                                                    "mbconv unused SE binding", &l->fc1_bias);
     return s;
 }
 
