@@ -137,15 +137,16 @@ const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx)
     return ctx->wide_tiles ? &wide : &narrow;
 }
 
-uint32_t evk_split_for(const evk_context *ctx, uint64_t tiles, uint32_t steps)
+evk_lane_plan evk_lane_plan_for(const evk_context *ctx, uint32_t plane_tiles, uint64_t all_tiles,
+                                uint32_t steps)
 {
-    enum { TARGET_LANES = 65536, MAX_SPLIT = 16 };
+    enum { TARGET_LANES = 65536, MAX_SPLIT = 16, SPLIT_WORKGROUP = 64 };
     uint32_t split = 1;
-    if (ctx->wide_tiles)
-        return split;
-    while (split < MAX_SPLIT && tiles * split < TARGET_LANES && steps >= 4 * split)
+    while (!ctx->wide_tiles && split < MAX_SPLIT && all_tiles * split < TARGET_LANES &&
+           steps >= 4 * split)
         split *= 2;
-    return split;
+    uint32_t wg = split > 1 ? SPLIT_WORKGROUP : evk_workgroup_size_for(ctx, plane_tiles);
+    return (evk_lane_plan){split, wg, wg / split};
 }
 
 uint32_t evk_workgroup_size_for(const evk_context *ctx, uint32_t items)

@@ -56,20 +56,26 @@ const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx);
  * the device is a CPU. */
 int evk_wide_tiles_default(const evk_device_properties *props);
 
-/* How many lanes share one output tile, each summing a slice of the
- * `steps` input steps (split_reduce.glsl): a power of two, 1 with the wide
- * tile set. With the narrow set, doubled while the dispatch holds fewer than
- * 65536 lanes ((`tiles` output tiles × split), a quarter of what an H200
- * keeps resident), up to 16 and while every slice keeps at least two steps.
- * A split dispatch uses workgroups of EVK_SPLIT_WORKGROUP lanes. */
-enum { EVK_SPLIT_WORKGROUP = 64 };
-uint32_t evk_split_for(const evk_context *ctx, uint64_t tiles, uint32_t steps);
+/* The lanes of a dispatch that computes `plane_tiles` output tiles per
+ * (image, channel block) and `all_tiles` in all, each tile summing `steps`
+ * input steps. `split` lanes share one tile, each summing a slice of the
+ * steps (split_reduce.glsl): a power of two, 1 with the wide tile set. With
+ * the narrow set it doubles while the dispatch holds fewer than 65536 lanes
+ * (all_tiles × split, a quarter of what an H200 keeps resident), up to 16
+ * and while every slice keeps at least two steps. A split dispatch uses
+ * workgroups of 64 lanes; otherwise evk_workgroup_size_for(plane_tiles).
+ * Each workgroup covers `tiles_per_group` tiles of a plane. */
+typedef struct evk_lane_plan {
+    uint32_t split, workgroup, tiles_per_group;
+} evk_lane_plan;
+
+evk_lane_plan evk_lane_plan_for(const evk_context *ctx, uint32_t plane_tiles, uint64_t all_tiles,
+                                uint32_t steps);
 
 /* Shared memory of a split dispatch whose lanes hold `accumulators` vec4. */
-static inline uint32_t evk_split_shared_bytes(uint32_t workgroup, uint32_t split,
-                                              uint32_t accumulators)
+static inline uint32_t evk_split_shared_bytes(evk_lane_plan lanes, uint32_t accumulators)
 {
-    return split > 1 ? workgroup * accumulators * 16u : 0u;
+    return lanes.split > 1 ? lanes.workgroup * accumulators * 16u : 0u;
 }
 
 /* Finds or creates the pipeline for `key`. */

@@ -192,14 +192,13 @@ static evk_status record_pointwise(conv2d_layer *l, const evk_tensor *in, evk_te
     uint32_t tile_p = pointwise_tile_pixels(l->base.ctx, push.plane);
     push.co_blocks = evk_div_up(push.out_c4, tile_c4);
     uint32_t tiles = evk_div_up(push.plane, tile_p);
-    uint32_t split = evk_split_for(l->base.ctx, (uint64_t)tiles * push.co_blocks * push.batch,
-                                   push.in_c4);
-    uint32_t wg = split > 1 ? EVK_SPLIT_WORKGROUP : evk_workgroup_size_for(l->base.ctx, tiles);
-    push.groups_per_plane = evk_div_up(tiles, wg / split);
-    evk_pipeline_key key = {.shader = "conv2d_pointwise", .workgroup_size = wg,
-                            .spec = {l->desc.activation, tile_p, tile_c4, split},
+    evk_lane_plan lanes = evk_lane_plan_for(
+        l->base.ctx, tiles, (uint64_t)tiles * push.co_blocks * push.batch, push.in_c4);
+    push.groups_per_plane = evk_div_up(tiles, lanes.tiles_per_group);
+    evk_pipeline_key key = {.shader = "conv2d_pointwise", .workgroup_size = lanes.workgroup,
+                            .spec = {l->desc.activation, tile_p, tile_c4, lanes.split},
                             .spec_count = 4, .binding_count = 4, .push_bytes = sizeof push,
-                            .shared_bytes = evk_split_shared_bytes(wg, split, tile_p * tile_c4)};
+                            .shared_bytes = evk_split_shared_bytes(lanes, tile_p * tile_c4)};
     apply_variant(l, &key);
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
@@ -257,16 +256,15 @@ static evk_status record_dense_buffers(conv2d_layer *l, evk_binding in, evk_shap
     uint32_t tile_c4 = evk_even_tile(push.s.out_c4, limits->dense_c4);
     push.co_blocks = evk_div_up(push.s.out_c4, tile_c4);
     uint32_t tiles = push.tiles_x * push.s.out_h;
-    uint32_t split = evk_split_for(l->base.ctx, (uint64_t)tiles * push.co_blocks * push.s.batch,
-                                   push.s.in_c4);
-    uint32_t wg = split > 1 ? EVK_SPLIT_WORKGROUP : evk_workgroup_size_for(l->base.ctx, tiles);
-    push.groups_per_plane = evk_div_up(tiles, wg / split);
+    evk_lane_plan lanes = evk_lane_plan_for(
+        l->base.ctx, tiles, (uint64_t)tiles * push.co_blocks * push.s.batch, push.s.in_c4);
+    push.groups_per_plane = evk_div_up(tiles, lanes.tiles_per_group);
     push.in_c = in_shape.c;
-    evk_pipeline_key key = {.shader = "conv2d_dense", .workgroup_size = wg,
+    evk_pipeline_key key = {.shader = "conv2d_dense", .workgroup_size = lanes.workgroup,
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
-                                     d->stride_w, tile_w, tile_c4, (uint32_t)planar, split},
+                                     d->stride_w, tile_w, tile_c4, (uint32_t)planar, lanes.split},
                             .spec_count = 9, .binding_count = 4, .push_bytes = sizeof push,
-                            .shared_bytes = evk_split_shared_bytes(wg, split, tile_w * tile_c4)};
+                            .shared_bytes = evk_split_shared_bytes(lanes, tile_w * tile_c4)};
     return dispatch_buffers(l, &key, in, out, &push,
                             (uint64_t)push.groups_per_plane * push.co_blocks * push.s.batch);
 }

@@ -207,14 +207,13 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
                          out->shape.n;
     uint32_t steps = l->classes.inputs > evk_div_up(in->shape.c, 4) ? l->classes.inputs
                                                                     : evk_div_up(in->shape.c, 4);
-    uint32_t split = evk_split_for(layer->ctx, all_tiles, steps);
-    uint32_t wg = split > 1 ? EVK_SPLIT_WORKGROUP : evk_workgroup_size_for(layer->ctx, tiles);
-    hetconv_push push = make_push(l, in->shape, out->shape, t, wg / split);
-    evk_pipeline_key key = {.shader = "hetconv", .workgroup_size = wg,
+    evk_lane_plan lanes = evk_lane_plan_for(layer->ctx, tiles, all_tiles, steps);
+    hetconv_push push = make_push(l, in->shape, out->shape, t, lanes.tiles_per_group);
+    evk_pipeline_key key = {.shader = "hetconv", .workgroup_size = lanes.workgroup,
                             .spec = {l->desc.activation, l->desc.kernel_size, l->desc.stride,
-                                     t.w, t.c4, l->classes.lane_classes, split},
+                                     t.w, t.c4, l->classes.lane_classes, lanes.split},
                             .spec_count = 7, .binding_count = 5, .push_bytes = sizeof push,
-                            .shared_bytes = evk_split_shared_bytes(wg, split, t.w * t.c4)};
+                            .shared_bytes = evk_split_shared_bytes(lanes, t.w * t.c4)};
     evk_pipeline *pipeline;
     evk_status s = evk_pipeline_get(layer->ctx, &key, &pipeline);
     if (s != EVK_SUCCESS)

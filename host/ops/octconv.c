@@ -365,15 +365,14 @@ static evk_status record_dense(octconv_layer *l, int branch, const branch_source
     tile t = choose_tile(l, out->shape, src);
     octconv_push push = make_push(src, out->shape, t);
     uint32_t tiles = push.tiles_x * push.tiles_y;
-    uint32_t split = evk_split_for(l->base.ctx, (uint64_t)tiles * push.co_blocks * push.batch,
-                                   push.a_c4 + push.b_c4);
-    uint32_t wg = split > 1 ? EVK_SPLIT_WORKGROUP : evk_workgroup_size_for(l->base.ctx, tiles);
-    push.groups_per_plane = evk_div_up(tiles, wg / split);
-    evk_pipeline_key key = {.shader = "octconv", .workgroup_size = wg,
+    evk_lane_plan lanes = evk_lane_plan_for(
+        l->base.ctx, tiles, (uint64_t)tiles * push.co_blocks * push.batch, push.a_c4 + push.b_c4);
+    push.groups_per_plane = evk_div_up(tiles, lanes.tiles_per_group);
+    evk_pipeline_key key = {.shader = "octconv", .workgroup_size = lanes.workgroup,
                             .spec = {l->desc.activation, l->desc.kernel_size, t.w, t.h, t.c4,
-                                     src->pool_a, src->pool_b, src->up_b, split},
+                                     src->pool_a, src->pool_b, src->up_b, lanes.split},
                             .spec_count = 9, .binding_count = 5, .push_bytes = sizeof push,
-                            .shared_bytes = evk_split_shared_bytes(wg, split, t.w * t.h * t.c4)};
+                            .shared_bytes = evk_split_shared_bytes(lanes, t.w * t.h * t.c4)};
     /* An absent source binds the other one, which the kernel never reads. */
     const evk_tensor *a = src->a ? src->a : src->b, *b = src->b ? src->b : src->a;
     evk_binding bindings[5] = {evk_tensor_binding(a, 0), evk_tensor_binding(b, 0),
