@@ -6,8 +6,9 @@
  * speedup, MACs ratio (1 / (1 − ¾·α·(2 − α)) for these even sizes) and
  * efficiency.
  *
- * Run time: the default batches are 1 and 32. Results of large shapes are
- * timed at most SLOW_CASE_ITERATIONS times (fewer with --iterations), and
+ * Run time: the default batches are 1 and 32. A layer's vanilla conv and
+ * its four OctConvs are timed round-robin. Results of large shapes are
+ * timed at most SLOW_CASE_ITERATIONS rounds (fewer with --iterations), and
  * outputs are checked against the CPU reference for the last batch element
  * only (every element at batch 1), both output branches. On lavapipe most of
  * the time is shader compilation: two pipelines per OctConv variant. */
@@ -193,59 +194,73 @@ static void describe(const layer_shape *l, uint32_t batch, const variant *v, ben
     r->shape = (bench_shape){batch, l->c_in, l->size, l->size, l->c_out, l->kernel, 1};
 }
 
-static evk_status measure(bench_run *run, const layer_shape *l, uint32_t batch, variant *v,
-                          const char *baseline, bench_rng *rng)
+/* Creates the variant's layer and tensors and fills the result's name, MACs
+ * and bytes, ready to be timed. */
+static evk_status prepare(bench_run *run, const layer_shape *l, uint32_t batch, variant *v,
+                          bench_rng *rng, bench_result *result)
 {
-    bench_result result = {0};
-    describe(l, batch, v, &result);
+    describe(l, batch, v, result);
     evk_context *ctx = bench_context(run);
     uint64_t params = 0;
     evk_status s = bench_check(run, v->alpha ? evk_octconv_create(ctx, &v->oct, &v->layer)
                                              : evk_conv2d_create(ctx, &v->conv, &v->layer),
-                               result.name);
+                               result->name);
     if (s == EVK_SUCCESS)
-        s = make_tensors(run, l, batch, rng, result.name, v);
+        s = make_tensors(run, l, batch, rng, result->name, v);
     if (s == EVK_SUCCESS)
-        s = bench_check(run, v->alpha ? evk_octconv_cost(&v->oct, v->shape[0], &result.macs, &params)
-                                      : evk_conv2d_cost(&v->conv, v->shape[0], &result.macs, &params),
-                        result.name);
-    if (s != EVK_SUCCESS)
-        return s;
+        s = bench_check(run, v->alpha ? evk_octconv_cost(&v->oct, v->shape[0], &result->macs, &params)
+                                      : evk_conv2d_cost(&v->conv, v->shape[0], &result->macs, &params),
+                        result->name);
     uint64_t elements = 0;
     for (int i = 0; i < 4; ++i)
         elements += evk_shape_elements(v->shape[i]);
-    result.bytes = (elements + params) * sizeof(float);
-    uint64_t vanilla_macs = (uint64_t)batch * l->size * l->size * l->c_in * l->c_out * l->kernel *
-                            l->kernel;
-    s = bench_time_at_most(run, forward, v,
-                           vanilla_macs > SLOW_CASE_MACS ? SLOW_CASE_ITERATIONS : UINT32_MAX,
-                           &result);
-    if (s == EVK_SUCCESS)
-        s = verify(run, v, &result);
-    if (s != EVK_SUCCESS)
-        return s;
-    snprintf(result.kernel, sizeof result.kernel, "%s", evk_layer_kernel_name(v->layer));
-    snprintf(result.baseline, sizeof result.baseline, "%s", baseline);
-    bench_param_text(&result, "kernel", result.kernel);
-    bench_param_number(&result, "alpha_in", v->alpha);
-    bench_param_number(&result, "alpha_out", v->alpha);
-    return bench_add_result(run, &result);
+    result->bytes = (elements + params) * sizeof(float);
+    return s;
 }
 
-/* The vanilla conv, then every alpha, each with its own weights and data. */
+/* Checks a timed variant's outputs and records its result. */
+static evk_status finish(bench_run *run, variant *v, const char *baseline, bench_result *result)
+{
+    evk_status s = verify(run, v, result);
+    if (s != EVK_SUCCESS)
+        return s;
+    snprintf(result->kernel, sizeof result->kernel, "%s", evk_layer_kernel_name(v->layer));
+    snprintf(result->baseline, sizeof result->baseline, "%s", baseline);
+    bench_param_text(result, "kernel", result->kernel);
+    bench_param_number(result, "alpha_in", v->alpha);
+    bench_param_number(result, "alpha_out", v->alpha);
+    return bench_add_result(run, result);
+}
+
+/* The vanilla conv and every alpha, each with its own weights and data,
+ * timed round-robin (bench_time_interleaved) so that a change in the shared
+ * machine's load falls on all of them alike. */
 static evk_status run_layer(bench_run *run, const layer_shape *l, uint32_t batch)
 {
     bench_rng rng = bench_rng_seeded(0x0c7c0000u + l->c_in * 1000u + l->size);
     char baseline[BENCH_NAME_SIZE];
     snprintf(baseline, sizeof baseline, "resnet50/%s vanilla b%u", l->label, batch);
+    variant v[ALPHA_COUNT + 1] = {0};
+    bench_result results[ALPHA_COUNT + 1] = {0};
+    void *users[ALPHA_COUNT + 1];
+    bench_result *result_of[ALPHA_COUNT + 1];
     evk_status s = EVK_SUCCESS;
     for (uint32_t a = 0; s == EVK_SUCCESS && a <= ALPHA_COUNT; ++a) {
-        variant v = {0};
-        s = make_weights(l, a ? alphas[a - 1] : 0.0f, &rng, &v);
+        users[a] = &v[a];
+        result_of[a] = &results[a];
+        s = make_weights(l, a ? alphas[a - 1] : 0.0f, &rng, &v[a]);
         if (s == EVK_SUCCESS)
-            s = measure(run, l, batch, &v, a ? baseline : "", &rng);
-        variant_free(&v);
+            s = prepare(run, l, batch, &v[a], &rng, &results[a]);
     }
+    uint64_t vanilla_macs = results[0].macs;
+    if (s == EVK_SUCCESS)
+        s = bench_time_interleaved(run, forward, users, result_of, ALPHA_COUNT + 1,
+                                   vanilla_macs > SLOW_CASE_MACS ? SLOW_CASE_ITERATIONS
+                                                                 : UINT32_MAX);
+    for (uint32_t a = 0; s == EVK_SUCCESS && a <= ALPHA_COUNT; ++a)
+        s = finish(run, &v[a], a ? baseline : "", &results[a]);
+    for (uint32_t a = 0; a <= ALPHA_COUNT; ++a)
+        variant_free(&v[a]);
     return s;
 }
 
