@@ -18,9 +18,9 @@
  *    (the block's output is).
  * and per batch "b0/total bN" and "b0/total unfused bN" sum the 16 blocks.
  *
- * Outputs are checked against evk_ref_mbconv for the last batch element.
- * Blocks of more than SLOW_CASE_MACS are timed at most SLOW_CASE_ITERATIONS
- * times. The default run takes about a minute on lavapipe with 2 cores. */
+ * A block's fused and unfused variants are timed round-robin. Outputs are
+ * checked against evk_ref_mbconv for the last batch element. Blocks of more
+ * than SLOW_CASE_MACS are timed at most SLOW_CASE_ITERATIONS rounds. The default run takes about a minute on lavapipe with 2 cores. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,37 +250,39 @@ static evk_status add_depthwise_result(bench_run *run, const block_run *r, doubl
     return bench_add_result(run, &result);
 }
 
-/* Times and checks one variant; the fused one adds its dispatch times. */
-static evk_status measure(bench_run *run, block_run *r, int fused, bench_result *result)
+/* Describes a variant and creates its layer, ready to be timed. */
+static evk_status create_variant(bench_run *run, block_run *r, int fused, evk_layer **layer,
+                                 bench_result *result)
 {
-    evk_context *ctx = bench_context(run);
     describe(r, fused, fused ? "" : " unfused", result);
     evk_mbconv_desc desc = r->weights.desc;
     desc.flags = fused ? 0 : EVK_MBCONV_UNFUSED;
     uint64_t params = 0;
-    evk_layer *layer = NULL;
     evk_status st = bench_check(run, evk_mbconv_cost(&desc, r->in_shape, &result->macs, &params),
                                 result->name);
     if (st == EVK_SUCCESS)
-        st = bench_check(run, evk_mbconv_create(ctx, &desc, &layer), result->name);
+        st = bench_check(run, evk_mbconv_create(bench_context(run), &desc, layer), result->name);
     result->bytes = (evk_shape_elements(r->in_shape) + evk_shape_elements(r->out_shape) + params) *
                     sizeof(float);
-    forward_args args = {layer, r};
-    if (st == EVK_SUCCESS)
-        st = bench_time_at_most(run, forward, &args,
-                                result->macs > SLOW_CASE_MACS ? SLOW_CASE_ITERATIONS : UINT32_MAX,
-                                result);
+    return st;
+}
+
+/* Checks a timed variant's output (running it once more: the variants share
+ * the output tensor), times its dispatches and records it; the fused one
+ * adds its depthwise dispatch as a result of its own. */
+static evk_status finish_variant(bench_run *run, block_run *r, int fused, forward_args *args,
+                                 bench_result *result)
+{
     uint64_t out_count = evk_shape_elements(r->out_shape), per_image = out_count / r->out_shape.n;
+    evk_status st = bench_check(run, forward(args), result->name);
     if (st == EVK_SUCCESS)
         st = bench_check(run, evk_tensor_download(r->out, r->output, out_count), result->name);
-    if (st == EVK_SUCCESS)
-        bench_check_output(result, r->output + out_count - per_image, r->expected, per_image,
-                           out_count);
-    double dispatch_ms[MAX_DISPATCHES];
-    uint32_t dispatches = st == EVK_SUCCESS ? time_dispatches(run, &args, dispatch_ms) : 0;
-    evk_layer_destroy(layer);
     if (st != EVK_SUCCESS)
         return st;
+    bench_check_output(result, r->output + out_count - per_image, r->expected, per_image,
+                       out_count);
+    double dispatch_ms[MAX_DISPATCHES];
+    uint32_t dispatches = time_dispatches(run, args, dispatch_ms);
     snprintf(result->kernel, sizeof result->kernel, "%s", fused ? "mbconv" : "mbconv_unfused");
     bench_param_text(result, "kernel", result->kernel);
     const char *names[MAX_DISPATCHES];
@@ -294,21 +296,33 @@ static evk_status measure(bench_run *run, block_run *r, int fused, bench_result 
     return st;
 }
 
+/* The unfused sequence and the fused block, timed round-robin
+ * (bench_time_interleaved) so that load changes on a shared machine fall on
+ * both alike. */
 static evk_status run_block(bench_run *run, uint32_t index, uint32_t batch, bench_result totals[2])
 {
     block_run r = {.shape = &evk_ref_b0_blocks[index], .index = index};
     evk_status st = prepare(run, r.shape, batch, &r);
-    bench_result unfused = {0}, fused = {0};
+    bench_result results[2] = {{0}};
+    evk_layer *layers[2] = {NULL, NULL};
+    for (int fused = 0; st == EVK_SUCCESS && fused < 2; ++fused)
+        st = create_variant(run, &r, fused, &layers[fused], &results[fused]);
+    forward_args args[2] = {{layers[0], &r}, {layers[1], &r}};
+    void *users[2] = {&args[0], &args[1]};
+    bench_result *result_of[2] = {&results[0], &results[1]};
     if (st == EVK_SUCCESS)
-        st = measure(run, &r, 0, &unfused);
-    if (st == EVK_SUCCESS) {
-        snprintf(fused.baseline, sizeof fused.baseline, "%s", unfused.name);
-        st = measure(run, &r, 1, &fused);
-    }
+        st = bench_time_interleaved(run, forward, users, result_of, 2,
+                                    results[1].macs > SLOW_CASE_MACS ? SLOW_CASE_ITERATIONS
+                                                                     : UINT32_MAX);
+    snprintf(results[1].baseline, sizeof results[1].baseline, "%s", results[0].name);
+    for (int fused = 0; st == EVK_SUCCESS && fused < 2; ++fused)
+        st = finish_variant(run, &r, fused, &args[fused], &results[fused]);
+    evk_layer_destroy(layers[0]);
+    evk_layer_destroy(layers[1]);
     block_run_free(&r);
     if (st == EVK_SUCCESS) {
-        bench_accumulate(&totals[0], &unfused);
-        bench_accumulate(&totals[1], &fused);
+        bench_accumulate(&totals[0], &results[0]);
+        bench_accumulate(&totals[1], &results[1]);
     }
     return st;
 }

@@ -3,19 +3,20 @@
 #include "context.h"
 #include "pipeline.h"
 
-#define SETS_PER_POOL 256
-
 static evk_status add_descriptor_pool(evk_context *ctx)
 {
     evk_descriptor_pool_node *node = evk_calloc(ctx, 1, sizeof *node);
     if (!node)
         return evk_fail_oom(ctx, "descriptor pool");
-    VkDescriptorPoolSize size = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                 .descriptorCount = SETS_PER_POOL * EVK_MAX_BINDINGS};
+    VkDescriptorPoolSize sizes[2] = {
+        {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+         .descriptorCount = EVK_SETS_PER_POOL * EVK_MAX_BINDINGS},
+        {.type = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+         .descriptorCount = EVK_SETS_PER_POOL * EVK_MAX_TEXEL_BINDINGS}};
     VkDescriptorPoolCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-                                       .maxSets = SETS_PER_POOL,
-                                       .poolSizeCount = 1,
-                                       .pPoolSizes = &size};
+                                       .maxSets = EVK_SETS_PER_POOL,
+                                       .poolSizeCount = 2,
+                                       .pPoolSizes = sizes};
     VkResult r = ctx->vk.vkCreateDescriptorPool(ctx->device, &info, NULL, &node->pool);
     if (r != VK_SUCCESS) {
         evk_free(ctx, node);
@@ -24,6 +25,24 @@ static evk_status add_descriptor_pool(evk_context *ctx)
     node->next = ctx->cmd.descriptor_pools;
     ctx->cmd.descriptor_pools = node;
     return EVK_SUCCESS;
+}
+
+static void release_views(evk_context *ctx, evk_descriptor_pool_node *node)
+{
+    for (uint32_t i = 0; i < node->view_count; ++i)
+        ctx->vk.vkDestroyBufferView(ctx->device, node->views[i], NULL);
+    node->view_count = 0;
+}
+
+static void destroy_pools(evk_context *ctx, evk_descriptor_pool_node **head)
+{
+    while (*head) {
+        evk_descriptor_pool_node *next = (*head)->next;
+        release_views(ctx, *head);
+        ctx->vk.vkDestroyDescriptorPool(ctx->device, (*head)->pool, NULL);
+        evk_free(ctx, *head);
+        *head = next;
+    }
 }
 
 static evk_status create_timestamps(evk_context *ctx)
@@ -71,12 +90,7 @@ evk_status evk_command_init(evk_context *ctx)
 void evk_command_destroy(evk_context *ctx)
 {
     evk_command *c = &ctx->cmd;
-    while (c->descriptor_pools) {
-        evk_descriptor_pool_node *next = c->descriptor_pools->next;
-        ctx->vk.vkDestroyDescriptorPool(ctx->device, c->descriptor_pools->pool, NULL);
-        evk_free(ctx, c->descriptor_pools);
-        c->descriptor_pools = next;
-    }
+    destroy_pools(ctx, &c->descriptor_pools);
     if (c->timestamps)
         ctx->vk.vkDestroyQueryPool(ctx->device, c->timestamps, NULL);
     if (c->fence)
@@ -89,8 +103,10 @@ void evk_command_destroy(evk_context *ctx)
 static evk_status begin_buffer(evk_context *ctx, VkCommandBufferUsageFlags flags)
 {
     evk_command *c = &ctx->cmd;
-    for (evk_descriptor_pool_node *n = c->descriptor_pools; n; n = n->next)
+    for (evk_descriptor_pool_node *n = c->descriptor_pools; n; n = n->next) {
+        release_views(ctx, n);
         ctx->vk.vkResetDescriptorPool(ctx->device, n->pool, 0);
+    }
     VkCommandBufferBeginInfo info = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                      .flags = flags};
     VkResult r = ctx->vk.vkBeginCommandBuffer(c->buffer, &info);
@@ -183,6 +199,56 @@ static evk_status allocate_set(evk_context *ctx, const evk_pipeline *p, VkDescri
     return r == VK_SUCCESS ? EVK_SUCCESS : evk_fail_vk(ctx, r, "vkAllocateDescriptorSets");
 }
 
+/* A view of a texel binding, owned by the pool that holds the set. */
+static evk_status create_texel_view(evk_context *ctx, const evk_binding *binding, VkBufferView *out)
+{
+    evk_descriptor_pool_node *node = ctx->cmd.descriptor_pools;
+    if (!evk_texel_binding_usable(ctx, binding))
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "texel binding at offset %llu, %llu bytes: not aligned to %u bytes or "
+                        "over the device's %u texels", (unsigned long long)binding->offset,
+                        (unsigned long long)binding->range, ctx->texel_offset_alignment,
+                        ctx->max_texel_elements);
+    VkBufferViewCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                                   .buffer = binding->buffer,
+                                   .format = VK_FORMAT_R32G32B32A32_SFLOAT,
+                                   .offset = binding->offset,
+                                   .range = binding->range};
+    VkResult r = ctx->vk.vkCreateBufferView(ctx->device, &info, NULL, &node->views[node->view_count]);
+    if (r != VK_SUCCESS)
+        return evk_fail_vk(ctx, r, "vkCreateBufferView");
+    *out = node->views[node->view_count++];
+    return EVK_SUCCESS;
+}
+
+static evk_status write_set(evk_context *ctx, const evk_pipeline *pipeline, VkDescriptorSet set,
+                            const evk_binding *bindings)
+{
+    uint32_t count = pipeline->key.binding_count;
+    VkDescriptorBufferInfo infos[EVK_MAX_BINDINGS];
+    VkBufferView views[EVK_MAX_BINDINGS];
+    VkWriteDescriptorSet writes[EVK_MAX_BINDINGS];
+    for (uint32_t i = 0; i < count; ++i) {
+        infos[i] = (VkDescriptorBufferInfo){bindings[i].buffer, bindings[i].offset, bindings[i].range};
+        writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                                           .dstSet = set,
+                                           .dstBinding = i,
+                                           .descriptorCount = 1,
+                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                           .pBufferInfo = &infos[i]};
+        if (!(pipeline->key.texel_bindings >> i & 1u))
+            continue;
+        evk_status s = create_texel_view(ctx, &bindings[i], &views[i]);
+        if (s != EVK_SUCCESS)
+            return s;
+        writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+        writes[i].pBufferInfo = NULL;
+        writes[i].pTexelBufferView = &views[i];
+    }
+    ctx->vk.vkUpdateDescriptorSets(ctx->device, count, writes, 0, NULL);
+    return EVK_SUCCESS;
+}
+
 /* With dispatch timing on, a timestamp once the dispatch just recorded (and
  * everything before it) has finished. */
 static void write_dispatch_timestamp(evk_context *ctx)
@@ -214,18 +280,9 @@ evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline *pipeline,
     evk_status s = allocate_set(ctx, pipeline, &set);
     if (s != EVK_SUCCESS)
         return s;
-    VkDescriptorBufferInfo infos[EVK_MAX_BINDINGS];
-    VkWriteDescriptorSet writes[EVK_MAX_BINDINGS];
-    for (uint32_t i = 0; i < binding_count; ++i) {
-        infos[i] = (VkDescriptorBufferInfo){bindings[i].buffer, bindings[i].offset, bindings[i].range};
-        writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-                                           .dstSet = set,
-                                           .dstBinding = i,
-                                           .descriptorCount = 1,
-                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                           .pBufferInfo = &infos[i]};
-    }
-    ctx->vk.vkUpdateDescriptorSets(ctx->device, binding_count, writes, 0, NULL);
+    s = write_set(ctx, pipeline, set, bindings);
+    if (s != EVK_SUCCESS)
+        return s;
     track_bindings(ctx, bindings, binding_count);
     VkCommandBuffer cb = ctx->cmd.buffer;
     ctx->vk.vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->pipeline);
@@ -418,12 +475,7 @@ evk_status evk_command_submit_recording(evk_context *ctx, evk_recording *rec)
 
 void evk_recording_destroy(evk_context *ctx, evk_recording *rec)
 {
-    while (rec->descriptor_pools) {
-        evk_descriptor_pool_node *next = rec->descriptor_pools->next;
-        ctx->vk.vkDestroyDescriptorPool(ctx->device, rec->descriptor_pools->pool, NULL);
-        evk_free(ctx, rec->descriptor_pools);
-        rec->descriptor_pools = next;
-    }
+    destroy_pools(ctx, &rec->descriptor_pools);
     if (rec->buffer)
         ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->cmd.pool, 1, &rec->buffer);
     memset(rec, 0, sizeof *rec);

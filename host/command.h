@@ -17,8 +17,16 @@ typedef struct evk_pipeline evk_pipeline;
  * submission's end. Queries 0 and 1 are the submission's start and end. */
 #define EVK_MAX_TIMED_DISPATCHES 64
 
+#define EVK_SETS_PER_POOL 256
+/* Uniform texel buffers one dispatch may bind. */
+#define EVK_MAX_TEXEL_BINDINGS 2
+
+/* A descriptor pool with the texel-buffer views its sets refer to, which
+ * live until the pool is reset or destroyed. */
 typedef struct evk_descriptor_pool_node {
     VkDescriptorPool pool;
+    VkBufferView views[EVK_SETS_PER_POOL * EVK_MAX_TEXEL_BINDINGS];
+    uint32_t view_count;
     struct evk_descriptor_pool_node *next;
 } evk_descriptor_pool_node;
 
@@ -55,7 +63,8 @@ typedef struct evk_recording {
     int valid;                      /* recorded completely */
 } evk_recording;
 
-/* A storage buffer bound to a dispatch. */
+/* A buffer range bound to a dispatch (a storage buffer, or a texel buffer
+ * where the pipeline's key says so). */
 typedef struct evk_binding {
     VkBuffer buffer;
     VkDeviceSize offset;

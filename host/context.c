@@ -294,6 +294,11 @@ static void init_limits(evk_context *ctx, const evk_context_desc *desc)
         ctx->max_buffer_bytes = ctx->props.max_memory_allocation_bytes;
     vkGetPhysicalDeviceMemoryProperties(ctx->physical_device, &ctx->memory);
     ctx->wide_tiles = evk_wide_tiles_default(&ctx->props);
+    VkPhysicalDeviceProperties p;
+    vkGetPhysicalDeviceProperties(ctx->physical_device, &p);
+    ctx->texel_offset_alignment = (uint32_t)p.limits.minTexelBufferOffsetAlignment;
+    ctx->max_texel_elements = p.limits.maxTexelBufferElements;
+    ctx->texel_loads = evk_texel_loads_default(&ctx->props);
 }
 
 static evk_status copy_cache_path(evk_context *ctx, const char *path)

@@ -36,6 +36,11 @@ struct evk_context {
     uint64_t max_buffer_bytes;      /* min(storage range, allocation size) */
     int force_staging;              /* EVK_CONTEXT_FORCE_STAGING */
     int wide_tiles;                 /* see evk_tile_limits_for */
+    /* Read inputs through uniform texel buffers where a kernel has such a
+     * variant (evk_texel_binding_usable); see evk_texel_loads_default. */
+    int texel_loads;
+    uint32_t texel_offset_alignment; /* minTexelBufferOffsetAlignment */
+    uint32_t max_texel_elements;     /* maxTexelBufferElements */
 
     VkPipelineCache pipeline_cache;
     evk_pipeline *pipelines;        /* singly linked, newest first */

@@ -89,7 +89,7 @@ evk_status evk_buffer_create(evk_context *ctx, VkDeviceSize bytes, evk_buffer_ki
         return s;
     VkBufferUsageFlags usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
     if (kind == EVK_BUFFER_DEVICE)
-        usage |= VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+        usage |= VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
     VkBufferCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                                .size = bytes,
                                .usage = usage,

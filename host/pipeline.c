@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +16,16 @@ static const evk_shader_entry *find_shader(const char *name)
 static int same_key(const evk_pipeline_key *a, const evk_pipeline_key *b)
 {
     return strcmp(a->shader, b->shader) == 0 && a->workgroup_size == b->workgroup_size &&
-           a->spec_count == b->spec_count &&
+           a->spec_count == b->spec_count && a->texel_bindings == b->texel_bindings &&
            memcmp(a->spec, b->spec, a->spec_count * sizeof a->spec[0]) == 0;
+}
+
+static uint32_t bit_count(uint32_t bits)
+{
+    uint32_t count = 0;
+    for (; bits; bits &= bits - 1)
+        ++count;
+    return count;
 }
 
 static evk_status check_limits(evk_context *ctx, const evk_pipeline_key *key)
@@ -36,7 +45,9 @@ static evk_status check_limits(evk_context *ctx, const evk_pipeline_key *key)
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED,
                         "%s: %u bytes of push constants exceed the device's %u", key->shader,
                         key->push_bytes, p->max_push_constants_bytes);
-    if (key->binding_count > EVK_MAX_BINDINGS || key->spec_count > EVK_MAX_SPEC_CONSTANTS)
+    if (key->binding_count > EVK_MAX_BINDINGS || key->spec_count > EVK_MAX_SPEC_CONSTANTS ||
+        (key->texel_bindings >> key->binding_count) != 0 ||
+        bit_count(key->texel_bindings) > EVK_MAX_TEXEL_BINDINGS)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: too many bindings or constants",
                         key->shader);
     return EVK_SUCCESS;
@@ -48,7 +59,8 @@ static evk_status create_layouts(evk_context *ctx, evk_pipeline *p)
     for (uint32_t i = 0; i < p->key.binding_count; ++i)
         bindings[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = (p->key.texel_bindings >> i & 1u) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                                : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
     VkDescriptorSetLayoutCreateInfo set_info = {
@@ -125,6 +137,40 @@ int evk_wide_tiles_default(const evk_device_properties *props)
     if (env && strcmp(env, "narrow") == 0)
         return 0;
     return props->type == EVK_DEVICE_CPU;
+}
+
+int evk_texel_loads_default(const evk_device_properties *props)
+{
+    const char *env = getenv("EFFVK_TEXEL_LOADS");
+    if (env && (strcmp(env, "1") == 0 || strcmp(env, "0") == 0))
+        return env[0] == '1';
+    return props->type == EVK_DEVICE_CPU;
+}
+
+int evk_texel_binding_usable(const evk_context *ctx, const evk_binding *binding)
+{
+    return ctx->texel_loads && ctx->texel_offset_alignment &&
+           binding->offset % ctx->texel_offset_alignment == 0 && binding->range % 16 == 0 &&
+           binding->range / 16 <= ctx->max_texel_elements;
+}
+
+void evk_choose_texel_loads(const evk_context *ctx, evk_pipeline_key *key,
+                            const evk_binding *bindings)
+{
+    uint32_t mask = key->texel_bindings;
+    key->texel_bindings = 0;
+    if (!mask || !ctx->texel_loads)
+        return;
+    for (uint32_t i = 0; i < key->binding_count; ++i)
+        if ((mask >> i & 1u) && !evk_texel_binding_usable(ctx, &bindings[i]))
+            return;
+    char name[128];
+    snprintf(name, sizeof name, "%s_texel", key->shader);
+    const evk_shader_entry *variant = find_shader(name);
+    if (!variant)
+        return;
+    key->shader = variant->name;
+    key->texel_bindings = mask;
 }
 
 const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx)

@@ -17,7 +17,11 @@ typedef struct evk_pipeline_key {
     uint32_t workgroup_size;
     uint32_t spec[EVK_MAX_SPEC_CONSTANTS];
     uint32_t spec_count;
-    uint32_t binding_count;         /* storage buffers at bindings 0..n-1 */
+    uint32_t binding_count;         /* storage buffers at bindings 0..n-1, */
+    /* but bit i set: binding i is a vec4 uniform texel buffer. Recorders set
+     * the bindings their shader's texel variant reads that way and let
+     * evk_choose_texel_loads decide. */
+    uint32_t texel_bindings;
     uint32_t push_bytes;
     uint32_t shared_bytes;          /* the shader's shared memory for these constants */
 } evk_pipeline_key;
@@ -55,6 +59,27 @@ const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx);
 /* Whether `ctx` uses the wide tile set: EFFVK_TILES when set, else whether
  * the device is a CPU. */
 int evk_wide_tiles_default(const evk_device_properties *props);
+
+/* Whether kernels read their inputs and weights as uniform texel buffers
+ * where their shader has a texel variant (NAME_texel, built with
+ * EVK_TEXEL_LOADS): EFFVK_TEXEL_LOADS=1|0 when set, else on CPU devices.
+ * llvmpipe turns every storage-buffer load into a loop over the SIMD lanes
+ * with a bounds check per lane, even where all lanes read one address,
+ * while a texel fetch is one vectorised gather: the depthwise conv runs
+ * 1.4-1.9x faster reading its input that way. GPUs keep the storage-buffer
+ * loads they were measured with. */
+int evk_texel_loads_default(const evk_device_properties *props);
+
+/* Whether `binding` can be read as a vec4 uniform texel buffer on this
+ * context: texel loads on, its offset aligned and its texels within the
+ * device's limit. */
+int evk_texel_binding_usable(const evk_context *ctx, const evk_binding *binding);
+
+/* Keeps key->texel_bindings and points key->shader at its texel variant
+ * when the context uses texel loads, the variant exists and every binding
+ * the mask names is usable; otherwise clears the mask (storage buffers). */
+void evk_choose_texel_loads(const evk_context *ctx, evk_pipeline_key *key,
+                            const evk_binding *bindings);
 
 /* The lanes of a dispatch that computes `plane_tiles` output tiles per
  * (image, channel block) and `all_tiles` in all, each tile summing `steps`

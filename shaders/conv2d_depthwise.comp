@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+// effvk-variant: texel
 // Depthwise K×K convolution (the body is depthwise.glsl).
 #include "common.glsl"
 #include "depthwise.glsl"

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+// effvk-variant: texel
 // 1×1 stride-1 unpadded convolution (the body is pointwise.glsl).
 #include "common.glsl"
 #include "pointwise.glsl"

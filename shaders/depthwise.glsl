@@ -18,7 +18,15 @@ layout(constant_id = 7) const uint TILE_H = 1u;
 const uint SEGMENT = (TILE_W - 1u) * SW + KW;
 const uint ROWS = (TILE_H - 1u) * SH + KH;
 
+// EVK_TEXEL_LOADS: the input is a uniform texel buffer (see
+// evk_texel_loads_default), else a storage buffer.
+#ifdef EVK_TEXEL_LOADS
+layout(binding = 0) uniform samplerBuffer input_texels;
+vec4 load_input(uint texel) { return texelFetch(input_texels, int(texel)); }
+#else
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
+vec4 load_input(uint texel) { return x[texel]; }
+#endif
 layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
 layout(std430, binding = 2) readonly buffer Weight { vec4 w[]; };
 layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
@@ -66,7 +74,7 @@ void main()
         [[unroll]] for (uint j = 0u; j < SEGMENT; ++j) {
             int ix = ix0 + int(j);
             bool inside = row_inside && ix >= 0 && ix < int(p.in_w);
-            vec4 v = x[row + uint(clamp(ix, 0, int(p.in_w) - 1))];
+            vec4 v = load_input(row + uint(clamp(ix, 0, int(p.in_w) - 1)));
             seg[j] = mix(vec4(0.0), v, bvec4(inside));
         }
         // Input row r feeds output row th through kernel row r - th·SH.

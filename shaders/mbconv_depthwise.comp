@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+// effvk-variant: texel
 // MBConv's depthwise K×K + BN + activation (the body is depthwise.glsl),
 // which also writes one partial channel sum per workgroup for the SE's
 // average pool: partials[(n·c4 + quad)·groups_per_plane + plane_group].

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+// effvk-variant: texel
 // MBConv's project 1×1 (the body is pointwise.glsl): with SCALED every input
 // texel is multiplied by its image's SE scale as it is loaded, and with
 // RESIDUAL the block's input is added to the output, which has the same

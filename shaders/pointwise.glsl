@@ -13,9 +13,25 @@ layout(constant_id = 3) const uint TILE_C4 = 2u;
 layout(constant_id = 4) const uint SPLIT = 1u;
 #include "split_reduce.glsl"
 
+// EVK_TEXEL_LOADS: input and weights are uniform texel buffers (see
+// evk_texel_loads_default), else storage buffers.
+#ifdef EVK_TEXEL_LOADS
+layout(binding = 0) uniform samplerBuffer input_texels;
+layout(binding = 2) uniform samplerBuffer weight_texels;
+vec4 load_input(uint texel) { return texelFetch(input_texels, int(texel)); }
+mat4 load_weight(uint index)
+{
+    int t = int(index * 4u);
+    return mat4(texelFetch(weight_texels, t), texelFetch(weight_texels, t + 1),
+                texelFetch(weight_texels, t + 2), texelFetch(weight_texels, t + 3));
+}
+#else
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
-layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
 layout(std430, binding = 2) readonly buffer Weight { mat4 w[]; };
+vec4 load_input(uint texel) { return x[texel]; }
+mat4 load_weight(uint index) { return w[index]; }
+#endif
+layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
 layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -54,9 +70,9 @@ void main()
         vec4 scale = pointwise_input_scale(n, ci4);
         vec4 v[TILE_W];
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
-            v[t] = x[base + min(p0 + t, last)] * scale;
+            v[t] = load_input(base + min(p0 + t, last)) * scale;
         [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-            mat4 m = w[min(co4_first + c, p.out_c4 - 1u) * p.in_c4 + ci4];
+            mat4 m = load_weight(min(co4_first + c, p.out_c4 - 1u) * p.in_c4 + ci4);
             [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
                 acc[c][t] = evk_mat4_fma(m, v[t], acc[c][t]);
         }

@@ -130,17 +130,24 @@ static void conv2d_destroy(evk_layer *layer)
     evk_free(layer->ctx, l);
 }
 
+/* Bindings a kernel can read as texels (the key's texel_bindings before
+ * evk_choose_texel_loads). */
+#define TEXEL_INPUT (1u << 0)
+#define TEXEL_WEIGHT (1u << 2)
+
 static evk_status dispatch_buffers(conv2d_layer *l, const evk_pipeline_key *key,
                                   evk_binding in, evk_binding out, const void *push, uint64_t groups)
 {
-    evk_pipeline *pipeline;
-    evk_status s = evk_pipeline_get(l->base.ctx, key, &pipeline);
-    if (s != EVK_SUCCESS)
-        return s;
     evk_binding bindings[EVK_MAX_BINDINGS] = {in, out, evk_buffer_binding(&l->weight),
                                               evk_buffer_binding(&l->bias)};
     for (uint32_t i = 4; i < key->binding_count; ++i)
         bindings[i] = l->variant->bindings[i - 4];
+    evk_pipeline_key chosen = *key;
+    evk_choose_texel_loads(l->base.ctx, &chosen, bindings);
+    evk_pipeline *pipeline;
+    evk_status s = evk_pipeline_get(l->base.ctx, &chosen, &pipeline);
+    if (s != EVK_SUCCESS)
+        return s;
     return evk_command_dispatch(l->base.ctx, pipeline, bindings, key->binding_count, push,
                                 key->push_bytes, groups);
 }
@@ -198,7 +205,8 @@ static evk_status record_pointwise(conv2d_layer *l, const evk_tensor *in, evk_te
     evk_pipeline_key key = {.shader = "conv2d_pointwise", .workgroup_size = lanes.workgroup,
                             .spec = {l->desc.activation, tile_p, tile_c4, lanes.split},
                             .spec_count = 4, .binding_count = 4, .push_bytes = sizeof push,
-                            .shared_bytes = evk_split_shared_bytes(lanes, tile_p * tile_c4)};
+                            .shared_bytes = evk_split_shared_bytes(lanes, tile_p * tile_c4),
+                            .texel_bindings = TEXEL_INPUT | TEXEL_WEIGHT};
     apply_variant(l, &key);
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
@@ -335,7 +343,8 @@ static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_te
     evk_pipeline_key key = {.shader = "conv2d_depthwise", .workgroup_size = wg,
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
                                      d->stride_w, tile.w, tile.h},
-                            .spec_count = 7, .binding_count = 4, .push_bytes = sizeof push};
+                            .spec_count = 7, .binding_count = 4, .push_bytes = sizeof push,
+                            .texel_bindings = TEXEL_INPUT};
     apply_variant(l, &key);
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.c4 * push.batch);
