@@ -45,6 +45,22 @@ vec4 evk_channel_mask(uint c4, uint channels)
     return vec4(lessThan(c, uvec4(channels)));
 }
 
+#ifdef EVK_TEXEL_LOADS
+// Matrix `index` of a texel buffer of mat4 (four texels, column-major).
+mat4 evk_fetch_mat4(samplerBuffer texels, uint index)
+{
+    int t = int(index * 4u);
+    return mat4(texelFetch(texels, t), texelFetch(texels, t + 1), texelFetch(texels, t + 2),
+                texelFetch(texels, t + 3));
+}
+
+// Float `index` of a texel buffer read as a float array.
+float evk_fetch_float(samplerBuffer texels, uint index)
+{
+    return texelFetch(texels, int(index / 4u))[index % 4u];
+}
+#endif
+
 // acc + m·v with explicit fused multiply-adds: compilers that do not contract
 // a matrix product (llvmpipe) would otherwise issue separate mul and add.
 vec4 evk_mat4_fma(mat4 m, vec4 v, vec4 acc)

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+// effvk-variant: texel
 // Dense (groups = 1) K×K convolution. Each invocation computes TILE_W
 // horizontally adjacent output pixels for TILE_C4 output channel quads. The
 // quads of a workgroup are uniform, so weight loads are shared by the whole
@@ -25,11 +26,24 @@ layout(constant_id = 9) const uint SPLIT = 1u;
 const uint SEGMENT = (TILE_W - 1u) * SW + KW;
 #include "split_reduce.glsl"
 
+// EVK_TEXEL_LOADS: input and weights are uniform texel buffers (see
+// evk_texel_loads_default), else storage buffers.
+#ifdef EVK_TEXEL_LOADS
+layout(binding = 0) uniform samplerBuffer input_texels;
+layout(binding = 2) uniform samplerBuffer weight_texels;
+vec4 input_texel(uint index) { return texelFetch(input_texels, int(index)); }
+float input_float(uint index) { return evk_fetch_float(input_texels, index); }
+mat4 load_weight(uint index) { return evk_fetch_mat4(weight_texels, index); }
+#else
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
-layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
 layout(std430, binding = 0) readonly buffer InputPlanar { float x_planar[]; };
-layout(std430, binding = 1) writeonly buffer OutputPlanar { float y_planar[]; };
 layout(std430, binding = 2) readonly buffer Weight { mat4 w[]; };
+vec4 input_texel(uint index) { return x[index]; }
+float input_float(uint index) { return x_planar[index]; }
+mat4 load_weight(uint index) { return w[index]; }
+#endif
+layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
+layout(std430, binding = 1) writeonly buffer OutputPlanar { float y_planar[]; };
 layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -42,11 +56,11 @@ layout(push_constant) uniform Shape {
 vec4 load_input(uint n, uint ci4, uint iy, uint ix)
 {
     if (!PLANAR)
-        return x[((n * p.in_c4 + ci4) * p.in_h + iy) * p.in_w + ix];
+        return input_texel(((n * p.in_c4 + ci4) * p.in_h + iy) * p.in_w + ix);
     vec4 v;
     [[unroll]] for (uint k = 0u; k < 4u; ++k) {
         uint c = ci4 * 4u + k;
-        float value = x_planar[((n * p.in_c + min(c, p.in_c - 1u)) * p.in_h + iy) * p.in_w + ix];
+        float value = input_float(((n * p.in_c + min(c, p.in_c - 1u)) * p.in_h + iy) * p.in_w + ix);
         v[k] = c < p.in_c ? value : 0.0;
     }
     return v;
@@ -104,7 +118,7 @@ void main()
                 uint co4 = min(co4_first + c, p.out_c4 - 1u);
                 uint wbase = ((co4 * p.in_c4 + ci4) * KH + ky) * KW;
                 [[unroll]] for (uint kx = 0u; kx < KW; ++kx) {
-                    mat4 m = w[wbase + kx];
+                    mat4 m = load_weight(wbase + kx);
                     [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
                         acc[c][t] = evk_mat4_fma(m, seg[t * SW + kx], acc[c][t]);
                 }

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+// effvk-variant: texel
 // HetConv with part P in one pass. Output channels fall into classes that
 // share a K×K pattern (see host/ops/hetconv.h); a workgroup computes TILE_C4
 // quads of one lane group for TILE_W horizontally adjacent pixels per
@@ -34,11 +35,27 @@ const uint OFF_TAPS = K * K - 1u;
 const uint SEGMENT = (TILE_W - 1u) * STRIDE + K;
 #include "split_reduce.glsl"
 
+// EVK_TEXEL_LOADS: input and weights are uniform texel buffers (see
+// evk_texel_loads_default), else storage buffers.
+#ifdef EVK_TEXEL_LOADS
+layout(binding = 0) uniform samplerBuffer input_texels;
+layout(binding = 2) uniform samplerBuffer centre_texels;
+layout(binding = 3) uniform samplerBuffer off_centre_texels;
+vec4 input_texel(uint index) { return texelFetch(input_texels, int(index)); }
+float input_float(uint index) { return evk_fetch_float(input_texels, index); }
+mat4 centre_weight(uint index) { return evk_fetch_mat4(centre_texels, index); }
+vec4 off_centre_weight(uint index) { return texelFetch(off_centre_texels, int(index)); }
+#else
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
 layout(std430, binding = 0) readonly buffer InputScalar { float xs[]; };
-layout(std430, binding = 1) writeonly buffer Output { float ys[]; };
 layout(std430, binding = 2) readonly buffer Centre { mat4 w_centre[]; };
 layout(std430, binding = 3) readonly buffer OffCentre { vec4 w_off[]; };
+vec4 input_texel(uint index) { return x[index]; }
+float input_float(uint index) { return xs[index]; }
+mat4 centre_weight(uint index) { return w_centre[index]; }
+vec4 off_centre_weight(uint index) { return w_off[index]; }
+#endif
+layout(std430, binding = 1) writeonly buffer Output { float ys[]; };
 layout(std430, binding = 4) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -82,9 +99,9 @@ uint input_offset(uint n, uint g, uint lane, uint t)
 vec4 load_lanes(uvec4 offset, uint pixel)
 {
     if (LANE_CLASSES == 1u)
-        return vec4(xs[offset.x + pixel * 4u]);
-    return vec4(xs[offset.x + pixel * 4u], xs[offset.y + pixel * 4u], xs[offset.z + pixel * 4u],
-                xs[offset.w + pixel * 4u]);
+        return vec4(input_float(offset.x + pixel * 4u));
+    return vec4(input_float(offset.x + pixel * 4u), input_float(offset.y + pixel * 4u),
+                input_float(offset.z + pixel * 4u), input_float(offset.w + pixel * 4u));
 }
 
 void accumulate_centre(uint n, uint g, uint quad_first, int iy0, int ix0, inout vec4 acc[TILE_C4][TILE_W])
@@ -98,10 +115,11 @@ void accumulate_centre(uint n, uint g, uint quad_first, int iy0, int ix0, inout 
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t) {
             int ix = ix0 + int(t * STRIDE + MID);
             bool inside = row_inside && ix >= 0 && ix < int(p.in_w);
-            v[t] = mix(vec4(0.0), x[base + uint(clamp(ix, 0, int(p.in_w) - 1))], bvec4(inside));
+            v[t] = mix(vec4(0.0), input_texel(base + uint(clamp(ix, 0, int(p.in_w) - 1))),
+                       bvec4(inside));
         }
         [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-            mat4 m = w_centre[weight_quad(g, quad_first, c) * p.in_c4 + ci4];
+            mat4 m = centre_weight(weight_quad(g, quad_first, c) * p.in_c4 + ci4);
             [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
                 acc[c][t] = evk_mat4_fma(m, v[t], acc[c][t]);
         }
@@ -132,7 +150,7 @@ void accumulate_off_centre(uint n, uint g, uint quad_first, int iy0, int ix0,
                 [[unroll]] for (uint kx = 0u; kx < K; ++kx) {
                     if (ky == MID && kx == MID)
                         continue;
-                    vec4 w = w_off[wbase + off_tap(ky, kx)];
+                    vec4 w = off_centre_weight(wbase + off_tap(ky, kx));
                     [[unroll]] for (uint px = 0u; px < TILE_W; ++px)
                         acc[c][px] = fma(w, seg[px * STRIDE + kx], acc[c][px]);
                 }

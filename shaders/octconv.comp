@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+// effvk-variant: texel
 // One output branch of an OctConv, Y^H or Y^L, in one dispatch that sums two
 // sources into the same accumulators: A, the input of the branch's own
 // frequency (X^H for Y^H, X^L for Y^L), and B, the other one. Each source is
@@ -37,11 +38,26 @@ const uint PAD = (K - 1u) / 2u;
 const uint ROWS = TILE_H + K - 1u;
 const uint SEGMENT = TILE_W + K - 1u;
 
+// Weights: [out_c4][a_c4 + b_c4][K][K] mat4, A's input quads, then B's.
+// EVK_TEXEL_LOADS: sources and weights are uniform texel buffers (see
+// evk_texel_loads_default), else storage buffers.
+#ifdef EVK_TEXEL_LOADS
+layout(binding = 0) uniform samplerBuffer source_a_texels;
+layout(binding = 1) uniform samplerBuffer source_b_texels;
+layout(binding = 3) uniform samplerBuffer weight_texels;
+vec4 source_texel(bool from_b, uint index)
+{
+    return from_b ? texelFetch(source_b_texels, int(index)) : texelFetch(source_a_texels, int(index));
+}
+mat4 load_weight(uint index) { return evk_fetch_mat4(weight_texels, index); }
+#else
 layout(std430, binding = 0) readonly buffer SourceA { vec4 xa[]; };
 layout(std430, binding = 1) readonly buffer SourceB { vec4 xb[]; };
-layout(std430, binding = 2) writeonly buffer Output { vec4 y[]; };
-// [out_c4][a_c4 + b_c4][K][K] mat4: A's input quads, then B's.
 layout(std430, binding = 3) readonly buffer Weight { mat4 w[]; };
+vec4 source_texel(bool from_b, uint index) { return from_b ? xb[index] : xa[index]; }
+mat4 load_weight(uint index) { return w[index]; }
+#endif
+layout(std430, binding = 2) writeonly buffer Output { vec4 y[]; };
 layout(std430, binding = 4) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -112,7 +128,7 @@ void accumulate_source(bool from_b, uint up, uint pool, uint n, uint oy0, uint o
                 [[unroll]] for (uint a = 0u; a < pool; ++a)
                     [[unroll]] for (uint c = 0u; c < pool; ++c) {
                         uint at = plane + row_offset[r][a] + col_index[j][c];
-                        sum += (row_weight[r][a] * col_weight[j][c]) * (from_b ? xb[at] : xa[at]);
+                        sum += (row_weight[r][a] * col_weight[j][c]) * source_texel(from_b, at);
                     }
                 rows[r][j] = sum;
             }
@@ -120,7 +136,7 @@ void accumulate_source(bool from_b, uint up, uint pool, uint n, uint oy0, uint o
             uint wbase = (min(co4_first + c, p.out_c4 - 1u) * quads + quad_first + ci4) * K * K;
             [[unroll]] for (uint ky = 0u; ky < K; ++ky)
                 [[unroll]] for (uint kx = 0u; kx < K; ++kx) {
-                    mat4 m = w[wbase + ky * K + kx];
+                    mat4 m = load_weight(wbase + ky * K + kx);
                     [[unroll]] for (uint th = 0u; th < TILE_H / up; ++th)
                         [[unroll]] for (uint t = 0u; t < TILE_W / up; ++t)
                             acc[c][th * up][t * up] = evk_mat4_fma(m, rows[th + ky][t + kx],

@@ -19,12 +19,7 @@ layout(constant_id = 4) const uint SPLIT = 1u;
 layout(binding = 0) uniform samplerBuffer input_texels;
 layout(binding = 2) uniform samplerBuffer weight_texels;
 vec4 load_input(uint texel) { return texelFetch(input_texels, int(texel)); }
-mat4 load_weight(uint index)
-{
-    int t = int(index * 4u);
-    return mat4(texelFetch(weight_texels, t), texelFetch(weight_texels, t + 1),
-                texelFetch(weight_texels, t + 2), texelFetch(weight_texels, t + 3));
-}
+mat4 load_weight(uint index) { return evk_fetch_mat4(weight_texels, index); }
 #else
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
 layout(std430, binding = 2) readonly buffer Weight { mat4 w[]; };

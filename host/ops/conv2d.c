@@ -272,7 +272,8 @@ static evk_status record_dense_buffers(conv2d_layer *l, evk_binding in, evk_shap
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
                                      d->stride_w, tile_w, tile_c4, (uint32_t)planar, lanes.split},
                             .spec_count = 9, .binding_count = 4, .push_bytes = sizeof push,
-                            .shared_bytes = evk_split_shared_bytes(lanes, tile_w * tile_c4)};
+                            .shared_bytes = evk_split_shared_bytes(lanes, tile_w * tile_c4),
+                            .texel_bindings = TEXEL_INPUT | TEXEL_WEIGHT};
     return dispatch_buffers(l, &key, in, out, &push,
                             (uint64_t)push.groups_per_plane * push.co_blocks * push.s.batch);
 }

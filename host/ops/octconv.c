@@ -351,8 +351,10 @@ static octconv_push make_push(const branch_sources *src, evk_shape out, tile t)
 static evk_status dispatch(octconv_layer *l, const evk_pipeline_key *key, const evk_binding *bindings,
                            uint32_t binding_count, const void *push, uint64_t groups)
 {
+    evk_pipeline_key chosen = *key;
+    evk_choose_texel_loads(l->base.ctx, &chosen, bindings);
     evk_pipeline *pipeline;
-    evk_status s = evk_pipeline_get(l->base.ctx, key, &pipeline);
+    evk_status s = evk_pipeline_get(l->base.ctx, &chosen, &pipeline);
     if (s != EVK_SUCCESS)
         return s;
     return evk_command_dispatch(l->base.ctx, pipeline, bindings, binding_count, push,
@@ -372,7 +374,8 @@ static evk_status record_dense(octconv_layer *l, int branch, const branch_source
                             .spec = {l->desc.activation, l->desc.kernel_size, t.w, t.h, t.c4,
                                      src->pool_a, src->pool_b, src->up_b, lanes.split},
                             .spec_count = 9, .binding_count = 5, .push_bytes = sizeof push,
-                            .shared_bytes = evk_split_shared_bytes(lanes, t.w * t.h * t.c4)};
+                            .shared_bytes = evk_split_shared_bytes(lanes, t.w * t.h * t.c4),
+                            .texel_bindings = 1u << 0 | 1u << 1 | 1u << 3};
     /* An absent source binds the other one, which the kernel never reads. */
     const evk_tensor *a = src->a ? src->a : src->b, *b = src->b ? src->b : src->a;
     evk_binding bindings[5] = {evk_tensor_binding(a, 0), evk_tensor_binding(b, 0),
