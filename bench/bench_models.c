@@ -10,10 +10,11 @@
  * resolution, images_per_s (from the median wall time), gpu_images_per_s,
  * parameters, device_mib (all device memory the context holds after the
  * forward: weights, planned activations, the MBConv scratch, input and
- * output; nothing else is alive then), and activation_mib (the liveness
+ * output, as if it were the only model), and activation_mib (the liveness
  * plan). The HetConv and OctConv networks name their dense/vanilla network
  * at the same batch as baseline, so the JSON carries the speed-up next to
- * the MACs ratio, and the table prints both under the row. The untimed
+ * the MACs ratio, and the table prints both under the row; a baseline and
+ * its networks are loaded together and timed round-robin. The untimed
  * warm-up forward plans, records and (on lavapipe) compiles the shaders.
  *
  * Outputs are not checked here: a whole network's CPU reference takes
@@ -55,7 +56,7 @@ typedef struct network {
     uint32_t max_iterations;        /* timed runs at most (--iterations may lower it) */
 } network;
 
-/* A baseline comes before the networks compared with it. */
+/* A network with a baseline is timed in its baseline's group. */
 static const network networks[] = {
     {"efficientnet-b0", NULL, 0, 0.0f, NULL, {1, 8}, 10},
     {"efficientnet-b1", NULL, 0, 0.0f, NULL, {1, 8}, 5},
@@ -364,6 +365,9 @@ static evk_status load_random(bench_run *run, const network *net, uint32_t batch
 typedef struct model_run {
     evk_model *model;
     evk_tensor *input, *output;
+    /* What the context held with only this model loaded, after a forward
+     * (several models of a group are loaded together). */
+    uint64_t device_bytes;
 } model_run;
 
 static evk_status forward(void *user_data)
@@ -414,7 +418,7 @@ static void describe(const network *net, const model_run *r, bench_result *resul
     bench_param_number(result, "images_per_s", 1e3 * in.n / result->wall_ms_median);
     bench_param_number(result, "gpu_images_per_s", 1e3 * in.n / result->gpu_ms_median);
     bench_param_number(result, "parameters", (double)st.params);
-    bench_param_number(result, "device_mib", (double)st.context_device_bytes / 1048576.0);
+    bench_param_number(result, "device_mib", (double)r->device_bytes / 1048576.0);
     bench_param_number(result, "activation_mib", (double)st.activation_bytes / 1048576.0);
 }
 
@@ -446,28 +450,86 @@ static void note_baseline(const bench_run *run, const bench_result *result)
                param_number(result, "images_per_s"), param_number(result, "device_mib"));
 }
 
-static evk_status run_network(bench_run *run, const network *net, uint32_t batch)
+static uint64_t context_device_bytes(bench_run *run)
 {
-    bench_result result = {.suite = "models", .op = "model"};
-    result_name(net->model, net->variant, batch, result.name, sizeof result.name);
-    if (net->baseline)
-        result_name(net->baseline, NULL, batch, result.baseline, sizeof result.baseline);
-    snprintf(result.kernel, sizeof result.kernel, "%s", net->model);
-    model_run r = {0};
-    evk_status s = load_random(run, net, batch, &r.model);
+    evk_context_stats st;
+    evk_context_stats_get(bench_context(run), &st);
+    return st.device_bytes_allocated;
+}
+
+/* Loads the network, makes its tensors and runs it once (planning its
+ * activations), so that its own device memory is what the context gained. */
+static evk_status set_up(bench_run *run, const network *net, uint32_t batch, model_run *r)
+{
+    uint64_t before = context_device_bytes(run);
+    evk_status s = load_random(run, net, batch, &r->model);
     if (s == EVK_SUCCESS)
-        s = make_tensors(run, &r);
+        s = make_tensors(run, r);
     if (s == EVK_SUCCESS)
-        s = bench_time_at_most(run, forward, &r, net->max_iterations, &result);
-    if (s == EVK_SUCCESS) {
-        describe(net, &r, &result);
-        s = bench_add_result(run, &result);
+        s = bench_check(run, forward(r), net->model);
+    r->device_bytes = context_device_bytes(run) - before;
+    return s;
+}
+
+static void tear_down(model_run *r)
+{
+    evk_tensor_destroy(r->input);
+    evk_tensor_destroy(r->output);
+    evk_model_destroy(r->model);
+}
+
+/* A dense/vanilla network and the networks compared with it, timed
+ * round-robin (bench_time_interleaved) so that a change in the shared
+ * machine's load falls on all of them alike and their ratios stay fair. */
+enum { MAX_GROUP = 5 };
+
+typedef struct group {
+    const network *nets[MAX_GROUP];
+    uint32_t count;
+} group;
+
+static evk_status time_group(bench_run *run, const group *g, uint32_t batch, model_run *runs,
+                             bench_result *results)
+{
+    void *user_data[MAX_GROUP];
+    bench_result *result_of[MAX_GROUP];
+    uint32_t iterations = UINT32_MAX;
+    uint64_t context_own = context_device_bytes(run);
+    evk_status s = EVK_SUCCESS;
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < g->count; ++i) {
+        const network *net = g->nets[i];
+        result_name(net->model, net->variant, batch, results[i].name, sizeof results[i].name);
+        if (net->baseline)
+            result_name(net->baseline, NULL, batch, results[i].baseline,
+                        sizeof results[i].baseline);
+        snprintf(results[i].kernel, sizeof results[i].kernel, "%s", net->model);
+        s = set_up(run, net, batch, &runs[i]);
+        runs[i].device_bytes += context_own;
+        user_data[i] = &runs[i];
+        result_of[i] = &results[i];
+        if (net->max_iterations < iterations)
+            iterations = net->max_iterations;
     }
-    if (s == EVK_SUCCESS && net->baseline)
-        note_baseline(run, &result);
-    evk_tensor_destroy(r.input);
-    evk_tensor_destroy(r.output);
-    evk_model_destroy(r.model);
+    if (s == EVK_SUCCESS)
+        s = bench_time_interleaved(run, forward, user_data, result_of, g->count, iterations);
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < g->count; ++i) {
+        describe(g->nets[i], &runs[i], &results[i]);
+        s = bench_add_result(run, &results[i]);
+        if (s == EVK_SUCCESS && g->nets[i]->baseline)
+            note_baseline(run, &results[i]);
+    }
+    return s;
+}
+
+static evk_status run_group(bench_run *run, const group *g, uint32_t batch)
+{
+    model_run runs[MAX_GROUP] = {0};
+    bench_result results[MAX_GROUP];
+    for (uint32_t i = 0; i < MAX_GROUP; ++i)
+        results[i] = (bench_result){.suite = "models", .op = "model"};
+    evk_status s = time_group(run, g, batch, runs, results);
+    for (uint32_t i = 0; i < g->count; ++i)
+        tear_down(&runs[i]);
     return s;
 }
 
@@ -515,6 +577,17 @@ static int selected(const char *list, const network *net)
     return 0;
 }
 
+/* `base` and the selected networks that name it as their baseline. */
+static void gather_group(const char *list, const network *base, group *g)
+{
+    g->nets[0] = base;
+    g->count = 1;
+    for (size_t i = 0; i < NETWORK_COUNT && g->count < MAX_GROUP; ++i)
+        if (networks[i].baseline && strcmp(networks[i].baseline, base->model) == 0 &&
+            selected(list, &networks[i]))
+            g->nets[g->count++] = &networks[i];
+}
+
 /* The user's --batch list, else the network's own. */
 static evk_status run_models(bench_run *run)
 {
@@ -525,12 +598,14 @@ static evk_status run_models(bench_run *run)
     evk_status s = check_model_names(list);
     for (size_t i = 0; s == EVK_SUCCESS && i < NETWORK_COUNT; ++i) {
         const network *net = &networks[i];
-        if (!selected(list, net))
+        if (net->baseline || !selected(list, net))
             continue;
+        group g;
+        gather_group(list, net, &g);
         const uint32_t *batches = user_given ? user : net->batches;
         uint32_t count = user_given ? user_count : (net->batches[1] ? 2 : 1);
         for (uint32_t b = 0; s == EVK_SUCCESS && b < count; ++b)
-            s = run_network(run, net, batches[b]);
+            s = run_group(run, &g, batches[b]);
     }
     return s;
 }
