@@ -421,7 +421,8 @@ static void write_params_json(json_writer *w, const bench_result *result)
 
 static void write_baseline_json(json_writer *w, const bench_run *run, const bench_result *result)
 {
-    const bench_result *base = result->baseline[0] ? bench_find_result(run, result->baseline) : NULL;
+    const bench_result *base =
+        result->baseline[0] ? bench_find_result(run, result->baseline) : NULL;
     if (!base) {
         json_key_null(w, "baseline");
         json_key_null(w, "speedup_vs_baseline");
@@ -603,7 +604,8 @@ static size_t unchecked_results(const bench_run *run, const char *suite)
 {
     size_t count = 0;
     for (size_t i = 0; i < run->result_count; ++i)
-        count += !checked(&run->results[i]) && (!suite || strcmp(run->results[i].suite, suite) == 0);
+        count += !checked(&run->results[i]) &&
+                 (!suite || strcmp(run->results[i].suite, suite) == 0);
     return count;
 }
 

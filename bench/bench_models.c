@@ -617,6 +617,6 @@ const bench_suite bench_suite_models = {
     .run = run_models,
     .unchecked_note = "outputs not compared here (a whole network's CPU reference takes longer "
                       "than the suite); test_model checks EfficientNet-B0 against the CPU "
-                      "reference and the torch_* tests (ctest -L torch) every network against "
-                      "PyTorch",
+                      "reference, and the torch_* tests (ctest -L torch) B0, B1, B5, ResNet-34/50, "
+                      "VGG-16 and their HetConv and OctConv versions against PyTorch",
 };

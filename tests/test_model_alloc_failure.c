@@ -72,10 +72,9 @@ static void free_fn(void *ptr, void *user)
 static PFN_vkAllocateMemory real_allocate_memory;
 static failures device_failures = {.fail_at = -1};
 
-static VKAPI_ATTR VkResult VKAPI_CALL failing_allocate_memory(VkDevice device,
-                                                              const VkMemoryAllocateInfo *info,
-                                                              const VkAllocationCallbacks *callbacks,
-                                                              VkDeviceMemory *memory)
+static VKAPI_ATTR VkResult VKAPI_CALL
+failing_allocate_memory(VkDevice device, const VkMemoryAllocateInfo *info,
+                        const VkAllocationCallbacks *callbacks, VkDeviceMemory *memory)
 {
     if (fails_now(&device_failures))
         return VK_ERROR_OUT_OF_DEVICE_MEMORY;
