@@ -44,6 +44,8 @@ typedef struct bench_options {
     /* Suites to run, by name; suite_count 0 means every registered suite. */
     const char *suite_names[BENCH_MAX_SUITES];
     uint32_t suite_count;
+    /* The models suite's networks, comma-separated model names; NULL: all. */
+    const char *model_names;
 } bench_options;
 
 /* The "shape" object of the JSON contract. */
@@ -89,6 +91,9 @@ typedef struct bench_suite {
     uint32_t default_batch_count;
     /* Runs every case; returns the first failure, already reported. */
     evk_status (*run)(bench_run *run);
+    /* For a suite whose results are not checked in the run: where their
+     * outputs are checked instead, printed in the summary. */
+    const char *unchecked_note;
 } bench_suite;
 
 /* Runs the benchmark as `effvk bench` does; returns the process exit code:
@@ -106,6 +111,19 @@ void bench_print_suite_names(FILE *out);
 evk_context *bench_context(bench_run *run);
 /* The batch sizes the current suite runs (the user's or its defaults). */
 const uint32_t *bench_batches(const bench_run *run, uint32_t *count);
+
+/* The user's --models list (comma-separated), or NULL. */
+const char *bench_model_names(const bench_run *run);
+
+/* The result of that name added earlier in the run, or NULL. */
+const bench_result *bench_find_result(const bench_run *run, const char *name);
+
+/* Prints a line of the suite's own under the table's last row. */
+void bench_note(const bench_run *run, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* Reports a failed host allocation of the benchmark itself and returns
  * EVK_ERROR_OUT_OF_HOST_MEMORY. */

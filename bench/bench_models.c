@@ -3,29 +3,30 @@
  * on device tensors, the GPU time from the timestamps around its one
  * submission.
  *
- * Per network and batch, "<model> bN" holds latency (gpu_ms_median,
- * wall_ms_median: the forward's submit and wait, no upload or download),
- * MACs (evk_model_stats, the whole batch), bytes (input, output and weights
- * once) and in params: model, batch, resolution, images_per_s (from the
- * median wall time), gpu_images_per_s, parameters, device_mib (all device
- * memory the context holds after the forward: weights, planned activations,
- * the MBConv scratch, input and output; nothing else is alive then),
- * and activation_mib (the liveness plan). The untimed warm-up forward
- * plans, records and (on lavapipe) compiles the shaders.
+ * Per network and batch, "<model> [variant] bN" holds latency
+ * (gpu_ms_median, wall_ms_median: the forward's submit and wait, no upload
+ * or download), MACs (evk_model_stats, the whole batch), bytes (input,
+ * output and weights once) and in params: model, part or alpha, batch,
+ * resolution, images_per_s (from the median wall time), gpu_images_per_s,
+ * parameters, device_mib (all device memory the context holds after the
+ * forward: weights, planned activations, the MBConv scratch, input and
+ * output, as if it were the only model), and activation_mib (the liveness
+ * plan). The HetConv and OctConv networks name their dense/vanilla network
+ * at the same batch as baseline, so the JSON carries the speed-up next to
+ * the MACs ratio, and the table prints both under the row; a baseline and
+ * its networks are loaded together and timed round-robin. The untimed
+ * warm-up forward plans, records and (on lavapipe) compiles the shaders.
  *
  * Outputs are not checked here: a whole network's CPU reference takes
- * longer than the suite, and tests/test_model.c (B0 against the CPU
- * reference), the torch_efficientnet_* tests (B0, B1, B5 against PyTorch)
- * and torch_resnet50 check the same forward. The JSON's errors are null.
+ * longer than the suite; the suite's unchecked_note names the tests that
+ * check the same forward. The JSON's errors are null.
  *
- * Defaults keep the suite near four minutes on lavapipe with 2 cores:
- * B0-B3 at batch 1 and 8, B4-B7 and ResNet-50 at batch 1, fewer timed runs
- * the bigger the network. A network is one entry of `networks` with its
- * state_dict writer; write_from_specs covers every architecture of plain convs,
- * MBConv blocks, pools, adds and linear layers (EfficientNet, torchvision's
- * ResNets). The HetConv and OctConv nets of host/model/nets.h need it to
- * learn HetConv weights zero outside each filter's kernel taps and
- * OctConv's four paths. */
+ * Defaults keep the suite within minutes on lavapipe with 2 cores: B0-B3 at
+ * batch 1 and 8, B4-B7 and the ResNet-50s at batch 1, the VGG-16s at batch
+ * 32, fewer timed runs the bigger the network; `--models LIST` runs only
+ * the listed models. The state_dict comes from the architecture's layer
+ * specs: plain convs, MBConv blocks, linear layers, HetConv's masked dense
+ * weights (zero outside each filter's kept taps) and OctConv's four paths. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 
 #include "bench.h"
 #include "efficientnet.h"
+#include "octconv.h"
 
 /* The state_dict being written: a safetensors header and the data. */
 typedef struct weights_file {
@@ -44,27 +46,35 @@ typedef struct weights_file {
     int failed;                     /* an allocation failed */
 } weights_file;
 
-typedef evk_status (*write_weights_fn)(const char *model, weights_file *file);
-
 typedef struct network {
     const char *model;              /* evk_model_load's name */
-    write_weights_fn write_weights;
+    const char *variant;            /* "P=4", "a=0.25" in the result name, or NULL */
+    uint32_t part;                  /* evk_model_options.part */
+    float alpha;                    /* evk_model_options.alpha (negative: α = 0) */
+    const char *baseline;           /* the dense/vanilla network's model, or NULL */
     uint32_t batches[2];            /* default batch sizes; 0 ends the list */
     uint32_t max_iterations;        /* timed runs at most (--iterations may lower it) */
 } network;
 
-static evk_status write_from_specs(const char *model, weights_file *file);
-
+/* A network with a baseline is timed in its baseline's group. */
 static const network networks[] = {
-    {"efficientnet-b0", write_from_specs, {1, 8}, 10},
-    {"efficientnet-b1", write_from_specs, {1, 8}, 5},
-    {"efficientnet-b2", write_from_specs, {1, 8}, 5},
-    {"efficientnet-b3", write_from_specs, {1, 8}, 3},
-    {"efficientnet-b4", write_from_specs, {1, 0}, 3},
-    {"efficientnet-b5", write_from_specs, {1, 0}, 3},
-    {"efficientnet-b6", write_from_specs, {1, 0}, 2},
-    {"efficientnet-b7", write_from_specs, {1, 0}, 2},
-    {"resnet50", write_from_specs, {1, 0}, 3},
+    {"efficientnet-b0", NULL, 0, 0.0f, NULL, {1, 8}, 10},
+    {"efficientnet-b1", NULL, 0, 0.0f, NULL, {1, 8}, 5},
+    {"efficientnet-b2", NULL, 0, 0.0f, NULL, {1, 8}, 5},
+    {"efficientnet-b3", NULL, 0, 0.0f, NULL, {1, 8}, 3},
+    {"efficientnet-b4", NULL, 0, 0.0f, NULL, {1, 0}, 3},
+    {"efficientnet-b5", NULL, 0, 0.0f, NULL, {1, 0}, 3},
+    {"efficientnet-b6", NULL, 0, 0.0f, NULL, {1, 0}, 2},
+    {"efficientnet-b7", NULL, 0, 0.0f, NULL, {1, 0}, 2},
+    {"resnet50", NULL, 0, 0.0f, NULL, {1, 0}, 3},
+    {"octconv-resnet50", "a=0", 0, -1.0f, "resnet50", {1, 0}, 3},
+    {"octconv-resnet50", "a=0.25", 0, 0.25f, "resnet50", {1, 0}, 3},
+    {"octconv-resnet50", "a=0.5", 0, 0.5f, "resnet50", {1, 0}, 3},
+    {"vgg16-cifar", NULL, 0, 0.0f, NULL, {32, 0}, 3},
+    {"hetconv-vgg16-cifar", "P=1", 1, 0.0f, "vgg16-cifar", {32, 0}, 3},
+    {"hetconv-vgg16-cifar", "P=4", 4, 0.0f, "vgg16-cifar", {32, 0}, 3},
+    {"hetconv-vgg16-cifar", "P=16", 16, 0.0f, "vgg16-cifar", {32, 0}, 3},
+    {"hetconv-vgg16-cifar", "P=64", 64, 0.0f, "vgg16-cifar", {32, 0}, 3},
 };
 
 /* Only as a list of batch sizes for bench.c; each network's own defaults
@@ -100,9 +110,10 @@ static void append_header(weights_file *f, const char *text)
     f->header_length += length;
 }
 
-/* Appends an F32 tensor, uniform in [lo, hi). */
-static void add_tensor(weights_file *f, const char *name, uint32_t rank, const uint64_t *dims,
-                       float lo, float hi)
+/* Appends an F32 tensor, uniform in [lo, hi); returns its values (valid
+ * until the next tensor), NULL after an allocation failure. */
+static float *add_tensor(weights_file *f, const char *name, uint32_t rank, const uint64_t *dims,
+                         float lo, float hi)
 {
     uint64_t count = 1;
     char entry[320], shape[96] = "";
@@ -115,7 +126,7 @@ static void add_tensor(weights_file *f, const char *name, uint32_t rank, const u
     if (f->failed || reserve((void **)&f->data, &f->data_capacity, f->data_count + count,
                              sizeof *f->data) != 0) {
         f->failed = 1;
-        return;
+        return NULL;
     }
     float *values = f->data + f->data_count;
     bench_fill_uniform(&f->rng, values, count, 0.5f * (hi - lo));
@@ -126,19 +137,27 @@ static void add_tensor(weights_file *f, const char *name, uint32_t rank, const u
              (unsigned long long)(f->data_count * 4), (unsigned long long)((f->data_count + count) * 4));
     append_header(f, entry);
     f->data_count += count;
+    return values;
 }
 
 /* Weights scaled to keep activations of unit order through deep networks
- * (as tests/torch/make_efficientnet_case.py does). */
+ * (as tests/torch/make_efficientnet_case.py does); `fan_in` counts the
+ * taps a filter really has (HetConv keeps fewer than its dense shape). */
 #define WEIGHT_GAIN 1.25f
+
+static float *add_weight_fan_in(weights_file *f, const char *name, uint32_t rank,
+                                const uint64_t *dims, uint64_t fan_in)
+{
+    float bound = WEIGHT_GAIN * sqrtf(3.0f / (float)fan_in);
+    return add_tensor(f, name, rank, dims, -bound, bound);
+}
 
 static void add_weight(weights_file *f, const char *name, uint32_t rank, const uint64_t *dims)
 {
     uint64_t fan_in = 1;
     for (uint32_t i = 1; i < rank; ++i)
         fan_in *= dims[i];
-    float bound = WEIGHT_GAIN * sqrtf(3.0f / (float)fan_in);
-    add_tensor(f, name, rank, dims, -bound, bound);
+    add_weight_fan_in(f, name, rank, dims, fan_in);
 }
 
 static void add_vector(weights_file *f, const char *prefix, const char *suffix, uint64_t n,
@@ -147,6 +166,14 @@ static void add_vector(weights_file *f, const char *prefix, const char *suffix, 
     char name[192];
     snprintf(name, sizeof name, "%s%s", prefix, suffix);
     add_tensor(f, name, 1, &n, lo, hi);
+}
+
+static void add_batchnorm(weights_file *f, const char *prefix, uint64_t n)
+{
+    add_vector(f, prefix, ".weight", n, 0.5f, 1.5f);
+    add_vector(f, prefix, ".bias", n, -0.3f, 0.3f);
+    add_vector(f, prefix, ".running_mean", n, -0.3f, 0.3f);
+    add_vector(f, prefix, ".running_var", n, 0.5f, 1.5f);
 }
 
 /* torchvision's Conv2dNormActivation: prefix.0 conv, prefix.1 BatchNorm. */
@@ -158,10 +185,7 @@ static void add_conv_bn(weights_file *f, const char *prefix, uint64_t out, uint6
     snprintf(name, sizeof name, "%s.0.weight", prefix);
     add_weight(f, name, 4, dims);
     snprintf(name, sizeof name, "%s.1", prefix);
-    add_vector(f, name, ".weight", out, 0.5f, 1.5f);
-    add_vector(f, name, ".bias", out, -0.3f, 0.3f);
-    add_vector(f, name, ".running_mean", out, -0.3f, 0.3f);
-    add_vector(f, name, ".running_var", out, 0.5f, 1.5f);
+    add_batchnorm(f, name, out);
 }
 
 static void add_squeeze_excitation(weights_file *f, const char *prefix, uint64_t e, uint64_t s)
@@ -215,18 +239,71 @@ static void add_spec_conv(weights_file *f, const evk_layer_spec *spec)
     uint64_t dims[4] = {spec->out_channels, spec->in_channels, spec->kernel, spec->kernel};
     snprintf(name, sizeof name, "%s.weight", spec->prefix);
     add_weight(f, name, 4, dims);
-    add_vector(f, spec->bn_prefix, ".weight", spec->out_channels, 0.5f, 1.5f);
-    add_vector(f, spec->bn_prefix, ".bias", spec->out_channels, -0.3f, 0.3f);
-    add_vector(f, spec->bn_prefix, ".running_mean", spec->out_channels, -0.3f, 0.3f);
-    add_vector(f, spec->bn_prefix, ".running_var", spec->out_channels, 0.5f, 1.5f);
+    add_batchnorm(f, spec->bn_prefix, spec->out_channels);
 }
 
-/* The state_dict of `model` with 1000 classes, from its layer specs:
- * EfficientNet-B0..B7 and the dense nets of nets.h. */
-static evk_status write_from_specs(const char *model, weights_file *f)
+/* Whether HetConv filter `o` of part `p` keeps the whole kernel of input
+ * `i` (docs/models.md: (i - o) mod P == 0), else only its centre tap. */
+static int hetconv_keeps_kernel(uint32_t i, uint32_t o, uint32_t p) { return i % p == o % p; }
+
+/* The masked dense weight prefix.weight [O][I][K][K], every tap outside a
+ * filter's kept ones zero (effvk refuses others), and its BatchNorm. */
+static void add_hetconv(weights_file *f, const evk_layer_spec *spec)
+{
+    char name[160];
+    uint32_t in = spec->in_channels, k = spec->kernel, p = spec->part, centre = k / 2 * k + k / 2;
+    uint64_t dims[4] = {spec->out_channels, in, k, k};
+    uint64_t full_kernel_inputs = (in + p - 1) / p;
+    uint64_t fan_in = full_kernel_inputs * k * k + (in - full_kernel_inputs);
+    snprintf(name, sizeof name, "%s.weight", spec->prefix);
+    float *w = add_weight_fan_in(f, name, 4, dims, fan_in);
+    for (uint32_t o = 0; w && o < spec->out_channels; ++o)
+        for (uint32_t i = 0; i < in; ++i)
+            for (uint32_t t = 0; t < k * k; ++t)
+                if (t != centre && !hetconv_keeps_kernel(i, o, p))
+                    w[((uint64_t)o * in + i) * k * k + t] = 0.0f;
+    add_batchnorm(f, spec->bn_prefix, spec->out_channels);
+}
+
+/* An OctConv path prefix.`path`.weight [to][from][k][k] when both ends
+ * have channels; the fan-in is the output's two sources together. */
+static void add_octconv_path(weights_file *f, const evk_layer_spec *spec, const char *path,
+                             uint32_t to, uint32_t from)
+{
+    if (!to || !from)
+        return;
+    char name[160];
+    uint64_t dims[4] = {to, from, spec->kernel, spec->kernel};
+    snprintf(name, sizeof name, "%s.%s.weight", spec->prefix, path);
+    add_weight_fan_in(f, name, 4, dims, (uint64_t)spec->in_channels * spec->kernel * spec->kernel);
+}
+
+/* The four paths' weights and the BatchNorms bn_prefix.h and .l, split
+ * as the model builder splits them. */
+static void add_octconv(weights_file *f, const evk_layer_spec *spec)
+{
+    evk_octconv_desc desc = {.in_channels = spec->in_channels,
+                             .out_channels = spec->out_channels, .alpha_in = spec->alpha_in,
+                             .alpha_out = spec->alpha_out, .kernel_size = spec->kernel};
+    evk_octconv_channels c = evk_octconv_channels_of(&desc);
+    add_octconv_path(f, spec, "hh", c.out_high, c.in_high);
+    add_octconv_path(f, spec, "hl", c.out_low, c.in_high);
+    add_octconv_path(f, spec, "lh", c.out_high, c.in_low);
+    add_octconv_path(f, spec, "ll", c.out_low, c.in_low);
+    char bn[64];
+    snprintf(bn, sizeof bn, "%s.h", spec->bn_prefix);
+    add_batchnorm(f, bn, c.out_high);
+    snprintf(bn, sizeof bn, "%s.l", spec->bn_prefix);
+    if (c.out_low)
+        add_batchnorm(f, bn, c.out_low);
+}
+
+/* The state_dict of `net` with 1000 classes, from its layer specs (the
+ * pools and adds have no weights). */
+static evk_status write_from_specs(const network *net, weights_file *f)
 {
     evk_arch arch;
-    evk_status s = evk_arch_get(NULL, model, 1000, 0, 0.0f, &arch);
+    evk_status s = evk_arch_get(NULL, net->model, 1000, net->part, net->alpha, &arch);
     for (uint32_t i = 0; s == EVK_SUCCESS && i < arch.count; ++i) {
         const evk_layer_spec *spec = &arch.layers[i];
         if (spec->kind == EVK_KIND_CONV)
@@ -235,8 +312,10 @@ static evk_status write_from_specs(const char *model, weights_file *f)
             add_mbconv(f, spec);
         else if (spec->kind == EVK_KIND_LINEAR)
             add_linear(f, spec);
-        else if (spec->kind == EVK_KIND_HETCONV || spec->kind == EVK_KIND_OCTCONV)
-            s = EVK_ERROR_UNSUPPORTED;  /* see the top of this file */
+        else if (spec->kind == EVK_KIND_HETCONV)
+            add_hetconv(f, spec);
+        else if (spec->kind == EVK_KIND_OCTCONV)
+            add_octconv(f, spec);
     }
     return s;
 }
@@ -265,7 +344,7 @@ static evk_status load_random(bench_run *run, const network *net, uint32_t batch
 {
     weights_file file = {.rng = bench_rng_seeded(0x6d6f64656c73u)};
     append_header(&file, "{");
-    evk_status s = bench_check(run, net->write_weights(net->model, &file), net->model);
+    evk_status s = bench_check(run, write_from_specs(net, &file), net->model);
     size_t size = 0;
     unsigned char *bytes = s == EVK_SUCCESS ? weights_bytes(&file, &size) : NULL;
     free(file.header);
@@ -274,7 +353,7 @@ static evk_status load_random(bench_run *run, const network *net, uint32_t batch
         return s;
     if (!bytes)
         return bench_out_of_memory(net->model);
-    evk_model_options opts = {.batch = batch};
+    evk_model_options opts = {.batch = batch, .part = net->part, .alpha = net->alpha};
     s = bench_check(run, evk_model_load_memory(bench_context(run), net->model, bytes, size,
                                                &opts, model), net->model);
     free(bytes);
@@ -286,6 +365,9 @@ static evk_status load_random(bench_run *run, const network *net, uint32_t batch
 typedef struct model_run {
     evk_model *model;
     evk_tensor *input, *output;
+    /* What the context held with only this model loaded, after a forward
+     * (several models of a group are loaded together). */
+    uint64_t device_bytes;
 } model_run;
 
 static evk_status forward(void *user_data)
@@ -327,34 +409,183 @@ static void describe(const network *net, const model_run *r, bench_result *resul
     result->macs = st.macs;
     result->bytes = 4 * (evk_shape_elements(in) + evk_shape_elements(out) + st.params);
     bench_param_text(result, "model", net->model);
+    if (net->part)
+        bench_param_number(result, "part", net->part);
+    if (net->alpha != 0.0f)
+        bench_param_number(result, "alpha", net->alpha < 0.0f ? 0.0 : net->alpha);
     bench_param_number(result, "batch", in.n);
     bench_param_number(result, "resolution", in.h);
     bench_param_number(result, "images_per_s", 1e3 * in.n / result->wall_ms_median);
     bench_param_number(result, "gpu_images_per_s", 1e3 * in.n / result->gpu_ms_median);
     bench_param_number(result, "parameters", (double)st.params);
-    bench_param_number(result, "device_mib", (double)st.context_device_bytes / 1048576.0);
+    bench_param_number(result, "device_mib", (double)r->device_bytes / 1048576.0);
     bench_param_number(result, "activation_mib", (double)st.activation_bytes / 1048576.0);
 }
 
-static evk_status run_network(bench_run *run, const network *net, uint32_t batch)
+/* "<model> [variant] b<batch>", the result's name. */
+static void result_name(const char *model, const char *variant, uint32_t batch, char *name,
+                        size_t size)
 {
-    bench_result result = {.suite = "models", .op = "model"};
-    snprintf(result.name, sizeof result.name, "%s b%u", net->model, batch);
-    snprintf(result.kernel, sizeof result.kernel, "%s", net->model);
-    model_run r = {0};
-    evk_status s = load_random(run, net, batch, &r.model);
+    snprintf(name, size, "%s%s%s b%u", model, variant ? " " : "", variant ? variant : "", batch);
+}
+
+static double param_number(const bench_result *result, const char *key)
+{
+    for (uint32_t i = 0; i < result->param_count; ++i)
+        if (strcmp(result->params[i].key, key) == 0)
+            return result->params[i].number;
+    return 0.0;
+}
+
+/* The speed-up over the baseline next to the MACs ratio, under the row. */
+static void note_baseline(const bench_run *run, const bench_result *result)
+{
+    const bench_result *base = bench_find_result(run, result->baseline);
+    if (!base)
+        return;
+    double macs_ratio = (double)base->macs / (double)result->macs;
+    bench_note(run, "  vs %s: speed-up %.2fx (GPU), %.2fx (wall), MACs ratio %.2fx; %.1f images/s, "
+               "%.1f MiB on the device", base->name, base->gpu_ms_median / result->gpu_ms_median,
+               base->wall_ms_median / result->wall_ms_median, macs_ratio,
+               param_number(result, "images_per_s"), param_number(result, "device_mib"));
+}
+
+static uint64_t context_device_bytes(bench_run *run)
+{
+    evk_context_stats st;
+    evk_context_stats_get(bench_context(run), &st);
+    return st.device_bytes_allocated;
+}
+
+/* Loads the network, makes its tensors and runs it once (planning its
+ * activations), so that its own device memory is what the context gained. */
+static evk_status set_up(bench_run *run, const network *net, uint32_t batch, model_run *r)
+{
+    uint64_t before = context_device_bytes(run);
+    evk_status s = load_random(run, net, batch, &r->model);
     if (s == EVK_SUCCESS)
-        s = make_tensors(run, &r);
+        s = make_tensors(run, r);
     if (s == EVK_SUCCESS)
-        s = bench_time_at_most(run, forward, &r, net->max_iterations, &result);
-    if (s == EVK_SUCCESS) {
-        describe(net, &r, &result);
-        s = bench_add_result(run, &result);
-    }
-    evk_tensor_destroy(r.input);
-    evk_tensor_destroy(r.output);
-    evk_model_destroy(r.model);
+        s = bench_check(run, forward(r), net->model);
+    r->device_bytes = context_device_bytes(run) - before;
     return s;
+}
+
+static void tear_down(model_run *r)
+{
+    evk_tensor_destroy(r->input);
+    evk_tensor_destroy(r->output);
+    evk_model_destroy(r->model);
+}
+
+/* A dense/vanilla network and the networks compared with it, timed
+ * round-robin (bench_time_interleaved) so that a change in the shared
+ * machine's load falls on all of them alike and their ratios stay fair. */
+enum { MAX_GROUP = 5 };
+
+typedef struct group {
+    const network *nets[MAX_GROUP];
+    uint32_t count;
+} group;
+
+static evk_status time_group(bench_run *run, const group *g, uint32_t batch, model_run *runs,
+                             bench_result *results)
+{
+    void *user_data[MAX_GROUP];
+    bench_result *result_of[MAX_GROUP];
+    uint32_t iterations = UINT32_MAX;
+    uint64_t context_own = context_device_bytes(run);
+    evk_status s = EVK_SUCCESS;
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < g->count; ++i) {
+        const network *net = g->nets[i];
+        result_name(net->model, net->variant, batch, results[i].name, sizeof results[i].name);
+        if (net->baseline)
+            result_name(net->baseline, NULL, batch, results[i].baseline,
+                        sizeof results[i].baseline);
+        snprintf(results[i].kernel, sizeof results[i].kernel, "%s", net->model);
+        s = set_up(run, net, batch, &runs[i]);
+        runs[i].device_bytes += context_own;
+        user_data[i] = &runs[i];
+        result_of[i] = &results[i];
+        if (net->max_iterations < iterations)
+            iterations = net->max_iterations;
+    }
+    if (s == EVK_SUCCESS)
+        s = bench_time_interleaved(run, forward, user_data, result_of, g->count, iterations);
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < g->count; ++i) {
+        describe(g->nets[i], &runs[i], &results[i]);
+        s = bench_add_result(run, &results[i]);
+        if (s == EVK_SUCCESS && g->nets[i]->baseline)
+            note_baseline(run, &results[i]);
+    }
+    return s;
+}
+
+static evk_status run_group(bench_run *run, const group *g, uint32_t batch)
+{
+    model_run runs[MAX_GROUP] = {0};
+    bench_result results[MAX_GROUP];
+    for (uint32_t i = 0; i < MAX_GROUP; ++i)
+        results[i] = (bench_result){.suite = "models", .op = "model"};
+    evk_status s = time_group(run, g, batch, runs, results);
+    for (uint32_t i = 0; i < g->count; ++i)
+        tear_down(&runs[i]);
+    return s;
+}
+
+#define NETWORK_COUNT (sizeof networks / sizeof networks[0])
+
+/* Whether `model` is an item of the comma-separated `list`. */
+static int listed(const char *list, const char *model)
+{
+    size_t length = strlen(model);
+    for (const char *item = list; item; item = strchr(item, ',')) {
+        item += *item == ',';
+        if (strncmp(item, model, length) == 0 && (item[length] == ',' || !item[length]))
+            return 1;
+    }
+    return 0;
+}
+
+/* Every item of --models must name a network of the table. */
+static evk_status check_model_names(const char *list)
+{
+    for (const char *item = list; item; item = strchr(item, ',')) {
+        item += *item == ',';
+        size_t length = strcspn(item, ",");
+        int known = 0;
+        for (size_t i = 0; !known && i < NETWORK_COUNT; ++i)
+            known = strlen(networks[i].model) == length &&
+                    strncmp(item, networks[i].model, length) == 0;
+        if (!known) {
+            fprintf(stderr, "effvk bench: --models: unknown model '%.*s'\n", (int)length, item);
+            return EVK_ERROR_INVALID_ARGUMENT;
+        }
+    }
+    return EVK_SUCCESS;
+}
+
+/* Listed, or the baseline of a listed network. */
+static int selected(const char *list, const network *net)
+{
+    if (!list || listed(list, net->model))
+        return 1;
+    for (size_t i = 0; i < NETWORK_COUNT; ++i)
+        if (networks[i].baseline && strcmp(networks[i].baseline, net->model) == 0 &&
+            listed(list, networks[i].model))
+            return 1;
+    return 0;
+}
+
+/* `base` and the selected networks that name it as their baseline. */
+static void gather_group(const char *list, const network *base, group *g)
+{
+    g->nets[0] = base;
+    g->count = 1;
+    for (size_t i = 0; i < NETWORK_COUNT && g->count < MAX_GROUP; ++i)
+        if (networks[i].baseline && strcmp(networks[i].baseline, base->model) == 0 &&
+            selected(list, &networks[i]))
+            g->nets[g->count++] = &networks[i];
 }
 
 /* The user's --batch list, else the network's own. */
@@ -363,13 +594,18 @@ static evk_status run_models(bench_run *run)
     uint32_t user_count;
     const uint32_t *user = bench_batches(run, &user_count);
     int user_given = user != models_default_batches;
-    evk_status s = EVK_SUCCESS;
-    for (size_t i = 0; s == EVK_SUCCESS && i < sizeof networks / sizeof networks[0]; ++i) {
+    const char *list = bench_model_names(run);
+    evk_status s = check_model_names(list);
+    for (size_t i = 0; s == EVK_SUCCESS && i < NETWORK_COUNT; ++i) {
         const network *net = &networks[i];
+        if (net->baseline || !selected(list, net))
+            continue;
+        group g;
+        gather_group(list, net, &g);
         const uint32_t *batches = user_given ? user : net->batches;
         uint32_t count = user_given ? user_count : (net->batches[1] ? 2 : 1);
         for (uint32_t b = 0; s == EVK_SUCCESS && b < count; ++b)
-            s = run_network(run, net, batches[b]);
+            s = run_group(run, &g, batches[b]);
     }
     return s;
 }
@@ -379,4 +615,8 @@ const bench_suite bench_suite_models = {
     .default_batches = models_default_batches,
     .default_batch_count = sizeof models_default_batches / sizeof models_default_batches[0],
     .run = run_models,
+    .unchecked_note = "outputs not compared here (a whole network's CPU reference takes longer "
+                      "than the suite); test_model checks EfficientNet-B0 against the CPU "
+                      "reference, and the torch_* tests (ctest -L torch) B0, B1, B5, ResNet-34/50, "
+                      "VGG-16 and their HetConv and OctConv versions against PyTorch",
 };

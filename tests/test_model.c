@@ -138,7 +138,7 @@ static void sd_add(state_dict *sd, const char *name, uint32_t rank, const uint64
 
 static const float *sd_get(const state_dict *sd, const char *prefix, const char *suffix)
 {
-    char name[160];
+    char name[192];                 /* prefixes are built in 160 bytes */
     snprintf(name, sizeof name, "%s%s", prefix, suffix);
     for (uint32_t i = 0; i < sd->count; ++i)
         if (strcmp(sd->entries[i].name, name) == 0)

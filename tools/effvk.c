@@ -32,6 +32,8 @@ static void print_usage(FILE *out)
           "    --batch LIST      batch sizes, e.g. 1,8 (default: each suite's own)\n"
           "    --json FILE       also write the results as JSON; '-' writes it to stdout\n"
           "                      and moves the table to stderr\n"
+          "    --models LIST     the models suite runs only these models (comma-separated,\n"
+          "                      e.g. resnet50,octconv-resnet50) and their baselines\n"
           "  help, --help        this text\n"
           "  --version           the library version\n"
           "\n"
@@ -204,6 +206,8 @@ static int parse_bench_option(int argc, char **argv, int *i, bench_options *opti
             return usage_error("bench: bad batch list", value);
     } else if (strcmp(option, "--json") == 0) {
         options->json_path = value;
+    } else if (strcmp(option, "--models") == 0) {
+        options->model_names = value;
     }
     return EXIT_OK;
 }
@@ -211,7 +215,8 @@ static int parse_bench_option(int argc, char **argv, int *i, bench_options *opti
 static int is_bench_option(const char *arg)
 {
     return strcmp(arg, "--device") == 0 || strcmp(arg, "--iterations") == 0 ||
-           strcmp(arg, "--batch") == 0 || strcmp(arg, "--json") == 0;
+           strcmp(arg, "--batch") == 0 || strcmp(arg, "--json") == 0 ||
+           strcmp(arg, "--models") == 0;
 }
 
 static int add_suite_name(const char *name, bench_options *options)

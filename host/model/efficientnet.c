@@ -353,7 +353,7 @@ static evk_status read_batchnorm(builder *b, const char *prefix, uint32_t channe
 static evk_status read_conv_bn(builder *b, const char *prefix, uint32_t out, uint32_t in, uint32_t k,
                                const float **weight, evk_batchnorm *bn)
 {
-    char name[NAME_BYTES];
+    char name[NAME_BYTES + 8];      /* the prefix may fill NAME_BYTES */
     uint64_t dims[4] = {out, in, k, k};
     float *array = NULL;
     snprintf(name, sizeof name, "%s.0", prefix);

@@ -2,11 +2,13 @@
 """End-to-end case for `effvk run` on issue 6's other networks (run with
 Debian's /usr/bin/python3, which has python3-torch and python3-torchvision).
 
-    make_nets_case.py make NAME PART ALPHA DIR
+    make_nets_case.py make NAME PART ALPHA DIR [HxW]
         tools/effvk_torch.py's network NAME (or torchvision's, for the dense
         ResNets) with random weights and BatchNorm statistics, eval mode:
         DIR/weights.safetensors, DIR/input.npy and DIR/expected.npy, as
         make_efficientnet_case.py does (same refusal of ill-conditioned cases).
+        HxW sets the input's size (batch 1), e.g. 72x56, whose odd feature
+        maps check OctConv's odd-size convention.
     make_nets_case.py compare DIR
         as make_efficientnet_case.py compare: max |error| <= 1e-3 max |logit|.
     make_nets_case.py broken DIR
@@ -43,14 +45,21 @@ def randomize_hetconv(model, generator, gain):
             module.weight.data.mul_(module.mask)
 
 
-def make(name, part, alpha, directory):
+def input_shape(name, size):
+    if size is None:
+        return INPUT_SHAPE.get(name, DEFAULT_INPUT)
+    height, width = (int(v) for v in size.split("x"))
+    return (1, 3, height, width)
+
+
+def make(name, part, alpha, directory, size=None):
     import torch
     torch.manual_seed(6)
     generator = torch.Generator().manual_seed(6)
     model = effvk_torch.build(name, int(part), float(alpha), 10).eval()
     randomize(model, generator, WEIGHT_GAIN)
     randomize_hetconv(model, generator, WEIGHT_GAIN)
-    x = torch.empty(INPUT_SHAPE.get(name, DEFAULT_INPUT)).uniform_(-2.0, 2.0, generator=generator)
+    x = torch.empty(input_shape(name, size)).uniform_(-2.0, 2.0, generator=generator)
     with torch.no_grad():
         logits = model(x)
     print(f"{name}: logits max |{float(logits.abs().max()):.4g}|")
@@ -82,7 +91,7 @@ def broken(directory):
 
 
 def main(argv):
-    if len(argv) == 5 and argv[0] == "make":
+    if len(argv) in (5, 6) and argv[0] == "make":
         return make(*argv[1:])
     if len(argv) == 2 and argv[0] == "compare":
         return compare(argv[1])

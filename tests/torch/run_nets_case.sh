@@ -1,7 +1,8 @@
 #!/bin/sh
 # ctest: `effvk run` against PyTorch on one of issue 6's other networks with
 # random weights and BatchNorm statistics (make_nets_case.py).
-# Usage: run_nets_case.sh EFFVK MODEL PART ALPHA DIR
+# Usage: run_nets_case.sh EFFVK MODEL PART ALPHA DIR [HxW]
+# HxW: the input's height and width (default: make_nets_case.py's).
 # Exit 77 (ctest's skip) when Debian's python3-torch/torchvision are missing.
 set -eu
 effvk=$1
@@ -9,6 +10,7 @@ model=$2
 part=$3
 alpha=$4
 dir=$5
+size=${6:-}
 python=/usr/bin/python3
 here=$(dirname "$0")
 if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
@@ -16,7 +18,8 @@ if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
          "Debian's python3-torch and python3-torchvision)"
     exit 77
 fi
-"$python" "$here/make_nets_case.py" make "$model" "$part" "$alpha" "$dir"
+# shellcheck disable=SC2086 # an empty $size is no argument
+"$python" "$here/make_nets_case.py" make "$model" "$part" "$alpha" "$dir" $size
 # PART and ALPHA 0 mean the model's defaults: no option.
 options=""
 [ "$part" = 0 ] || options="--part $part"
