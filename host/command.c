@@ -200,10 +200,11 @@ static evk_status allocate_set(evk_context *ctx, const evk_pipeline *p, VkDescri
 }
 
 /* A view of a texel binding, owned by the pool that holds the set. */
-static evk_status create_texel_view(evk_context *ctx, const evk_binding *binding, VkBufferView *out)
+static evk_status create_texel_view(evk_context *ctx, const evk_binding *binding, int float_texels,
+                                    VkBufferView *out)
 {
     evk_descriptor_pool_node *node = ctx->cmd.descriptor_pools;
-    if (!evk_texel_binding_usable(ctx, binding))
+    if (!evk_texel_binding_usable(ctx, binding, float_texels ? 4u : 16u))
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
                         "texel binding at offset %llu, %llu bytes: not aligned to %u bytes or "
                         "over the device's %u texels", (unsigned long long)binding->offset,
@@ -211,7 +212,8 @@ static evk_status create_texel_view(evk_context *ctx, const evk_binding *binding
                         ctx->max_texel_elements);
     VkBufferViewCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                                    .buffer = binding->buffer,
-                                   .format = VK_FORMAT_R32G32B32A32_SFLOAT,
+                                   .format = float_texels ? VK_FORMAT_R32_SFLOAT
+                                                          : VK_FORMAT_R32G32B32A32_SFLOAT,
                                    .offset = binding->offset,
                                    .range = binding->range};
     VkResult r = ctx->vk.vkCreateBufferView(ctx->device, &info, NULL, &node->views[node->view_count]);
@@ -238,7 +240,9 @@ static evk_status write_set(evk_context *ctx, const evk_pipeline *pipeline, VkDe
                                            .pBufferInfo = &infos[i]};
         if (!(pipeline->key.texel_bindings >> i & 1u))
             continue;
-        evk_status s = create_texel_view(ctx, &bindings[i], &views[i]);
+        evk_status s = create_texel_view(ctx, &bindings[i],
+                                         (int)(pipeline->key.float_texel_bindings >> i & 1u),
+                                         &views[i]);
         if (s != EVK_SUCCESS)
             return s;
         writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;

@@ -19,7 +19,7 @@ typedef struct evk_pipeline evk_pipeline;
 
 #define EVK_SETS_PER_POOL 256
 /* Uniform texel buffers one dispatch may bind. */
-#define EVK_MAX_TEXEL_BINDINGS 3
+#define EVK_MAX_TEXEL_BINDINGS 4
 
 /* A descriptor pool with the texel-buffer views its sets refer to, which
  * live until the pool is reset or destroyed. */

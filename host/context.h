@@ -37,7 +37,7 @@ struct evk_context {
     int force_staging;              /* EVK_CONTEXT_FORCE_STAGING */
     int wide_tiles;                 /* see evk_tile_limits_for */
     /* Read inputs through uniform texel buffers where a kernel has such a
-     * variant (evk_texel_binding_usable); see evk_texel_loads_default. */
+     * variant; see evk_texel_loads_default. */
     int texel_loads;
     uint32_t texel_offset_alignment; /* minTexelBufferOffsetAlignment */
     uint32_t max_texel_elements;     /* maxTexelBufferElements */

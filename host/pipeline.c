@@ -17,6 +17,7 @@ static int same_key(const evk_pipeline_key *a, const evk_pipeline_key *b)
 {
     return strcmp(a->shader, b->shader) == 0 && a->workgroup_size == b->workgroup_size &&
            a->spec_count == b->spec_count && a->texel_bindings == b->texel_bindings &&
+           a->float_texel_bindings == b->float_texel_bindings &&
            memcmp(a->spec, b->spec, a->spec_count * sizeof a->spec[0]) == 0;
 }
 
@@ -147,30 +148,43 @@ int evk_texel_loads_default(const evk_device_properties *props)
     return props->type == EVK_DEVICE_CPU;
 }
 
-int evk_texel_binding_usable(const evk_context *ctx, const evk_binding *binding)
+int evk_texel_binding_usable(const evk_context *ctx, const evk_binding *binding,
+                             uint32_t texel_bytes)
 {
     return ctx->texel_loads && ctx->texel_offset_alignment &&
-           binding->offset % ctx->texel_offset_alignment == 0 && binding->range % 16 == 0 &&
-           binding->range / 16 <= ctx->max_texel_elements;
+           binding->offset % ctx->texel_offset_alignment == 0 &&
+           binding->range % texel_bytes == 0 &&
+           binding->range / texel_bytes <= ctx->max_texel_elements;
+}
+
+/* The texel variant of key's shader when the context uses texel loads and
+ * every binding the key's masks name can be viewed so, else NULL. */
+static const char *texel_variant(const evk_context *ctx, const evk_pipeline_key *key,
+                                 const evk_binding *bindings)
+{
+    if (!key->texel_bindings || !ctx->texel_loads)
+        return NULL;
+    for (uint32_t i = 0; i < key->binding_count; ++i)
+        if ((key->texel_bindings >> i & 1u) &&
+            !evk_texel_binding_usable(ctx, &bindings[i],
+                                      (key->float_texel_bindings >> i & 1u) ? 4u : 16u))
+            return NULL;
+    char name[128];
+    snprintf(name, sizeof name, "%s_texel", key->shader);
+    const evk_shader_entry *variant = find_shader(name);
+    return variant ? variant->name : NULL;
 }
 
 void evk_choose_texel_loads(const evk_context *ctx, evk_pipeline_key *key,
                             const evk_binding *bindings)
 {
-    uint32_t mask = key->texel_bindings;
+    const char *variant = texel_variant(ctx, key, bindings);
+    if (variant) {
+        key->shader = variant;
+        return;
+    }
     key->texel_bindings = 0;
-    if (!mask || !ctx->texel_loads)
-        return;
-    for (uint32_t i = 0; i < key->binding_count; ++i)
-        if ((mask >> i & 1u) && !evk_texel_binding_usable(ctx, &bindings[i]))
-            return;
-    char name[128];
-    snprintf(name, sizeof name, "%s_texel", key->shader);
-    const evk_shader_entry *variant = find_shader(name);
-    if (!variant)
-        return;
-    key->shader = variant->name;
-    key->texel_bindings = mask;
+    key->float_texel_bindings = 0;
 }
 
 const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx)

@@ -22,6 +22,7 @@ typedef struct evk_pipeline_key {
      * the bindings their shader's texel variant reads that way and let
      * evk_choose_texel_loads decide. */
     uint32_t texel_bindings;
+    uint32_t float_texel_bindings;  /* of those, the ones viewed as float texels, not vec4 */
     uint32_t push_bytes;
     uint32_t shared_bytes;          /* the shader's shared memory for these constants */
 } evk_pipeline_key;
@@ -70,14 +71,15 @@ int evk_wide_tiles_default(const evk_device_properties *props);
  * loads they were measured with. */
 int evk_texel_loads_default(const evk_device_properties *props);
 
-/* Whether `binding` can be read as a vec4 uniform texel buffer on this
- * context: texel loads on, its offset aligned and its texels within the
- * device's limit. */
-int evk_texel_binding_usable(const evk_context *ctx, const evk_binding *binding);
+/* Whether `binding` can be read as a uniform texel buffer of `texel_bytes`
+ * texels (16: vec4, 4: float) on this context: texel loads on, its offset
+ * aligned and its texels whole and within the device's limit. */
+int evk_texel_binding_usable(const evk_context *ctx, const evk_binding *binding,
+                             uint32_t texel_bytes);
 
 /* Keeps key->texel_bindings and points key->shader at its texel variant
  * when the context uses texel loads, the variant exists and every binding
- * the mask names is usable; otherwise clears the mask (storage buffers). */
+ * the masks name is usable; otherwise clears the masks (storage buffers). */
 void evk_choose_texel_loads(const evk_context *ctx, evk_pipeline_key *key,
                             const evk_binding *bindings);
 

@@ -41,8 +41,10 @@ const uint SEGMENT = (TILE_W - 1u) * STRIDE + K;
 layout(binding = 0) uniform samplerBuffer input_texels;
 layout(binding = 2) uniform samplerBuffer centre_texels;
 layout(binding = 3) uniform samplerBuffer off_centre_texels;
+// The input again, as float texels: one gathered float per scalar load.
+layout(binding = 5) uniform samplerBuffer input_floats;
 vec4 input_texel(uint index) { return texelFetch(input_texels, int(index)); }
-float input_float(uint index) { return evk_fetch_float(input_texels, index); }
+float input_float(uint index) { return texelFetch(input_floats, int(index)).x; }
 mat4 centre_weight(uint index) { return evk_fetch_mat4(centre_texels, index); }
 vec4 off_centre_weight(uint index) { return texelFetch(off_centre_texels, int(index)); }
 #else

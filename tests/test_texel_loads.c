@@ -16,19 +16,20 @@ static void test_usable_bindings(void **state)
     VkDeviceSize align = ctx->texel_offset_alignment;
     assert_true(align > 0);
     evk_binding whole = {VK_NULL_HANDLE, 0, 64, 0};
-    assert_true(evk_texel_binding_usable(ctx, &whole));
+    assert_true(evk_texel_binding_usable(ctx, &whole, 16));
     evk_binding aligned = {VK_NULL_HANDLE, 4 * align, 64, 0};
-    assert_true(evk_texel_binding_usable(ctx, &aligned));
+    assert_true(evk_texel_binding_usable(ctx, &aligned, 16));
     evk_binding part_texel = {VK_NULL_HANDLE, 0, 60, 0};
-    assert_false(evk_texel_binding_usable(ctx, &part_texel));
+    assert_false(evk_texel_binding_usable(ctx, &part_texel, 16));
+    assert_true(evk_texel_binding_usable(ctx, &part_texel, 4));
     evk_binding too_long = {VK_NULL_HANDLE, 0, ((VkDeviceSize)ctx->max_texel_elements + 1) * 16, 0};
-    assert_false(evk_texel_binding_usable(ctx, &too_long));
+    assert_false(evk_texel_binding_usable(ctx, &too_long, 16));
     if (align > 4) {
         evk_binding unaligned = {VK_NULL_HANDLE, 4, 64, 0};
-        assert_false(evk_texel_binding_usable(ctx, &unaligned));
+        assert_false(evk_texel_binding_usable(ctx, &unaligned, 4));
     }
     ctx->texel_loads = 0;
-    assert_false(evk_texel_binding_usable(ctx, &whole));
+    assert_false(evk_texel_binding_usable(ctx, &whole, 16));
 }
 
 /* Runs the depthwise case with texel inputs on or off; returns the output. */

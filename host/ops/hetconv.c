@@ -212,12 +212,14 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
     evk_pipeline_key key = {.shader = "hetconv", .workgroup_size = lanes.workgroup,
                             .spec = {l->desc.activation, l->desc.kernel_size, l->desc.stride,
                                      t.w, t.c4, l->classes.lane_classes, lanes.split},
-                            .spec_count = 7, .binding_count = 5, .push_bytes = sizeof push,
+                            .spec_count = 7, .binding_count = 6, .push_bytes = sizeof push,
                             .shared_bytes = evk_split_shared_bytes(lanes, t.w * t.c4),
-                            .texel_bindings = 1u << 0 | 1u << 2 | 1u << 3};
-    evk_binding bindings[5] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
+                            .texel_bindings = 1u << 0 | 1u << 2 | 1u << 3 | 1u << 5,
+                            .float_texel_bindings = 1u << 5};
+    /* Binding 5 is the input again, for the texel variant's float view. */
+    evk_binding bindings[6] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
                                evk_buffer_binding(&l->centre), evk_buffer_binding(&l->off_centre),
-                               evk_buffer_binding(&l->bias)};
+                               evk_buffer_binding(&l->bias), evk_tensor_binding(in, 0)};
     evk_choose_texel_loads(layer->ctx, &key, bindings);
     evk_pipeline *pipeline;
     evk_status s = evk_pipeline_get(layer->ctx, &key, &pipeline);
@@ -225,7 +227,7 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
         return s;
     uint64_t groups = (uint64_t)push.groups_per_plane * push.lane_groups * push.quad_blocks *
                       push.batch;
-    return evk_command_dispatch(layer->ctx, pipeline, bindings, 5, &push, sizeof push, groups);
+    return evk_command_dispatch(layer->ctx, pipeline, bindings, 6, &push, sizeof push, groups);
 }
 
 static const evk_layer_ops hetconv_ops = {hetconv_kernel_name, hetconv_output_shape,
