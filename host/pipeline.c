@@ -187,6 +187,19 @@ void evk_choose_texel_loads(const evk_context *ctx, evk_pipeline_key *key,
     key->float_texel_bindings = 0;
 }
 
+evk_status evk_pipeline_dispatch(evk_context *ctx, const evk_pipeline_key *key,
+                                 const evk_binding *bindings, const void *push, uint64_t groups)
+{
+    evk_pipeline_key chosen = *key;
+    evk_choose_texel_loads(ctx, &chosen, bindings);
+    evk_pipeline *pipeline;
+    evk_status s = evk_pipeline_get(ctx, &chosen, &pipeline);
+    if (s != EVK_SUCCESS)
+        return s;
+    return evk_command_dispatch(ctx, pipeline, bindings, key->binding_count, push, key->push_bytes,
+                                groups);
+}
+
 const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx)
 {
     /* Wide: measured on lavapipe (see conv2d.c and hetconv.c). Narrow: at

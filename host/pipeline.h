@@ -83,6 +83,12 @@ int evk_texel_binding_usable(const evk_context *ctx, const evk_binding *binding,
 void evk_choose_texel_loads(const evk_context *ctx, evk_pipeline_key *key,
                             const evk_binding *bindings);
 
+/* Records a dispatch of `key`'s pipeline (its texel variant where
+ * evk_choose_texel_loads picks it) with key->binding_count bindings and
+ * key->push_bytes of push constants. */
+evk_status evk_pipeline_dispatch(evk_context *ctx, const evk_pipeline_key *key,
+                                 const evk_binding *bindings, const void *push, uint64_t groups);
+
 /* The lanes of a dispatch that computes `plane_tiles` output tiles per
  * (image, channel block) and `all_tiles` in all, each tile summing `steps`
  * input steps. `split` lanes share one tile, each summing a slice of the

@@ -142,14 +142,7 @@ static evk_status dispatch_buffers(conv2d_layer *l, const evk_pipeline_key *key,
                                               evk_buffer_binding(&l->bias)};
     for (uint32_t i = 4; i < key->binding_count; ++i)
         bindings[i] = l->variant->bindings[i - 4];
-    evk_pipeline_key chosen = *key;
-    evk_choose_texel_loads(l->base.ctx, &chosen, bindings);
-    evk_pipeline *pipeline;
-    evk_status s = evk_pipeline_get(l->base.ctx, &chosen, &pipeline);
-    if (s != EVK_SUCCESS)
-        return s;
-    return evk_command_dispatch(l->base.ctx, pipeline, bindings, key->binding_count, push,
-                                key->push_bytes, groups);
+    return evk_pipeline_dispatch(l->base.ctx, key, bindings, push, groups);
 }
 
 static evk_status dispatch(conv2d_layer *l, const evk_pipeline_key *key, const evk_tensor *in,

@@ -220,14 +220,9 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
     evk_binding bindings[6] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
                                evk_buffer_binding(&l->centre), evk_buffer_binding(&l->off_centre),
                                evk_buffer_binding(&l->bias), evk_tensor_binding(in, 0)};
-    evk_choose_texel_loads(layer->ctx, &key, bindings);
-    evk_pipeline *pipeline;
-    evk_status s = evk_pipeline_get(layer->ctx, &key, &pipeline);
-    if (s != EVK_SUCCESS)
-        return s;
     uint64_t groups = (uint64_t)push.groups_per_plane * push.lane_groups * push.quad_blocks *
                       push.batch;
-    return evk_command_dispatch(layer->ctx, pipeline, bindings, 6, &push, sizeof push, groups);
+    return evk_pipeline_dispatch(layer->ctx, &key, bindings, &push, groups);
 }
 
 static const evk_layer_ops hetconv_ops = {hetconv_kernel_name, hetconv_output_shape,

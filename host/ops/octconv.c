@@ -348,19 +348,6 @@ static octconv_push make_push(const branch_sources *src, evk_shape out, tile t)
     return push;
 }
 
-static evk_status dispatch(octconv_layer *l, const evk_pipeline_key *key, const evk_binding *bindings,
-                           uint32_t binding_count, const void *push, uint64_t groups)
-{
-    evk_pipeline_key chosen = *key;
-    evk_choose_texel_loads(l->base.ctx, &chosen, bindings);
-    evk_pipeline *pipeline;
-    evk_status s = evk_pipeline_get(l->base.ctx, &chosen, &pipeline);
-    if (s != EVK_SUCCESS)
-        return s;
-    return evk_command_dispatch(l->base.ctx, pipeline, bindings, binding_count, push,
-                                key->push_bytes, groups);
-}
-
 static evk_status record_dense(octconv_layer *l, int branch, const branch_sources *src,
                                evk_tensor *out)
 {
@@ -381,8 +368,8 @@ static evk_status record_dense(octconv_layer *l, int branch, const branch_source
     evk_binding bindings[5] = {evk_tensor_binding(a, 0), evk_tensor_binding(b, 0),
                                evk_tensor_binding(out, 1), evk_buffer_binding(&l->weight[branch]),
                                evk_buffer_binding(&l->bias[branch])};
-    return dispatch(l, &key, bindings, 5, &push,
-                    (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
+    return evk_pipeline_dispatch(l->base.ctx, &key, bindings, &push,
+                                 (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
 }
 
 static evk_status record_depthwise(octconv_layer *l, int branch, const evk_tensor *in,
@@ -410,8 +397,8 @@ static evk_status record_depthwise(octconv_layer *l, int branch, const evk_tenso
     evk_binding bindings[4] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
                                evk_buffer_binding(&l->weight[branch]),
                                evk_buffer_binding(&l->bias[branch])};
-    return dispatch(l, &key, bindings, 4, &push,
-                    (uint64_t)push.groups_per_plane * push.c4 * push.batch);
+    return evk_pipeline_dispatch(l->base.ctx, &key, bindings, &push,
+                                 (uint64_t)push.groups_per_plane * push.c4 * push.batch);
 }
 
 static evk_status record_branch(octconv_layer *l, int branch, const evk_tensor *x_high,
