@@ -17,33 +17,6 @@
 #include "reference.h"
 #include "test_util.h"
 
-typedef struct counting_allocator {
-    long fail_at;                   /* index of the allocation to fail; -1: none */
-    long count;                     /* allocations attempted */
-    long outstanding;               /* allocated and not yet freed */
-    int injected;                   /* allocation fail_at was reached */
-} counting_allocator;
-
-static void *alloc_fn(size_t size, void *user)
-{
-    counting_allocator *a = user;
-    if (a->count++ == a->fail_at) {
-        a->injected = 1;
-        return NULL;
-    }
-    void *p = malloc(size ? size : 1);
-    if (p)
-        a->outstanding++;
-    return p;
-}
-
-static void free_fn(void *ptr, void *user)
-{
-    counting_allocator *a = user;
-    a->outstanding--;
-    free(ptr);
-}
-
 /* Pointwise: every context compiles its pipeline again, and this one is
  * quick to compile; its weights take the same allocations as any kernel's. */
 static const tu_conv_case conv = {.input = {1, 5, 6, 7}, .out_channels = 6, .kernel_h = 1,
@@ -51,7 +24,7 @@ static const tu_conv_case conv = {.input = {1, 5, 6, 7}, .out_channels = 6, .ker
                                   .batchnorm = 1};
 
 typedef struct program {
-    counting_allocator allocator;
+    tu_failing_allocator allocator;
     tu_log log;
     const char *cache_path;         /* NULL: no pipeline cache file */
     evk_context *ctx;
@@ -65,10 +38,10 @@ static int failed(program *p, evk_status s, const char *call)
     if (s == EVK_SUCCESS)
         return 0;
     if (s != EVK_ERROR_OUT_OF_HOST_MEMORY)
-        fail_msg("allocation %ld failed: %s returned %s: %s", p->allocator.fail_at, call,
+        fail_msg("allocation %ld failed: %s returned %s: %s", p->allocator.failures.fail_at, call,
                  evk_status_string(s), evk_last_error(p->ctx));
     tu_assert_message(evk_last_error(p->ctx), EVK_ERROR_OUT_OF_HOST_MEMORY, "alloc");
-    p->allocator.fail_at = -1;
+    p->allocator.failures.fail_at = -1;
     return 1;
 }
 
@@ -182,9 +155,9 @@ static int run_program(long fail_at, const char *cache_path)
 {
     program p;
     memset(&p, 0, sizeof p);
-    p.allocator.fail_at = fail_at;
+    p.allocator.failures.fail_at = fail_at;
     p.cache_path = cache_path;
-    evk_context_desc desc = {.allocator = {alloc_fn, free_fn, &p.allocator},
+    evk_context_desc desc = {.allocator = {tu_failing_alloc, tu_failing_free, &p.allocator},
                              .pipeline_cache_path = cache_path};
     tu_desc_add_validation(&desc, &p.log);
     evk_status s = evk_context_create(&desc, &p.ctx);
@@ -205,7 +178,7 @@ static int run_program(long fail_at, const char *cache_path)
     if (p.allocator.outstanding != 0)
         fail_msg("allocation %ld failed: %ld allocations leaked", fail_at,
                  p.allocator.outstanding);
-    return p.allocator.injected;
+    return p.allocator.failures.injected;
 }
 
 /* Returns how many allocations the program makes. */

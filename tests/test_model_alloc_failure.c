@@ -24,59 +24,21 @@
 #define MODEL "vgg16-cifar"
 #define CLASSES 10
 
-typedef struct failures {
-    long fail_at;                   /* index of the allocation to fail; -1: none */
-    long count;                     /* allocations attempted */
-    int injected;                   /* allocation fail_at was reached */
-} failures;
-
-/* Whether this allocation is the one to fail. */
-static int fails_now(failures *f)
-{
-    if (f->count++ != f->fail_at)
-        return 0;
-    f->injected = 1;
-    return 1;
-}
-
-static void arm(failures *f, long fail_at) { *f = (failures){.fail_at = fail_at}; }
+static void arm(tu_failures *f, long fail_at) { *f = (tu_failures){.fail_at = fail_at}; }
 
 /* Nothing fails any more; `injected` still tells whether one did. */
-static void disarm(failures *f) { f->fail_at = -1; }
-
-typedef struct host_allocator {
-    failures failures;
-    long outstanding;               /* allocated and not yet freed */
-} host_allocator;
-
-static void *alloc_fn(size_t size, void *user)
-{
-    host_allocator *a = user;
-    if (fails_now(&a->failures))
-        return NULL;
-    void *p = malloc(size ? size : 1);
-    if (p)
-        a->outstanding++;
-    return p;
-}
-
-static void free_fn(void *ptr, void *user)
-{
-    host_allocator *a = user;
-    a->outstanding--;
-    free(ptr);
-}
+static void disarm(tu_failures *f) { f->fail_at = -1; }
 
 /* vkAllocateMemory of the context's device table, wrapped: one context per
  * test process, so the real function and the counts can be static. */
 static PFN_vkAllocateMemory real_allocate_memory;
-static failures device_failures = {.fail_at = -1};
+static tu_failures device_failures = {.fail_at = -1};
 
 static VKAPI_ATTR VkResult VKAPI_CALL
 failing_allocate_memory(VkDevice device, const VkMemoryAllocateInfo *info,
                         const VkAllocationCallbacks *callbacks, VkDeviceMemory *memory)
 {
-    if (fails_now(&device_failures))
+    if (tu_fails_now(&device_failures))
         return VK_ERROR_OUT_OF_DEVICE_MEMORY;
     return real_allocate_memory(device, info, callbacks, memory);
 }
@@ -166,7 +128,7 @@ static unsigned char *make_weights(size_t *size)
 enum { INPUT_COUNT = 2 * 3 * 32 * 32, OUTPUT_COUNT = 2 * CLASSES };
 
 typedef struct fixture {
-    host_allocator host;
+    tu_failing_allocator host;
     tu_log log;
     evk_context *ctx;
     unsigned char *weights;
@@ -236,7 +198,7 @@ static int setup(void **state)
     fixture *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
     arm(&fx->host.failures, -1);
-    evk_context_desc desc = {.allocator = {alloc_fn, free_fn, &fx->host}};
+    evk_context_desc desc = {.allocator = {tu_failing_alloc, tu_failing_free, &fx->host}};
     tu_desc_add_validation(&desc, &fx->log);
     assert_int_equal(evk_context_create(&desc, &fx->ctx), EVK_SUCCESS);
     real_allocate_memory = fx->ctx->vk.vkAllocateMemory;
@@ -275,7 +237,7 @@ static int teardown(void **state)
 
 /* Runs the program with the counter `f` failing its Nth allocation for
  * every N until it no longer reaches N; returns how many there were. */
-static long fail_each(fixture *fx, failures *f)
+static long fail_each(fixture *fx, tu_failures *f)
 {
     long n = 0;
     for (;; ++n) {

@@ -391,3 +391,29 @@ void tu_assert_within_bound(const float *got, const float *ref, const float *bou
 {
     compare(got, ref, bound, shape, what);
 }
+
+int tu_fails_now(tu_failures *f)
+{
+    if (f->count++ != f->fail_at)
+        return 0;
+    f->injected = 1;
+    return 1;
+}
+
+void *tu_failing_alloc(size_t size, void *user)
+{
+    tu_failing_allocator *a = user;
+    if (tu_fails_now(&a->failures))
+        return NULL;
+    void *p = malloc(size ? size : 1);
+    if (p)
+        a->outstanding++;
+    return p;
+}
+
+void tu_failing_free(void *ptr, void *user)
+{
+    tu_failing_allocator *a = user;
+    a->outstanding--;
+    free(ptr);
+}

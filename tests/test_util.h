@@ -116,6 +116,26 @@ void tu_check_layer(evk_context *ctx, evk_layer *layer, const tu_conv_weights *w
  * destroys it. */
 void tu_run_conv_case(evk_context *ctx, const tu_conv_case *c, uint64_t seed);
 
+/* ---- Allocation-failure injection. */
+typedef struct tu_failures {
+    long fail_at;                   /* index of the allocation to fail; -1: none */
+    long count;                     /* allocations attempted */
+    int injected;                   /* allocation fail_at was reached */
+} tu_failures;
+
+/* Counts an allocation; returns whether it is the one to fail. */
+int tu_fails_now(tu_failures *f);
+
+/* An evk_allocator's user data: malloc and free that fail as `failures`
+ * says and count what is outstanding. */
+typedef struct tu_failing_allocator {
+    tu_failures failures;
+    long outstanding;               /* allocated and not yet freed */
+} tu_failing_allocator;
+
+void *tu_failing_alloc(size_t size, void *user);
+void tu_failing_free(void *ptr, void *user);
+
 /* ---- Small things. */
 /* Fails unless `message` (an evk_last_error) starts with the name of
  * `status` and names the problem: contains `word`, case-insensitively. */
