@@ -35,14 +35,10 @@ evk_status evk_add_record(evk_layer *layer, const evk_tensor *a, const evk_tenso
     struct { uint32_t texels, activation; } push = {(uint32_t)texels, (uint32_t)l->activation};
     evk_pipeline_key key = {.shader = "add", .workgroup_size = ADD_WORKGROUP,
                             .binding_count = 3, .push_bytes = sizeof push};
-    evk_pipeline *pipeline;
-    evk_status st = evk_pipeline_get(layer->ctx, &key, &pipeline);
-    if (st != EVK_SUCCESS)
-        return st;
     evk_binding bindings[3] = {evk_tensor_binding(y, 1), evk_tensor_binding(a, 0),
                                evk_tensor_binding(b, 0)};
-    return evk_command_dispatch(layer->ctx, pipeline, bindings, 3, &push, sizeof push,
-                                evk_div_up_u64(texels, ADD_WORKGROUP));
+    return evk_pipeline_dispatch(layer->ctx, &key, bindings, &push,
+                                 evk_div_up_u64(texels, ADD_WORKGROUP));
 }
 
 /* Alone (evk_layer_forward) it has one input: it doubles it. */

@@ -54,14 +54,9 @@ static evk_status linear_record(evk_layer *layer, const evk_tensor *in, evk_tens
     evk_pipeline_key key = {.shader = "linear", .workgroup_size = LINEAR_WORKGROUP,
                             .binding_count = 4, .push_bytes = sizeof push,
                             .shared_bytes = 16 * LINEAR_WORKGROUP};
-    evk_pipeline *pipeline;
-    evk_status s = evk_pipeline_get(layer->ctx, &key, &pipeline);
-    if (s != EVK_SUCCESS)
-        return s;
     evk_binding bindings[4] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0),
                                evk_buffer_binding(&l->weight), evk_buffer_binding(&l->bias)};
-    return evk_command_dispatch(layer->ctx, pipeline, bindings, 4, &push, sizeof push,
-                                (uint64_t)push.batch * push.k4);
+    return evk_pipeline_dispatch(layer->ctx, &key, bindings, &push, (uint64_t)push.batch * push.k4);
 }
 
 static void linear_destroy(evk_layer *layer)

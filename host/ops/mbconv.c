@@ -258,14 +258,10 @@ static evk_status record_se(mbconv_layer *l, evk_binding partials, const stages 
                             .spec = {l->desc.activation, e4, squeeze, count > SPLIT_POOL_ABOVE},
                             .spec_count = 4, .binding_count = 6, .push_bytes = sizeof push,
                             .shared_bytes = 16 * e4 + 4 * squeeze + 16 * SE_WORKGROUP};
-    evk_pipeline *pipeline;
-    evk_status s = evk_pipeline_get(l->base.ctx, &key, &pipeline);
-    if (s != EVK_SUCCESS)
-        return s;
     evk_binding bindings[6] = {partials, {l->scratch->scale.buffer, 0, l->scratch->scale.bytes, 1},
                                evk_buffer_binding(&l->fc1), evk_buffer_binding(&l->fc1_bias),
                                evk_buffer_binding(&l->fc2), evk_buffer_binding(&l->fc2_bias)};
-    return evk_command_dispatch(l->base.ctx, pipeline, bindings, 6, &push, sizeof push, st->out.n);
+    return evk_pipeline_dispatch(l->base.ctx, &key, bindings, &push, st->out.n);
 }
 
 /* mbconv_elementwise.comp: y = x · scale (per image and quad) or y += x. */
@@ -278,15 +274,11 @@ static evk_status record_elementwise(mbconv_layer *l, uint32_t mode, const evk_t
     evk_pipeline_key key = {.shader = "mbconv_elementwise", .workgroup_size = ELEMENTWISE_WORKGROUP,
                             .spec = {mode}, .spec_count = 1, .binding_count = 3,
                             .push_bytes = sizeof push};
-    evk_pipeline *pipeline;
-    evk_status st = evk_pipeline_get(l->base.ctx, &key, &pipeline);
-    if (st != EVK_SUCCESS)
-        return st;
     const evk_buffer *scale = l->has_se ? &l->scratch->scale : &l->fc1_bias;
     evk_binding bindings[3] = {evk_tensor_binding(y, 1), evk_tensor_binding(x, 0),
                                evk_buffer_binding(scale)};
-    return evk_command_dispatch(l->base.ctx, pipeline, bindings, 3, &push, sizeof push,
-                                evk_div_up(push.texels, ELEMENTWISE_WORKGROUP));
+    return evk_pipeline_dispatch(l->base.ctx, &key, bindings, &push,
+                                 evk_div_up(push.texels, ELEMENTWISE_WORKGROUP));
 }
 
 static evk_status record_fused(mbconv_layer *l, const evk_tensor *in, evk_tensor *out,

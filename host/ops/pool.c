@@ -27,12 +27,8 @@ static evk_status pool_record(evk_layer *layer, const evk_tensor *in, evk_tensor
     evk_pipeline_key key = {.shader = "pool_global", .workgroup_size = POOL_WORKGROUP,
                             .binding_count = 2, .push_bytes = sizeof push,
                             .shared_bytes = 16 * POOL_WORKGROUP};
-    evk_pipeline *pipeline;
-    evk_status st = evk_pipeline_get(layer->ctx, &key, &pipeline);
-    if (st != EVK_SUCCESS)
-        return st;
     evk_binding bindings[2] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0)};
-    return evk_command_dispatch(layer->ctx, pipeline, bindings, 2, &push, sizeof push, push.planes);
+    return evk_pipeline_dispatch(layer->ctx, &key, bindings, &push, push.planes);
 }
 
 static void pool_destroy(evk_layer *layer)
@@ -94,14 +90,10 @@ static evk_status max_pool_record(evk_layer *layer, const evk_tensor *in, evk_te
         i.n * evk_div_up(i.c, 4), i.h, i.w, o.h, o.w, l->kernel, l->stride, l->pad};
     evk_pipeline_key key = {.shader = "pool_max", .workgroup_size = MAX_POOL_WORKGROUP,
                             .binding_count = 2, .push_bytes = sizeof push};
-    evk_pipeline *pipeline;
-    evk_status s = evk_pipeline_get(layer->ctx, &key, &pipeline);
-    if (s != EVK_SUCCESS)
-        return s;
     evk_binding bindings[2] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0)};
     uint64_t texels = (uint64_t)push.planes * o.h * o.w;
-    return evk_command_dispatch(layer->ctx, pipeline, bindings, 2, &push, sizeof push,
-                                evk_div_up_u64(texels, MAX_POOL_WORKGROUP));
+    return evk_pipeline_dispatch(layer->ctx, &key, bindings, &push,
+                                 evk_div_up_u64(texels, MAX_POOL_WORKGROUP));
 }
 
 static const evk_layer_ops max_pool_ops = {max_pool_kernel_name, max_pool_output_shape,
