@@ -5,16 +5,23 @@
 // HetConv with part P in one pass. Output channels fall into classes that
 // share a K×K pattern (see host/ops/hetconv.h); a workgroup computes TILE_C4
 // quads of one lane group for TILE_W horizontally adjacent pixels per
-// invocation. A quad's four lanes are four output channels of one class
-// (LANE_CLASSES 1) or of four classes (LANE_CLASSES 4, when classes have
-// few channels), each stored as a scalar into its packed position. The sum
-// has two parts:
+// invocation. The sum has two parts:
 //  - the centre tap of every input channel, a 1×1 conv over all input quads
 //    (vec4 loads, mat4 weights), and
 //  - the other K²−1 taps of only each lane's K×K input channels, one input
 //    step t at a time: each input row segment is loaded once per (t, ky) and
-//    shared by every kx, every pixel of the tile and every quad (with one
-//    class per quad, also by the quad's four lanes: one scalar load).
+//    shared by every kx, every pixel of the tile and every quad.
+// How a step maps onto lanes (TERMS):
+//  - TERMS 1, 2 or 4 (whole texels, when P divides 4 or 4 divides P, or
+//    contiguous groups are whole quads): a quad is four consecutive output
+//    channels and a step one input texel, whose lanes all belong to the
+//    classes the quad's lanes need; TERMS vec4 FMAs per texel and tap take
+//    exactly the useful products (P = 2: lanes 0 and 2 need input lanes 0
+//    and 2, so x.xyxy and x.zwzw), and the quad is stored as one vec4;
+//  - TERMS 0 (any other P): a step is one scalar input channel per lane.
+//    A quad's lanes are four output channels of one class (LANE_CLASSES 1:
+//    one scalar load serves all four) or of four classes (LANE_CLASSES 4,
+//    when classes have few channels), each stored into its packed position.
 // So the loads and FMAs follow the layer's MACs, not the dense conv's. The
 // lane group and its quads are uniform per workgroup (weight loads shared by
 // the subgroup); lanes past the end compute a clamped tile and skip only the
@@ -30,6 +37,8 @@ layout(constant_id = 4) const uint TILE_W = 4u;
 layout(constant_id = 5) const uint TILE_C4 = 2u;
 layout(constant_id = 6) const uint LANE_CLASSES = 1u;
 layout(constant_id = 7) const uint SPLIT = 1u;
+layout(constant_id = 8) const uint TERMS = 0u;
+const uint WEIGHT_TERMS = TERMS == 0u ? 1u : TERMS;
 const uint MID = (K - 1u) / 2u;
 const uint OFF_TAPS = K * K - 1u;
 const uint SEGMENT = (TILE_W - 1u) * STRIDE + K;
@@ -58,6 +67,7 @@ mat4 centre_weight(uint index) { return w_centre[index]; }
 vec4 off_centre_weight(uint index) { return w_off[index]; }
 #endif
 layout(std430, binding = 1) writeonly buffer Output { float ys[]; };
+layout(std430, binding = 1) writeonly buffer OutputTexels { vec4 y[]; };
 layout(std430, binding = 4) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -97,13 +107,41 @@ uint input_offset(uint n, uint g, uint lane, uint t)
     return (n * p.in_c4 + i / 4u) * p.in_h * p.in_w * 4u + i % 4u;
 }
 
-// The K×K inputs of the four lanes at one pixel.
-vec4 load_lanes(uvec4 offset, uint pixel)
+// Where step t's inputs start at pixel 0: with whole texels, .x is the
+// texel's offset (a clamped texel where the slot is past the end: zero
+// weights); else each lane's scalar offset.
+uvec4 step_offsets(uint n, uint g, uint t)
 {
+    if (TERMS != 0u) {
+        uint texel = min(g * p.in_first + t * p.in_step, p.in_c4 - 1u);
+        return uvec4((n * p.in_c4 + texel) * p.in_h * p.in_w);
+    }
+    uvec4 offset = uvec4(input_offset(n, g, 0u, t));
+    if (LANE_CLASSES != 1u)
+        offset = uvec4(offset.x, input_offset(n, g, 1u, t), input_offset(n, g, 2u, t),
+                       input_offset(n, g, 3u, t));
+    return offset;
+}
+
+// Step t's inputs at one pixel.
+vec4 load_step(uvec4 offset, uint pixel)
+{
+    if (TERMS != 0u)
+        return input_texel(offset.x + pixel);
     if (LANE_CLASSES == 1u)
         return vec4(input_float(offset.x + pixel * 4u));
     return vec4(input_float(offset.x + pixel * 4u), input_float(offset.y + pixel * 4u),
                 input_float(offset.z + pixel * 4u), input_float(offset.w + pixel * 4u));
+}
+
+// The input lanes that term k of a whole texel brings to each output lane.
+vec4 term_inputs(vec4 v, uint k)
+{
+    if (TERMS == 2u)
+        return k == 0u ? v.xyxy : v.zwzw;
+    if (TERMS == 4u)
+        return vec4(v[k]);
+    return v;
 }
 
 void accumulate_centre(uint n, uint g, uint quad_first, int iy0, int ix0, inout vec4 acc[TILE_C4][TILE_W])
@@ -132,10 +170,7 @@ void accumulate_off_centre(uint n, uint g, uint quad_first, int iy0, int ix0,
                            inout vec4 acc[TILE_C4][TILE_W])
 {
     for (uint t = split_slice(); t < p.inputs; t += SPLIT) {
-        uvec4 offset = uvec4(input_offset(n, g, 0u, t));
-        if (LANE_CLASSES != 1u)
-            offset = uvec4(offset.x, input_offset(n, g, 1u, t), input_offset(n, g, 2u, t),
-                           input_offset(n, g, 3u, t));
+        uvec4 offset = step_offsets(n, g, t);
         [[unroll]] for (uint ky = 0u; ky < K; ++ky) {
             int iy = iy0 + int(ky);
             bool row_inside = iy >= 0 && iy < int(p.in_h);
@@ -144,17 +179,25 @@ void accumulate_off_centre(uint n, uint g, uint quad_first, int iy0, int ix0,
             [[unroll]] for (uint s = 0u; s < SEGMENT; ++s) {
                 int ix = ix0 + int(s);
                 bool inside = row_inside && ix >= 0 && ix < int(p.in_w);
-                vec4 v = load_lanes(offset, row + uint(clamp(ix, 0, int(p.in_w) - 1)));
+                vec4 v = load_step(offset, row + uint(clamp(ix, 0, int(p.in_w) - 1)));
                 seg[s] = mix(vec4(0.0), v, bvec4(inside));
             }
             [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
                 uint wbase = (weight_quad(g, quad_first, c) * p.inputs + t) * OFF_TAPS;
-                [[unroll]] for (uint kx = 0u; kx < K; ++kx) {
-                    if (ky == MID && kx == MID)
-                        continue;
-                    vec4 w = off_centre_weight(wbase + off_tap(ky, kx));
-                    [[unroll]] for (uint px = 0u; px < TILE_W; ++px)
-                        acc[c][px] = fma(w, seg[px * STRIDE + kx], acc[c][px]);
+                vec4 w[K][WEIGHT_TERMS];
+                [[unroll]] for (uint kx = 0u; kx < K; ++kx)
+                    [[unroll]] for (uint k = 0u; k < WEIGHT_TERMS; ++k)
+                        if (ky != MID || kx != MID)
+                            w[kx][k] = off_centre_weight((wbase + off_tap(ky, kx)) * WEIGHT_TERMS + k);
+                // Each accumulator takes all of the row's products at once:
+                // llvmpipe keeps large tiles in memory.
+                [[unroll]] for (uint px = 0u; px < TILE_W; ++px) {
+                    vec4 sum = acc[c][px];
+                    [[unroll]] for (uint kx = 0u; kx < K; ++kx)
+                        [[unroll]] for (uint k = 0u; k < WEIGHT_TERMS; ++k)
+                            if (ky != MID || kx != MID)
+                                sum = fma(w[kx][k], term_inputs(seg[px * STRIDE + kx], k), sum);
+                    acc[c][px] = sum;
                 }
             }
         }
@@ -174,6 +217,17 @@ void store_quad(uint n, uint g, uint quad, uint oy, uint ox, vec4 v)
             ys[(((n * p.out_c4 + o / 4u) * p.out_h + oy) * p.out_w + ox) * 4u + o % 4u] =
                 o < p.out_c ? v[lane] : 0.0;
     }
+}
+
+// Writes a whole-texel quad (quad j of group g) as one vec4, its lanes past
+// out_c as zeros.
+void store_texel(uint n, uint g, uint j, uint oy, uint ox, vec4 v)
+{
+    uint quad = g * p.out_first + j * p.out_step;
+    if (quad >= p.out_c4)
+        return;
+    bvec4 padding = greaterThanEqual(uvec4(quad * 4u) + uvec4(0u, 1u, 2u, 3u), uvec4(p.out_c));
+    y[((n * p.out_c4 + quad) * p.out_h + oy) * p.out_w + ox] = mix(v, vec4(0.0), padding);
 }
 
 void main()
@@ -212,7 +266,12 @@ void main()
         if (quad_first + c >= p.quads)
             break;
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
-            if (ox0 + t < p.out_w)
-                store_quad(n, g, quad_first + c, oy, ox0 + t, evk_activate(acc[c][t], ACTIVATION));
+            if (ox0 + t < p.out_w) {
+                vec4 v = evk_activate(acc[c][t], ACTIVATION);
+                if (TERMS != 0u)
+                    store_texel(n, g, quad_first + c, oy, ox0 + t, v);
+                else
+                    store_quad(n, g, quad_first + c, oy, ox0 + t, v);
+            }
     }
 }

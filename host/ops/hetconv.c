@@ -29,7 +29,12 @@ enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
  * halves while under 3/4 of a subgroup's lanes would hold a tile: 4² planes
  * gain, 7² ones (7 of 8 lanes) lose. The input row segment,
  * (tile_w − 1)·stride + K values, stays within 40 registers, which large
- * strides would otherwise blow up. */
+ * strides would otherwise blow up. Whole-texel layouts with 2 or 4 terms
+ * (P = 2, P = 1, whole-quad groups) take 2-4 FMAs per loaded input texel
+ * and tap like the dense conv, and keep its quad bound: at P = 2, b32, 4
+ * quads ran 256→256 @8² at efficiency 0.88 where 8 and 16 gave 0.82-0.84,
+ * while P ≥ 4 (one FMA per texel and tap) gained from 16 (0.83 vs 0.73 at
+ * P = 4). */
 typedef struct tile {
     uint32_t w, c4;
 } tile;
@@ -39,7 +44,7 @@ static tile choose_tile(const hetconv_layer *l, evk_shape out)
     const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
     uint32_t w = evk_row_tile_width(l->base.ctx, out.w, out.h, limits->hetconv_w, l->desc.stride,
                                     l->desc.kernel_size, limits->hetconv_segment);
-    uint32_t max_c4 = limits->hetconv_c4;
+    uint32_t max_c4 = l->classes.terms >= 2 ? limits->dense_c4 : limits->hetconv_c4;
     while (max_c4 > 1 && w * max_c4 > limits->hetconv_accumulators)
         max_c4 /= 2;
     return (tile){w, evk_even_tile(l->classes.quads, max_c4)};
@@ -211,8 +216,9 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
     hetconv_push push = make_push(l, in->shape, out->shape, t, lanes.tiles_per_group);
     evk_pipeline_key key = {.shader = "hetconv", .workgroup_size = lanes.workgroup,
                             .spec = {l->desc.activation, l->desc.kernel_size, l->desc.stride,
-                                     t.w, t.c4, l->classes.lane_classes, lanes.split},
-                            .spec_count = 7, .binding_count = 6, .push_bytes = sizeof push,
+                                     t.w, t.c4, l->classes.lane_classes, lanes.split,
+                                     l->classes.terms},
+                            .spec_count = 8, .binding_count = 6, .push_bytes = sizeof push,
                             .shared_bytes = evk_split_shared_bytes(lanes, t.w * t.c4),
                             .texel_bindings = 1u << 0 | 1u << 2 | 1u << 3 | 1u << 5,
                             .float_texel_bindings = 1u << 5};

@@ -18,7 +18,14 @@ evk_hetconv_desc evk_hetconv_resolve(const evk_hetconv_desc *desc);
  * multiple of 4) belong to a class too, so that every lane of the output is
  * written.
  *
- * A workgroup computes quads of one lane group g. With lane_classes 1, the
+ * With whole texels (terms 1, 2 or 4: the interleaved rule with P dividing 4
+ * or a multiple of 4, or contiguous groups of whole quads), the steps count
+ * quads and texels instead of channels: quad j of group g is output quad
+ * out_first·g + out_step·j, its K×K inputs are the texels in_first·g +
+ * in_step·t, and each texel and tap takes `terms` vec4 FMAs (terms = 4 / P
+ * for P dividing 4; 1 when each texel lane meets one output lane).
+ *
+ * Otherwise (terms 0) a workgroup computes quads of one lane group g. With lane_classes 1, the
  * four lanes of quad q are slots 4q..4q+3 of class g: one scalar input load
  * serves them all. With lane_classes 4 (classes with fewer than 8 slots:
  * large P), lane l of quad q is slot q of class 4g + l: each lane loads its
@@ -31,7 +38,8 @@ typedef struct evk_hetconv_classes {
     uint32_t out_first, out_step;
     /* Slots a class owns; only the last class owns the slots beyond. */
     uint32_t out_class_size;
-    uint32_t lane_classes;          /* 1 or 4 */
+    uint32_t terms;                 /* 0: scalar steps; 1, 2, 4: whole texels */
+    uint32_t lane_classes;          /* 1 or 4 (scalar steps) */
     uint32_t groups;                /* lane groups */
     uint32_t quads;                 /* quads per lane group */
 } evk_hetconv_classes;
@@ -55,7 +63,7 @@ evk_status evk_hetconv_check_weights(evk_context *ctx, const evk_hetconv_desc *d
 
 /* The folded device weights: centre taps of every input as [group][quad]
  * [in_c4] mat4 (column = input lane, row = output lane), the off-centre taps
- * of each lane's K×K inputs as [group][quad][t][tap] vec4, and the bias as
+ * of each lane's K×K inputs as [group][quad][t][tap][term] vec4, and the bias as
  * [group][quad] vec4. Each array is allocated with evk_alloc. */
 typedef struct evk_hetconv_packed {
     float *centre, *off_centre, *bias;

@@ -13,10 +13,44 @@ static int is_grouped(const evk_hetconv_desc *d)
  * kernel spreads quads across classes instead (bench/bench_hetconv.c). */
 enum { MIN_SLOTS_PER_CLASS_QUADS = 8 };
 
+/* The whole-texel layout where the form allows one (see hetconv.h), with
+ * c.terms 0 where it does not. */
+static evk_hetconv_classes texel_classes_of(const evk_hetconv_desc *d)
+{
+    uint32_t p = d->part, in_c4 = evk_div_up(d->in_channels, 4), out_c4 = evk_div_up(d->out_channels, 4);
+    evk_hetconv_classes c = {0};
+    if (is_grouped(d)) {
+        if ((d->in_channels / p) % 4 || (d->out_channels / p) % 4)
+            return c;
+        c = (evk_hetconv_classes){.count = p, .quads = d->out_channels / p / 4,
+                                  .inputs = d->in_channels / p / 4, .in_step = 1, .out_step = 1,
+                                  .terms = 4};
+        c.in_first = c.inputs;
+        c.out_first = c.quads;
+    } else if (4 % p == 0) {
+        c = (evk_hetconv_classes){.count = 1, .quads = out_c4, .inputs = in_c4, .in_step = 1,
+                                  .out_step = 1, .terms = 4 / p};
+    } else if (p % 4 == 0) {
+        uint32_t period = p / 4;
+        c = (evk_hetconv_classes){.count = period < out_c4 ? period : out_c4,
+                                  .quads = evk_div_up(out_c4, period),
+                                  .inputs = evk_div_up(in_c4, period), .in_first = 1,
+                                  .in_step = period, .out_first = 1, .out_step = period, .terms = 1};
+    } else {
+        return c;
+    }
+    c.groups = c.count;
+    c.slots = c.out_class_size = c.quads * 4;
+    c.lane_classes = 1;
+    return c;
+}
+
 evk_hetconv_classes evk_hetconv_classes_of(const evk_hetconv_desc *d)
 {
+    evk_hetconv_classes c = texel_classes_of(d);
+    if (c.terms)
+        return c;
     uint32_t padded_out = evk_div_up(d->out_channels, 4) * 4;
-    evk_hetconv_classes c = {0};
     if (is_grouped(d)) {
         c.count = d->part;
         c.out_class_size = d->out_channels / d->part;
@@ -43,6 +77,12 @@ evk_hetconv_classes evk_hetconv_classes_of(const evk_hetconv_desc *d)
 uint32_t evk_hetconv_output_of(const evk_hetconv_classes *c, const evk_hetconv_desc *d,
                                uint32_t g, uint32_t q, uint32_t l, uint32_t *class_index)
 {
+    if (c->terms) {
+        uint64_t quad = (uint64_t)c->out_first * g + (uint64_t)c->out_step * q;
+        *class_index = g;
+        return q < c->quads && quad < evk_div_up(d->out_channels, 4) ? (uint32_t)quad * 4 + l
+                                                                    : EVK_HETCONV_NO_CHANNEL;
+    }
     uint32_t r = c->lane_classes == 1 ? g : g * 4 + l;
     uint32_t j = c->lane_classes == 1 ? q * 4 + l : q;
     uint64_t o = (uint64_t)c->out_first * r + (uint64_t)c->out_step * j;
@@ -153,9 +193,36 @@ static void pack_centre(const evk_hetconv_desc *d, lane_target at, double scale,
         mats[(size_t)(i / 4) * 16 + (i % 4) * 4 + at.lane] = (float)(tap(d, at.o, i, mid, mid) * scale);
 }
 
+/* Whole texels: term k of lane l reads input lane l mod (4 / terms) + k · (4
+ * / terms) of each of the group's texels (shaders/hetconv.comp, term_inputs). */
+static void pack_off_centre_texels(const evk_hetconv_desc *d, const evk_hetconv_classes *c,
+                                   lane_target at, double scale, float *off_centre)
+{
+    uint32_t k = d->kernel_size, taps = k * k - 1, mid = (k - 1) / 2, lanes = 4 / c->terms;
+    for (uint32_t t = 0; t < c->inputs; ++t) {
+        uint64_t texel = (uint64_t)c->in_first * at.r + (uint64_t)c->in_step * t;
+        float *slot = off_centre + (at.quad * c->inputs + t) * taps * c->terms * 4;
+        for (uint32_t term = 0; term < c->terms; ++term) {
+            uint64_t i = texel * 4 + at.lane % lanes + term * lanes;
+            if (i >= d->in_channels)
+                continue;
+            uint32_t n = 0;
+            for (uint32_t ky = 0; ky < k; ++ky)
+                for (uint32_t kx = 0; kx < k; ++kx)
+                    if (ky != mid || kx != mid)
+                        slot[((size_t)n++ * c->terms + term) * 4 + at.lane] =
+                            (float)(tap(d, at.o, (uint32_t)i, ky, kx) * scale);
+        }
+    }
+}
+
 static void pack_off_centre(const evk_hetconv_desc *d, const evk_hetconv_classes *c,
                             lane_target at, double scale, float *off_centre)
 {
+    if (c->terms) {
+        pack_off_centre_texels(d, c, at, scale, off_centre);
+        return;
+    }
     uint32_t k = d->kernel_size, taps = k * k - 1, mid = (k - 1) / 2;
     for (uint32_t t = 0; t < c->inputs; ++t) {
         uint32_t i = evk_hetconv_input_of(c, d, at.r, t);
@@ -203,7 +270,8 @@ evk_status evk_hetconv_pack(evk_context *ctx, const evk_hetconv_desc *d, evk_het
     evk_hetconv_classes c = evk_hetconv_classes_of(d);
     size_t quads = (size_t)c.groups * c.quads, k = d->kernel_size;
     out->centre_bytes = quads * evk_div_up(d->in_channels, 4) * 16 * sizeof(float);
-    out->off_centre_bytes = quads * c.inputs * (k * k - 1) * 4 * sizeof(float);
+    out->off_centre_bytes = quads * c.inputs * (k * k - 1) * (c.terms ? c.terms : 1) * 4 *
+                            sizeof(float);
     out->bias_bytes = quads * 4 * sizeof(float);
     out->centre = evk_calloc(ctx, 1, out->centre_bytes);
     out->off_centre = evk_calloc(ctx, 1, out->off_centre_bytes);
