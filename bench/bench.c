@@ -161,14 +161,16 @@ evk_status bench_time_at_most(bench_run *run, bench_forward_fn forward, void *us
     return s;
 }
 
+/* Runs rounds [first, end) of the cases; case c's times of round r go to
+ * slot c·stride + r. */
 static evk_status time_rounds(bench_run *run, bench_forward_fn forward, void *const *user_data,
-                              bench_result *const *results, uint32_t count, uint32_t rounds,
-                              double *gpu_ms, double *wall_ms)
+                              bench_result *const *results, uint32_t count, uint32_t stride,
+                              uint32_t first, uint32_t end, double *gpu_ms, double *wall_ms)
 {
     evk_status s = EVK_SUCCESS;
-    for (uint32_t r = 0; s == EVK_SUCCESS && r < rounds; ++r)
+    for (uint32_t r = first; s == EVK_SUCCESS && r < end; ++r)
         for (uint32_t c = 0; s == EVK_SUCCESS && c < count; ++c) {
-            size_t at = (size_t)c * rounds + r;
+            size_t at = (size_t)c * stride + r;
             double start = monotonic_ms();
             s = bench_check(run, forward(user_data[c]), results[c]->name);
             wall_ms[at] = monotonic_ms() - start;
@@ -176,6 +178,41 @@ static evk_status time_rounds(bench_run *run, bench_forward_fn forward, void *co
                 s = bench_check(run, evk_context_last_gpu_ms(run->ctx, &gpu_ms[at]),
                                 results[c]->name);
         }
+    return s;
+}
+
+static double sum_of(const double *values, size_t count)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < count; ++i)
+        sum += values[i];
+    return sum;
+}
+
+/* Times the asked rounds, then more, one at a time, while the group's summed
+ * GPU time stays under SHORT_GROUP_MS, up to SHORT_GROUP_ROUNDS times as
+ * many: the median of ten sub-millisecond runs on a shared machine moves
+ * with one load spike. Returns the rounds timed in *done. */
+#define SHORT_GROUP_MS 150.0
+enum { SHORT_GROUP_ROUNDS = 4 };
+
+static evk_status time_group(bench_run *run, bench_forward_fn forward, void *const *user_data,
+                             bench_result *const *results, uint32_t count, uint32_t rounds,
+                             uint32_t stride, double *gpu_ms, double *wall_ms, uint32_t *done)
+{
+    evk_status s = time_rounds(run, forward, user_data, results, count, stride, 0, rounds,
+                               gpu_ms, wall_ms);
+    uint32_t r = rounds;
+    double total = 0.0;
+    for (uint32_t c = 0; c < count; ++c)
+        total += sum_of(gpu_ms + (size_t)c * stride, rounds);
+    for (; s == EVK_SUCCESS && r < stride && total < SHORT_GROUP_MS; ++r) {
+        s = time_rounds(run, forward, user_data, results, count, stride, r, r + 1, gpu_ms,
+                        wall_ms);
+        for (uint32_t c = 0; s == EVK_SUCCESS && c < count; ++c)
+            total += gpu_ms[(size_t)c * stride + r];
+    }
+    *done = r;
     return s;
 }
 
@@ -189,15 +226,18 @@ evk_status bench_time_interleaved(bench_run *run, bench_forward_fn forward,
     uint32_t rounds = run->options->iterations;
     if (max_iterations < rounds)
         rounds = max_iterations ? max_iterations : 1;
-    double *gpu_ms = malloc(2 * (size_t)count * rounds * sizeof *gpu_ms);
+    uint32_t stride = max_iterations <= rounds ? rounds : rounds * SHORT_GROUP_ROUNDS;
+    double *gpu_ms = malloc(2 * (size_t)count * stride * sizeof *gpu_ms);
     if (s != EVK_SUCCESS || !gpu_ms) {
         free(gpu_ms);
         return s != EVK_SUCCESS ? s : bench_out_of_memory(results[0]->name);
     }
-    double *wall_ms = gpu_ms + (size_t)count * rounds;
-    s = time_rounds(run, forward, user_data, results, count, rounds, gpu_ms, wall_ms);
+    double *wall_ms = gpu_ms + (size_t)count * stride;
+    uint32_t done = 0;
+    s = time_group(run, forward, user_data, results, count, rounds, stride, gpu_ms, wall_ms,
+                   &done);
     for (uint32_t c = 0; s == EVK_SUCCESS && c < count; ++c)
-        set_timing(results[c], gpu_ms + (size_t)c * rounds, wall_ms + (size_t)c * rounds, rounds);
+        set_timing(results[c], gpu_ms + (size_t)c * stride, wall_ms + (size_t)c * stride, done);
     free(gpu_ms);
     return s;
 }

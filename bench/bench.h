@@ -152,7 +152,9 @@ evk_status bench_time_at_most(bench_run *run, bench_forward_fn forward, void *us
  * rounds as --iterations says (at most `max_iterations`, at least 1), each
  * running every case once, so that a change in the machine's load (the CI
  * machine is shared) falls on all of them alike and their ratios stay fair.
- * Fills each result's timing fields as bench_time does. */
+ * Groups whose rounds add up to under 150 ms of GPU time run more rounds,
+ * up to 4× as many, unless `max_iterations` caps them. Fills each result's
+ * timing fields (`iterations`: the rounds timed) as bench_time does. */
 evk_status bench_time_interleaved(bench_run *run, bench_forward_fn forward,
                                   void *const *user_data, bench_result *const *results,
                                   uint32_t count, uint32_t max_iterations);
