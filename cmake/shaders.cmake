@@ -30,6 +30,8 @@ function(effvk_add_shaders target shader_dir)
     # defined: its inputs and weights read as uniform texel buffers
     # (evk_texel_loads_default in host/pipeline.h).
     file(STRINGS ${comp} texel_marker REGEX "^// effvk-variant: texel$")
+    # Reconfigure when a shader changes, so that adding the marker adds the variant.
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${comp})
     if(texel_marker)
       list(APPEND variants "${name}_texel:-DEVK_TEXEL_LOADS")
     endif()

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// effvk-variant: texel
 // The unfused MBConv sequence's elementwise steps on packed tensors, one
 // texel per invocation: MODE 0 scales y = x · se_scale[n, quad] (the SE
 // multiply), MODE 1 adds y += x (the residual).
@@ -8,8 +9,19 @@
 layout(constant_id = 1) const uint MODE = 0u;
 
 layout(std430, binding = 0) buffer Output { vec4 y[]; };
+// EVK_TEXEL_LOADS: the input and the scales are uniform texel buffers (see
+// evk_texel_loads_default), else storage buffers.
+#ifdef EVK_TEXEL_LOADS
+layout(binding = 1) uniform samplerBuffer input_texels;
+layout(binding = 2) uniform samplerBuffer scale_texels;
+vec4 load_input(uint i) { return texelFetch(input_texels, int(i)); }
+vec4 load_scale(uint i) { return texelFetch(scale_texels, int(i)); }
+#else
 layout(std430, binding = 1) readonly buffer Input { vec4 x[]; };
 layout(std430, binding = 2) readonly buffer Scale { vec4 se_scale[]; };
+vec4 load_input(uint i) { return x[i]; }
+vec4 load_scale(uint i) { return se_scale[i]; }
+#endif
 
 layout(push_constant) uniform Shape {
     uint texels, plane;
@@ -21,7 +33,7 @@ void main()
     if (i >= p.texels)
         return;
     if (MODE == 0u)
-        y[i] = x[i] * se_scale[i / p.plane];
+        y[i] = load_input(i) * load_scale(i / p.plane);
     else
-        y[i] += x[i];
+        y[i] += load_input(i);
 }

@@ -12,15 +12,26 @@
 layout(constant_id = 5) const uint RESIDUAL = 0u;
 layout(constant_id = 6) const uint SCALED = 1u;
 
-layout(std430, binding = 4) readonly buffer Scale { vec4 se_scale[]; };
-layout(std430, binding = 5) readonly buffer Residual { vec4 residual[]; };
+// EVK_TEXEL_LOADS: the scales and the residual are uniform texel buffers
+// too, else storage buffers.
+#ifdef EVK_TEXEL_LOADS
+layout(binding = 4) uniform samplerBuffer scale_texels;
+layout(binding = 5) uniform samplerBuffer residual_texels;
+vec4 se_scale(uint i) { return texelFetch(scale_texels, int(i)); }
+vec4 residual(uint i) { return texelFetch(residual_texels, int(i)); }
+#else
+layout(std430, binding = 4) readonly buffer Scale { vec4 se_scales[]; };
+layout(std430, binding = 5) readonly buffer Residual { vec4 residuals[]; };
+vec4 se_scale(uint i) { return se_scales[i]; }
+vec4 residual(uint i) { return residuals[i]; }
+#endif
 
 vec4 pointwise_input_scale(uint n, uint ci4)
 {
-    return SCALED != 0u ? se_scale[n * p.in_c4 + ci4] : vec4(1.0);
+    return SCALED != 0u ? se_scale(n * p.in_c4 + ci4) : vec4(1.0);
 }
 
 vec4 pointwise_output(vec4 value, uint index)
 {
-    return RESIDUAL != 0u ? value + residual[index] : value;
+    return RESIDUAL != 0u ? value + residual(index) : value;
 }

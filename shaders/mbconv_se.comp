@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+// effvk-variant: texel
 // MBConv's squeeze-excitation, one workgroup per image n: finishes the
 // average pool from `count` partial sums per channel quad (the depthwise
 // pass's per-workgroup sums, or every pixel of the depthwise output in the
@@ -16,12 +17,27 @@ layout(constant_id = 3) const uint S = 1u;      // squeeze channels
 layout(constant_id = 4) const uint SPLIT_POOL = 0u;
 const uint MAX_WORKGROUP = 64u;
 
-layout(std430, binding = 0) readonly buffer Partials { vec4 partials[]; };
 layout(std430, binding = 1) writeonly buffer Scale { vec4 se_scale[]; };
-layout(std430, binding = 2) readonly buffer Fc1 { vec4 fc1[]; };       // [S][E4]
 layout(std430, binding = 3) readonly buffer Fc1Bias { float fc1_bias[]; };
-layout(std430, binding = 4) readonly buffer Fc2 { vec4 fc2[]; };       // [E4][S]
 layout(std430, binding = 5) readonly buffer Fc2Bias { vec4 fc2_bias[]; };
+// fc1 is [S][E4] vec4, fc2 [E4][S] vec4. EVK_TEXEL_LOADS: the partial sums
+// and both weight matrices are uniform texel buffers (see
+// evk_texel_loads_default), else storage buffers.
+#ifdef EVK_TEXEL_LOADS
+layout(binding = 0) uniform samplerBuffer partial_texels;
+layout(binding = 2) uniform samplerBuffer fc1_texels;
+layout(binding = 4) uniform samplerBuffer fc2_texels;
+vec4 partial(uint i) { return texelFetch(partial_texels, int(i)); }
+vec4 fc1(uint i) { return texelFetch(fc1_texels, int(i)); }
+vec4 fc2(uint i) { return texelFetch(fc2_texels, int(i)); }
+#else
+layout(std430, binding = 0) readonly buffer Partials { vec4 partials[]; };
+layout(std430, binding = 2) readonly buffer Fc1 { vec4 fc1_weights[]; };
+layout(std430, binding = 4) readonly buffer Fc2 { vec4 fc2_weights[]; };
+vec4 partial(uint i) { return partials[i]; }
+vec4 fc1(uint i) { return fc1_weights[i]; }
+vec4 fc2(uint i) { return fc2_weights[i]; }
+#endif
 
 layout(push_constant) uniform Shape {
     uint batch, channels, count;
@@ -37,7 +53,7 @@ vec4 quad_sum(uint n, uint q)
     uint base = (n * E4 + q) * p.count;
     vec4 sum = vec4(0.0);
     for (uint i = 0u; i < p.count; ++i)
-        sum += partials[base + i];
+        sum += partial(base + i);
     return sum;
 }
 
@@ -49,7 +65,7 @@ void split_pool(uint n)
         uint base = (n * E4 + q) * p.count;
         vec4 sum = vec4(0.0);
         for (uint i = lane; i < p.count; i += gl_WorkGroupSize.x)
-            sum += partials[base + i];
+            sum += partial(base + i);
         lane_sums[lane] = sum;
         barrier();
         if (lane == 0u) {
@@ -77,14 +93,14 @@ void main()
     for (uint s = lane; s < S; s += gl_WorkGroupSize.x) {
         float sum = fc1_bias[s];
         for (uint q = 0u; q < E4; ++q)
-            sum += dot(fc1[s * E4 + q], means[q]);
+            sum += dot(fc1(s * E4 + q), means[q]);
         squeezed[s] = evk_activate(vec4(sum), ACTIVATION).x;
     }
     barrier();
     for (uint q = lane; q < E4; q += gl_WorkGroupSize.x) {
         vec4 sum = fc2_bias[q];
         for (uint s = 0u; s < S; ++s)
-            sum = fma(fc2[q * S + s], vec4(squeezed[s]), sum);
+            sum = fma(fc2(q * S + s), vec4(squeezed[s]), sum);
         se_scale[n * E4 + q] = evk_sigmoid(sum) * evk_channel_mask(q, p.channels);
     }
 }

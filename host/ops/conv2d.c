@@ -164,6 +164,7 @@ static void apply_variant(const conv2d_layer *l, evk_pipeline_key *key)
     for (uint32_t i = 0; i < v->spec_count; ++i)
         key->spec[key->spec_count++] = v->spec[i];
     key->shared_bytes += v->shared_bytes;
+    key->texel_bindings |= v->texel_bindings;
 }
 
 /* The most pixels per invocation (reuse of each weight load) that still keeps

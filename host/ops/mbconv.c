@@ -257,7 +257,8 @@ static evk_status record_se(mbconv_layer *l, evk_binding partials, const stages 
     evk_pipeline_key key = {.shader = "mbconv_se", .workgroup_size = SE_WORKGROUP,
                             .spec = {l->desc.activation, e4, squeeze, count > SPLIT_POOL_ABOVE},
                             .spec_count = 4, .binding_count = 6, .push_bytes = sizeof push,
-                            .shared_bytes = 16 * e4 + 4 * squeeze + 16 * SE_WORKGROUP};
+                            .shared_bytes = 16 * e4 + 4 * squeeze + 16 * SE_WORKGROUP,
+                            .texel_bindings = 1u << 0 | 1u << 2 | 1u << 4};
     evk_binding bindings[6] = {partials, {l->scratch->scale.buffer, 0, l->scratch->scale.bytes, 1},
                                evk_buffer_binding(&l->fc1), evk_buffer_binding(&l->fc1_bias),
                                evk_buffer_binding(&l->fc2), evk_buffer_binding(&l->fc2_bias)};
@@ -273,10 +274,12 @@ static evk_status record_elementwise(mbconv_layer *l, uint32_t mode, const evk_t
         (uint32_t)(evk_shape_device_bytes(s) / 16), s.h * s.w};
     evk_pipeline_key key = {.shader = "mbconv_elementwise", .workgroup_size = ELEMENTWISE_WORKGROUP,
                             .spec = {mode}, .spec_count = 1, .binding_count = 3,
-                            .push_bytes = sizeof push};
-    const evk_buffer *scale = l->has_se ? &l->scratch->scale : &l->fc1_bias;
+                            .push_bytes = sizeof push, .texel_bindings = 1u << 1 | 1u << 2};
+    /* The residual add reads no scales: binding 2 gets x again, which can
+     * always be a texel view. */
     evk_binding bindings[3] = {evk_tensor_binding(y, 1), evk_tensor_binding(x, 0),
-                               evk_buffer_binding(scale)};
+                               mode == ELEMENTWISE_SCALE ? evk_buffer_binding(&l->scratch->scale)
+                                                         : evk_tensor_binding(x, 0)};
     return evk_pipeline_dispatch(l->base.ctx, &key, bindings, &push,
                                  evk_div_up(push.texels, ELEMENTWISE_WORKGROUP));
 }
@@ -295,12 +298,14 @@ static evk_status record_fused(mbconv_layer *l, const evk_tensor *in, evk_tensor
     partials.writes = 0;
     if (s == EVK_SUCCESS && l->has_se)
         s = record_se(l, partials, st, st->plane_groups);
-    /* Bindings that the constants leave unused get the small bias buffer. */
-    evk_binding extra[2] = {evk_buffer_binding(l->has_se ? &l->scratch->scale : &l->fc1_bias),
-                            l->residual ? evk_tensor_binding(in, 0) : evk_buffer_binding(&l->fc1_bias)};
+    /* Bindings that the constants leave unused get the project's input, which
+     * can always be a texel view (the texel variant needs all of them to be). */
+    evk_binding unused = evk_tensor_binding(&st->depthwise, 0);
+    evk_binding extra[2] = {l->has_se ? evk_buffer_binding(&l->scratch->scale) : unused,
+                            l->residual ? evk_tensor_binding(in, 0) : unused};
     evk_conv2d_variant project = {.shader = "mbconv_project", .bindings = extra,
                                   .binding_count = 2, .spec = {l->residual, l->has_se},
-                                  .spec_count = 2};
+                                  .spec_count = 2, .texel_bindings = 1u << 4 | 1u << 5};
     if (s == EVK_SUCCESS)
         s = evk_conv2d_record_variant(l->project, &st->depthwise, out, &project);
     return s;
@@ -404,12 +409,8 @@ static evk_status upload_se(mbconv_layer *l, const evk_mbconv_desc *d)
 static evk_status build(mbconv_layer *l, const evk_mbconv_desc *d)
 {
     evk_status s = create_convs(l, d);
-    /* Without SE, fc1_bias is a one-float stand-in for unused bindings. */
-    static const float unused = 0.0f;
-    if (s == EVK_SUCCESS)
-        s = l->has_se ? upload_se(l, d)
-                      : evk_buffer_create_with_data(l->base.ctx, &unused, sizeof unused,
-                                                    "mbconv unused SE binding", &l->fc1_bias);
+    if (s == EVK_SUCCESS && l->has_se)
+        s = upload_se(l, d);
     return s;
 }
 
