@@ -333,7 +333,7 @@ static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_te
     push.tiles_x = evk_div_up(push.out_w, tile.w);
     push.tiles_y = evk_div_up(push.out_h, tile.h);
     uint32_t wg = evk_workgroup_size_for(l->base.ctx, push.tiles_x * push.tiles_y);
-    push.groups_per_plane = evk_conv2d_depthwise_plane_groups(&l->base, out->shape);
+    push.groups_per_plane = evk_div_up(push.tiles_x * push.tiles_y, wg);
     const evk_conv2d_desc *d = &l->desc;
     evk_pipeline_key key = {.shader = "conv2d_depthwise", .workgroup_size = wg,
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
@@ -345,11 +345,12 @@ static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_te
                     (uint64_t)push.groups_per_plane * push.c4 * push.batch);
 }
 
-uint32_t evk_conv2d_depthwise_plane_groups(const evk_layer *layer, evk_shape out)
+uint32_t evk_conv2d_depthwise_partials(const evk_layer *layer, evk_shape out, int per_lane)
 {
     depthwise_tile t = choose_depthwise_tile(layer->ctx, out);
     uint32_t tiles = evk_div_up(out.w, t.w) * evk_div_up(out.h, t.h);
-    return evk_div_up(tiles, evk_workgroup_size_for(layer->ctx, tiles));
+    uint32_t wg = evk_workgroup_size_for(layer->ctx, tiles);
+    return evk_div_up(tiles, wg) * (per_lane ? wg : 1);
 }
 
 static evk_status record_grouped(conv2d_layer *l, const evk_tensor *in, evk_tensor *out)

@@ -74,9 +74,9 @@ typedef struct evk_conv2d_variant {
 evk_status evk_conv2d_record_variant(evk_layer *layer, const evk_tensor *in, evk_tensor *out,
                                      const evk_conv2d_variant *variant);
 
-/* Workgroups per (image, channel quad) plane of a depthwise layer's dispatch
- * for output shape `out`: MBConv's depthwise variant writes one partial sum
- * per workgroup. */
-uint32_t evk_conv2d_depthwise_plane_groups(const evk_layer *layer, evk_shape out);
+/* The partial sums per (image, channel quad) plane that MBConv's depthwise
+ * variant writes for output shape `out`: one per workgroup of the dispatch,
+ * or with `per_lane` one per invocation. */
+uint32_t evk_conv2d_depthwise_partials(const evk_layer *layer, evk_shape out, int per_lane);
 
 #endif

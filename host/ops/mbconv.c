@@ -211,11 +211,21 @@ static evk_status reserve(evk_context *ctx, evk_buffer *b, uint64_t bytes, const
     return evk_buffer_create(ctx, bytes, EVK_BUFFER_DEVICE, what, b);
 }
 
+/* Whether the fused depthwise writes one SE partial sum per invocation
+ * instead of adding its workgroup's in shared memory: on CPU devices (wide
+ * tiles), where llvmpipe saves every invocation's live values across the
+ * barrier that the shared sum needs; GPUs keep the few partials per plane
+ * that the SE then reads. */
+static int lane_partials(const evk_context *ctx)
+{
+    return ctx->wide_tiles;
+}
+
 /* The intermediate tensors of one forward: views of the scratch buffers. */
 typedef struct stages {
     evk_tensor expanded, depthwise;
     evk_shape out;
-    uint32_t plane_groups;          /* depthwise workgroups per plane: partial sums per quad */
+    uint32_t partials;              /* SE partial sums per (image, quad) of the fused depthwise */
 } stages;
 
 static evk_tensor view(mbconv_layer *l, evk_shape shape, const evk_buffer *buffer)
@@ -229,7 +239,7 @@ static evk_status prepare_stages(mbconv_layer *l, evk_shape in, stages *st)
     uint32_t e = l->desc.expanded_channels;
     compute_output_shape(ctx, &l->desc, in, &st->out);
     evk_shape expanded = {in.n, e, in.h, in.w}, dw = {in.n, e, st->out.h, st->out.w};
-    st->plane_groups = evk_conv2d_depthwise_plane_groups(l->depthwise, dw);
+    st->partials = evk_conv2d_depthwise_partials(l->depthwise, dw, lane_partials(ctx));
     uint64_t quads = (uint64_t)in.n * evk_div_up(e, 4);
     evk_status s = reserve(ctx, &l->scratch->depthwise_out, evk_shape_device_bytes(dw),
                            "mbconv depthwise output");
@@ -238,7 +248,7 @@ static evk_status prepare_stages(mbconv_layer *l, evk_shape in, stages *st)
     if (s == EVK_SUCCESS && l->has_se)
         s = reserve(ctx, &l->scratch->scale, quads * 16, "mbconv SE scale");
     if (s == EVK_SUCCESS && l->has_se && l->fused)
-        s = reserve(ctx, &l->scratch->partials, quads * st->plane_groups * 16,
+        s = reserve(ctx, &l->scratch->partials, quads * st->partials * 16,
                     "mbconv SE partial sums");
     if (s == EVK_SUCCESS && l->has_se && !l->fused)
         s = reserve(ctx, &l->scratch->scaled, evk_shape_device_bytes(dw), "mbconv scaled");
@@ -290,14 +300,16 @@ static evk_status record_fused(mbconv_layer *l, const evk_tensor *in, evk_tensor
     const evk_tensor *dw_in = l->expand ? &st->expanded : in;
     evk_status s = l->expand ? l->expand->ops->record(l->expand, in, &st->expanded) : EVK_SUCCESS;
     evk_binding partials = {l->scratch->partials.buffer, 0, l->scratch->partials.bytes, 1};
+    int per_lane = lane_partials(l->base.ctx);
     evk_conv2d_variant dw = {.shader = "mbconv_depthwise", .bindings = &partials,
-                             .binding_count = 1, .shared_bytes = DEPTHWISE_SHARED_BYTES};
+                             .binding_count = 1, .spec = {(uint32_t)per_lane}, .spec_count = 1,
+                             .shared_bytes = per_lane ? 0 : DEPTHWISE_SHARED_BYTES};
     if (s == EVK_SUCCESS)
         s = l->has_se ? evk_conv2d_record_variant(l->depthwise, dw_in, &st->depthwise, &dw)
                       : l->depthwise->ops->record(l->depthwise, dw_in, &st->depthwise);
     partials.writes = 0;
     if (s == EVK_SUCCESS && l->has_se)
-        s = record_se(l, partials, st, st->plane_groups);
+        s = record_se(l, partials, st, st->partials);
     /* Bindings that the constants leave unused get the project's input, which
      * can always be a texel view (the texel variant needs all of them to be). */
     evk_binding unused = evk_tensor_binding(&st->depthwise, 0);
