@@ -257,6 +257,15 @@ static evk_status prepare_stages(mbconv_layer *l, evk_shape in, stages *st)
     return s;
 }
 
+/* Whether the SE's lanes share each quad's pool of `count` partial sums:
+ * on GPUs for long pools; never on CPU devices (wide tiles), where a
+ * workgroup's lanes run on one thread, so sharing saves no loads and costs
+ * two barriers per quad. */
+static int split_pool(const evk_context *ctx, uint32_t count)
+{
+    return !ctx->wide_tiles && count > SPLIT_POOL_ABOVE;
+}
+
 /* mbconv_se.comp over `count` partial sums per channel quad in `partials`. */
 static evk_status record_se(mbconv_layer *l, evk_binding partials, const stages *st, uint32_t count)
 {
@@ -265,7 +274,7 @@ static evk_status record_se(mbconv_layer *l, evk_binding partials, const stages 
     struct { uint32_t batch, channels, count; float inv_plane; } push = {
         st->out.n, e, count, 1.0f / ((float)st->out.h * (float)st->out.w)};
     evk_pipeline_key key = {.shader = "mbconv_se", .workgroup_size = SE_WORKGROUP,
-                            .spec = {l->desc.activation, e4, squeeze, count > SPLIT_POOL_ABOVE},
+                            .spec = {l->desc.activation, e4, squeeze, split_pool(l->base.ctx, count)},
                             .spec_count = 4, .binding_count = 6, .push_bytes = sizeof push,
                             .shared_bytes = 16 * e4 + 4 * squeeze + 16 * SE_WORKGROUP,
                             .texel_bindings = 1u << 0 | 1u << 2 | 1u << 4};
