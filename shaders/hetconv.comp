@@ -185,10 +185,12 @@ void accumulate_off_centre(uint n, uint g, uint quad_first, int iy0, int ix0,
             [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
                 uint wbase = (weight_quad(g, quad_first, c) * p.inputs + t) * OFF_TAPS;
                 vec4 w[K][WEIGHT_TERMS];
-                [[unroll]] for (uint kx = 0u; kx < K; ++kx)
+                [[unroll]] for (uint kx = 0u; kx < K; ++kx) {
+                    uint tap = (wbase + off_tap(ky, kx)) * WEIGHT_TERMS;
                     [[unroll]] for (uint k = 0u; k < WEIGHT_TERMS; ++k)
                         if (ky != MID || kx != MID)
-                            w[kx][k] = off_centre_weight((wbase + off_tap(ky, kx)) * WEIGHT_TERMS + k);
+                            w[kx][k] = off_centre_weight(tap + k);
+                }
                 // Each accumulator takes all of the row's products at once:
                 // llvmpipe keeps large tiles in memory.
                 [[unroll]] for (uint px = 0u; px < TILE_W; ++px) {

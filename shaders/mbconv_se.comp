@@ -5,9 +5,9 @@
 // MBConv's squeeze-excitation, one workgroup per image n: finishes the
 // average pool from `count` partial sums per channel quad (the fused
 // depthwise pass's per-invocation or per-workgroup sums, or every pixel of
-// the depthwise output in the unfused sequence), then fc1 + bias + activation to S channels and fc2 +
-// bias + sigmoid back to E: one scale per (n, channel). All sums run in fp32
-// in a fixed order. With SPLIT_POOL the lanes share each quad's partials
+// the depthwise output in the unfused sequence), then fc1 + bias +
+// activation to S channels and fc2 + bias + sigmoid back to E: one scale per
+// (n, channel). All sums run in fp32 in a fixed order. With SPLIT_POOL the lanes share each quad's partials
 // (long pools); otherwise each lane sums whole quads.
 #include "common.glsl"
 

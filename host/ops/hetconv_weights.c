@@ -17,7 +17,8 @@ enum { MIN_SLOTS_PER_CLASS_QUADS = 8 };
  * c.terms 0 where it does not. */
 static evk_hetconv_classes texel_classes_of(const evk_hetconv_desc *d)
 {
-    uint32_t p = d->part, in_c4 = evk_div_up(d->in_channels, 4), out_c4 = evk_div_up(d->out_channels, 4);
+    uint32_t p = d->part;
+    uint32_t in_c4 = evk_div_up(d->in_channels, 4), out_c4 = evk_div_up(d->out_channels, 4);
     evk_hetconv_classes c = {0};
     if (is_grouped(d)) {
         if ((d->in_channels / p) % 4 || (d->out_channels / p) % 4)
