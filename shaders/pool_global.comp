@@ -1,39 +1,57 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Global average pool of a packed tensor: one workgroup per (image, channel
-// quad) plane, its lanes summing strided texels in fp32 and reducing in
-// shared memory. The output [N][C4] vec4 is the packed N x C x 1 x 1 tensor.
+// effvk-variant: texel
+// Global average pool of a packed tensor, summed in fp32: SPLIT lanes share
+// one (image, channel quad) plane, each summing every SPLIT-th texel, and
+// reduce in shared memory. GPUs take SPLIT = 64 (a plane per workgroup);
+// CPU devices SPLIT = 1, a plane per lane and no barriers. The output
+// [N][C4] vec4 is the packed N x C x 1 x 1 tensor.
 #include "common.glsl"
 
+layout(constant_id = 1) const uint SPLIT = 64u;
+
 layout(std430, binding = 0) buffer Output { vec4 y[]; };
+// EVK_TEXEL_LOADS: the input is a uniform texel buffer (see
+// evk_texel_loads_default), else a storage buffer.
+#ifdef EVK_TEXEL_LOADS
+layout(binding = 1) uniform samplerBuffer input_texels;
+vec4 load_input(uint i) { return texelFetch(input_texels, int(i)); }
+#else
 layout(std430, binding = 1) readonly buffer Input { vec4 x[]; };
+vec4 load_input(uint i) { return x[i]; }
+#endif
 
 layout(push_constant) uniform Shape {
     uint planes, plane;
     float inv_plane;
 } p;
 
-// The host dispatches exactly this many lanes (a power of two, for the
-// halving reduction).
-const uint WORKGROUP = 64u;
-shared vec4 partial[WORKGROUP];
+// The host sizes the workgroup to a multiple of SPLIT (a power of two, for
+// the halving reduction).
+const uint PARTIAL_SLOTS = SPLIT > 1u ? gl_WorkGroupSize.x : 1u;
+shared vec4 partial[PARTIAL_SLOTS];
 
 void main()
 {
-    uint group = evk_linear_group();
     uint lane = gl_LocalInvocationID.x;
-    // Extra groups of a folded grid still reach every barrier.
-    uint base = min(group, p.planes - 1u) * p.plane;
+    uint slice = lane % SPLIT;
+    uint plane_index = (evk_linear_group() * gl_WorkGroupSize.x + lane) / SPLIT;
+    // Lanes past the end (and extra groups of a folded grid) still reach
+    // every barrier; they sum a clamped plane and store nothing.
+    uint base = min(plane_index, p.planes - 1u) * p.plane;
     vec4 sum = vec4(0.0);
-    for (uint i = lane; i < p.plane; i += WORKGROUP)
-        sum += x[base + i];
-    partial[lane] = sum;
-    barrier();
-    for (uint half_size = WORKGROUP / 2u; half_size > 0u; half_size /= 2u) {
-        if (lane < half_size)
-            partial[lane] += partial[lane + half_size];
+    for (uint i = slice; i < p.plane; i += SPLIT)
+        sum += load_input(base + i);
+    if (SPLIT > 1u) {
+        partial[lane] = sum;
         barrier();
+        for (uint half_size = SPLIT / 2u; half_size > 0u; half_size /= 2u) {
+            if (slice < half_size)
+                partial[lane] += partial[lane + half_size];
+            barrier();
+        }
+        sum = partial[lane];
     }
-    if (lane == 0u && group < p.planes)
-        y[group] = partial[0] * p.inv_plane;
+    if (slice == 0u && plane_index < p.planes)
+        y[plane_index] = sum * p.inv_plane;
 }

@@ -56,6 +56,7 @@ static void test_pool(void **state)
     check_pool(g->ctx, (evk_shape){3, 7, 5, 9});
     check_pool(g->ctx, (evk_shape){2, 5, 33, 31});
     check_pool(g->ctx, (evk_shape){1, 1, 1, 1});
+    check_pool(g->ctx, (evk_shape){9, 130, 7, 7});
     tu_assert_no_validation_messages(g);
 }
 
@@ -96,6 +97,9 @@ static void test_linear(void **state)
     check_linear(g->ctx, 3, 13, 7);
     check_linear(g->ctx, 2, 1283, 1001);
     check_linear(g->ctx, 1, 1, 1);
+    /* CPU devices: 11 images in two lanes' tiles of 6, the last one short. */
+    check_linear(g->ctx, 11, 37, 13);
+    check_linear(g->ctx, 17, 130, 9);
     evk_layer *linear;
     float w = 1.0f;
     assert_int_equal(evk_linear_create(g->ctx, 0, 1, &w, NULL, &linear), EVK_ERROR_INVALID_ARGUMENT);

@@ -2,8 +2,9 @@
 #include "pipeline.h"
 #include "pool.h"
 
-/* pool_global.comp's reduction assumes exactly this workgroup. */
-enum { POOL_WORKGROUP = 64 };
+/* GPUs: 64 lanes per plane (the shader's halving reduction needs a power of
+ * two); CPU devices: one lane per plane, no barriers. */
+enum { GPU_POOL_SPLIT = 64 };
 
 static const char *pool_kernel_name(const evk_layer *layer)
 {
@@ -21,14 +22,18 @@ static evk_status pool_output_shape(const evk_layer *layer, evk_shape in, evk_sh
 
 static evk_status pool_record(evk_layer *layer, const evk_tensor *in, evk_tensor *out)
 {
+    evk_context *ctx = layer->ctx;
     evk_shape s = in->shape;
     struct { uint32_t planes, plane; float inv_plane; } push = {
         s.n * evk_div_up(s.c, 4), s.h * s.w, 1.0f / ((float)s.h * (float)s.w)};
-    evk_pipeline_key key = {.shader = "pool_global", .workgroup_size = POOL_WORKGROUP,
-                            .binding_count = 2, .push_bytes = sizeof push,
-                            .shared_bytes = 16 * POOL_WORKGROUP};
+    uint32_t split = ctx->wide_tiles ? 1 : GPU_POOL_SPLIT;
+    uint32_t wg = split > 1 ? split : evk_workgroup_size_for(ctx, push.planes);
+    evk_pipeline_key key = {.shader = "pool_global", .workgroup_size = wg, .spec = {split},
+                            .spec_count = 1, .binding_count = 2, .push_bytes = sizeof push,
+                            .shared_bytes = split > 1 ? 16 * wg : 0, .texel_bindings = 1u << 1};
     evk_binding bindings[2] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0)};
-    return evk_pipeline_dispatch(layer->ctx, &key, bindings, &push, push.planes);
+    return evk_pipeline_dispatch(ctx, &key, bindings, &push,
+                                 evk_div_up_u64((uint64_t)push.planes * split, wg));
 }
 
 static void pool_destroy(evk_layer *layer)
@@ -89,7 +94,8 @@ static evk_status max_pool_record(evk_layer *layer, const evk_tensor *in, evk_te
     struct { uint32_t planes, in_h, in_w, out_h, out_w, kernel, stride, pad; } push = {
         i.n * evk_div_up(i.c, 4), i.h, i.w, o.h, o.w, l->kernel, l->stride, l->pad};
     evk_pipeline_key key = {.shader = "pool_max", .workgroup_size = MAX_POOL_WORKGROUP,
-                            .binding_count = 2, .push_bytes = sizeof push};
+                            .binding_count = 2, .push_bytes = sizeof push,
+                            .texel_bindings = 1u << 1};
     evk_binding bindings[2] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0)};
     uint64_t texels = (uint64_t)push.planes * o.h * o.w;
     return evk_pipeline_dispatch(layer->ctx, &key, bindings, &push,
