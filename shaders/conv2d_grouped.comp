@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// effvk-variant: texel
 // Grouped convolution for any groups that divides both channel counts (the
 // general path: a group's channels need not align with the packed quads).
 // Each invocation computes one output pixel for one output channel quad, each
@@ -12,9 +13,21 @@ layout(constant_id = 3) const uint KW = 3u;
 layout(constant_id = 4) const uint SH = 1u;
 layout(constant_id = 5) const uint SW = 1u;
 
+// EVK_TEXEL_LOADS: the input (vec4 texels) and the weights (float texels)
+// are uniform texel buffers (see evk_texel_loads_default), else storage
+// buffers.
+#ifdef EVK_TEXEL_LOADS
+layout(binding = 0) uniform samplerBuffer input_texels;
+layout(binding = 2) uniform samplerBuffer weight_floats;
+vec4 load_input(uint i) { return texelFetch(input_texels, int(i)); }
+float load_weight(uint i) { return texelFetch(weight_floats, int(i)).x; }
+#else
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
-layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
 layout(std430, binding = 2) readonly buffer Weight { float w[]; };
+vec4 load_input(uint i) { return x[i]; }
+float load_weight(uint i) { return w[i]; }
+#endif
+layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
 layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -39,7 +52,8 @@ float output_channel(uint n, uint co, uint oy, uint ox)
             for (uint kx = 0u; kx < KW; ++kx) {
                 int ix = int(ox * SW + kx) - int(p.pad_w);
                 if (ix >= 0 && ix < int(p.in_w))
-                    sum += w[wbase + ky * KW + kx] * x[(plane + uint(iy)) * p.in_w + uint(ix)][ci % 4u];
+                    sum += load_weight(wbase + ky * KW + kx) *
+                           load_input((plane + uint(iy)) * p.in_w + uint(ix))[ci % 4u];
             }
         }
     }

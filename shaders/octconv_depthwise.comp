@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+// effvk-variant: texel
 // One branch of a depthwise OctConv (H→H or L→L): a depthwise K×K conv of
 // the input pooled by POOL (2 at stride 2, averaged on load, see
 // octconv.glsl). Four channels per vec4, TILE_W adjacent pixels of one row
@@ -17,9 +18,20 @@ layout(constant_id = 4) const uint POOL = 1u;
 const uint PAD = (K - 1u) / 2u;
 const uint SEGMENT = TILE_W + K - 1u;
 
+// EVK_TEXEL_LOADS: the input and the weights are uniform texel buffers (see
+// evk_texel_loads_default), else storage buffers.
+#ifdef EVK_TEXEL_LOADS
+layout(binding = 0) uniform samplerBuffer input_texels;
+layout(binding = 2) uniform samplerBuffer weight_texels;
+vec4 load_input(uint i) { return texelFetch(input_texels, int(i)); }
+vec4 load_weight(uint i) { return texelFetch(weight_texels, int(i)); }
+#else
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
-layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
 layout(std430, binding = 2) readonly buffer Weight { vec4 w[]; };
+vec4 load_input(uint i) { return x[i]; }
+vec4 load_weight(uint i) { return w[i]; }
+#endif
+layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
 layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -56,11 +68,11 @@ void main()
                 [[unroll]] for (uint c = 0u; c < POOL; ++c)
                     seg[j] += (octconv_tap_weight(iy, p.in_h, POOL, a) *
                                octconv_tap_weight(ix, p.in_w, POOL, c)) *
-                              x[plane + octconv_tap_index(iy, p.in_h, POOL, a) * p.in_w +
-                                octconv_tap_index(ix, p.in_w, POOL, c)];
+                              load_input(plane + octconv_tap_index(iy, p.in_h, POOL, a) * p.in_w +
+                                         octconv_tap_index(ix, p.in_w, POOL, c));
         }
         [[unroll]] for (uint kx = 0u; kx < K; ++kx) {
-            vec4 k = w[c4 * K * K + ky * K + kx];
+            vec4 k = load_weight(c4 * K * K + ky * K + kx);
             [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
                 acc[t] = fma(k, seg[t + kx], acc[t]);
         }

@@ -366,7 +366,9 @@ static evk_status record_grouped(conv2d_layer *l, const evk_tensor *in, evk_tens
     evk_pipeline_key key = {.shader = "conv2d_grouped", .workgroup_size = wg,
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
                                      d->stride_w},
-                            .spec_count = 5, .binding_count = 4, .push_bytes = sizeof push};
+                            .spec_count = 5, .binding_count = 4, .push_bytes = sizeof push,
+                            .texel_bindings = TEXEL_INPUT | 1u << 2,
+                            .float_texel_bindings = 1u << 2};
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.s.out_c4 * push.s.batch);
 }

@@ -393,7 +393,8 @@ static evk_status record_depthwise(octconv_layer *l, int branch, const evk_tenso
     push.groups_per_plane = evk_div_up(push.tiles_x * o.h, wg);
     evk_pipeline_key key = {.shader = "octconv_depthwise", .workgroup_size = wg,
                             .spec = {l->desc.activation, l->desc.kernel_size, tile_w, l->desc.stride},
-                            .spec_count = 4, .binding_count = 4, .push_bytes = sizeof push};
+                            .spec_count = 4, .binding_count = 4, .push_bytes = sizeof push,
+                            .texel_bindings = 1u << 0 | 1u << 2};
     evk_binding bindings[4] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
                                evk_buffer_binding(&l->weight[branch]),
                                evk_buffer_binding(&l->bias[branch])};
