@@ -4,8 +4,9 @@ machine (run with Debian's /usr/bin/python3: python3-torch, python3-torchvision)
 
     pytorch_cpu.py run --json OUT [--models efficientnet-b0,...] [--batch 1,8]
                        [--iterations N]
-        torchvision's EfficientNets and ResNet-50 (random weights: time does not depend on
-        them), eval mode, no grad, torch.set_num_threads(os.cpu_count()),
+        torchvision's EfficientNets and ResNet-50 (torchvision's default random
+        initialisation, which keeps activations of unit order: no denormals,
+        which would slow a CPU down), eval mode, no grad, torch.set_num_threads(os.cpu_count()),
         input of each variant's resolution; the same cases and timed-run
         caps as bench/bench_models.c (B0-B3 at batch 1 and 8, B4-B7 and ResNet-50 at 1)
         unless --models/--batch say otherwise. One warm-up run, then the
