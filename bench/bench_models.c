@@ -168,11 +168,10 @@ static void add_vector(weights_file *f, const char *prefix, const char *suffix, 
     add_tensor(f, name, 1, &n, lo, hi);
 }
 
-/* BatchNorm with its scale (gamma) uniform in [gamma_lo, gamma_hi). */
-static void add_batchnorm_scaled(weights_file *f, const char *prefix, uint64_t n, float gamma_lo,
-                                 float gamma_hi)
+/* BatchNorm with its scale (gamma) uniform in [0.5, 1.5) times `gamma`. */
+static void add_batchnorm_scaled(weights_file *f, const char *prefix, uint64_t n, float gamma)
 {
-    add_vector(f, prefix, ".weight", n, gamma_lo, gamma_hi);
+    add_vector(f, prefix, ".weight", n, 0.5f * gamma, 1.5f * gamma);
     add_vector(f, prefix, ".bias", n, -0.3f, 0.3f);
     add_vector(f, prefix, ".running_mean", n, -0.3f, 0.3f);
     add_vector(f, prefix, ".running_var", n, 0.5f, 1.5f);
@@ -180,7 +179,7 @@ static void add_batchnorm_scaled(weights_file *f, const char *prefix, uint64_t n
 
 static void add_batchnorm(weights_file *f, const char *prefix, uint64_t n)
 {
-    add_batchnorm_scaled(f, prefix, n, 0.5f, 1.5f);
+    add_batchnorm_scaled(f, prefix, n, 1.0f);
 }
 
 /* torchvision's Conv2dNormActivation: prefix.0 conv, prefix.1 BatchNorm
@@ -193,7 +192,7 @@ static void add_conv_bn_scaled(weights_file *f, const char *prefix, uint64_t out
     snprintf(name, sizeof name, "%s.0.weight", prefix);
     add_weight(f, name, 4, dims);
     snprintf(name, sizeof name, "%s.1", prefix);
-    add_batchnorm_scaled(f, name, out, 0.5f * gamma, 1.5f * gamma);
+    add_batchnorm_scaled(f, name, out, gamma);
 }
 
 static void add_conv_bn(weights_file *f, const char *prefix, uint64_t out, uint64_t in_per_group,

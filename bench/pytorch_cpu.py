@@ -6,7 +6,8 @@ machine (run with Debian's /usr/bin/python3: python3-torch, python3-torchvision)
                        [--iterations N]
         torchvision's EfficientNets and ResNet-50 (torchvision's default random
         initialisation, which keeps activations of unit order: no denormals,
-        which would slow a CPU down), eval mode, no grad, torch.set_num_threads(os.cpu_count()),
+        which would slow a CPU down), eval mode, no grad,
+        torch.set_num_threads(os.cpu_count()),
         input of each variant's resolution; the same cases and timed-run
         caps as bench/bench_models.c (B0-B3 at batch 1 and 8, B4-B7 and ResNet-50 at 1)
         unless --models/--batch say otherwise. One warm-up run, then the

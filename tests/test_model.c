@@ -97,7 +97,7 @@ static void test_linear(void **state)
     check_linear(g->ctx, 3, 13, 7);
     check_linear(g->ctx, 2, 1283, 1001);
     check_linear(g->ctx, 1, 1, 1);
-    /* CPU devices: 11 images in two lanes' tiles of 6, the last one short. */
+    /* CPU devices tile images per lane: 11 and 17 images leave a short last tile. */
     check_linear(g->ctx, 11, 37, 13);
     check_linear(g->ctx, 17, 130, 9);
     evk_layer *linear;
