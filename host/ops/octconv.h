@@ -13,6 +13,18 @@ evk_octconv_desc evk_octconv_resolve(const evk_octconv_desc *desc);
 /* c_L = int(alpha·C) of a resolved desc, and the rest. */
 evk_octconv_channels evk_octconv_channels_of(const evk_octconv_desc *d);
 
+/* Validates a desc (scalars, which paths have weights, BatchNorms); failures
+ * are reported on `ctx` (NULL: the thread). */
+evk_status evk_octconv_check(evk_context *ctx, const evk_octconv_desc *desc);
+
+/* ceil(size / 2): the size of a map pooled once. */
+uint32_t evk_octconv_half_size(uint32_t size);
+
+/* Y^H and Y^L (either may be NULL) of a resolved, valid desc for X^H shape
+ * `x`; failures are reported on `ctx` (NULL: the thread). */
+evk_status evk_octconv_shapes_of(evk_context *ctx, const evk_octconv_desc *d, evk_shape x,
+                                 evk_shape *y_high, evk_shape *y_low);
+
 /* Output branch 0 is Y^H, 1 is Y^L. */
 enum { EVK_OCTCONV_HIGH = 0, EVK_OCTCONV_LOW = 1 };
 
