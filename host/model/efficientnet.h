@@ -1,6 +1,7 @@
 /* EfficientNet-B0..B7 as torchvision builds them (papers.md §3): the
  * architecture of a variant as a list of layer specs (device-free, for costs),
- * and the builder that creates its layers from a torchvision state_dict. */
+ * and the builder that creates its layers from a torchvision state_dict
+ * (state_dict.c). */
 #ifndef EFFVK_HOST_MODEL_EFFICIENTNET_H
 #define EFFVK_HOST_MODEL_EFFICIENTNET_H
 
