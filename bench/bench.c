@@ -3,13 +3,13 @@
 
 #include "bench.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "file_io.h"
 #include "json.h"
 #include "reference.h"
 #include "report.h"
@@ -35,6 +35,7 @@ struct bench_run {
     evk_peak peak;
     FILE *table;                        /* stdout, or stderr when JSON goes to stdout */
     FILE *json;                         /* NULL: no JSON requested */
+    evk_file_writer json_file;          /* when the JSON goes to a file */
     bench_result *results;
     size_t result_count, result_capacity;
     size_t failed_checks;
@@ -558,7 +559,9 @@ static int write_json(const bench_run *run, FILE *out)
 }
 
 /* Opened before the benchmark, so that a bad path fails at once instead of
- * after minutes of timing. JSON to stdout moves the table to stderr. */
+ * after minutes of timing. JSON to stdout moves the table to stderr. The file
+ * is written beside the target and renamed over it when complete, so an
+ * earlier result file survives a run that fails or is interrupted. */
 static int open_json(bench_run *run)
 {
     const char *path = run->options->json_path;
@@ -569,26 +572,28 @@ static int open_json(bench_run *run)
         run->table = stderr;
         return 0;
     }
-    run->json = fopen(path, "w");
-    if (!run->json) {
-        fprintf(stderr, "effvk bench: cannot open %s: %s\n", run->options->json_path,
-                strerror(errno));
+    if (evk_file_write_begin(NULL, path, &run->json_file) != EVK_SUCCESS) {
+        fprintf(stderr, "effvk bench: %s\n", evk_last_error(NULL));
         return -1;
     }
+    run->json = run->json_file.stream;
     return 0;
 }
 
-/* A run that ended early leaves no half-written file behind. */
 static int close_json(bench_run *run, int complete)
 {
     if (!run->json || run->json == stdout)
         return 0;
-    int failed = fclose(run->json) != 0;
-    if (failed)
-        fprintf(stderr, "effvk bench: writing %s failed\n", run->options->json_path);
-    if (failed || !complete)
-        remove(run->options->json_path);
-    return failed ? -1 : 0;
+    run->json = NULL;
+    if (!complete) {
+        evk_file_write_abort(&run->json_file);
+        return 0;
+    }
+    if (evk_file_write_commit(&run->json_file) != EVK_SUCCESS) {
+        fprintf(stderr, "effvk bench: %s\n", evk_last_error(NULL));
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */

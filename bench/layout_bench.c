@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file_io.h"
 #include "ops/conv2d.h"
 #include "reference.h"
 
@@ -139,7 +140,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "effvk_layout_bench: %s\n", evk_last_error(NULL));
         return 1;
     }
-    FILE *json = json_path ? fopen(json_path, "w") : NULL;
+    evk_file_writer json_file = {0};
+    if (json_path && evk_file_write_begin(NULL, json_path, &json_file) != EVK_SUCCESS) {
+        fprintf(stderr, "effvk_layout_bench: %s\n", evk_last_error(NULL));
+        evk_context_destroy(ctx);
+        return 1;
+    }
+    FILE *json = json_file.stream;
     if (json)
         fprintf(json, "{\"device\": \"%s\", \"driver_info\": \"%s\", \"kernel\": \"conv2d_dense\", "
                 "\"results\": [", ctx->props.name, ctx->props.driver_info);
@@ -162,12 +169,17 @@ int main(int argc, char **argv)
                         r.planar_ms / r.packed_ms, err);
             first = 0;
         }
-    if (json) {
-        fprintf(json, "\n]}\n");
-        fclose(json);
-    }
     if (!ok)
         fprintf(stderr, "effvk_layout_bench: %s\n", evk_last_error(ctx));
+    if (json && !ok) {
+        evk_file_write_abort(&json_file);
+    } else if (json) {
+        fprintf(json, "\n]}\n");
+        if (evk_file_write_commit(&json_file) != EVK_SUCCESS) {
+            fprintf(stderr, "effvk_layout_bench: %s\n", evk_last_error(NULL));
+            ok = 0;
+        }
+    }
     evk_context_destroy(ctx);
     return ok ? 0 : 1;
 }

@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import statistics
+import tempfile
 import sys
 import time
 
@@ -86,10 +87,24 @@ def run(args):
     report = {"framework": "pytorch", "device": "cpu", "cpu": cpu_name(),
               "torch_version": torch.__version__, "torchvision_version": torchvision.__version__,
               "threads": torch.get_num_threads(), "results": results}
-    with open(args.json, "w") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
+    write_replacing(args.json, json.dumps(report, indent=2) + "\n")
     return 0
+
+
+def write_replacing(path, text):
+    """Writes beside `path` and renames over it when complete: a failed run
+    keeps the previous file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
 
 
 def compare(args):

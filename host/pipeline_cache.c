@@ -3,9 +3,14 @@
  * means the file is ignored and the cache starts empty: drivers such as
  * lavapipe keep the same pipelineCacheUUID across versions, so the driver's
  * own header check is not enough. */
+#if !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "file_io.h"
 #include "pipeline.h"
 
 #define CACHE_MAGIC "EFFVKPC1"
@@ -33,13 +38,26 @@ static void fill_header(const evk_context *ctx, cache_header *h)
 }
 
 /* Reads the file's cache data when its header matches this context; returns
- * NULL (and *bytes 0) otherwise. */
-static void *read_matching_data(evk_context *ctx, size_t *bytes)
+ * NULL (and *bytes 0) otherwise. An absent file is the normal first run; a
+ * path that names something other than a regular file is an error (*status),
+ * since it could never be written either. */
+static void *read_matching_data(evk_context *ctx, size_t *bytes, evk_status *status)
 {
     *bytes = 0;
-    FILE *f = fopen(ctx->pipeline_cache_path, "rb");
-    if (!f)
+    *status = EVK_SUCCESS;
+    struct stat info;
+    if (stat(ctx->pipeline_cache_path, &info) != 0)
         return NULL;
+    if (!S_ISREG(info.st_mode)) {
+        *status = evk_fail(ctx, EVK_ERROR_IO, "pipeline cache %s: not a regular file",
+                           ctx->pipeline_cache_path);
+        return NULL;
+    }
+    FILE *f;
+    if (evk_file_fopen_read(ctx, ctx->pipeline_cache_path, &f) != EVK_SUCCESS) {
+        evk_clear_error(ctx);
+        return NULL;
+    }
     cache_header expected, found;
     fill_header(ctx, &expected);
     void *data = NULL;
@@ -61,7 +79,10 @@ static void *read_matching_data(evk_context *ctx, size_t *bytes)
 evk_status evk_pipeline_cache_open(evk_context *ctx)
 {
     size_t bytes = 0;
-    void *data = ctx->pipeline_cache_path ? read_matching_data(ctx, &bytes) : NULL;
+    evk_status status = EVK_SUCCESS;
+    void *data = ctx->pipeline_cache_path ? read_matching_data(ctx, &bytes, &status) : NULL;
+    if (status != EVK_SUCCESS)
+        return status;
     VkPipelineCacheCreateInfo info = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
                                       .initialDataSize = bytes,
                                       .pInitialData = data};
@@ -88,15 +109,17 @@ static evk_status write_cache_file(evk_context *ctx, const void *data, size_t by
     cache_header h;
     fill_header(ctx, &h);
     h.data_bytes = bytes;
-    FILE *f = fopen(ctx->pipeline_cache_path, "wb");
-    if (!f)
-        return evk_fail(ctx, EVK_ERROR_IO, "cannot open pipeline cache file %s for writing",
+    evk_file_writer writer;
+    evk_status status = evk_file_write_begin(ctx, ctx->pipeline_cache_path, &writer);
+    if (status != EVK_SUCCESS)
+        return status;
+    if (fwrite(&h, sizeof h, 1, writer.stream) != 1 ||
+        fwrite(data, 1, bytes, writer.stream) != bytes) {
+        evk_file_write_abort(&writer);
+        return evk_fail(ctx, EVK_ERROR_IO, "cannot write pipeline cache file %s",
                         ctx->pipeline_cache_path);
-    int ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(data, 1, bytes, f) == bytes;
-    ok = (fclose(f) == 0) && ok;
-    return ok ? EVK_SUCCESS
-              : evk_fail(ctx, EVK_ERROR_IO, "cannot write pipeline cache file %s",
-                         ctx->pipeline_cache_path);
+    }
+    return evk_file_write_commit(&writer);
 }
 
 evk_status evk_context_save_pipeline_cache(evk_context *ctx)

@@ -1,7 +1,8 @@
 /* Device tier: the pipeline cache file. Written at destruction and on
  * request, loaded by the next context; ignored silently (and rebuilt) when
  * truncated, corrupt, or written for another device or driver; clear errors
- * for saving without a path or to an unwritable one.
+ * for saving without a path or to an unwritable one, and for a path that is a
+ * folder or a FIFO, refused at creation without blocking.
  *
  * The file starts with the 8-byte magic "EFFVKPC1", then u32 vendor id, u32
  * device id, u32 driver version, u32 reserved, char driver_info[256]. */
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -229,7 +231,32 @@ static void test_unwritable_path(void **state)
     char missing[128];
     snprintf(missing, sizeof missing, "%s/missing/pipelines.bin", f->dir);
     assert_unwritable(missing);
-    assert_unwritable(f->dir);          /* a directory */
+}
+
+/* A path that names a folder or a FIFO could never hold the cache: creation
+ * fails at once (a FIFO opened for reading would wait for a writer), and
+ * the node is left as it was. */
+static void assert_refused_at_creation(const char *path)
+{
+    evk_context_desc desc = {.pipeline_cache_path = path};
+    evk_context *ctx;
+    assert_int_equal(evk_context_create(&desc, &ctx), EVK_ERROR_IO);
+    assert_null(ctx);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_IO, "not a regular file");
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_IO, path);
+}
+
+static void test_not_a_regular_file(void **state)
+{
+    fixture *f = *state;
+    assert_refused_at_creation(f->dir);
+    assert_int_equal(mkfifo(f->path, 0644), 0);
+    alarm(10);
+    assert_refused_at_creation(f->path);
+    alarm(0);
+    struct stat info;
+    assert_int_equal(stat(f->path, &info), 0);
+    assert_true(S_ISFIFO(info.st_mode));
 }
 
 int main(void)
@@ -243,6 +270,7 @@ int main(void)
         CACHE_TEST(test_other_device_or_driver_ignored),
         CACHE_TEST(test_save_without_path),
         CACHE_TEST(test_unwritable_path),
+        CACHE_TEST(test_not_a_regular_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

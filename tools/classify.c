@@ -163,7 +163,7 @@ static float *load_input(const char *path, const preprocess_spec *spec)
     char error[256];
     rgb_image image;
     if (image_load_rgb(path, &image, error, sizeof error) != 0) {
-        fprintf(stderr, "effvk classify: %s: %s\n", path, error);
+        fprintf(stderr, "effvk classify: %s\n", error);
         return NULL;
     }
     float *input = malloc(3 * (size_t)spec->crop * spec->crop * sizeof *input);

@@ -1,9 +1,11 @@
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "context.h"
+#include "file_io.h"
 #include "model/npy.h"
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -414,11 +416,12 @@ evk_status evk_npy_read(evk_context *ctx, const char *path, evk_npy_array *out)
         memset(out, 0, sizeof *out);
     if (!out || !path)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_npy_read: out or path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return evk_fail(ctx, EVK_ERROR_IO, "%s: cannot open for reading", path);
+    FILE *f;
+    evk_status status = evk_file_fopen_read(ctx, path, &f);
+    if (status != EVK_SUCCESS)
+        return status;
     npy_header h = {0};
-    evk_status status = read_file_header(ctx, path, f, &h);
+    status = read_file_header(ctx, path, f, &h);
     if (status == EVK_SUCCESS)
         status = read_file_data(ctx, path, f, &h, out);
     fclose(f);
@@ -519,15 +522,18 @@ evk_status evk_npy_write(evk_context *ctx, const char *path, const uint64_t *sha
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: data is NULL", path);
     char dict[512];
     size_t dict_length = format_dict(shape, rank, NPY_PREFIX_V1, dict, sizeof dict);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return evk_fail(ctx, EVK_ERROR_IO, "%s: cannot open for writing", path);
-    int ok = dict_length && write_preamble(f, dict_length) &&
-             fwrite(dict, 1, dict_length, f) == dict_length && write_data(f, data, count);
-    ok = fclose(f) == 0 && ok;
-    if (!ok) {
-        remove(path);
-        return evk_fail(ctx, EVK_ERROR_IO, "%s: write failed", path);
+    if (!dict_length)
+        return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: the shape does not fit a header",
+                        path);
+    evk_file_writer writer;
+    if ((status = evk_file_write_begin(ctx, path, &writer)) != EVK_SUCCESS)
+        return status;
+    FILE *f = writer.stream;
+    if (!write_preamble(f, dict_length) || fwrite(dict, 1, dict_length, f) != dict_length ||
+        !write_data(f, data, count)) {
+        evk_file_write_abort(&writer);
+        return evk_fail(ctx, EVK_ERROR_IO, "%s: write failed: %s; the previous file is unchanged",
+                        path, strerror(errno));
     }
-    return EVK_SUCCESS;
+    return evk_file_write_commit(&writer);
 }

@@ -50,7 +50,9 @@ evk_status evk_npy_read_memory(evk_context *ctx, const char *name, const void *b
 void evk_npy_free(evk_context *ctx, evk_npy_array *array);
 
 /* Writes `data` (the product of `shape` floats, C order) as '<f4'.
- * On failure no partial file is left behind. */
+ * Through a temporary file renamed over `path` when complete (file_io.h): on
+ * failure the previous file at `path` is unchanged and nothing else is left
+ * behind; a `path` that exists and is not a regular file is refused. */
 evk_status evk_npy_write(evk_context *ctx, const char *path, const uint64_t *shape, uint32_t rank,
                          const float *data);
 

@@ -1,22 +1,17 @@
-/* POSIX names (open, fstat, mmap) under -std=c11; must precede every include. */
-#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+/* POSIX names (mmap, close) under -std=c11; must precede every include. */
+#if !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__unix__) || defined(__APPLE__)
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#define EVK_HAVE_MMAP 1
-#endif
 
 #include "context.h"
+#include "file_io.h"
 #include "model/json.h"
 #include "model/safetensors.h"
 
@@ -400,65 +395,41 @@ evk_status evk_safetensors_open_memory(evk_context *ctx, const char *name, const
     return finish_open(st, out);
 }
 
-/* The portable path: one read into memory. */
-static evk_status read_whole_file(evk_safetensors *st, const char *path)
+/* Maps the file, or reads it into memory where it cannot be mapped. */
+static evk_status load_file(evk_safetensors *st, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return evk_fail(st->ctx, EVK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    unsigned char *buffer = NULL;
-    evk_status status = EVK_SUCCESS;
-    if (size < 0 || fseek(f, 0, SEEK_SET) != 0)
-        status = evk_fail(st->ctx, EVK_ERROR_IO, "%s: cannot determine the file size", path);
-    else if (size > 0 && !(buffer = evk_alloc_with(&st->allocator, (size_t)size)))
-        status = out_of_memory(st, "file contents");
-    else if (size > 0 && fread(buffer, 1, (size_t)size, f) != (size_t)size)
-        status = evk_fail(st->ctx, EVK_ERROR_IO, "%s: read failed", path);
-    fclose(f);
-    if (status != EVK_SUCCESS) {
-        evk_free_with(&st->allocator, buffer);
+    int fd;
+    uint64_t size;
+    evk_status status = evk_file_open_read(st->ctx, path, &fd, &size);
+    if (status != EVK_SUCCESS)
         return status;
+    if (size > SIZE_MAX) {
+        close(fd);
+        return evk_fail(st->ctx, EVK_ERROR_LIMIT_EXCEEDED,
+                        "%s: file too large for the address space", path);
     }
-    st->bytes = buffer;
-    st->size = (size_t)size;
+    if (size == 0) {
+        close(fd);
+        return EVK_SUCCESS;
+    }
+    void *bytes = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (bytes != MAP_FAILED) {
+        st->bytes = bytes;
+        st->size = (size_t)size;
+        st->storage = ST_MAPPED;
+        return EVK_SUCCESS;
+    }
+    void *copy;
+    size_t copied;
+    status = evk_file_read_all(st->ctx, path, SIZE_MAX, &copy, &copied);
+    if (status != EVK_SUCCESS)
+        return status;
+    st->bytes = copy;
+    st->size = copied;
     st->storage = ST_OWNED;
     return EVK_SUCCESS;
 }
-
-#ifdef EVK_HAVE_MMAP
-/* Maps the file; *mapped stays 0 where mapping is not possible but reading
- * may be (the caller then reads). */
-static evk_status map_file(evk_safetensors *st, const char *path, int *mapped)
-{
-    *mapped = 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return evk_fail(st->ctx, EVK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat info;
-    evk_status status = EVK_SUCCESS;
-    if (fstat(fd, &info) != 0)
-        status = evk_fail(st->ctx, EVK_ERROR_IO, "%s: cannot stat: %s", path, strerror(errno));
-    else if (!S_ISREG(info.st_mode))
-        status = evk_fail(st->ctx, EVK_ERROR_IO, "%s: not a regular file", path);
-    else if ((uint64_t)info.st_size > SIZE_MAX)
-        status = evk_fail(st->ctx, EVK_ERROR_LIMIT_EXCEEDED,
-                          "%s: file too large for the address space", path);
-    else if (info.st_size == 0)
-        *mapped = 1;
-    if (status == EVK_SUCCESS && info.st_size > 0) {
-        void *bytes = mmap(NULL, (size_t)info.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (bytes != MAP_FAILED) {
-            st->bytes = bytes;
-            st->size = (size_t)info.st_size;
-            st->storage = ST_MAPPED;
-            *mapped = 1;
-        }
-    }
-    close(fd);
-    return status;
-}
-#endif
 
 evk_status evk_safetensors_open(evk_context *ctx, const char *path, evk_safetensors **out)
 {
@@ -471,12 +442,7 @@ evk_status evk_safetensors_open(evk_context *ctx, const char *path, evk_safetens
     evk_status status = create_handle(ctx, path, &st);
     if (status != EVK_SUCCESS)
         return status;
-    int mapped = 0;
-#ifdef EVK_HAVE_MMAP
-    status = map_file(st, path, &mapped);
-#endif
-    if (status == EVK_SUCCESS && !mapped)
-        status = read_whole_file(st, path);
+    status = load_file(st, path);
     if (status != EVK_SUCCESS) {
         evk_safetensors_close(st);
         return status;
@@ -489,10 +455,8 @@ void evk_safetensors_close(evk_safetensors *st)
     if (!st)
         return;
     evk_allocator allocator = st->allocator;
-#ifdef EVK_HAVE_MMAP
     if (st->storage == ST_MAPPED)
         munmap((void *)st->bytes, st->size);
-#endif
     if (st->storage == ST_OWNED)
         evk_free_with(&allocator, (void *)st->bytes);
     evk_free_with(&allocator, st->tensors);

@@ -81,8 +81,8 @@ typedef struct evk_safetensors_info {
     const void *data;
 } evk_safetensors_info;
 
-/* Maps the file (POSIX mmap; elsewhere, or when mapping fails, one read into
- * memory) and validates it. `ctx` may be NULL; when given, its allocator is
+/* Maps the file (or, when mapping fails, reads it into memory) and validates
+ * it; anything but a regular file is refused without blocking (file_io.h). `ctx` may be NULL; when given, its allocator is
  * used and errors are reported on it. On failure *out is NULL. The file must
  * not be truncated while open: reading a mapping past the file's end raises
  * SIGBUS on POSIX systems. */

@@ -163,8 +163,11 @@ typedef struct evk_context_desc {
     evk_allocator allocator;            /* zero: malloc/free */
     /* A file that holds the VkPipelineCache between runs; NULL: no file. It is
      * read at creation (ignored silently when absent, corrupt, or written by
-     * another device, driver or library version) and written by
-     * evk_context_save_pipeline_cache() and at destruction. */
+     * another device, driver or library version; a path that exists and is
+     * not a regular file fails creation with EVK_ERROR_IO, without blocking on
+     * a FIFO) and written by evk_context_save_pipeline_cache() and at
+     * destruction, through a temporary file in the same folder renamed over it
+     * when complete, so a failed write leaves the previous file intact. */
     const char *pipeline_cache_path;
     /* Upper bound for any dimension of a dispatch grid; 0 means the device's
      * maxComputeWorkGroupCount. Lower values force large grids to be folded
