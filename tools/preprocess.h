@@ -1,5 +1,5 @@
 /* torchvision's ImageNet evaluation preprocessing, in C: resize the shorter
- * side (bicubic, antialiased as PIL does), centre crop, scale to [0, 1],
+ * side (bicubic, as PIL resizes 8-bit images), centre crop, scale to [0, 1],
  * normalise with the ImageNet mean and standard deviation, NCHW float. */
 #ifndef EFFVK_TOOLS_PREPROCESS_H
 #define EFFVK_TOOLS_PREPROCESS_H
@@ -23,14 +23,18 @@ int preprocess_spec_for(const char *model, preprocess_spec *out);
 void preprocess_resized_size(uint32_t width, uint32_t height, uint32_t resize, uint32_t *out_width,
                              uint32_t *out_height);
 
-/* Preprocesses an 8-bit RGB image (`rgb`: height rows of width RGB
- * triplets) into `out`, 3 x crop x crop floats (one image of NCHW).
- *
- * Differences from torchvision on a PIL image: PIL resamples 8-bit pixels
- * and rounds to 8 bits after each of its two passes; this resamples the
- * [0, 1] floats and rounds nowhere (it equals torchvision's resize of a
- * float tensor with antialias=True, whose filter, a = -0.5, and support
- * are PIL's). Differences are below 1/255 per pixel before normalising.
+/* Resizes an 8-bit RGB image (height rows of width RGB triplets) to
+ * out_width x out_height into `out`, as PIL's Image.resize with BICUBIC does,
+ * byte for byte: the horizontal pass, then the vertical (each only when its
+ * size changes), in PIL's 22-bit fixed point, rounded and clipped to 0..255
+ * after each. Returns 0, or -1 when a dimension is 0 or memory runs out. */
+int preprocess_resize_rgb(const unsigned char *rgb, uint32_t width, uint32_t height,
+                          uint32_t out_width, uint32_t out_height, unsigned char *out);
+
+/* Preprocesses an 8-bit RGB image into `out`, 3 x crop x crop floats (one
+ * image of NCHW), as the model's torchvision weights transform does to the
+ * same pixels as a PIL image: preprocess_resize_rgb to the resized size,
+ * centre crop, then (v / 255 - mean) / std in float.
  * Returns 0, or -1 when a dimension is 0 or memory runs out. */
 int preprocess_image(const unsigned char *rgb, uint32_t width, uint32_t height,
                      const preprocess_spec *spec, float *out);

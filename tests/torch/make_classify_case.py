@@ -6,9 +6,10 @@
         DIR/image.png, a small synthetic RGB image; DIR/weights.safetensors,
         torchvision's efficientnet_b0 with random weights and BatchNorm
         statistics (make_efficientnet_case.py's); DIR/expected.txt, the
-        index PyTorch's logits rank first on the image preprocessed as
-        effvk does (torchvision's float-tensor transforms: resize 256
-        bicubic with antialias, centre crop 224, ImageNet normalisation).
+        index PyTorch's logits rank first on the image preprocessed as a
+        torchvision user would, and as effvk does: the B0 weights'
+        transforms() on it as a PIL image (resize 256 bicubic, centre crop
+        224, ImageNet normalisation).
         Images whose two best logits are too close to tell apart within
         the e2e tests' error bound are skipped for the next seed.
     make_classify_case.py check DIR OUTPUT
@@ -23,8 +24,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 CLASSES = os.path.join(HERE, "..", "..", "tools", "imagenet_classes.txt")
-MEAN = [0.485, 0.456, 0.406]
-STD = [0.229, 0.224, 0.225]
 # The top-1 logit must lead the second by this share of max |logit|: ten
 # times make_efficientnet_case.py's error bound.
 MARGIN = 1e-2
@@ -41,12 +40,10 @@ def synthetic_image(seed, width=48, height=36):
 
 
 def preprocess(rgb):
-    import torch
-    import torchvision.transforms.functional as F
-    from torchvision.transforms import InterpolationMode
-    image = torch.from_numpy(rgb).permute(2, 0, 1).float() / 255.0
-    image = F.resize(image, [256], interpolation=InterpolationMode.BICUBIC, antialias=True)
-    return F.normalize(F.center_crop(image, [224]), MEAN, STD).unsqueeze(0)
+    from PIL import Image
+    from torchvision.models import EfficientNet_B0_Weights
+    transform = EfficientNet_B0_Weights.IMAGENET1K_V1.transforms()
+    return transform(Image.fromarray(rgb)).unsqueeze(0)
 
 
 def make(directory):
