@@ -132,9 +132,53 @@ static int measure_case(evk_context *ctx, const layout_case *c, uint32_t batch, 
     return ok;
 }
 
+static const char usage[] =
+    "usage: effvk_layout_bench [--json FILE]\n"
+    "\n"
+    "Times the dense conv2d kernel on packed [N][C/4][H][W][4] buffers and on plain\n"
+    "NCHW buffers, for the conv shapes of `effvk bench` at batch 1 and 8, checks both\n"
+    "against the CPU reference and prints a table.\n"
+    "\n"
+    "  --json FILE       also write the results as JSON\n"
+    "  --help, -h        this text\n"
+    "\n"
+    "exit status: 0 success, 1 error, 2 bad usage\n";
+
+/* parse_args's result for a command line to run. */
+enum { RUN = -1 };
+
+/* Finds --json's value; returns RUN, or the exit status when the command
+ * line asks for the usage or is wrong. */
+static int parse_args(int argc, char **argv, const char **json_path)
+{
+    *json_path = NULL;
+    for (int i = 1; i < argc; ++i) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        int is_json = strcmp(arg, "--json") == 0;
+        if (is_json && i + 1 < argc) {
+            *json_path = argv[++i];
+            continue;
+        }
+        const char *problem = is_json       ? "a value must follow"
+                              : arg[0] == '-' ? "unknown option"
+                                              : "unexpected argument";
+        fprintf(stderr, "effvk_layout_bench: %s '%s'; see 'effvk_layout_bench --help'\n",
+                problem, arg);
+        return 2;
+    }
+    return RUN;
+}
+
 int main(int argc, char **argv)
 {
-    const char *json_path = argc > 1 ? argv[1] : NULL;
+    const char *json_path;
+    int code = parse_args(argc, argv, &json_path);
+    if (code != RUN)
+        return code;
     evk_context *ctx;
     if (evk_context_create(NULL, &ctx) != EVK_SUCCESS) {
         fprintf(stderr, "effvk_layout_bench: %s\n", evk_last_error(NULL));

@@ -15,7 +15,7 @@
 #include "preprocess.h"
 #include "report.h"
 
-enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_ERROR = 1 };
 
 const char classify_usage[] =
     "  classify IMAGE      an image's top ImageNet classes with their probabilities,\n"
@@ -23,7 +23,8 @@ const char classify_usage[] =
     "    --model NAME      efficientnet-b0 .. efficientnet-b7\n"
     "    --weights FILE    ImageNet weights as .safetensors (1000 classes)\n"
     "    --top K           classes to print (default 5)\n"
-    "    --device N        device N of `effvk info`\n";
+    "    --device N        device N of `effvk info`\n"
+    "    --help, -h        the command's usage\n";
 
 typedef struct classify_args {
     const char *model, *weights, *image;
@@ -31,13 +32,12 @@ typedef struct classify_args {
     int use_device;
 } classify_args;
 
+/* parse_args's result when the command line asks for the usage. */
+enum { USAGE_ASKED = -1 };
+
 static int usage(const char *problem, const char *argument)
 {
-    fprintf(stderr, "effvk classify: %s", problem);
-    if (argument)
-        fprintf(stderr, " '%s'", argument);
-    fprintf(stderr, "\n\nusage:\n%s", classify_usage);
-    return EXIT_USAGE;
+    return report_usage_error("classify", problem, argument);
 }
 
 static int parse_number(const char *text, uint32_t min, uint32_t max, uint32_t *out)
@@ -55,6 +55,8 @@ static int parse_number(const char *text, uint32_t min, uint32_t max, uint32_t *
 static int parse_option(int argc, char **argv, int *i, classify_args *a)
 {
     const char *option = argv[*i];
+    if (is_help_option(option))
+        return USAGE_ASKED;
     const char **text = strcmp(option, "--model") == 0 ? &a->model
                       : strcmp(option, "--weights") == 0 ? &a->weights : NULL;
     uint32_t *number = strcmp(option, "--top") == 0 ? &a->top
@@ -181,14 +183,15 @@ int classify_main(int argc, char **argv)
 {
     classify_args a;
     int code = parse_args(argc, argv, &a);
+    if (code == USAGE_ASKED)
+        return print_command_usage("classify --model NAME --weights FILE [options] IMAGE",
+                                   classify_usage,
+                                   "exit status: 0 success, 1 error, 2 bad usage\n");
     if (code != EXIT_OK)
         return code;
     preprocess_spec spec;
-    if (preprocess_spec_for(a.model, &spec) != 0) {
-        fprintf(stderr, "effvk classify: unknown model '%s' (known: efficientnet-b0 .. "
-                "efficientnet-b7)\n", a.model);
-        return EXIT_USAGE;
-    }
+    if (preprocess_spec_for(a.model, &spec) != 0)
+        return usage("unknown model (known: efficientnet-b0 .. efficientnet-b7):", a.model);
     float *input = load_input(a.image, &spec);
     if (!input)
         return EXIT_ERROR;

@@ -16,63 +16,72 @@
 #include "classify.h"
 #endif
 
-enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_ERROR = 1 };
 
 #define MAX_BATCH 4096u
 #define MAX_ITERATIONS 100000u
 
-static void print_usage(FILE *out)
-{
-    fputs("usage: effvk <command> [options]\n"
-          "\n"
-          "commands:\n"
-          "  info [--json]       list the Vulkan devices and their limits\n"
-          "  bench [SUITE...]    time op suites, checking every result against the CPU\n"
-          "                      reference\n"
-          "    --device N        device N of `effvk info` (default: $EFFVK_DEVICE, else\n"
-          "                      discrete > integrated > virtual > cpu)\n"
-          "    --iterations N    timed runs per result, after one warm-up (default 10;\n"
-          "                      round-robin groups under 150 ms run up to 4x as many)\n"
-          "    --batch LIST      batch sizes, e.g. 1,8 (default: each suite's own)\n"
-          "    --json FILE       also write the results as JSON; '-' writes it to stdout\n"
-          "                      and moves the table to stderr\n"
-          "    --models LIST     the models suite runs only these models (comma-separated,\n"
-          "                      e.g. resnet50,octconv-resnet50) and their baselines\n"
-          "  help, --help        this text\n"
-          "  --version           the library version\n"
-          "\n"
-          "suites: ",
-          out);
-    bench_print_suite_names(out);
-    fputs(" (default: all)\n\nmodel commands:\n", out);
-    fputs(models_usage, out);
-#ifdef EFFVK_HAVE_CLASSIFY
-    fputs(classify_usage, out);
-#endif
-    fputs("\nexit status: 0 success, 1 error, 2 bad usage, 3 a result differs from the CPU\n"
-          "reference\n",
-          out);
-}
+static const char info_usage[] =
+    "  info                list the Vulkan devices and their limits\n"
+    "    --json            as JSON on stdout\n"
+    "    --help, -h        the command's usage\n";
 
-/* "effvk: <problem> '<argument>'", then the usage; argument may be NULL. */
-static int usage_error(const char *problem, const char *argument)
-{
-    fprintf(stderr, "effvk: %s", problem);
-    if (argument)
-        fprintf(stderr, " '%s'", argument);
-    fputs("\n\n", stderr);
-    print_usage(stderr);
-    return EXIT_USAGE;
-}
+static const char bench_heading[] =
+    "  bench [SUITE...]    time op suites, checking every result against the CPU\n"
+    "                      reference\n";
 
-static int is_help(const char *arg)
+static const char bench_option_lines[] =
+    "    --device N        device N of `effvk info` (default: $EFFVK_DEVICE, else\n"
+    "                      discrete > integrated > virtual > cpu)\n"
+    "    --iterations N    timed runs per result, after one warm-up (default 10;\n"
+    "                      round-robin groups under 150 ms run up to 4x as many)\n"
+    "    --batch LIST      batch sizes, e.g. 1,8 (default: each suite's own)\n"
+    "    --json FILE       also write the results as JSON; '-' writes it to stdout\n"
+    "                      and moves the table to stderr\n"
+    "    --models LIST     the models suite runs only these models (comma-separated,\n"
+    "                      e.g. resnet50,octconv-resnet50) and their baselines\n"
+    "    --help, -h        the command's usage\n";
+
+static const char plain_exit_statuses[] = "exit status: 0 success, 1 error, 2 bad usage\n";
+static const char bench_exit_statuses[] =
+    "exit status: 0 success, 1 error, 2 bad usage, 3 a result differs from the CPU\n"
+    "reference\n";
+
+static void print_bench_usage(void)
 {
-    return strcmp(arg, "help") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+    fputs(bench_heading, stdout);
+    fputs("    SUITE             ", stdout);
+    bench_print_suite_names(stdout);
+    fputs(" (default: all)\n", stdout);
+    fputs(bench_option_lines, stdout);
 }
 
 static int print_help(void)
 {
-    print_usage(stdout);
+    fputs("usage: effvk <command> [options]\n"
+          "\n"
+          "commands (`effvk <command> --help` shows one):\n",
+          stdout);
+    fputs(info_usage, stdout);
+    print_bench_usage();
+    fputs(models_run_usage, stdout);
+    fputs(models_flops_usage, stdout);
+#ifdef EFFVK_HAVE_CLASSIFY
+    fputs(classify_usage, stdout);
+#endif
+    fputs("  help [COMMAND]      this text, or the command's usage\n"
+          "  --version           the library version\n\n",
+          stdout);
+    fputs(bench_exit_statuses, stdout);
+    return EXIT_OK;
+}
+
+static int print_bench_help(void)
+{
+    fputs("usage: effvk bench [SUITE...] [options]\n\n", stdout);
+    print_bench_usage();
+    fputs("\n", stdout);
+    fputs(bench_exit_statuses, stdout);
     return EXIT_OK;
 }
 
@@ -175,10 +184,10 @@ static int command_info(int argc, char **argv)
     for (int i = 0; i < argc; ++i) {
         if (strcmp(argv[i], "--json") == 0)
             as_json = 1;
-        else if (is_help(argv[i]))
-            return print_help();
+        else if (is_help_option(argv[i]))
+            return print_command_usage("info [--json]", info_usage, plain_exit_statuses);
         else
-            return usage_error("info: unknown option", argv[i]);
+            return report_usage_error("info", "unknown option", argv[i]);
     }
     uint32_t count = 0;
     evk_status s = evk_device_count(&count);
@@ -196,18 +205,18 @@ static int parse_bench_option(int argc, char **argv, int *i, bench_options *opti
 {
     const char *option = argv[*i];
     if (*i + 1 >= argc)
-        return usage_error("bench: a value must follow", option);
+        return report_usage_error("bench", "a value must follow", option);
     const char *value = argv[++*i];
     if (strcmp(option, "--device") == 0) {
         options->use_device_index = 1;
         if (parse_uint(value, 0, UINT32_MAX, &options->device_index) != 0)
-            return usage_error("bench: bad device index", value);
+            return report_usage_error("bench", "bad device index", value);
     } else if (strcmp(option, "--iterations") == 0) {
         if (parse_uint(value, 1, MAX_ITERATIONS, &options->iterations) != 0)
-            return usage_error("bench: bad iteration count", value);
+            return report_usage_error("bench", "bad iteration count", value);
     } else if (strcmp(option, "--batch") == 0) {
         if (parse_batches(value, options) != 0)
-            return usage_error("bench: bad batch list", value);
+            return report_usage_error("bench", "bad batch list", value);
     } else if (strcmp(option, "--json") == 0) {
         options->json_path = value;
     } else if (strcmp(option, "--models") == 0) {
@@ -226,9 +235,9 @@ static int is_bench_option(const char *arg)
 static int add_suite_name(const char *name, bench_options *options)
 {
     if (!bench_suite_exists(name))
-        return usage_error("bench: unknown suite", name);
+        return report_usage_error("bench", "unknown suite", name);
     if (options->suite_count == BENCH_MAX_SUITES)
-        return usage_error("bench: too many suites, at", name);
+        return report_usage_error("bench", "too many suites, at", name);
     options->suite_names[options->suite_count++] = name;
     return EXIT_OK;
 }
@@ -238,12 +247,12 @@ static int command_bench(int argc, char **argv)
     bench_options options = {.iterations = BENCH_DEFAULT_ITERATIONS};
     for (int i = 0; i < argc; ++i) {
         int code;
-        if (is_help(argv[i]))
-            return print_help();
+        if (is_help_option(argv[i]))
+            return print_bench_help();
         if (is_bench_option(argv[i]))
             code = parse_bench_option(argc, argv, &i, &options);
         else if (argv[i][0] == '-')
-            code = usage_error("bench: unknown option", argv[i]);
+            code = report_usage_error("bench", "unknown option", argv[i]);
         else
             code = add_suite_name(argv[i], &options);
         if (code != EXIT_OK)
@@ -270,29 +279,55 @@ static int command_classify(int argc, char **argv)
 }
 #endif
 
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);  /* the arguments after the command's name */
+} command;
+
+static const command commands[] = {
+    {"info", command_info}, {"bench", command_bench}, {"run", models_run},
+    {"flops", models_flops}, {"classify", command_classify},
+};
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* `effvk help COMMAND` is `effvk COMMAND --help`. */
+static int command_help(int argc, char **argv)
+{
+    if (argc == 0 || is_help_option(argv[0]))
+        return print_help();
+    const command *c = find_command(argv[0]);
+    if (!c)
+        return report_usage_error(NULL, "unknown command", argv[0]);
+    if (argc > 1)
+        return report_usage_error(NULL, "help takes one command; also given", argv[1]);
+    char help_option[] = "--help";
+    char *help_argv[] = {help_option, NULL};
+    return c->run(1, help_argv);
+}
+
 int main(int argc, char **argv)
 {
     /* Past a file-size limit, a write then fails with EFBIG and the output's
      * writer keeps the previous file, instead of the process being killed. */
     signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
-        return usage_error("no command given", NULL);
-    const char *command = argv[1];
-    if (is_help(command))
-        return print_help();
-    if (strcmp(command, "--version") == 0) {
+        return report_usage_error(NULL, "no command given", NULL);
+    const char *name = argv[1];
+    if (strcmp(name, "help") == 0 || is_help_option(name))
+        return command_help(argc - 2, argv + 2);
+    if (strcmp(name, "--version") == 0) {
         printf("effvk %s\n", EVK_VERSION_STRING);
         return EXIT_OK;
     }
-    if (strcmp(command, "info") == 0)
-        return command_info(argc - 2, argv + 2);
-    if (strcmp(command, "bench") == 0)
-        return command_bench(argc - 2, argv + 2);
-    if (strcmp(command, "run") == 0)
-        return models_run(argc - 2, argv + 2);
-    if (strcmp(command, "flops") == 0)
-        return models_flops(argc - 2, argv + 2);
-    if (strcmp(command, "classify") == 0)
-        return command_classify(argc - 2, argv + 2);
-    return usage_error("unknown command", command);
+    const command *c = find_command(name);
+    if (c)
+        return c->run(argc - 2, argv + 2);
+    return report_usage_error(NULL, name[0] == '-' ? "unknown option" : "unknown command", name);
 }

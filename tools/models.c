@@ -14,9 +14,9 @@
 #include "npy.h"
 #include "report.h"
 
-enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_ERROR = 1 };
 
-const char models_usage[] =
+const char models_run_usage[] =
     "  run                 run a model on a .npy input, write its logits as .npy\n"
     "    --model NAME      efficientnet-b0 .. efficientnet-b7, vgg16-cifar,\n"
     "                      hetconv-vgg16-cifar, resnet34, hetconv-resnet34,\n"
@@ -29,13 +29,22 @@ const char models_usage[] =
     "    --output FILE     float32 .npy of shape [N, classes]\n"
     "    --device N        device N of `effvk info`\n"
     "    --stats           print the plan's memory and the forward's times\n"
+    "    --help, -h        the command's usage\n";
+
+const char models_flops_usage[] =
     "  flops               MACs and parameters per layer, no device needed\n"
     "    --model NAME      as for run\n"
     "    --part P          as for run\n"
     "    --alpha A         as for run\n"
     "    --size S          input S x S (default: the variant's resolution)\n"
     "    --batch N         batch size (default 1)\n"
-    "    --json            write JSON to stdout instead of the table\n";
+    "    --json            write JSON to stdout instead of the table\n"
+    "    --help, -h        the command's usage\n";
+
+static const char exit_statuses[] = "exit status: 0 success, 1 error, 2 bad usage\n";
+
+/* parse_args's result when the command line asks for the usage. */
+enum { USAGE_ASKED = -1 };
 
 typedef struct model_args {
     const char *model, *weights, *input, *output;
@@ -43,15 +52,6 @@ typedef struct model_args {
     uint32_t device, size, batch, part;
     float alpha;                    /* evk_model_options.alpha: 0 default, < 0 for α = 0 */
 } model_args;
-
-static int usage(const char *command, const char *problem, const char *argument)
-{
-    fprintf(stderr, "effvk %s: %s", command, problem);
-    if (argument)
-        fprintf(stderr, " '%s'", argument);
-    fprintf(stderr, "\n\nusage:\n%s", models_usage);
-    return EXIT_USAGE;
-}
 
 /* A decimal integer from `min` to 65536 and nothing else. */
 static int parse_count(const char *text, uint32_t min, uint32_t *out)
@@ -81,6 +81,8 @@ static int parse_alpha(const char *text, float *out)
 static int parse_option(const char *command, int argc, char **argv, int *i, model_args *a)
 {
     const char *option = argv[*i];
+    if (is_help_option(option))
+        return USAGE_ASKED;
     if (strcmp(option, "--stats") == 0 || strcmp(option, "--json") == 0) {
         *(option[2] == 's' ? &a->stats : &a->as_json) = 1;
         return EXIT_OK;
@@ -95,17 +97,17 @@ static int parse_option(const char *command, int argc, char **argv, int *i, mode
                     : strcmp(option, "--part") == 0 ? &a->part : NULL;
     int alpha = strcmp(option, "--alpha") == 0;
     if (!text && !count && !alpha)
-        return usage(command, "unknown option", option);
+        return report_usage_error(command, "unknown option", option);
     if (*i + 1 >= argc)
-        return usage(command, "a value must follow", option);
+        return report_usage_error(command, "a value must follow", option);
     const char *value = argv[++*i];
     if (alpha)
         return parse_alpha(value, &a->alpha) == 0 ? EXIT_OK
-                                                  : usage(command, "bad alpha", value);
+                                                  : report_usage_error(command, "bad alpha", value);
     if (text)
         *text = value;
     else if (parse_count(value, count == &a->device ? 0 : 1, count) != 0)
-        return usage(command, "bad number", value);
+        return report_usage_error(command, "bad number", value);
     a->use_device |= count == &a->device;
     return EXIT_OK;
 }
@@ -118,7 +120,14 @@ static int parse_args(const char *command, int argc, char **argv, model_args *a)
         if (code != EXIT_OK)
             return code;
     }
-    return a->model ? EXIT_OK : usage(command, "--model is required", NULL);
+    return a->model ? EXIT_OK : report_usage_error(command, "--model is required", NULL);
+}
+
+/* The exit status of a command line that parse_args did not accept as one
+ * to run: the usage asked for, or a usage error already reported. */
+static int parse_outcome(int code, const char *synopsis, const char *options)
+{
+    return code == USAGE_ASKED ? print_command_usage(synopsis, options, exit_statuses) : code;
 }
 
 /* ---- flops */
@@ -187,7 +196,7 @@ int models_flops(int argc, char **argv)
     model_args a;
     int code = parse_args("flops", argc, argv, &a);
     if (code != EXIT_OK)
-        return code;
+        return parse_outcome(code, "flops --model NAME [options]", models_flops_usage);
     evk_model_options opts = {.batch = a.batch, .height = a.size, .width = a.size,
                               .part = a.part, .alpha = a.alpha};
     evk_model_layer_info layers[128];
@@ -286,9 +295,10 @@ int models_run(int argc, char **argv)
     model_args a;
     int code = parse_args("run", argc, argv, &a);
     if (code != EXIT_OK)
-        return code;
+        return parse_outcome(code, "run --model NAME --weights FILE --input FILE --output FILE "
+                             "[options]", models_run_usage);
     if (!a.weights || !a.input || !a.output)
-        return usage("run", "--weights, --input and --output are required", NULL);
+        return report_usage_error("run", "--weights, --input and --output are required", NULL);
     evk_npy_array x;
     evk_status s = evk_npy_read(NULL, a.input, &x);
     if (s != EVK_SUCCESS)

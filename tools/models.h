@@ -7,7 +7,8 @@
 int models_run(int argc, char **argv);
 int models_flops(int argc, char **argv);
 
-/* The usage lines of the two commands. */
-extern const char models_usage[];
+/* The option lines of each command's usage. */
+extern const char models_run_usage[];
+extern const char models_flops_usage[];
 
 #endif

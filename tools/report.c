@@ -184,3 +184,27 @@ void report_failure(const char *command, const char *what, evk_status status,
         fprintf(stderr, "%s: ", what);
     fprintf(stderr, "%s: %s\n", name, *message ? message : "(no message)");
 }
+
+enum { USAGE_SHOWN = 0, BAD_USAGE = 2 };
+
+int is_help_option(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int print_command_usage(const char *synopsis, const char *options, const char *exit_status)
+{
+    printf("usage: effvk %s\n\n%s\n%s", synopsis, options, exit_status);
+    return USAGE_SHOWN;
+}
+
+int report_usage_error(const char *command, const char *problem, const char *argument)
+{
+    const char *prefix = command ? " " : "";
+    command = command ? command : "";
+    fprintf(stderr, "effvk%s%s: %s", prefix, command, problem);
+    if (argument)
+        fprintf(stderr, " '%s'", argument);
+    fprintf(stderr, "; see 'effvk%s%s --help'\n", prefix, command);
+    return BAD_USAGE;
+}

@@ -1,6 +1,6 @@
-/* What the effvk program prints about devices (in text and JSON) and about
- * failures. `effvk info` and `effvk bench` share it so that they never
- * disagree. */
+/* What the effvk program prints about devices (in text and JSON), about
+ * failures and about its own usage. Every command shares it so that they
+ * never disagree. */
 #ifndef EFFVK_TOOLS_REPORT_H
 #define EFFVK_TOOLS_REPORT_H
 
@@ -31,5 +31,20 @@ void device_print_full(FILE *out, const evk_device_properties *props);
  * status name, which is then not repeated. */
 void report_failure(const char *command, const char *what, evk_status status,
                     const char *message);
+
+/* Whether `arg` asks for a command's usage: --help or -h. */
+int is_help_option(const char *arg);
+
+/* "usage: effvk SYNOPSIS", a blank line, then `options` (the command's
+ * option lines) and `exit_status` (a line saying what the exit statuses
+ * mean), on stdout; returns 0, the exit status of success. */
+int print_command_usage(const char *synopsis, const char *options, const char *exit_status);
+
+/* "effvk <command>: <problem> '<argument>'; see 'effvk <command> --help'" on
+ * stderr, for a command line the command cannot run; returns 2, the exit
+ * status of bad usage.
+ * `argument` may be NULL; `command` NULL is the program itself ("effvk: ...;
+ * see 'effvk --help'"). */
+int report_usage_error(const char *command, const char *problem, const char *argument);
 
 #endif
