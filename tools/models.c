@@ -3,6 +3,7 @@
 /* effvk run: a model on a .npy input into a .npy output; effvk flops: a
  * model's MACs and parameters per layer, without a device. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +263,18 @@ static void print_stats(const evk_model *m)
            (double)st.context_device_bytes / 1048576.0, st.recordings);
 }
 
+/* The library refuses non-finite weights, but an input or an overflow can
+ * still give NaN or infinite logits, which nothing downstream would flag. */
+static void warn_non_finite(const char *path, const float *y, uint64_t count)
+{
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < count; ++i)
+        bad += !isfinite(y[i]);
+    if (bad)
+        fprintf(stderr, "effvk run: warning: %llu of %llu outputs written to %s are NaN or "
+                "infinite\n", (unsigned long long)bad, (unsigned long long)count, path);
+}
+
 static int run_model(evk_context *ctx, const model_args *a, const evk_npy_array *x)
 {
     evk_model_options opts = {.batch = (uint32_t)x->shape[0], .height = (uint32_t)x->shape[2],
@@ -282,6 +295,8 @@ static int run_model(evk_context *ctx, const model_args *a, const evk_npy_array 
     uint64_t shape[2] = {out.n, out.c};
     if (s == EVK_SUCCESS)
         s = evk_npy_write(ctx, a->output, shape, 2, y);
+    if (s == EVK_SUCCESS)
+        warn_non_finite(a->output, y, count);
     if (s == EVK_SUCCESS && a->stats)
         print_stats(m);
     int code = s == EVK_SUCCESS ? EXIT_OK : run_failure(a->model, s, ctx);

@@ -89,7 +89,7 @@ const char *evk_layer_kind_name(evk_layer_kind kind);
  * messages.
  * Every tensor of the file but num_batches_tracked must be one the model
  * reads. Errors: EVK_ERROR_INVALID_ARGUMENT (a missing or an unused tensor,
- * named),
+ * named; a NaN or an infinity, named with its tensor and index),
  * EVK_ERROR_SHAPE_MISMATCH (a tensor of another shape: both shapes named),
  * EVK_ERROR_UNSUPPORTED (a tensor of a non-float dtype), memory errors. */
 evk_status evk_efficientnet_build(evk_context *ctx, const evk_arch *arch, const evk_safetensors *st,

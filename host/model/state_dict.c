@@ -1,6 +1,7 @@
 /* Building a model's layers from a torchvision state_dict: each spec of the
- * architecture reads its tensors by name, checks their shapes,
+ * architecture reads its tensors by name, checks their shapes and values,
  * creates its layer and joins the graph. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,6 +65,19 @@ static evk_status check_tensor(builder *b, const char *name, uint32_t rank, cons
                     "expects %s", b->file, name, got, expected);
 }
 
+/* A NaN or an infinity in a tensor would load and turn every output it
+ * reaches into NaN; checked after F16 and BF16 are widened to float. */
+static evk_status check_finite(const builder *b, const char *name, const float *values,
+                               uint64_t count)
+{
+    for (uint64_t i = 0; i < count; ++i)
+        if (!isfinite(values[i]))
+            return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: %s[%llu] is %s (weights "
+                            "must be finite)", b->file, name, (unsigned long long)i,
+                            isnan(values[i]) ? "NaN" : values[i] > 0 ? "+infinity" : "-infinity");
+    return EVK_SUCCESS;
+}
+
 /* Reads tensor `prefix` + `suffix` of shape `dims` into a new array that
  * lives until free_arrays. */
 static evk_status read_tensor(builder *b, const char *prefix, const char *suffix, uint32_t rank,
@@ -85,7 +99,8 @@ static evk_status read_tensor(builder *b, const char *prefix, const char *suffix
     b->arrays[b->array_count++] = array;
     *out = array;
     /* The file was opened on b->ctx, which gets the reader's messages. */
-    return evk_safetensors_read_f32(b->st, name, array, info.element_count);
+    s = evk_safetensors_read_f32(b->st, name, array, info.element_count);
+    return s == EVK_SUCCESS ? check_finite(b, name, array, info.element_count) : s;
 }
 
 static evk_status read_vector(builder *b, const char *prefix, const char *suffix, uint32_t length,

@@ -434,6 +434,9 @@ evk_status evk_conv2d_create(evk_context *ctx, const evk_conv2d_desc *desc, evk_
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: ctx or out is NULL");
     *out = NULL;
     evk_status s = evk_conv2d_check(ctx, desc);
+    evk_conv2d_desc resolved = s == EVK_SUCCESS ? evk_conv2d_resolve(desc) : (evk_conv2d_desc){0};
+    if (s == EVK_SUCCESS)
+        s = evk_conv2d_check_values(ctx, &resolved);
     if (s != EVK_SUCCESS)
         return s;
     conv2d_layer *l = evk_calloc(ctx, 1, sizeof *l);
@@ -441,7 +444,7 @@ evk_status evk_conv2d_create(evk_context *ctx, const evk_conv2d_desc *desc, evk_
         return evk_fail_oom(ctx, "conv2d layer");
     l->base.ctx = ctx;
     l->base.ops = &conv2d_ops;
-    l->desc = evk_conv2d_resolve(desc);
+    l->desc = resolved;
     l->kernel = evk_conv2d_choose_kernel(&l->desc);
     float *weight = NULL, *bias = NULL;
     s = evk_conv2d_fold(ctx, &l->desc, &weight, &bias);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "arrays.h"
 #include "conv2d.h"
 
 evk_status evk_batchnorm_check(evk_context *ctx, const char *op, const evk_batchnorm *bn,
@@ -18,12 +19,25 @@ evk_status evk_batchnorm_check(evk_context *ctx, const char *op, const evk_batch
     if (!(bn->eps > 0.0f))
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: batchnorm eps %g must be > 0", op,
                         (double)bn->eps);
-    for (uint32_t o = 0; o < channels; ++o)
+    evk_status s = evk_check_finite(ctx, op, "batchnorm gamma", bn->gamma, channels);
+    if (s == EVK_SUCCESS)
+        s = evk_check_finite(ctx, op, "batchnorm beta", bn->beta, channels);
+    if (s == EVK_SUCCESS)
+        s = evk_check_finite(ctx, op, "batchnorm mean", bn->mean, channels);
+    for (uint32_t o = 0; s == EVK_SUCCESS && o < channels; ++o)
         if (!(bn->var[o] >= 0.0f) || !isfinite(bn->var[o]))
-            return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
-                            "%s: batchnorm var[%u] = %g is negative or not finite", op, o,
-                            (double)bn->var[o]);
-    return EVK_SUCCESS;
+            s = evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
+                         "%s: batchnorm var[%u] = %g is negative or not finite", op, o,
+                         (double)bn->var[o]);
+    return s;
+}
+
+evk_status evk_conv2d_check_values(evk_context *ctx, const evk_conv2d_desc *d)
+{
+    uint64_t per_out = (uint64_t)d->in_channels / d->groups * d->kernel_h * d->kernel_w;
+    evk_host_array arrays[] = {{"weight", d->weight, d->out_channels * per_out},
+                               {"bias", d->bias, d->out_channels}};
+    return evk_check_arrays(ctx, "conv2d", arrays, sizeof arrays / sizeof arrays[0]);
 }
 
 void evk_fold_channel(const float *bias, const evk_batchnorm *bn, uint32_t o, double *scale,

@@ -1,5 +1,6 @@
 /* HetConv weights: the class layout of the kernel, the checks of both weight
  * forms, and the packing of the non-zero taps with bias and BatchNorm folded. */
+#include "arrays.h"
 #include "conv2d.h"
 #include "hetconv.h"
 #include "tensor.h"
@@ -171,9 +172,21 @@ static evk_status check_mask(evk_context *ctx, const evk_hetconv_desc *d)
     return EVK_SUCCESS;
 }
 
+/* Runs after check_counts, so that the counts are the arrays' sizes. */
+static evk_status check_finite(evk_context *ctx, const evk_hetconv_desc *d)
+{
+    evk_host_array arrays[] = {{"weight", d->weight, d->weight_count},
+                               {"gwc", d->gwc, d->gwc_count},
+                               {"pwc", d->pwc, d->pwc_count},
+                               {"bias", d->bias, d->out_channels}};
+    return evk_check_arrays(ctx, "hetconv", arrays, sizeof arrays / sizeof arrays[0]);
+}
+
 evk_status evk_hetconv_check_weights(evk_context *ctx, const evk_hetconv_desc *d)
 {
     evk_status s = check_counts(ctx, d);
+    if (s == EVK_SUCCESS)
+        s = check_finite(ctx, d);
     if (s == EVK_SUCCESS && !is_grouped(d))
         s = check_mask(ctx, d);
     return s;

@@ -441,12 +441,14 @@ evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc, evk_
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "mbconv: ctx or out is NULL");
     *out = NULL;
     evk_status s = evk_mbconv_check(ctx, desc);
+    evk_mbconv_desc d = s == EVK_SUCCESS ? evk_mbconv_resolve(desc) : (evk_mbconv_desc){0};
+    if (s == EVK_SUCCESS)
+        s = evk_mbconv_check_values(ctx, &d);
     if (s != EVK_SUCCESS)
         return s;
     mbconv_layer *l = evk_calloc(ctx, 1, sizeof *l);
     if (!l)
         return evk_fail_oom(ctx, "mbconv layer");
-    evk_mbconv_desc d = evk_mbconv_resolve(desc);
     l->base.ctx = ctx;
     l->base.ops = &mbconv_ops;
     l->scratch = &l->own;

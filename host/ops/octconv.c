@@ -308,6 +308,9 @@ evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc, ev
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: ctx or out is NULL");
     *out = NULL;
     evk_status s = evk_octconv_check(ctx, desc);
+    evk_octconv_desc d = s == EVK_SUCCESS ? evk_octconv_resolve(desc) : (evk_octconv_desc){0};
+    if (s == EVK_SUCCESS)
+        s = evk_octconv_check_values(ctx, &d);
     if (s != EVK_SUCCESS)
         return s;
     octconv_layer *l = evk_calloc(ctx, 1, sizeof *l);
@@ -315,7 +318,6 @@ evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc, ev
         return evk_fail_oom(ctx, "octconv layer");
     l->base.ctx = ctx;
     l->base.ops = &octconv_ops;
-    evk_octconv_desc d = evk_octconv_resolve(desc);
     l->channels = evk_octconv_channels_of(&d);
     s = upload_branch(l, &d, EVK_OCTCONV_HIGH);
     if (s == EVK_SUCCESS && l->channels.out_low)

@@ -328,8 +328,9 @@ typedef enum evk_activation {
 } evk_activation;
 
 /* Inference BatchNorm: y = (x − mean) / sqrt(var + eps) · gamma + beta, per
- * output channel. Each array holds out_channels floats; all four are set or
- * the BatchNorm is absent (all NULL). eps 0 means 1e-5 (PyTorch's default). */
+ * output channel. Each array holds out_channels floats, all finite (var also
+ * >= 0); all four are set or the BatchNorm is absent (all NULL). eps 0 means
+ * 1e-5 (PyTorch's default). */
 typedef struct evk_batchnorm {
     const float *gamma;
     const float *beta;
@@ -373,7 +374,9 @@ EVK_API evk_status evk_conv2d_cost(const evk_conv2d_desc *desc, evk_shape input,
 
 /* Creates the layer: validates the desc, folds BatchNorm, uploads the weights
  * in the kernel's layout, and picks the kernel (pointwise, depthwise, dense
- * K×K or grouped). Errors: EVK_ERROR_INVALID_ARGUMENT, device memory errors. */
+ * K×K or grouped). Every weight, bias and BatchNorm value must be finite: the
+ * first NaN or infinity is named ("conv2d: weight[17] is not finite (nan)").
+ * Errors: EVK_ERROR_INVALID_ARGUMENT, device memory errors. */
 EVK_API evk_status evk_conv2d_create(evk_context *ctx, const evk_conv2d_desc *desc,
                                      evk_layer **out);
 
@@ -494,7 +497,8 @@ EVK_API evk_status evk_hetconv_cost(const evk_hetconv_desc *desc, evk_shape inpu
  * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx, desc or out NULL; in/out channels
  * 0; even, too small or too large kernel; part 0 or > in_channels; stride or
  * padding out of range; no or both weight forms; wrong element counts;
- * grouped form with P not dividing the channels; non-zero masked tap;
+ * grouped form with P not dividing the channels; a NaN or infinite weight,
+ * bias or BatchNorm value, named with its index; non-zero masked tap;
  * incomplete BatchNorm or negative variance), EVK_ERROR_OUT_OF_HOST_MEMORY,
  * device memory errors. */
 EVK_API evk_status evk_hetconv_create(evk_context *ctx, const evk_hetconv_desc *desc,
@@ -594,9 +598,10 @@ EVK_API evk_status evk_mbconv_cost(const evk_mbconv_desc *desc, evk_shape input,
  * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx, desc or out NULL; zero or more
  * than 2^20 channels; expand_ratio > 64 or expanded_channels inconsistent with it; even, too
  * small or too large kernel; stride not 1 or 2; se_ratio outside (0, 1];
- * unknown activation or flags; a required weight NULL; incomplete BatchNorm
- * or negative variance), EVK_ERROR_OUT_OF_HOST_MEMORY, device memory
- * errors. evk_layer_forward also returns EVK_ERROR_LIMIT_EXCEEDED when the
+ * unknown activation or flags; a required weight NULL; a NaN or infinite
+ * weight, bias or BatchNorm value, named with its field and index;
+ * incomplete BatchNorm or negative variance), EVK_ERROR_OUT_OF_HOST_MEMORY,
+ * device memory errors. evk_layer_forward also returns EVK_ERROR_LIMIT_EXCEEDED when the
  * SE's shared memory (16·ceil(E/4) + 4·S + 1024 bytes) exceeds the device's
  * maxComputeSharedMemorySize (E above about 7000 on a 32 KiB device). */
 EVK_API evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc,
@@ -727,8 +732,9 @@ EVK_API evk_status evk_octconv_cost(const evk_octconv_desc *desc, evk_shape x_hi
  * alpha outside [0, 1) or not finite; even or out-of-range kernel; stride
  * not 1 or 2; padding other than (K − 1)/2; groups neither 1 nor depthwise;
  * a weight missing for a path with channels or given for one without;
- * an L bias or BatchNorm without Y^L; incomplete BatchNorm or negative
- * variance), EVK_ERROR_OUT_OF_HOST_MEMORY, device memory errors. */
+ * an L bias or BatchNorm without Y^L; a NaN or infinite weight, bias or
+ * BatchNorm value, named with its field and index; incomplete BatchNorm or
+ * negative variance), EVK_ERROR_OUT_OF_HOST_MEMORY, device memory errors. */
 EVK_API evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc,
                                       evk_layer **out);
 
@@ -799,15 +805,18 @@ typedef struct evk_model_options {
 
 /* Loads model `name` from a .safetensors file holding a torchvision
  * state_dict, unchanged key names (docs/models.md lists them; F32, F16 and
- * BF16 tensors are read). BatchNorm's num_batches_tracked is ignored; any
- * other tensor the model does not read is an error (B1's file holds every
- * tensor of B0 and more, so a mixed-up variant would otherwise load).
+ * BF16 tensors are read, and every value read must be finite). BatchNorm's
+ * num_batches_tracked is ignored; any other tensor the model does not read
+ * is an error (B1's file holds every tensor of B0 and more, so a mixed-up
+ * variant would otherwise load).
  * `opts` may be NULL (all defaults). The file is closed on return.
  * On failure `*out` is NULL and evk_last_error(ctx) names the problem: the
- * unknown model, the missing or unused tensor, or the tensor of a wrong
- * shape with both shapes.
+ * unknown model, the missing or unused tensor, the tensor of a wrong shape
+ * with both shapes, or the first NaN or infinity with its key and index
+ * ("features.0.0.weight[17] is NaN").
  * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL ctx, name, path or out; unknown
- * model; missing or unused tensor; malformed file or "bn_eps"), EVK_ERROR_SHAPE_MISMATCH,
+ * model; missing or unused tensor; a NaN or infinite value; malformed file
+ * or "bn_eps"), EVK_ERROR_SHAPE_MISMATCH,
  * EVK_ERROR_UNSUPPORTED (a needed tensor of an integer dtype), EVK_ERROR_IO,
  * EVK_ERROR_OUT_OF_HOST_MEMORY, device memory errors. */
 EVK_API evk_status evk_model_load(evk_context *ctx, const char *name, const char *weights_path,

@@ -15,7 +15,11 @@ Debian's /usr/bin/python3, which has python3-torch and python3-torchvision).
         hetconv-vgg16-cifar (part 4) weights effvk must refuse, each naming
         the key: DIR/masked_tap.safetensors (a non-zero masked tap of
         features.3.weight), DIR/missing.safetensors (no features.7.weight),
-        DIR/misshapen.safetensors (classifier.0.weight [512, 256]).
+        DIR/misshapen.safetensors (classifier.0.weight [512, 256]),
+        DIR/non_finite.safetensors (a NaN and two infinities in
+        features.0.weight, the first NaN at index 17); and weights that
+        load, all finite, but whose logits overflow:
+        DIR/overflow.safetensors.
 """
 import os
 import sys
@@ -86,6 +90,20 @@ def broken(directory):
     misshapen = dict(state)
     misshapen["classifier.0.weight"] = torch.zeros(512, 256)
     write_safetensors(misshapen, os.path.join(directory, "misshapen.safetensors"))
+    non_finite = dict(state)
+    weight = non_finite["features.0.weight"].clone()
+    weight.view(-1)[17] = float("nan")
+    weight.view(-1)[30] = float("inf")
+    weight.view(-1)[41] = float("-inf")
+    non_finite["features.0.weight"] = weight
+    write_safetensors(non_finite, os.path.join(directory, "non_finite.safetensors"))
+    # The last BatchNorm's shift near float32's maximum, summed 512 times by
+    # classifier.0 with unit weights: +inf, then inf - inf = NaN.
+    overflow = dict(state)
+    last_bn = [k[:-len(".running_var")] for k in state if k.endswith(".running_var")][-1]
+    overflow[last_bn + ".bias"] = torch.full_like(state[last_bn + ".bias"], 3.0e38)
+    overflow["classifier.0.weight"] = torch.ones_like(state["classifier.0.weight"])
+    write_safetensors(overflow, os.path.join(directory, "overflow.safetensors"))
     np.save(os.path.join(directory, "input.npy"), np.zeros((1, 3, 32, 32), "<f4"))
     return 0
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # ctest: `effvk run` refuses broken hetconv-vgg16-cifar weights
-# (make_nets_case.py broken), each time naming the key in its message.
+# (make_nets_case.py broken), each time naming the key in its message, and
+# warns when finite weights give logits that are not.
 # Usage: run_nets_errors.sh EFFVK DIR. Exit 77 (skip) without Debian's torch.
 set -eu
 effvk=$1
@@ -26,4 +27,14 @@ expect_refusal() {
 expect_refusal masked_tap.safetensors features.3.weight
 expect_refusal missing.safetensors features.7.weight
 expect_refusal misshapen.safetensors classifier.0.weight
-echo "ok: all three refused, naming the key"
+expect_refusal non_finite.safetensors "features.0.weight\[17\] is NaN"
+if ! "$effvk" run --model hetconv-vgg16-cifar --weights "$dir/overflow.safetensors" \
+    --input "$dir/input.npy" --output "$dir/output.npy" 2>"$dir/stderr.txt"; then
+    cat "$dir/stderr.txt"
+    echo "FAIL: overflow.safetensors did not run"
+    exit 1
+fi
+cat "$dir/stderr.txt"
+grep -q "warning: 10 of 10 outputs .* are NaN or infinite" "$dir/stderr.txt" ||
+    { echo "FAIL: no warning about the non-finite outputs"; exit 1; }
+echo "ok: all four refused, naming the key; the overflow warned about"
