@@ -77,7 +77,9 @@ static evk_status fill_weights(conv_bench *b, bench_rng *rng, const char *label)
     bench_fill_uniform(rng, b->weight, weight_count, sqrtf(3.0f / (float)fan_in));
     bench_fill_uniform(rng, b->bias, b->desc.out_channels, 0.1f);
     b->desc.weight = b->weight;
+    b->desc.weight_count = weight_count;
     b->desc.bias = b->bias;
+    b->desc.bias_count = b->desc.out_channels;
     return EVK_SUCCESS;
 }
 

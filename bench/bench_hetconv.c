@@ -122,10 +122,10 @@ static evk_status make_variant(const layer_shape *l, uint32_t part, bench_rng *r
     }
     v->conv = (evk_conv2d_desc){.in_channels = l->c_in, .out_channels = l->c_out, .kernel_h = 3,
                                 .kernel_w = 3, .pad_h = 1, .pad_w = 1, .weight = v->weight,
-                                .bias = v->bias};
+                                .weight_count = taps, .bias = v->bias, .bias_count = l->c_out};
     v->het = (evk_hetconv_desc){.in_channels = l->c_in, .out_channels = l->c_out,
                                 .kernel_size = 3, .part = part ? part : 1, .weight = v->weight,
-                                .weight_count = taps, .bias = v->bias};
+                                .weight_count = taps, .bias = v->bias, .bias_count = l->c_out};
     return EVK_SUCCESS;
 }
 

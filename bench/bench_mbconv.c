@@ -89,7 +89,7 @@ static evk_batchnorm make_bn(bench_rng *rng, float **arrays, uint32_t channels)
     arrays[1] = random_array(rng, channels, 0.1f, 0.0f);
     arrays[2] = random_array(rng, channels, 0.1f, 0.0f);
     arrays[3] = random_array(rng, channels, 0.25f, 1.0f);
-    return (evk_batchnorm){arrays[0], arrays[1], arrays[2], arrays[3], 1e-5f};
+    return (evk_batchnorm){arrays[0], arrays[1], arrays[2], arrays[3], channels, 1e-5f};
 }
 
 /* Weights scaled by sqrt(3 / fan-in): activations of unit order. */
@@ -108,9 +108,15 @@ static evk_status make_weights(const block_shape *b, bench_rng *rng, block_weigh
     w->desc = (evk_mbconv_desc){.in_channels = b->in_channels, .out_channels = b->out_channels,
                                 .expand_ratio = b->expand_ratio, .kernel_size = b->kernel_size,
                                 .stride = b->stride, .expand_weight = a[0],
-                                .depthwise_weight = a[1], .se_fc1_weight = a[2],
-                                .se_fc1_bias = a[3], .se_fc2_weight = a[4], .se_fc2_bias = a[5],
-                                .project_weight = a[6]};
+                                .expand_weight_count = (uint64_t)e * b->in_channels,
+                                .depthwise_weight = a[1],
+                                .depthwise_weight_count = (uint64_t)e * kk,
+                                .se_fc1_weight = a[2], .se_fc1_weight_count = (uint64_t)s * e,
+                                .se_fc1_bias = a[3], .se_fc1_bias_count = s,
+                                .se_fc2_weight = a[4], .se_fc2_weight_count = (uint64_t)e * s,
+                                .se_fc2_bias = a[5], .se_fc2_bias_count = e,
+                                .project_weight = a[6],
+                                .project_weight_count = (uint64_t)b->out_channels * e};
     if (b->expand_ratio > 1)
         w->desc.expand_bn = make_bn(rng, w->bn[0], e);
     w->desc.depthwise_bn = make_bn(rng, w->bn[1], e);

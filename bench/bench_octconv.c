@@ -98,13 +98,17 @@ static evk_status make_weights(const layer_shape *l, float alpha, bench_rng *rng
     v->alpha = alpha;
     v->oct = (evk_octconv_desc){.in_channels = l->c_in, .out_channels = l->c_out,
                                 .alpha_in = alpha, .alpha_out = alpha, .kernel_size = l->kernel,
-                                .weight_hh = v->weight[0], .weight_hl = v->weight[1],
-                                .weight_lh = v->weight[2], .weight_ll = v->weight[3],
-                                .bias_h = v->bias_h, .bias_l = out_low ? v->bias_l : NULL};
+                                .weight_hh = v->weight[0], .weight_hh_count = counts[0],
+                                .weight_hl = v->weight[1], .weight_hl_count = counts[1],
+                                .weight_lh = v->weight[2], .weight_lh_count = counts[2],
+                                .weight_ll = v->weight[3], .weight_ll_count = counts[3],
+                                .bias_h = v->bias_h, .bias_h_count = out_high,
+                                .bias_l = out_low ? v->bias_l : NULL, .bias_l_count = out_low};
     uint32_t pad = (l->kernel - 1) / 2;
     v->conv = (evk_conv2d_desc){.in_channels = l->c_in, .out_channels = l->c_out,
                                 .kernel_h = l->kernel, .kernel_w = l->kernel, .pad_h = pad,
-                                .pad_w = pad, .weight = v->weight[0], .bias = v->bias_h};
+                                .pad_w = pad, .weight = v->weight[0], .weight_count = counts[0],
+                                .bias = v->bias_h, .bias_count = out_high};
     return EVK_SUCCESS;
 }
 

@@ -104,6 +104,7 @@ static int measure_case(evk_context *ctx, const layout_case *c, uint32_t batch, 
     float *w = malloc(weights * sizeof *w);
     layout_run r = {.ctx = ctx, .in_shape = {batch, c->in_c, c->hw, c->hw}};
     desc.weight = w;
+    desc.weight_count = weights;
     int ok = w && evk_conv2d_output_shape(&desc, r.in_shape, &r.out_shape) == EVK_SUCCESS;
     float *x = ok ? malloc(evk_shape_elements(r.in_shape) * sizeof *x) : NULL;
     float *expected = ok ? malloc(evk_shape_elements(r.out_shape) * sizeof *expected) : NULL;

@@ -18,7 +18,8 @@ int main(void)
     }
     evk_conv2d_desc conv = {.in_channels = 3, .out_channels = 16, .kernel_h = 3, .kernel_w = 3,
                             .pad_h = 1, .pad_w = 1, .activation = EVK_ACTIVATION_RELU,
-                            .weight = weight, .batchnorm = {gamma, beta, mean, var, 1e-5f}};
+                            .weight = weight, .weight_count = 16 * 3 * 3 * 3,
+                            .batchnorm = {gamma, beta, mean, var, 16, 1e-5f}};
     evk_layer *layer = NULL;
     evk_tensor *x = NULL, *y = NULL;
     evk_status s = evk_conv2d_create(ctx, &conv, &layer);

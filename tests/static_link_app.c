@@ -41,7 +41,8 @@ static int run_conv2d(void)
     if (!check(evk_context_create(NULL, &ctx) == EVK_SUCCESS, evk_last_error(NULL)))
         return 0;
     evk_conv2d_desc desc = {.in_channels = IN_C, .out_channels = OUT_C, .kernel_h = 1,
-                            .kernel_w = 1, .weight = weight, .bias = bias};
+                            .kernel_w = 1, .weight = weight, .weight_count = OUT_C * IN_C,
+                            .bias = bias, .bias_count = OUT_C};
     evk_layer *layer = NULL;
     evk_tensor *x = NULL, *y = NULL;
     evk_status s = evk_conv2d_create(ctx, &desc, &layer);

@@ -123,10 +123,13 @@ static void run_mbconv(program *p)
     float *y = malloc(count * sizeof *y), *ref = malloc(count * sizeof *ref);
     assert_true(weights && y && ref);
     evk_mbconv_desc desc = {.in_channels = 4, .out_channels = 4, .expand_ratio = 4,
-                            .expand_weight = weights, .depthwise_weight = weights + 64,
-                            .se_fc1_weight = weights + 208, .se_fc2_weight = weights + 224,
-                            .se_fc1_bias = weights + 240, .se_fc2_bias = weights + 241,
-                            .project_weight = weights + 257};
+                            .expand_weight = weights, .expand_weight_count = 64,
+                            .depthwise_weight = weights + 64, .depthwise_weight_count = 144,
+                            .se_fc1_weight = weights + 208, .se_fc1_weight_count = 16,
+                            .se_fc2_weight = weights + 224, .se_fc2_weight_count = 16,
+                            .se_fc1_bias = weights + 240, .se_fc1_bias_count = 1,
+                            .se_fc2_bias = weights + 241, .se_fc2_bias_count = 16,
+                            .project_weight = weights + 257, .project_weight_count = 64};
     evk_layer *layer = NULL;
     evk_tensor *in = NULL, *out = NULL;
     RETRY(p, evk_mbconv_create(p->ctx, &desc, &layer));

@@ -174,7 +174,7 @@ static void test_conv2d_cost(void **state)
     assert_int_equal(params, 8 * 36 + 8);
     /* BatchNorm folds into a bias. */
     d.bias = NULL;
-    d.batchnorm = (evk_batchnorm){weights, weights, weights, weights, 0.0f};
+    d.batchnorm = (evk_batchnorm){weights, weights, weights, weights, 8, 0.0f};
     assert_int_equal(evk_conv2d_cost(&d, shape(1, 4, 7, 5), &macs, &params), EVK_SUCCESS);
     assert_int_equal(macs, 280 * 36);
     assert_int_equal(params, 8 * 36 + 8);
@@ -261,18 +261,22 @@ static void test_conv2d_bad_batchnorm(void **state)
     static const float negative[8] = {1, 1, 1, 1, 1, -0.5f, 1, 1};
     evk_shape in = shape(1, 4, 7, 7);
     evk_conv2d_desc d = base_desc();
-    d.batchnorm = (evk_batchnorm){ones, ones, NULL, NULL, 0.0f};
+    d.batchnorm = (evk_batchnorm){ones, ones, NULL, NULL, 8, 0.0f};
     assert_rejected(&d, in, EVK_ERROR_INVALID_ARGUMENT, "batchnorm");
-    d.batchnorm = (evk_batchnorm){NULL, ones, ones, ones, 0.0f};
+    d.batchnorm = (evk_batchnorm){NULL, ones, ones, ones, 8, 0.0f};
     assert_rejected(&d, in, EVK_ERROR_INVALID_ARGUMENT, "batchnorm");
-    d.batchnorm = (evk_batchnorm){ones, ones, ones, negative, 0.0f};
+    d.batchnorm = (evk_batchnorm){ones, ones, ones, negative, 8, 0.0f};
     assert_rejected(&d, in, EVK_ERROR_INVALID_ARGUMENT, "var");
     float nan_var[8] = {1, 1, 1, 1, 1, 1, 1, NAN};
     d.batchnorm.var = nan_var;
     assert_rejected(&d, in, EVK_ERROR_INVALID_ARGUMENT, "var");
-    d.batchnorm = (evk_batchnorm){ones, ones, ones, ones, -1e-3f};
+    d.batchnorm = (evk_batchnorm){ones, ones, ones, ones, 8, -1e-3f};
     assert_rejected(&d, in, EVK_ERROR_INVALID_ARGUMENT, "eps");
-    d.batchnorm.eps = 1e-3f;            /* the same desc, complete, is fine */
+    d.batchnorm.eps = 1e-3f;
+    /* Shapes and costs read the variances, so they check the count too. */
+    d.batchnorm.count = 7;
+    assert_rejected(&d, in, EVK_ERROR_INVALID_ARGUMENT, "batchnorm count is 7, expected 8");
+    d.batchnorm.count = 8;              /* the same desc, complete, is fine */
     assert_shape(output_of(&d, in), 1, 8, 7, 7);
 }
 

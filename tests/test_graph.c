@@ -32,7 +32,8 @@ static evk_graph *build(evk_context *ctx, graph_case *c)
         c->desc[i] = (evk_conv2d_desc){.in_channels = channels[i][0],
                                        .out_channels = channels[i][1], .kernel_h = 1,
                                        .kernel_w = 1, .activation = EVK_ACTIVATION_SILU,
-                                       .weight = c->weight[i]};
+                                       .weight = c->weight[i],
+                                       .weight_count = channels[i][0] * channels[i][1]};
         evk_layer *layer;
         uint32_t slot;
         assert_int_equal(evk_conv2d_create(ctx, &c->desc[i], &layer), EVK_SUCCESS);

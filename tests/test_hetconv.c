@@ -97,18 +97,21 @@ static void make_weights(het_weights *w, const het_case *c, uint64_t seed)
     w->dense_weight = malloc(dense_count * sizeof *w->dense_weight);
     assert_non_null(w->dense_weight);
     fill_dense(w, c);
-    evk_batchnorm bn = {w->gamma, w->beta, w->mean, w->var, 0.0f};
+    evk_batchnorm bn = {w->gamma, w->beta, w->mean, w->var, c->batchnorm ? n : 0, 0.0f};
     uint32_t pad = c->valid ? 0 : mid, stride = c->stride ? c->stride : 1;
+    uint64_t bias_count = w->bias ? n : 0;
     w->desc = (evk_hetconv_desc){
         .in_channels = m, .out_channels = n, .kernel_size = k, .part = c->part,
         .stride = c->stride, .padding_mode = c->valid ? EVK_PADDING_EXPLICIT : EVK_PADDING_SAME,
         .activation = c->activation, .weight = w->weight, .weight_count = w->weight ? dense_count : 0,
         .gwc = w->gwc, .gwc_count = w->gwc ? dense_count / c->part : 0,
-        .pwc = w->pwc, .pwc_count = w->pwc ? (uint64_t)n * m : 0, .bias = w->bias, .batchnorm = bn};
+        .pwc = w->pwc, .pwc_count = w->pwc ? (uint64_t)n * m : 0, .bias = w->bias,
+        .bias_count = bias_count, .batchnorm = bn};
     w->dense = (evk_conv2d_desc){
         .in_channels = m, .out_channels = n, .kernel_h = k, .kernel_w = k, .stride_h = stride,
         .stride_w = stride, .pad_h = pad, .pad_w = pad, .activation = c->activation,
-        .weight = w->dense_weight, .bias = w->bias, .batchnorm = bn};
+        .weight = w->dense_weight, .weight_count = dense_count, .bias = w->bias,
+        .bias_count = bias_count, .batchnorm = bn};
 }
 
 static void free_weights(het_weights *w)

@@ -45,7 +45,7 @@ static evk_batchnorm make_bn(tu_rng *rng, mb_bn *bn, uint32_t channels, float ep
     bn->beta = tu_random_array(rng, channels, -0.3f, 0.3f);
     bn->mean = tu_random_array(rng, channels, -0.3f, 0.3f);
     bn->var = tu_random_array(rng, channels, 0.5f, 1.5f);
-    return (evk_batchnorm){bn->gamma, bn->beta, bn->mean, bn->var, eps};
+    return (evk_batchnorm){bn->gamma, bn->beta, bn->mean, bn->var, channels, eps};
 }
 
 static void make_weights(mb_weights *w, const mb_case *c, uint64_t seed)
@@ -68,9 +68,15 @@ static void make_weights(mb_weights *w, const mb_case *c, uint64_t seed)
                            .expand_ratio = c->expand, .kernel_size = k, .stride = c->stride,
                            .activation = c->activation,
                            .flags = c->no_se ? EVK_MBCONV_NO_SE : 0, .expand_weight = w->expand,
-                           .depthwise_weight = w->depthwise, .se_fc1_weight = w->fc1,
-                           .se_fc1_bias = w->fc1_bias, .se_fc2_weight = w->fc2,
-                           .se_fc2_bias = w->fc2_bias, .project_weight = w->project};
+                           .expand_weight_count = w->expand ? (uint64_t)e * in : 0,
+                           .depthwise_weight = w->depthwise,
+                           .depthwise_weight_count = (uint64_t)e * k * k,
+                           .se_fc1_weight = w->fc1, .se_fc1_weight_count = (uint64_t)s * e,
+                           .se_fc1_bias = w->fc1_bias, .se_fc1_bias_count = s,
+                           .se_fc2_weight = w->fc2, .se_fc2_weight_count = (uint64_t)e * s,
+                           .se_fc2_bias = w->fc2_bias, .se_fc2_bias_count = e,
+                           .project_weight = w->project,
+                           .project_weight_count = (uint64_t)c->out_channels * e};
     if (c->expand > 1)
         d->expand_bn = make_bn(&rng, &w->bn[0], e, c->eps);
     d->depthwise_bn = make_bn(&rng, &w->bn[1], e, c->eps);

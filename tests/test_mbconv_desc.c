@@ -12,9 +12,9 @@
  * variances, hence zeros for B0's widest block. */
 static const float unread[1152];
 
-static evk_batchnorm bn_of(void)
+static evk_batchnorm bn_of(uint32_t channels)
 {
-    return (evk_batchnorm){unread, unread, unread, unread, 0.0f};
+    return (evk_batchnorm){unread, unread, unread, unread, channels, 0.0f};
 }
 
 static evk_mbconv_desc desc_of(uint32_t in, uint32_t out, uint32_t e, uint32_t k, uint32_t s)
@@ -51,8 +51,8 @@ static void test_cost_by_hand(void **state)
     uint64_t pixels = 2 * 36;
     assert_int_equal(macs, pixels * 8 * 32 + pixels * 32 * 9 + 2 * 2 * 32 * 2 + pixels * 32 * 8);
     assert_int_equal(params, 8 * 32 + 32 * 9 + (2 * 32 * 2 + 2 + 32) + 32 * 8);
-    d.expand_bn = d.depthwise_bn = bn_of();
-    d.project_bn = bn_of();
+    d.expand_bn = d.depthwise_bn = bn_of(32);
+    d.project_bn = bn_of(8);
     d.flags = EVK_MBCONV_NO_SE;
     assert_int_equal(evk_mbconv_cost(&d, (evk_shape){2, 8, 6, 6}, &macs, &params), EVK_SUCCESS);
     assert_int_equal(params, 8 * 32 + 2 * 32 + 32 * 9 + 2 * 32 + 32 * 8 + 2 * 8);
@@ -70,7 +70,8 @@ static void test_b0_parameters(void **state)
         const evk_ref_mbconv_block *b = &evk_ref_b0_blocks[i];
         evk_mbconv_desc d = desc_of(b->in_channels, b->out_channels, b->expand_ratio,
                                     b->kernel_size, b->stride);
-        d.expand_bn = d.depthwise_bn = d.project_bn = bn_of();
+        d.expand_bn = d.depthwise_bn = bn_of(b->in_channels * b->expand_ratio);
+        d.project_bn = bn_of(b->out_channels);
         uint64_t params;
         evk_shape in = {1, b->in_channels, b->size, b->size};
         assert_int_equal(evk_mbconv_cost(&d, in, NULL, &params), EVK_SUCCESS);
@@ -129,7 +130,7 @@ static void test_bad_descs(void **state)
     evk_shape out;
     assert_int_equal(evk_mbconv_output_shape(&d, (evk_shape){1, 8, 8, 8}, &out), EVK_SUCCESS);
     d = desc_of(8, 8, 4, 3, 1);
-    d.project_bn = bn_of();
+    d.project_bn = bn_of(8);
     d.project_bn.var = NULL;
     expect_invalid(&d, "project_bn");
     /* No expand convolution: its weight is not needed. */

@@ -282,13 +282,13 @@ static void sd_write(const state_dict *sd, const char *path, const char *skip, c
 
 /* ---- The CPU forward from the reference ops. */
 
-static evk_batchnorm sd_bn(const state_dict *sd, const char *prefix)
+static evk_batchnorm sd_bn(const state_dict *sd, const char *prefix, uint32_t channels)
 {
     char name[160];
     snprintf(name, sizeof name, "%s.1", prefix);
     return (evk_batchnorm){sd_get(sd, name, ".weight"), sd_get(sd, name, ".bias"),
                            sd_get(sd, name, ".running_mean"), sd_get(sd, name, ".running_var"),
-                           FILE_EPS};
+                           channels, FILE_EPS};
 }
 
 /* conv + BN + SiLU `prefix`; returns the malloc'd output, *shape updated. */
@@ -301,7 +301,7 @@ static float *ref_conv(const state_dict *sd, const char *prefix, uint32_t out_c,
                          .kernel_w = k, .stride_h = stride, .stride_w = stride,
                          .pad_h = (k - 1) / 2, .pad_w = (k - 1) / 2,
                          .activation = EVK_ACTIVATION_SILU, .weight = sd_get(sd, name, ".weight"),
-                         .batchnorm = sd_bn(sd, prefix)};
+                         .batchnorm = sd_bn(sd, prefix, out_c)};
     evk_shape out;
     assert_int_equal(evk_conv2d_output_shape(&d, *shape, &out), EVK_SUCCESS);
     float *y = malloc(evk_shape_elements(out) * sizeof *y);
@@ -319,20 +319,21 @@ static float *ref_block(const state_dict *sd, uint32_t b, evk_shape *shape, cons
     int e1 = blk->expand_ratio == 1;
     for (int i = 0; i < 4; ++i)
         snprintf(part[i], sizeof part[i], "%s.block.%d", prefix, i - e1);
+    uint32_t e = blk->in_channels * blk->expand_ratio;
     evk_mbconv_desc d = {.in_channels = blk->in_channels, .out_channels = blk->out_channels,
                          .expand_ratio = blk->expand_ratio, .kernel_size = blk->kernel_size,
                          .stride = blk->stride,
                          .depthwise_weight = sd_get(sd, part[1], ".0.weight"),
-                         .depthwise_bn = sd_bn(sd, part[1]),
+                         .depthwise_bn = sd_bn(sd, part[1], e),
                          .se_fc1_weight = sd_get(sd, part[2], ".fc1.weight"),
                          .se_fc1_bias = sd_get(sd, part[2], ".fc1.bias"),
                          .se_fc2_weight = sd_get(sd, part[2], ".fc2.weight"),
                          .se_fc2_bias = sd_get(sd, part[2], ".fc2.bias"),
                          .project_weight = sd_get(sd, part[3], ".0.weight"),
-                         .project_bn = sd_bn(sd, part[3])};
+                         .project_bn = sd_bn(sd, part[3], blk->out_channels)};
     if (!e1) {
         d.expand_weight = sd_get(sd, part[0], ".0.weight");
-        d.expand_bn = sd_bn(sd, part[0]);
+        d.expand_bn = sd_bn(sd, part[0], e);
     }
     evk_shape out;
     assert_int_equal(evk_mbconv_output_shape(&d, *shape, &out), EVK_SUCCESS);

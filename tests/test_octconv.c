@@ -78,13 +78,21 @@ static void make_weights(oct_weights *w, const oct_case *c, uint64_t seed)
     make_branch_affine(w, c, &rng, 0, ch.out_high);
     make_branch_affine(w, c, &rng, 1, ch.out_low);
     w->desc.weight_hh = w->path[0];
+    w->desc.weight_hh_count = ch.out_high * (dense ? ch.in_high : 1) * kk;
     w->desc.weight_hl = w->path[1];
+    w->desc.weight_hl_count = (size_t)ch.out_low * ch.in_high * kk;
     w->desc.weight_lh = w->path[2];
+    w->desc.weight_lh_count = (size_t)ch.out_high * ch.in_low * kk;
     w->desc.weight_ll = w->path[3];
+    w->desc.weight_ll_count = ch.out_low * (dense ? ch.in_low : 1) * kk;
     w->desc.bias_h = w->bias[0];
+    w->desc.bias_h_count = ch.out_high;
     w->desc.bias_l = w->bias[1];
-    w->desc.batchnorm_h = (evk_batchnorm){w->bn[0][0], w->bn[0][1], w->bn[0][2], w->bn[0][3], 0};
-    w->desc.batchnorm_l = (evk_batchnorm){w->bn[1][0], w->bn[1][1], w->bn[1][2], w->bn[1][3], 0};
+    w->desc.bias_l_count = ch.out_low;
+    w->desc.batchnorm_h = (evk_batchnorm){w->bn[0][0], w->bn[0][1], w->bn[0][2], w->bn[0][3],
+                                          ch.out_high, 0};
+    w->desc.batchnorm_l = (evk_batchnorm){w->bn[1][0], w->bn[1][1], w->bn[1][2], w->bn[1][3],
+                                          ch.out_low, 0};
     evk_octconv_channels split;
     assert_int_equal(evk_octconv_split(&w->desc, &split), EVK_SUCCESS);
     assert_memory_equal(&split, &ch, sizeof ch);
@@ -393,8 +401,8 @@ static void test_alpha_zero_equals_conv2d(void **state)
     evk_layer *oct = create(g->ctx, &w.desc, "alpha 0");
     evk_conv2d_desc conv = {.in_channels = 11, .out_channels = 7, .kernel_h = 3, .kernel_w = 3,
                             .pad_h = 1, .pad_w = 1, .activation = EVK_ACTIVATION_SILU,
-                            .weight = w.path[0], .bias = w.bias[0],
-                            .batchnorm = w.desc.batchnorm_h};
+                            .weight = w.path[0], .weight_count = 7 * 11 * 9, .bias = w.bias[0],
+                            .bias_count = 7, .batchnorm = w.desc.batchnorm_h};
     evk_layer *ref_layer = NULL;
     assert_int_equal(evk_conv2d_create(g->ctx, &conv, &ref_layer), EVK_SUCCESS);
     tu_rng rng = tu_rng_seeded(7001);
@@ -465,7 +473,7 @@ static void test_bad_tensors(void **state)
     evk_layer *conv = NULL;
     float weight[9] = {0};
     evk_conv2d_desc conv_desc = {.in_channels = 1, .out_channels = 1, .kernel_h = 3, .kernel_w = 3,
-                                 .weight = weight};
+                                 .weight = weight, .weight_count = 9};
     assert_int_equal(evk_conv2d_create(ctx, &conv_desc, &conv), EVK_SUCCESS);
     expect_forward_fails(ctx, evk_octconv_forward(conv, xh, xl, yh, yl),
                          EVK_ERROR_INVALID_ARGUMENT, "conv2d_dense");

@@ -155,8 +155,10 @@ void tu_conv_weights_make(tu_conv_weights *w, const tu_conv_case *c, uint64_t se
         .stride_h = c->stride_h, .stride_w = c->stride_w,
         .pad_h = c->pad_h, .pad_w = c->pad_w,
         .groups = c->groups, .activation = c->activation,
-        .weight = w->weight, .bias = w->bias,
-        .batchnorm = {w->gamma, w->beta, w->mean, w->var, c->eps}};
+        .weight = w->weight, .weight_count = (uint64_t)c->out_channels * reduction,
+        .bias = w->bias, .bias_count = w->bias ? c->out_channels : 0,
+        .batchnorm = {w->gamma, w->beta, w->mean, w->var, w->gamma ? c->out_channels : 0,
+                      c->eps}};
 }
 
 void tu_conv_weights_free(tu_conv_weights *w)

@@ -119,6 +119,7 @@ static evk_status read_batchnorm(builder *b, const char *prefix, uint32_t channe
                                  evk_batchnorm *bn)
 {
     bn->eps = b->bn_eps;
+    bn->count = channels;
     evk_status s = read_vector(b, prefix, ".weight", channels, &bn->gamma);
     if (s == EVK_SUCCESS)
         s = read_vector(b, prefix, ".bias", channels, &bn->beta);
@@ -129,10 +130,11 @@ static evk_status read_batchnorm(builder *b, const char *prefix, uint32_t channe
     return s;
 }
 
-/* A conv weight [out][in][k][k] at `prefix`.0.weight and its BatchNorm at
- * `prefix`.1: torchvision's Conv2dNormActivation. */
+/* A conv weight [out][in][k][k] (its element count into *count) at
+ * `prefix`.0.weight and its BatchNorm at `prefix`.1: torchvision's
+ * Conv2dNormActivation. */
 static evk_status read_conv_bn(builder *b, const char *prefix, uint32_t out, uint32_t in, uint32_t k,
-                               const float **weight, evk_batchnorm *bn)
+                               const float **weight, uint64_t *count, evk_batchnorm *bn)
 {
     char name[NAME_BYTES + 8];      /* the prefix may fill NAME_BYTES */
     uint64_t dims[4] = {out, in, k, k};
@@ -140,6 +142,7 @@ static evk_status read_conv_bn(builder *b, const char *prefix, uint32_t out, uin
     snprintf(name, sizeof name, "%s.0", prefix);
     evk_status s = read_tensor(b, name, ".weight", 4, dims, &array);
     *weight = array;
+    *count = (uint64_t)out * in * k * k;
     snprintf(name, sizeof name, "%s.1", prefix);
     return s == EVK_SUCCESS ? read_batchnorm(b, name, out, bn) : s;
 }
@@ -147,15 +150,16 @@ static evk_status read_conv_bn(builder *b, const char *prefix, uint32_t out, uin
 /* A spec's conv weight [out][in][k][k] and BatchNorm, in either naming of
  * evk_layer_spec.bn_prefix. */
 static evk_status read_spec_conv(builder *b, const evk_layer_spec *sp, const float **weight,
-                                 evk_batchnorm *bn)
+                                 uint64_t *count, evk_batchnorm *bn)
 {
     if (!sp->bn_prefix[0])
         return read_conv_bn(b, sp->prefix, sp->out_channels, sp->in_channels, sp->kernel, weight,
-                            bn);
+                            count, bn);
     uint64_t dims[4] = {sp->out_channels, sp->in_channels, sp->kernel, sp->kernel};
     float *array = NULL;
     evk_status s = read_tensor(b, sp->prefix, ".weight", 4, dims, &array);
     *weight = array;
+    *count = dims[0] * dims[1] * dims[2] * dims[3];
     return s == EVK_SUCCESS ? read_batchnorm(b, sp->bn_prefix, sp->out_channels, bn) : s;
 }
 
@@ -166,7 +170,7 @@ static evk_status create_conv(builder *b, const evk_layer_spec *sp, evk_layer **
                          .kernel_h = sp->kernel, .kernel_w = sp->kernel, .stride_h = sp->stride,
                          .stride_w = sp->stride, .pad_h = pad, .pad_w = pad,
                          .activation = sp->activation};
-    evk_status s = read_spec_conv(b, sp, &d.weight, &d.batchnorm);
+    evk_status s = read_spec_conv(b, sp, &d.weight, &d.weight_count, &d.batchnorm);
     return s == EVK_SUCCESS ? evk_conv2d_create(b->ctx, &d, layer) : s;
 }
 
@@ -176,10 +180,8 @@ static evk_status create_hetconv(builder *b, const evk_layer_spec *sp, evk_layer
 {
     evk_hetconv_desc d = {.in_channels = sp->in_channels, .out_channels = sp->out_channels,
                           .kernel_size = sp->kernel, .part = sp->part, .stride = sp->stride,
-                          .activation = sp->activation,
-                          .weight_count = (uint64_t)sp->out_channels * sp->in_channels *
-                                          sp->kernel * sp->kernel};
-    evk_status s = read_spec_conv(b, sp, &d.weight, &d.batchnorm);
+                          .activation = sp->activation};
+    evk_status s = read_spec_conv(b, sp, &d.weight, &d.weight_count, &d.batchnorm);
     if (s == EVK_SUCCESS)
         s = evk_hetconv_create(b->ctx, &d, layer);
     if (s == EVK_SUCCESS || !d.weight)
@@ -209,6 +211,9 @@ static evk_status read_se(builder *b, const char *prefix, const evk_layer_spec *
         s = read_vector(b, fc, ".bias", e, &d->se_fc2_bias);
     d->se_fc1_weight = w1;
     d->se_fc2_weight = w2;
+    d->se_fc1_weight_count = d->se_fc2_weight_count = (uint64_t)sq * e;
+    d->se_fc1_bias_count = sq;
+    d->se_fc2_bias_count = e;
     return s;
 }
 
@@ -223,17 +228,20 @@ static evk_status create_mbconv(builder *b, const evk_layer_spec *sp, evk_layer 
     evk_status s = EVK_SUCCESS;
     if (sp->expand_ratio > 1) {
         snprintf(prefix, sizeof prefix, "%s.block.%u", sp->prefix, part++);
-        s = read_conv_bn(b, prefix, e, sp->in_channels, 1, &d.expand_weight, &d.expand_bn);
+        s = read_conv_bn(b, prefix, e, sp->in_channels, 1, &d.expand_weight,
+                         &d.expand_weight_count, &d.expand_bn);
     }
     snprintf(prefix, sizeof prefix, "%s.block.%u", sp->prefix, part++);
     if (s == EVK_SUCCESS)
-        s = read_conv_bn(b, prefix, e, 1, sp->kernel, &d.depthwise_weight, &d.depthwise_bn);
+        s = read_conv_bn(b, prefix, e, 1, sp->kernel, &d.depthwise_weight,
+                         &d.depthwise_weight_count, &d.depthwise_bn);
     snprintf(prefix, sizeof prefix, "%s.block.%u", sp->prefix, part++);
     if (s == EVK_SUCCESS)
         s = read_se(b, prefix, sp, &d);
     snprintf(prefix, sizeof prefix, "%s.block.%u", sp->prefix, part++);
     if (s == EVK_SUCCESS)
-        s = read_conv_bn(b, prefix, sp->out_channels, e, 1, &d.project_weight, &d.project_bn);
+        s = read_conv_bn(b, prefix, sp->out_channels, e, 1, &d.project_weight,
+                         &d.project_weight_count, &d.project_bn);
     return s == EVK_SUCCESS ? evk_mbconv_create(b->ctx, &d, layer) : s;
 }
 
@@ -253,14 +261,16 @@ static evk_status create_linear(builder *b, const evk_layer_spec *sp, evk_layer 
      * applies the activation (the same [K][C] weight array). */
     evk_conv2d_desc d = {.in_channels = sp->in_channels, .out_channels = sp->out_channels,
                          .kernel_h = 1, .kernel_w = 1, .activation = sp->activation,
-                         .weight = weight, .bias = bias};
+                         .weight = weight, .weight_count = dims[0] * dims[1], .bias = bias,
+                         .bias_count = sp->out_channels};
     return evk_conv2d_create(b->ctx, &d, layer);
 }
 
-/* An OctConv path's weight `prefix`.`path`.weight [to][from][k][k], read
- * when both ends have channels. */
+/* An OctConv path's weight `prefix`.`path`.weight [to][from][k][k] and its
+ * element count, read when both ends have channels. */
 static evk_status read_octconv_path(builder *b, const evk_layer_spec *sp, const char *path,
-                                    uint32_t to, uint32_t from, const float **weight)
+                                    uint32_t to, uint32_t from, const float **weight,
+                                    uint64_t *count)
 {
     if (!to || !from)
         return EVK_SUCCESS;
@@ -270,6 +280,7 @@ static evk_status read_octconv_path(builder *b, const evk_layer_spec *sp, const 
     float *array = NULL;
     evk_status s = read_tensor(b, name, ".weight", 4, dims, &array);
     *weight = array;
+    *count = dims[0] * dims[1] * dims[2] * dims[3];
     return s;
 }
 
@@ -283,13 +294,17 @@ static evk_status create_octconv(builder *b, const evk_layer_spec *sp, evk_layer
                           .activation = sp->activation};
     evk_octconv_channels c = evk_octconv_channels_of(&d);
     char bn[NAME_BYTES];
-    evk_status s = read_octconv_path(b, sp, "hh", c.out_high, c.in_high, &d.weight_hh);
+    evk_status s = read_octconv_path(b, sp, "hh", c.out_high, c.in_high, &d.weight_hh,
+                                     &d.weight_hh_count);
     if (s == EVK_SUCCESS)
-        s = read_octconv_path(b, sp, "hl", c.out_low, c.in_high, &d.weight_hl);
+        s = read_octconv_path(b, sp, "hl", c.out_low, c.in_high, &d.weight_hl,
+                              &d.weight_hl_count);
     if (s == EVK_SUCCESS)
-        s = read_octconv_path(b, sp, "lh", c.out_high, c.in_low, &d.weight_lh);
+        s = read_octconv_path(b, sp, "lh", c.out_high, c.in_low, &d.weight_lh,
+                              &d.weight_lh_count);
     if (s == EVK_SUCCESS)
-        s = read_octconv_path(b, sp, "ll", c.out_low, c.in_low, &d.weight_ll);
+        s = read_octconv_path(b, sp, "ll", c.out_low, c.in_low, &d.weight_ll,
+                              &d.weight_ll_count);
     snprintf(bn, sizeof bn, "%s.h", sp->bn_prefix);
     if (s == EVK_SUCCESS)
         s = read_batchnorm(b, bn, c.out_high, &d.batchnorm_h);

@@ -14,15 +14,24 @@
 evk_status evk_check_finite(evk_context *ctx, const char *op, const char *field,
                             const float *values, uint64_t count);
 
-/* One host array of a desc: its field name, its values (NULL: absent) and
- * the elements the layer reads from it. */
+/* EVK_ERROR_INVALID_ARGUMENT naming `op`, `field`, the given and the
+ * expected count when they differ ("conv2d: weight_count is 431, expected
+ * 432"): a desc's pointer carries no size, so a short array would be read
+ * past its end. */
+evk_status evk_check_count(evk_context *ctx, const char *op, const char *field, uint64_t given,
+                           uint64_t needed);
+
+/* One host array of a desc: its field name, its values (NULL: absent), the
+ * element count the desc gives (its `field`_count) and the elements the
+ * layer reads from it. */
 typedef struct evk_host_array {
     const char *field;
     const float *values;
-    uint64_t needed;
+    uint64_t given, needed;
 } evk_host_array;
 
-/* evk_check_finite on each array in turn; the first failure is returned. */
+/* For each array that is set, in turn: its count, then its values
+ * (evk_check_finite); the first failure is returned. */
 evk_status evk_check_arrays(evk_context *ctx, const char *op, const evk_host_array *arrays,
                             size_t count);
 

@@ -436,7 +436,7 @@ evk_status evk_conv2d_create(evk_context *ctx, const evk_conv2d_desc *desc, evk_
     evk_status s = evk_conv2d_check(ctx, desc);
     evk_conv2d_desc resolved = s == EVK_SUCCESS ? evk_conv2d_resolve(desc) : (evk_conv2d_desc){0};
     if (s == EVK_SUCCESS)
-        s = evk_conv2d_check_values(ctx, &resolved);
+        s = evk_conv2d_check_arrays(ctx, &resolved);
     if (s != EVK_SUCCESS)
         return s;
     conv2d_layer *l = evk_calloc(ctx, 1, sizeof *l);

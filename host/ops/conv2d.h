@@ -18,14 +18,15 @@ evk_conv2d_desc evk_conv2d_resolve(const evk_conv2d_desc *desc);
 evk_status evk_conv2d_check(evk_context *ctx, const evk_conv2d_desc *desc);
 evk_conv2d_kernel evk_conv2d_choose_kernel(const evk_conv2d_desc *desc);
 
-/* Checks a BatchNorm of `channels` channels (all four arrays or none, eps
- * > 0 once resolved, every value finite, variances >= 0); `op` prefixes the
- * message. */
+/* Checks a BatchNorm of `channels` channels (all four arrays or none, their
+ * count `channels`, eps > 0 once resolved, every value finite, variances
+ * >= 0); `op` prefixes the message. */
 evk_status evk_batchnorm_check(evk_context *ctx, const char *op, const evk_batchnorm *bn,
                                uint32_t channels);
 
-/* The values of a resolved, valid desc's weight and bias are finite. */
-evk_status evk_conv2d_check_values(evk_context *ctx, const evk_conv2d_desc *d);
+/* The counts and values of a resolved, valid desc's weight and bias
+ * (evk_check_arrays). */
+evk_status evk_conv2d_check_arrays(evk_context *ctx, const evk_conv2d_desc *d);
 
 /* The affine map that the bias (NULL: none) and the BatchNorm (eps resolved;
  * gamma NULL: none) make of output channel o's sum: y = sum·scale + shift. */

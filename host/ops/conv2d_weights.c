@@ -16,10 +16,14 @@ evk_status evk_batchnorm_check(evk_context *ctx, const char *op, const evk_batch
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
                         "%s: batchnorm needs gamma, beta, mean and var together (%d of 4 set)", op,
                         set);
+    /* Before the values are read: the arrays carry no size of their own. */
+    evk_status s = evk_check_count(ctx, op, "batchnorm count", bn->count, channels);
+    if (s != EVK_SUCCESS)
+        return s;
     if (!(bn->eps > 0.0f))
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: batchnorm eps %g must be > 0", op,
                         (double)bn->eps);
-    evk_status s = evk_check_finite(ctx, op, "batchnorm gamma", bn->gamma, channels);
+    s = evk_check_finite(ctx, op, "batchnorm gamma", bn->gamma, channels);
     if (s == EVK_SUCCESS)
         s = evk_check_finite(ctx, op, "batchnorm beta", bn->beta, channels);
     if (s == EVK_SUCCESS)
@@ -32,11 +36,11 @@ evk_status evk_batchnorm_check(evk_context *ctx, const char *op, const evk_batch
     return s;
 }
 
-evk_status evk_conv2d_check_values(evk_context *ctx, const evk_conv2d_desc *d)
+evk_status evk_conv2d_check_arrays(evk_context *ctx, const evk_conv2d_desc *d)
 {
     uint64_t per_out = (uint64_t)d->in_channels / d->groups * d->kernel_h * d->kernel_w;
-    evk_host_array arrays[] = {{"weight", d->weight, d->out_channels * per_out},
-                               {"bias", d->bias, d->out_channels}};
+    evk_host_array arrays[] = {{"weight", d->weight, d->weight_count, d->out_channels * per_out},
+                               {"bias", d->bias, d->bias_count, d->out_channels}};
     return evk_check_arrays(ctx, "conv2d", arrays, sizeof arrays / sizeof arrays[0]);
 }
 

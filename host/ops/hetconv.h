@@ -58,7 +58,7 @@ uint32_t evk_hetconv_input_of(const evk_hetconv_classes *c, const evk_hetconv_de
                               uint32_t r, uint32_t t);
 
 /* Weight checks of a resolved desc whose scalar fields and choice of form
- * are valid: element counts, and zeros outside the mask. */
+ * are valid: element counts, finite values, and zeros outside the mask. */
 evk_status evk_hetconv_check_weights(evk_context *ctx, const evk_hetconv_desc *d);
 
 /* The folded device weights: centre taps of every input as [group][quad]

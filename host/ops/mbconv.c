@@ -391,13 +391,17 @@ static evk_status create_convs(mbconv_layer *l, const evk_mbconv_desc *d)
     uint32_t e = d->expanded_channels, k = d->kernel_size, pad = (k - 1) / 2;
     evk_conv2d_desc expand = {.in_channels = d->in_channels, .out_channels = e, .kernel_h = 1,
                               .kernel_w = 1, .activation = d->activation,
-                              .weight = d->expand_weight, .batchnorm = d->expand_bn};
+                              .weight = d->expand_weight,
+                              .weight_count = d->expand_weight_count, .batchnorm = d->expand_bn};
     evk_conv2d_desc depthwise = {.in_channels = e, .out_channels = e, .kernel_h = k, .kernel_w = k,
                                  .stride_h = d->stride, .stride_w = d->stride, .pad_h = pad,
                                  .pad_w = pad, .groups = e, .activation = d->activation,
-                                 .weight = d->depthwise_weight, .batchnorm = d->depthwise_bn};
+                                 .weight = d->depthwise_weight,
+                                 .weight_count = d->depthwise_weight_count,
+                                 .batchnorm = d->depthwise_bn};
     evk_conv2d_desc project = {.in_channels = e, .out_channels = d->out_channels, .kernel_h = 1,
                                .kernel_w = 1, .weight = d->project_weight,
+                               .weight_count = d->project_weight_count,
                                .batchnorm = d->project_bn};
     evk_status s = d->expand_ratio > 1 ? evk_conv2d_create(ctx, &expand, &l->expand) : EVK_SUCCESS;
     if (s == EVK_SUCCESS)
@@ -443,7 +447,7 @@ evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc, evk_
     evk_status s = evk_mbconv_check(ctx, desc);
     evk_mbconv_desc d = s == EVK_SUCCESS ? evk_mbconv_resolve(desc) : (evk_mbconv_desc){0};
     if (s == EVK_SUCCESS)
-        s = evk_mbconv_check_values(ctx, &d);
+        s = evk_mbconv_check_arrays(ctx, &d);
     if (s != EVK_SUCCESS)
         return s;
     mbconv_layer *l = evk_calloc(ctx, 1, sizeof *l);

@@ -17,8 +17,9 @@ evk_status evk_mbconv_check(evk_context *ctx, const evk_mbconv_desc *desc);
 /* S = max(1, floor(in_channels · se_ratio)) of a resolved desc. */
 uint32_t evk_mbconv_squeeze_channels(const evk_mbconv_desc *desc);
 
-/* The weights and biases a resolved, valid desc uses are finite. */
-evk_status evk_mbconv_check_values(evk_context *ctx, const evk_mbconv_desc *d);
+/* The counts and values of the weights and biases a resolved, valid desc
+ * uses (evk_check_arrays). */
+evk_status evk_mbconv_check_arrays(evk_context *ctx, const evk_mbconv_desc *d);
 
 /* The SE weights as shaders/mbconv_se.comp reads them, with E4 = ceil(E/4):
  * fc1 [S][E4] vec4 (lane j of quad q is expanded channel 4q + j), fc1_bias

@@ -6,18 +6,20 @@
 #include "mbconv.h"
 #include "tensor.h"
 
-evk_status evk_mbconv_check_values(evk_context *ctx, const evk_mbconv_desc *d)
+evk_status evk_mbconv_check_arrays(evk_context *ctx, const evk_mbconv_desc *d)
 {
     uint64_t e = d->expanded_channels, s = evk_mbconv_squeeze_channels(d);
     int expands = d->expand_ratio > 1, has_se = !(d->flags & EVK_MBCONV_NO_SE);
     evk_host_array arrays[] = {
-        {"expand_weight", expands ? d->expand_weight : NULL, e * d->in_channels},
-        {"depthwise_weight", d->depthwise_weight, e * d->kernel_size * d->kernel_size},
-        {"se_fc1_weight", has_se ? d->se_fc1_weight : NULL, s * e},
-        {"se_fc1_bias", has_se ? d->se_fc1_bias : NULL, s},
-        {"se_fc2_weight", has_se ? d->se_fc2_weight : NULL, e * s},
-        {"se_fc2_bias", has_se ? d->se_fc2_bias : NULL, e},
-        {"project_weight", d->project_weight, e * d->out_channels}};
+        {"expand_weight", expands ? d->expand_weight : NULL, d->expand_weight_count,
+         e * d->in_channels},
+        {"depthwise_weight", d->depthwise_weight, d->depthwise_weight_count,
+         e * d->kernel_size * d->kernel_size},
+        {"se_fc1_weight", has_se ? d->se_fc1_weight : NULL, d->se_fc1_weight_count, s * e},
+        {"se_fc1_bias", has_se ? d->se_fc1_bias : NULL, d->se_fc1_bias_count, s},
+        {"se_fc2_weight", has_se ? d->se_fc2_weight : NULL, d->se_fc2_weight_count, e * s},
+        {"se_fc2_bias", has_se ? d->se_fc2_bias : NULL, d->se_fc2_bias_count, e},
+        {"project_weight", d->project_weight, d->project_weight_count, e * d->out_channels}};
     return evk_check_arrays(ctx, "mbconv", arrays, sizeof arrays / sizeof arrays[0]);
 }
 

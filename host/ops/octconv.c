@@ -310,7 +310,7 @@ evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc, ev
     evk_status s = evk_octconv_check(ctx, desc);
     evk_octconv_desc d = s == EVK_SUCCESS ? evk_octconv_resolve(desc) : (evk_octconv_desc){0};
     if (s == EVK_SUCCESS)
-        s = evk_octconv_check_values(ctx, &d);
+        s = evk_octconv_check_arrays(ctx, &d);
     if (s != EVK_SUCCESS)
         return s;
     octconv_layer *l = evk_calloc(ctx, 1, sizeof *l);

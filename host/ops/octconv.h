@@ -17,8 +17,9 @@ evk_octconv_channels evk_octconv_channels_of(const evk_octconv_desc *d);
  * are reported on `ctx` (NULL: the thread). */
 evk_status evk_octconv_check(evk_context *ctx, const evk_octconv_desc *desc);
 
-/* The path weights and biases of a resolved, valid desc are finite. */
-evk_status evk_octconv_check_values(evk_context *ctx, const evk_octconv_desc *d);
+/* The counts and values of a resolved, valid desc's path weights and biases
+ * (evk_check_arrays). */
+evk_status evk_octconv_check_arrays(evk_context *ctx, const evk_octconv_desc *d);
 
 /* ceil(size / 2): the size of a map pooled once. */
 uint32_t evk_octconv_half_size(uint32_t size);

@@ -124,18 +124,18 @@ evk_status evk_octconv_check(evk_context *ctx, const evk_octconv_desc *desc)
     return s == EVK_SUCCESS ? check_paths(ctx, &d) : s;
 }
 
-evk_status evk_octconv_check_values(evk_context *ctx, const evk_octconv_desc *d)
+evk_status evk_octconv_check_arrays(evk_context *ctx, const evk_octconv_desc *d)
 {
     evk_octconv_channels c = evk_octconv_channels_of(d);
     uint64_t kk = (uint64_t)d->kernel_size * d->kernel_size;
     int dense = d->groups == 1;
     evk_host_array arrays[] = {
-        {"weight_hh", d->weight_hh, kk * c.out_high * (dense ? c.in_high : 1)},
-        {"weight_hl", d->weight_hl, kk * c.out_low * c.in_high},
-        {"weight_lh", d->weight_lh, kk * c.out_high * c.in_low},
-        {"weight_ll", d->weight_ll, kk * c.out_low * (dense ? c.in_low : 1)},
-        {"bias_h", d->bias_h, c.out_high},
-        {"bias_l", d->bias_l, c.out_low}};
+        {"weight_hh", d->weight_hh, d->weight_hh_count, kk * c.out_high * (dense ? c.in_high : 1)},
+        {"weight_hl", d->weight_hl, d->weight_hl_count, kk * c.out_low * c.in_high},
+        {"weight_lh", d->weight_lh, d->weight_lh_count, kk * c.out_high * c.in_low},
+        {"weight_ll", d->weight_ll, d->weight_ll_count, kk * c.out_low * (dense ? c.in_low : 1)},
+        {"bias_h", d->bias_h, d->bias_h_count, c.out_high},
+        {"bias_l", d->bias_l, d->bias_l_count, c.out_low}};
     return evk_check_arrays(ctx, "octconv", arrays, sizeof arrays / sizeof arrays[0]);
 }
 

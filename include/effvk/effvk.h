@@ -328,14 +328,18 @@ typedef enum evk_activation {
 } evk_activation;
 
 /* Inference BatchNorm: y = (x − mean) / sqrt(var + eps) · gamma + beta, per
- * output channel. Each array holds out_channels floats, all finite (var also
- * >= 0); all four are set or the BatchNorm is absent (all NULL). eps 0 means
- * 1e-5 (PyTorch's default). */
+ * output channel. Each array holds `count` floats, all finite (var also
+ * >= 0), and `count` must be the layer's number of channels the BatchNorm
+ * applies to (out_channels, or a branch's or block stage's channels: see
+ * each desc); all four are set or the BatchNorm is absent (all NULL). eps 0
+ * means 1e-5 (PyTorch's default). Checked by every function that takes the
+ * desc (they read the variances). */
 typedef struct evk_batchnorm {
     const float *gamma;
     const float *beta;
     const float *mean;
     const float *var;
+    uint64_t count;                 /* elements of each of the four arrays */
     float eps;
 } evk_batchnorm;
 
@@ -353,11 +357,15 @@ typedef struct evk_conv2d_desc {
      * in_channels == out_channels is a depthwise convolution. */
     uint32_t groups;
     evk_activation activation;
-    /* [out_channels][in_channels/groups][kernel_h][kernel_w], required.
-     * Copied at creation; the caller keeps ownership. */
+    /* [out_channels][in_channels/groups][kernel_h][kernel_w], required, and
+     * its element count, which must be out_channels · in_channels/groups ·
+     * kernel_h · kernel_w. Copied at creation; the caller keeps ownership. */
     const float *weight;
-    const float *bias;              /* [out_channels] or NULL */
-    evk_batchnorm batchnorm;        /* all NULL: none */
+    uint64_t weight_count;
+    /* [out_channels] or NULL, and its element count: out_channels. */
+    const float *bias;
+    uint64_t bias_count;
+    evk_batchnorm batchnorm;        /* all NULL: none; count out_channels */
 } evk_conv2d_desc;
 
 /* Output shape of a conv2d for an input shape, validating the desc (no
@@ -374,8 +382,10 @@ EVK_API evk_status evk_conv2d_cost(const evk_conv2d_desc *desc, evk_shape input,
 
 /* Creates the layer: validates the desc, folds BatchNorm, uploads the weights
  * in the kernel's layout, and picks the kernel (pointwise, depthwise, dense
- * K×K or grouped). Every weight, bias and BatchNorm value must be finite: the
- * first NaN or infinity is named ("conv2d: weight[17] is not finite (nan)").
+ * K×K or grouped). Each array's element count must be what the layer reads
+ * ("conv2d: weight_count is 431, expected 432"), checked before any value is
+ * read; every weight, bias and BatchNorm value must be finite: the first NaN
+ * or infinity is named ("conv2d: weight[17] is not finite (nan)").
  * Errors: EVK_ERROR_INVALID_ARGUMENT, device memory errors. */
 EVK_API evk_status evk_conv2d_create(evk_context *ctx, const evk_conv2d_desc *desc,
                                      evk_layer **out);
@@ -467,8 +477,10 @@ typedef struct evk_hetconv_desc {
     uint64_t gwc_count;
     const float *pwc;
     uint64_t pwc_count;
-    const float *bias;              /* [N] or NULL */
-    evk_batchnorm batchnorm;        /* all NULL: none */
+    /* [N] or NULL, and its element count: N. */
+    const float *bias;
+    uint64_t bias_count;
+    evk_batchnorm batchnorm;        /* all NULL: none; count N */
 } evk_hetconv_desc;
 
 /* Output shape of a HetConv for an input shape, validating the desc (no
@@ -497,8 +509,9 @@ EVK_API evk_status evk_hetconv_cost(const evk_hetconv_desc *desc, evk_shape inpu
  * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx, desc or out NULL; in/out channels
  * 0; even, too small or too large kernel; part 0 or > in_channels; stride or
  * padding out of range; no or both weight forms; wrong element counts;
- * grouped form with P not dividing the channels; a NaN or infinite weight,
- * bias or BatchNorm value, named with its index; non-zero masked tap;
+ * grouped form with P not dividing the channels; a bias_count other than N;
+ * a NaN or infinite weight, bias or BatchNorm value, named with its index;
+ * non-zero masked tap;
  * incomplete BatchNorm or negative variance), EVK_ERROR_OUT_OF_HOST_MEMORY,
  * device memory errors. */
 EVK_API evk_status evk_hetconv_create(evk_context *ctx, const evk_hetconv_desc *desc,
@@ -552,19 +565,29 @@ typedef struct evk_mbconv_desc {
      * and fc2). */
     evk_activation activation;
     uint32_t flags;                 /* evk_mbconv_flags */
+    /* Each array comes with its element count, which must be the product of
+     * its shape below (an array of another size is caught before it is
+     * read); an ignored array's count is ignored too. */
     /* [E][C_in][1][1]; required when expand_ratio > 1, else ignored. */
     const float *expand_weight;
-    evk_batchnorm expand_bn;        /* E channels; all NULL: none */
+    uint64_t expand_weight_count;
+    evk_batchnorm expand_bn;        /* count E; all NULL: none */
     const float *depthwise_weight;  /* [E][1][k][k], required */
-    evk_batchnorm depthwise_bn;     /* E channels; all NULL: none */
+    uint64_t depthwise_weight_count;
+    evk_batchnorm depthwise_bn;     /* count E; all NULL: none */
     /* SE, required unless EVK_MBCONV_NO_SE: fc1 [S][E][1][1] with bias [S],
      * fc2 [E][S][1][1] with bias [E]. */
     const float *se_fc1_weight;
+    uint64_t se_fc1_weight_count;
     const float *se_fc1_bias;
+    uint64_t se_fc1_bias_count;
     const float *se_fc2_weight;
+    uint64_t se_fc2_weight_count;
     const float *se_fc2_bias;
+    uint64_t se_fc2_bias_count;
     const float *project_weight;    /* [C_out][E][1][1], required */
-    evk_batchnorm project_bn;       /* C_out channels; all NULL: none */
+    uint64_t project_weight_count;
+    evk_batchnorm project_bn;       /* count C_out; all NULL: none */
 } evk_mbconv_desc;
 
 /* Output shape of an MBConv block for an input shape, validating the desc
@@ -598,12 +621,14 @@ EVK_API evk_status evk_mbconv_cost(const evk_mbconv_desc *desc, evk_shape input,
  * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx, desc or out NULL; zero or more
  * than 2^20 channels; expand_ratio > 64 or expanded_channels inconsistent with it; even, too
  * small or too large kernel; stride not 1 or 2; se_ratio outside (0, 1];
- * unknown activation or flags; a required weight NULL; a NaN or infinite
+ * unknown activation or flags; a required weight NULL; an array's count
+ * other than its shape's product, named with both counts; a NaN or infinite
  * weight, bias or BatchNorm value, named with its field and index;
  * incomplete BatchNorm or negative variance), EVK_ERROR_OUT_OF_HOST_MEMORY,
- * device memory errors. evk_layer_forward also returns EVK_ERROR_LIMIT_EXCEEDED when the
- * SE's shared memory (16·ceil(E/4) + 4·S + 1024 bytes) exceeds the device's
- * maxComputeSharedMemorySize (E above about 7000 on a 32 KiB device). */
+ * device memory errors. evk_layer_forward also returns
+ * EVK_ERROR_LIMIT_EXCEEDED when the SE's shared memory (16·ceil(E/4) + 4·S
+ * + 1024 bytes) exceeds the device's maxComputeSharedMemorySize (E above
+ * about 7000 on a 32 KiB device). */
 EVK_API evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc,
                                      evk_layer **out);
 
@@ -678,12 +703,25 @@ typedef struct evk_octconv_desc {
      * depthwise. */
     uint32_t groups;
     evk_activation activation;      /* applied to Y^H and Y^L */
-    /* Per-path weights; copied at creation, the caller keeps ownership. */
-    const float *weight_hh, *weight_hl, *weight_lh, *weight_ll;
-    /* Per-branch bias ([c_H,out] and [c_L,out]) or NULL, and BatchNorm (all
-     * NULL: none; folded into the weights at creation). The L ones must be
-     * absent when the layer has no Y^L. */
-    const float *bias_h, *bias_l;
+    /* Per-path weights, each with its element count, which must be the
+     * product of the path's shape above (K² · c_out · c_in, or K² · c for a
+     * depthwise path); copied at creation, the caller keeps ownership. */
+    const float *weight_hh;
+    uint64_t weight_hh_count;
+    const float *weight_hl;
+    uint64_t weight_hl_count;
+    const float *weight_lh;
+    uint64_t weight_lh_count;
+    const float *weight_ll;
+    uint64_t weight_ll_count;
+    /* Per-branch bias ([c_H,out] and [c_L,out], with those counts) or NULL,
+     * and BatchNorm (count c_H,out and c_L,out; all NULL: none; folded into
+     * the weights at creation). The L ones must be absent when the layer has
+     * no Y^L. */
+    const float *bias_h;
+    uint64_t bias_h_count;
+    const float *bias_l;
+    uint64_t bias_l_count;
     evk_batchnorm batchnorm_h, batchnorm_l;
 } evk_octconv_desc;
 
@@ -732,7 +770,8 @@ EVK_API evk_status evk_octconv_cost(const evk_octconv_desc *desc, evk_shape x_hi
  * alpha outside [0, 1) or not finite; even or out-of-range kernel; stride
  * not 1 or 2; padding other than (K − 1)/2; groups neither 1 nor depthwise;
  * a weight missing for a path with channels or given for one without;
- * an L bias or BatchNorm without Y^L; a NaN or infinite weight, bias or
+ * an L bias or BatchNorm without Y^L; an array's count other than its
+ * shape's product, named with both counts; a NaN or infinite weight, bias or
  * BatchNorm value, named with its field and index; incomplete BatchNorm or
  * negative variance), EVK_ERROR_OUT_OF_HOST_MEMORY, device memory errors. */
 EVK_API evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc,
