@@ -50,7 +50,7 @@ typedef struct network {
     const char *model;              /* evk_model_load's name */
     const char *variant;            /* "P=4", "a=0.25" in the result name, or NULL */
     uint32_t part;                  /* evk_model_options.part */
-    float alpha;                    /* evk_model_options.alpha (negative: α = 0) */
+    double alpha;                   /* evk_model_options.alpha (negative: α = 0) */
     const char *baseline;           /* the dense/vanilla network's model, or NULL */
     uint32_t batches[2];            /* default batch sizes; 0 ends the list */
     uint32_t max_iterations;        /* timed runs at most (--iterations may lower it) */
@@ -434,8 +434,8 @@ static void describe(const network *net, const model_run *r, bench_result *resul
     bench_param_text(result, "model", net->model);
     if (net->part)
         bench_param_number(result, "part", net->part);
-    if (net->alpha != 0.0f)
-        bench_param_number(result, "alpha", net->alpha < 0.0f ? 0.0 : net->alpha);
+    if (net->alpha != 0.0)
+        bench_param_number(result, "alpha", net->alpha < 0.0 ? 0.0 : net->alpha);
     bench_param_number(result, "batch", in.n);
     bench_param_number(result, "resolution", in.h);
     bench_param_number(result, "images_per_s", 1e3 * in.n / result->wall_ms_median);

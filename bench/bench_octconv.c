@@ -34,7 +34,7 @@ static const layer_shape resnet50[] = {
 };
 #define LAYER_COUNT (sizeof resnet50 / sizeof resnet50[0])
 
-static const float alphas[] = {0.125f, 0.25f, 0.5f, 0.75f};
+static const double alphas[] = {0.125, 0.25, 0.5, 0.75};
 #define ALPHA_COUNT (sizeof alphas / sizeof alphas[0])
 
 static const uint32_t octconv_default_batches[] = {1, 32};
@@ -47,7 +47,7 @@ static const uint32_t octconv_default_batches[] = {1, 32};
 /* The tensors of one variant: X^H, X^L in, Y^H, Y^L out (the vanilla conv
  * uses the H ones only), with host copies. */
 typedef struct variant {
-    float alpha;                    /* 0: the vanilla conv2d */
+    double alpha;                   /* 0: the vanilla conv2d */
     evk_octconv_desc oct;
     evk_conv2d_desc conv;
     float *weight[4], *bias_h, *bias_l;
@@ -78,10 +78,11 @@ static float *random_array(bench_rng *rng, uint64_t count, float scale)
 }
 
 /* Weights scaled by 1/sqrt(fan-in), so that outputs are of unit size. */
-static evk_status make_weights(const layer_shape *l, float alpha, bench_rng *rng, variant *v)
+static evk_status make_weights(const layer_shape *l, double alpha, bench_rng *rng, variant *v)
 {
-    uint32_t kk = l->kernel * l->kernel, in_low = (uint32_t)((double)alpha * l->c_in);
-    uint32_t out_low = (uint32_t)((double)alpha * l->c_out);
+    /* The header's split rule: c_L = int(alpha·C) in double precision. */
+    uint32_t kk = l->kernel * l->kernel, in_low = (uint32_t)(alpha * l->c_in);
+    uint32_t out_low = (uint32_t)(alpha * l->c_out);
     uint32_t in_high = l->c_in - in_low, out_high = l->c_out - out_low;
     float scale = sqrtf(3.0f / (float)(l->c_in * kk));
     uint64_t counts[4] = {(uint64_t)out_high * in_high * kk, (uint64_t)out_low * in_high * kk,
@@ -191,7 +192,7 @@ static void describe(const layer_shape *l, uint32_t batch, const variant *v, ben
     r->suite = "octconv";
     r->op = v->alpha ? "octconv" : "conv2d";
     if (v->alpha)
-        snprintf(r->name, sizeof r->name, "resnet50/%s a=%g b%u", l->label, (double)v->alpha,
+        snprintf(r->name, sizeof r->name, "resnet50/%s a=%g b%u", l->label, v->alpha,
                  batch);
     else
         snprintf(r->name, sizeof r->name, "resnet50/%s vanilla b%u", l->label, batch);
@@ -252,7 +253,7 @@ static evk_status run_layer(bench_run *run, const layer_shape *l, uint32_t batch
     for (uint32_t a = 0; s == EVK_SUCCESS && a <= ALPHA_COUNT; ++a) {
         users[a] = &v[a];
         result_of[a] = &results[a];
-        s = make_weights(l, a ? alphas[a - 1] : 0.0f, &rng, &v[a]);
+        s = make_weights(l, a ? alphas[a - 1] : 0.0, &rng, &v[a]);
         if (s == EVK_SUCCESS)
             s = prepare(run, l, batch, &v[a], &rng, &results[a]);
     }

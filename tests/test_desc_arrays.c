@@ -198,8 +198,8 @@ static void hetconv_of(desc_arrays *a, int grouped, evk_hetconv_desc *d)
  * BatchNorms. */
 static void octconv_of(desc_arrays *a, evk_octconv_desc *d)
 {
-    *d = (evk_octconv_desc){.in_channels = 8, .out_channels = 8, .alpha_in = 0.5f,
-                            .alpha_out = 0.5f, .kernel_size = 3};
+    *d = (evk_octconv_desc){.in_channels = 8, .out_channels = 8, .alpha_in = 0.5,
+                            .alpha_out = 0.5, .kernel_size = 3};
     ADD_ARRAY(a, "octconv", d, weight_hh, 4 * 4 * 9);
     ADD_ARRAY(a, "octconv", d, weight_hl, 4 * 4 * 9);
     ADD_ARRAY(a, "octconv", d, weight_lh, 4 * 4 * 9);

@@ -21,7 +21,7 @@
 typedef struct oct_case {
     evk_shape image;                /* n, in_channels, h, w */
     uint32_t out_channels, kernel, stride;
-    float alpha_in, alpha_out;
+    double alpha_in, alpha_out;
     int depthwise, bias, batchnorm;
     evk_activation activation;
 } oct_case;
@@ -63,8 +63,8 @@ static void make_weights(oct_weights *w, const oct_case *c, uint64_t seed)
                                  .kernel_size = k, .stride = c->stride, .groups = groups,
                                  .activation = c->activation};
     /* c_L = int(alpha·C), written out here as the paper defines it. */
-    uint32_t in_low = (uint32_t)((double)c->alpha_in * c->image.c);
-    uint32_t out_low = (uint32_t)((double)c->alpha_out * c->out_channels);
+    uint32_t in_low = (uint32_t)(c->alpha_in * c->image.c);
+    uint32_t out_low = (uint32_t)(c->alpha_out * c->out_channels);
     w->ch = (evk_octconv_channels){c->image.c - in_low, in_low, c->out_channels - out_low, out_low};
     evk_octconv_channels ch = w->ch;
     /* Pre-activations with a standard deviation near 3 (see test_util.c). */
@@ -114,7 +114,7 @@ static void describe(const oct_case *c, char *out, size_t size)
 {
     snprintf(out, size, "%ux%ux%ux%u -> %u k%u s%u a_in %g a_out %g%s act%d%s%s", c->image.n,
              c->image.c, c->image.h, c->image.w, c->out_channels, c->kernel,
-             c->stride ? c->stride : 1, (double)c->alpha_in, (double)c->alpha_out,
+             c->stride ? c->stride : 1, c->alpha_in, c->alpha_out,
              c->depthwise ? " depthwise" : "", (int)c->activation, c->bias ? " bias" : "",
              c->batchnorm ? " bn" : "");
 }
@@ -296,23 +296,23 @@ static void run_cases(void **state, const oct_case *cases, size_t count, uint64_
 static void test_alphas_stride1(void **state)
 {
     static const oct_case cases[] = {
-        {.image = {2, 16, 8, 8}, .out_channels = 16, .kernel = 3, .alpha_in = 0.5f,
-         .alpha_out = 0.5f, ACT(RELU), .bias = 1},
-        {.image = {1, 24, 9, 7}, .out_channels = 20, .kernel = 3, .alpha_in = 0.25f,
-         .alpha_out = 0.25f, .batchnorm = 1},
+        {.image = {2, 16, 8, 8}, .out_channels = 16, .kernel = 3, .alpha_in = 0.5,
+         .alpha_out = 0.5, ACT(RELU), .bias = 1},
+        {.image = {1, 24, 9, 7}, .out_channels = 20, .kernel = 3, .alpha_in = 0.25,
+         .alpha_out = 0.25, .batchnorm = 1},
         /* 13 channels: c_L = 1 and 9; neither part a multiple of 4. */
-        {.image = {2, 13, 7, 11}, .out_channels = 13, .kernel = 3, .alpha_in = 0.125f,
-         .alpha_out = 0.75f, ACT(RELU), .bias = 1, .batchnorm = 1},
-        {.image = {1, 18, 10, 5}, .out_channels = 22, .kernel = 3, .alpha_in = 0.75f,
-         .alpha_out = 0.75f, .bias = 1},
+        {.image = {2, 13, 7, 11}, .out_channels = 13, .kernel = 3, .alpha_in = 0.125,
+         .alpha_out = 0.75, ACT(RELU), .bias = 1, .batchnorm = 1},
+        {.image = {1, 18, 10, 5}, .out_channels = 22, .kernel = 3, .alpha_in = 0.75,
+         .alpha_out = 0.75, .bias = 1},
         /* Wide rows: several tiles per row, quad blocks of the output. */
-        {.image = {1, 40, 5, 45}, .out_channels = 36, .kernel = 3, .alpha_in = 0.5f,
-         .alpha_out = 0.5f, ACT(RELU)},
+        {.image = {1, 40, 5, 45}, .out_channels = 36, .kernel = 3, .alpha_in = 0.5,
+         .alpha_out = 0.5, ACT(RELU)},
         /* 1×1 and 2×1 planes: X^L of one pixel. */
-        {.image = {2, 8, 1, 1}, .out_channels = 8, .kernel = 3, .alpha_in = 0.5f,
-         .alpha_out = 0.5f, .bias = 1},
-        {.image = {1, 8, 2, 3}, .out_channels = 9, .kernel = 3, .alpha_in = 0.5f,
-         .alpha_out = 0.25f, .bias = 1},
+        {.image = {2, 8, 1, 1}, .out_channels = 8, .kernel = 3, .alpha_in = 0.5,
+         .alpha_out = 0.5, .bias = 1},
+        {.image = {1, 8, 2, 3}, .out_channels = 9, .kernel = 3, .alpha_in = 0.5,
+         .alpha_out = 0.25, .bias = 1},
     };
     RUN_CASES(state, cases, 1000);
 }
@@ -320,16 +320,16 @@ static void test_alphas_stride1(void **state)
 static void test_first_and_last_layers(void **state)
 {
     static const oct_case cases[] = {
-        {.image = {2, 7, 9, 8}, .out_channels = 12, .kernel = 3, .alpha_out = 0.5f, ACT(RELU),
+        {.image = {2, 7, 9, 8}, .out_channels = 12, .kernel = 3, .alpha_out = 0.5, ACT(RELU),
          .bias = 1},
-        {.image = {1, 12, 8, 9}, .out_channels = 6, .kernel = 3, .alpha_in = 0.25f, .bias = 1,
+        {.image = {1, 12, 8, 9}, .out_channels = 6, .kernel = 3, .alpha_in = 0.25, .bias = 1,
          .batchnorm = 1},
-        {.image = {2, 9, 7, 7}, .out_channels = 10, .kernel = 1, .alpha_out = 0.125f * 6},
-        {.image = {1, 16, 6, 5}, .out_channels = 5, .kernel = 1, .alpha_in = 0.5f, ACT(RELU)},
-        {.image = {1, 10, 9, 9}, .out_channels = 8, .kernel = 3, .stride = 2, .alpha_out = 0.5f,
+        {.image = {2, 9, 7, 7}, .out_channels = 10, .kernel = 1, .alpha_out = 0.125 * 6},
+        {.image = {1, 16, 6, 5}, .out_channels = 5, .kernel = 1, .alpha_in = 0.5, ACT(RELU)},
+        {.image = {1, 10, 9, 9}, .out_channels = 8, .kernel = 3, .stride = 2, .alpha_out = 0.5,
          .bias = 1},
         {.image = {1, 12, 11, 10}, .out_channels = 7, .kernel = 3, .stride = 2,
-         .alpha_in = 0.5f, .batchnorm = 1},
+         .alpha_in = 0.5, .batchnorm = 1},
     };
     RUN_CASES(state, cases, 2000);
 }
@@ -337,12 +337,12 @@ static void test_first_and_last_layers(void **state)
 static void test_pointwise(void **state)
 {
     static const oct_case cases[] = {
-        {.image = {2, 16, 8, 8}, .out_channels = 40, .kernel = 1, .alpha_in = 0.5f,
-         .alpha_out = 0.5f, ACT(RELU), .bias = 1},
-        {.image = {1, 33, 7, 9}, .out_channels = 17, .kernel = 1, .alpha_in = 0.25f,
-         .alpha_out = 0.25f, .batchnorm = 1},
+        {.image = {2, 16, 8, 8}, .out_channels = 40, .kernel = 1, .alpha_in = 0.5,
+         .alpha_out = 0.5, ACT(RELU), .bias = 1},
+        {.image = {1, 33, 7, 9}, .out_channels = 17, .kernel = 1, .alpha_in = 0.25,
+         .alpha_out = 0.25, .batchnorm = 1},
         {.image = {1, 20, 5, 6}, .out_channels = 24, .kernel = 1, .stride = 2,
-         .alpha_in = 0.75f, .alpha_out = 0.125f, .bias = 1},
+         .alpha_in = 0.75, .alpha_out = 0.125, .bias = 1},
     };
     RUN_CASES(state, cases, 3000);
 }
@@ -352,14 +352,14 @@ static void test_pointwise(void **state)
 static void test_stride2(void **state)
 {
     static const oct_case cases[] = {
-        {.image = {2, 16, 8, 8}, .out_channels = 16, .kernel = 3, .stride = 2, .alpha_in = 0.5f,
-         .alpha_out = 0.5f, ACT(RELU), .bias = 1},
+        {.image = {2, 16, 8, 8}, .out_channels = 16, .kernel = 3, .stride = 2, .alpha_in = 0.5,
+         .alpha_out = 0.5, ACT(RELU), .bias = 1},
         {.image = {1, 14, 9, 7}, .out_channels = 10, .kernel = 3, .stride = 2,
-         .alpha_in = 0.25f, .alpha_out = 0.75f, .batchnorm = 1},
+         .alpha_in = 0.25, .alpha_out = 0.75, .batchnorm = 1},
         {.image = {1, 11, 11, 6}, .out_channels = 13, .kernel = 3, .stride = 2,
-         .alpha_in = 0.75f, .alpha_out = 0.125f * 2, .bias = 1},
-        {.image = {2, 8, 3, 5}, .out_channels = 8, .kernel = 3, .stride = 2, .alpha_in = 0.5f,
-         .alpha_out = 0.5f, .bias = 1},
+         .alpha_in = 0.75, .alpha_out = 0.125 * 2, .bias = 1},
+        {.image = {2, 8, 3, 5}, .out_channels = 8, .kernel = 3, .stride = 2, .alpha_in = 0.5,
+         .alpha_out = 0.5, .bias = 1},
     };
     RUN_CASES(state, cases, 4000);
 }
@@ -367,10 +367,10 @@ static void test_stride2(void **state)
 static void test_depthwise(void **state)
 {
     static const oct_case cases[] = {
-        {.image = {2, 16, 9, 8}, .out_channels = 16, .kernel = 3, .alpha_in = 0.5f,
-         .alpha_out = 0.5f, .depthwise = 1, ACT(RELU), .bias = 1},
+        {.image = {2, 16, 9, 8}, .out_channels = 16, .kernel = 3, .alpha_in = 0.5,
+         .alpha_out = 0.5, .depthwise = 1, ACT(RELU), .bias = 1},
         {.image = {1, 13, 7, 11}, .out_channels = 13, .kernel = 3, .stride = 2,
-         .alpha_in = 0.25f, .alpha_out = 0.25f, .depthwise = 1, .batchnorm = 1},
+         .alpha_in = 0.25, .alpha_out = 0.25, .depthwise = 1, .batchnorm = 1},
         {.image = {1, 6, 5, 5}, .out_channels = 6, .kernel = 5, .depthwise = 1, .bias = 1},
     };
     RUN_CASES(state, cases, 5000);
@@ -381,8 +381,8 @@ static void test_every_activation(void **state)
 {
     tu_gpu *g = *state;
     for (int a = EVK_ACTIVATION_NONE; a <= EVK_ACTIVATION_SIGMOID; ++a) {
-        oct_case c = {.image = {1, 12, 6, 7}, .out_channels = 10, .kernel = 3, .alpha_in = 0.5f,
-                      .alpha_out = 0.5f, .activation = (evk_activation)a, .bias = a % 2,
+        oct_case c = {.image = {1, 12, 6, 7}, .out_channels = 10, .kernel = 3, .alpha_in = 0.5,
+                      .alpha_out = 0.5, .activation = (evk_activation)a, .bias = a % 2,
                       .batchnorm = 1};
         run_case(g->ctx, &c, 6000 + 10 * (uint64_t)a);
     }
@@ -442,8 +442,8 @@ static void test_bad_tensors(void **state)
 {
     tu_gpu *g = *state;
     evk_context *ctx = g->ctx;
-    oct_case c = {.image = {1, 8, 6, 6}, .out_channels = 8, .kernel = 3, .alpha_in = 0.5f,
-                  .alpha_out = 0.5f, .bias = 1};
+    oct_case c = {.image = {1, 8, 6, 6}, .out_channels = 8, .kernel = 3, .alpha_in = 0.5,
+                  .alpha_out = 0.5, .bias = 1};
     oct_weights w;
     make_weights(&w, &c, 8000);
     evk_layer *layer = create(ctx, &w.desc, "bad tensors");
@@ -495,8 +495,8 @@ static void test_bad_tensors(void **state)
 static void test_bad_descs(void **state)
 {
     tu_gpu *g = *state;
-    oct_case c = {.image = {1, 8, 6, 6}, .out_channels = 8, .kernel = 3, .alpha_in = 0.5f,
-                  .alpha_out = 0.5f};
+    oct_case c = {.image = {1, 8, 6, 6}, .out_channels = 8, .kernel = 3, .alpha_in = 0.5,
+                  .alpha_out = 0.5};
     oct_weights w;
     make_weights(&w, &c, 9000);
     evk_layer *layer = (evk_layer *)&layer;
@@ -506,7 +506,7 @@ static void test_bad_descs(void **state)
     assert_null(layer);
     tu_assert_message(evk_last_error(g->ctx), EVK_ERROR_INVALID_ARGUMENT, "weight_lh is NULL");
     d = w.desc;
-    d.alpha_out = 0.0f;
+    d.alpha_out = 0.0;
     assert_int_equal(evk_octconv_create(g->ctx, &d, &layer), EVK_ERROR_INVALID_ARGUMENT);
     tu_assert_message(evk_last_error(g->ctx), EVK_ERROR_INVALID_ARGUMENT, "weight_hl is set");
     layer = create(g->ctx, &w.desc, "after failures");

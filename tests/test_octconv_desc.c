@@ -11,12 +11,12 @@
  * only at which paths have a weight. */
 static const float unread = 0.0f;
 
-static evk_octconv_desc desc_of(uint32_t in, uint32_t out, uint32_t k, float alpha_in,
-                                float alpha_out)
+static evk_octconv_desc desc_of(uint32_t in, uint32_t out, uint32_t k, double alpha_in,
+                                double alpha_out)
 {
     evk_octconv_desc d = {.in_channels = in, .out_channels = out, .kernel_size = k,
                           .alpha_in = alpha_in, .alpha_out = alpha_out, .weight_hh = &unread};
-    uint32_t in_low = (uint32_t)((double)alpha_in * in), out_low = (uint32_t)((double)alpha_out * out);
+    uint32_t in_low = (uint32_t)(alpha_in * in), out_low = (uint32_t)(alpha_out * out);
     d.weight_hl = out_low ? &unread : NULL;
     d.weight_lh = in_low ? &unread : NULL;
     d.weight_ll = in_low && out_low ? &unread : NULL;
@@ -32,7 +32,7 @@ static void assert_shape(evk_shape s, uint32_t n, uint32_t c, uint32_t h, uint32
 static void test_shapes(void **state)
 {
     (void)state;
-    evk_octconv_desc d = desc_of(13, 10, 3, 0.25f, 0.5f);
+    evk_octconv_desc d = desc_of(13, 10, 3, 0.25, 0.5);
     evk_octconv_channels c;
     assert_int_equal(evk_octconv_split(&d, &c), EVK_SUCCESS);
     assert_true(c.in_high == 10 && c.in_low == 3 && c.out_high == 5 && c.out_low == 5);
@@ -49,7 +49,7 @@ static void test_shapes(void **state)
     assert_shape(yh, 2, 5, 5, 4);
     assert_shape(yl, 2, 5, 3, 2);
     /* Last layer: no Y^L, reported as an all-zero shape. */
-    d = desc_of(8, 6, 1, 0.5f, 0.0f);
+    d = desc_of(8, 6, 1, 0.5, 0.0);
     assert_int_equal(evk_octconv_output_shapes(&d, (evk_shape){1, 4, 6, 6}, &yh, &yl), EVK_SUCCESS);
     assert_shape(yh, 1, 6, 6, 6);
     assert_shape(yl, 0, 0, 0, 0);
@@ -63,8 +63,8 @@ static void test_shapes(void **state)
 static void test_cost_formula(void **state)
 {
     (void)state;
-    static const float alphas[] = {0.125f, 0.25f, 0.5f, 0.75f};
-    evk_octconv_desc vanilla = desc_of(64, 64, 3, 0.0f, 0.0f);
+    static const double alphas[] = {0.125, 0.25, 0.5, 0.75};
+    evk_octconv_desc vanilla = desc_of(64, 64, 3, 0.0, 0.0);
     uint64_t vanilla_macs, vanilla_params, macs, params;
     assert_int_equal(evk_octconv_cost(&vanilla, (evk_shape){2, 64, 16, 16}, &vanilla_macs,
                                       &vanilla_params), EVK_SUCCESS);
@@ -82,13 +82,13 @@ static void test_cost_formula(void **state)
     /* Odd sizes: every path counted at the size it runs at. 13 -> 10 at
      * 9×7: X^L and Y^L 5×4; H→H 5·10, L→H 5·3, H→L 5·10, L→L 5·3 taps. */
     float bias = 0.0f;
-    evk_octconv_desc d = desc_of(13, 10, 3, 0.25f, 0.5f);
+    evk_octconv_desc d = desc_of(13, 10, 3, 0.25, 0.5);
     d.bias_l = &bias;
     assert_int_equal(evk_octconv_cost(&d, (evk_shape){1, 10, 9, 7}, &macs, &params), EVK_SUCCESS);
     assert_int_equal(macs, 9ull * (63 * 50 + 20 * 15 + 20 * 50 + 20 * 15));
     assert_int_equal(params, 9ull * (50 + 15 + 50 + 15) + 5);
     /* Depthwise: H→H and L→L only. */
-    d = desc_of(16, 16, 3, 0.5f, 0.5f);
+    d = desc_of(16, 16, 3, 0.5, 0.5);
     d.groups = 16;
     d.weight_hl = d.weight_lh = NULL;
     assert_int_equal(evk_octconv_cost(&d, (evk_shape){1, 8, 8, 8}, &macs, &params), EVK_SUCCESS);
@@ -107,17 +107,17 @@ static void test_bad_descs(void **state)
 {
     (void)state;
     expect_bad(NULL, "desc is NULL");
-    evk_octconv_desc d = desc_of(8, 8, 3, 0.5f, 0.5f);
-    d.alpha_in = 1.0f;
+    evk_octconv_desc d = desc_of(8, 8, 3, 0.5, 0.5);
+    d.alpha_in = 1.0;
     expect_bad(&d, "alpha_in 1");
-    d = desc_of(8, 8, 3, 0.5f, 0.5f);
-    d.alpha_out = -0.25f;
+    d = desc_of(8, 8, 3, 0.5, 0.5);
+    d.alpha_out = -0.25;
     expect_bad(&d, "alpha_out");
     d.alpha_out = NAN;
     expect_bad(&d, "alpha_out");
-    d = desc_of(8, 8, 4, 0.5f, 0.5f);
+    d = desc_of(8, 8, 4, 0.5, 0.5);
     expect_bad(&d, "kernel_size 4");
-    d = desc_of(8, 8, 3, 0.5f, 0.5f);
+    d = desc_of(8, 8, 3, 0.5, 0.5);
     d.stride = 3;
     expect_bad(&d, "stride 3");
     d.stride = 1;
@@ -129,25 +129,25 @@ static void test_bad_descs(void **state)
     d.groups = 8;
     expect_bad(&d, "weight_hl is set");
     d.weight_hl = d.weight_lh = NULL;
-    d.alpha_out = 0.25f;
-    expect_bad(&d, "alpha_in = alpha_out");
-    d = desc_of(8, 8, 3, 0.5f, 0.5f);
+    d.alpha_out = 0.25;
+    expect_bad(&d, "split alike");
+    d = desc_of(8, 8, 3, 0.5, 0.5);
     d.weight_ll = NULL;
     expect_bad(&d, "weight_ll is NULL");
     /* alpha 0.125 of 4 channels rounds to no low channels: no L paths. */
-    d = desc_of(4, 4, 3, 0.125f, 0.125f);
+    d = desc_of(4, 4, 3, 0.125, 0.125);
     d.weight_ll = &unread;
     expect_bad(&d, "weight_ll is set");
-    d = desc_of(8, 8, 3, 0.5f, 0.0f);
+    d = desc_of(8, 8, 3, 0.5, 0.0);
     d.bias_l = &unread;
     expect_bad(&d, "no Y^L");
-    d = desc_of(8, 8, 3, 0.5f, 0.5f);
+    d = desc_of(8, 8, 3, 0.5, 0.5);
     d.batchnorm_l.gamma = &unread;
     expect_bad(&d, "batchnorm");
-    d = desc_of(8, 8, 3, 0.5f, 0.5f);
+    d = desc_of(8, 8, 3, 0.5, 0.5);
     d.activation = (evk_activation)9;
     expect_bad(&d, "activation");
-    d = desc_of(8, 8, 3, 0.5f, 0.5f);
+    d = desc_of(8, 8, 3, 0.5, 0.5);
     assert_int_equal(evk_octconv_input_shapes(&d, 1, 0, 4, NULL, NULL), EVK_ERROR_INVALID_ARGUMENT);
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_INVALID_ARGUMENT, "zero");
     assert_int_equal(evk_octconv_create(NULL, &d, NULL), EVK_ERROR_INVALID_ARGUMENT);

@@ -51,7 +51,7 @@ typedef struct model_args {
     const char *model, *weights, *input, *output;
     int use_device, stats, as_json;
     uint32_t device, size, batch, part;
-    float alpha;                    /* evk_model_options.alpha: 0 default, < 0 for α = 0 */
+    double alpha;                   /* evk_model_options.alpha: 0 default, < 0 for α = 0 */
 } model_args;
 
 /* A decimal integer from `min` to 65536 and nothing else. */
@@ -66,15 +66,17 @@ static int parse_count(const char *text, uint32_t min, uint32_t *out)
     return 0;
 }
 
-/* --alpha's value: a number in [0, 1); α = 0 becomes the options' -1. */
-static int parse_alpha(const char *text, float *out)
+/* --alpha's value: a number in [0, 1), read as a double so that "0.7" is
+ * Python's 0.7 and the channel split PyTorch's; α = 0 becomes the options'
+ * -1. */
+static int parse_alpha(const char *text, double *out)
 {
     char *end;
     errno = 0;
-    float value = strtof(text, &end);
-    if (errno || end == text || *end || !(value >= 0.0f && value < 1.0f))
+    double value = strtod(text, &end);
+    if (errno || end == text || *end || !(value >= 0.0 && value < 1.0))
         return -1;
-    *out = value == 0.0f ? -1.0f : value;
+    *out = value == 0.0 ? -1.0 : value;
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "context.h"
 #include "efficientnet.h"
 #include "nets.h"
+#include "octconv.h"
 
 typedef struct variant {
     const char *name;
@@ -119,7 +120,7 @@ static void efficientnet_arch(const variant *v, uint32_t num_classes, evk_arch *
 }
 
 evk_status evk_arch_get(evk_context *ctx, const char *name, uint32_t num_classes, uint32_t part,
-                        float alpha, evk_arch *arch)
+                        double alpha, evk_arch *arch)
 {
     char normal[32];
     if (!name || !evk_arch_normal_name(name, normal, sizeof normal))
@@ -180,8 +181,8 @@ static uint32_t half_up(uint32_t size)
 static void octconv_cost(const evk_layer_spec *sp, evk_shape in, evk_shape out, uint64_t *macs,
                          uint64_t *params)
 {
-    uint64_t in_low = (uint64_t)((double)sp->alpha_in * sp->in_channels);
-    uint64_t out_low = (uint64_t)((double)sp->alpha_out * sp->out_channels);
+    uint64_t in_low = evk_octconv_low_channels(sp->alpha_in, sp->in_channels);
+    uint64_t out_low = evk_octconv_low_channels(sp->alpha_out, sp->out_channels);
     uint64_t in_high = sp->in_channels - in_low, out_high = sp->out_channels - out_low;
     uint64_t kk = (uint64_t)sp->kernel * sp->kernel;
     uint64_t high_px = (uint64_t)out.n * out.h * out.w;

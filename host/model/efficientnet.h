@@ -39,7 +39,7 @@ typedef struct evk_layer_spec {
     uint32_t kernel, stride;        /* conv, hetconv, mbconv and max pool */
     uint32_t padding;               /* max pool (convolutions pad (kernel - 1) / 2) */
     uint32_t part;                  /* hetconv's P */
-    float alpha_in, alpha_out;      /* octconv */
+    double alpha_in, alpha_out;     /* octconv: c_L = int(α·C), evk_octconv_low_channels */
     evk_activation activation;      /* conv, hetconv, linear */
     /* Conv and hetconv: empty for torchvision's Conv2dNormActivation
      * (prefix.0.weight, BatchNorm prefix.1), else the weight is
@@ -63,7 +63,7 @@ typedef struct evk_arch {
  * Errors (on ctx; NULL: the thread): EVK_ERROR_INVALID_ARGUMENT naming an unknown
  * model and the known ones, or a part out of range. */
 evk_status evk_arch_get(evk_context *ctx, const char *name, uint32_t num_classes, uint32_t part,
-                        float alpha, evk_arch *out);
+                        double alpha, evk_arch *out);
 
 /* `name` with '_' as '-' and in lower case, into `normal` of `size` bytes;
  * 0 when it does not fit. */

@@ -65,7 +65,7 @@ typedef struct resnet_conv {
     const char *name, *bn;
     uint32_t in, out, kernel, stride, part, input;
     evk_activation activation;
-    float alpha_in, alpha_out;      /* OctConv when either is above 0 */
+    double alpha_in, alpha_out;     /* OctConv when either is above 0 */
 } resnet_conv;
 
 /* Appends a conv (a HetConv when part > 1) and returns its output slot. */
@@ -74,7 +74,7 @@ static uint32_t add_resnet_conv(evk_arch *arch, const resnet_conv *c)
     char prefix[32];
     snprintf(prefix, sizeof prefix, "%s%s%s", c->block, c->name ? "." : "",
              c->name ? c->name : "");
-    int octave = c->alpha_in > 0.0f || c->alpha_out > 0.0f;
+    int octave = c->alpha_in > 0.0 || c->alpha_out > 0.0;
     evk_layer_spec *spec = evk_arch_add(arch, octave ? EVK_KIND_OCTCONV
                                               : c->part > 1 ? EVK_KIND_HETCONV : EVK_KIND_CONV,
                                         prefix, c->in, c->out);
@@ -95,7 +95,7 @@ static uint32_t add_resnet_conv(evk_arch *arch, const resnet_conv *c)
 /* A block's alphas: of its input (the previous block's output) and of its
  * output. */
 typedef struct octave {
-    float in, out;
+    double in, out;
 } octave;
 
 /* The downsample when the block changes size or width, then the add; the
@@ -120,17 +120,16 @@ static uint32_t basic_block(evk_arch *arch, const char *block, uint32_t x, uint3
 {
     uint32_t a = add_resnet_conv(arch, &(resnet_conv){block, "conv1", "bn1", in, width, 3,
                                                       stride, part, x, EVK_ACTIVATION_RELU,
-                                                      0.0f, 0.0f});
+                                                      0.0, 0.0});
     uint32_t b = add_resnet_conv(arch, &(resnet_conv){block, "conv2", "bn2", width, width, 3, 1,
-                                                      part, a, EVK_ACTIVATION_NONE, 0.0f,
-                                                      0.0f});
-    return add_residual(arch, block, x, in, width, stride, b, (octave){0.0f, 0.0f});
+                                                      part, a, EVK_ACTIVATION_NONE, 0.0, 0.0});
+    return add_residual(arch, block, x, in, width, stride, b, (octave){0.0, 0.0});
 }
 
 static uint32_t bottleneck(evk_arch *arch, const char *block, uint32_t x, uint32_t in,
                            uint32_t width, uint32_t stride, octave alpha)
 {
-    float o = alpha.out;
+    double o = alpha.out;
     uint32_t a = add_resnet_conv(arch, &(resnet_conv){block, "conv1", "bn1", in, width, 1, 1, 1,
                                                       x, EVK_ACTIVATION_RELU, alpha.in, o});
     uint32_t b = add_resnet_conv(arch, &(resnet_conv){block, "conv2", "bn2", width, width, 3,
@@ -141,24 +140,24 @@ static uint32_t bottleneck(evk_arch *arch, const char *block, uint32_t x, uint32
 }
 
 /* `alpha` > 0: OctConv in stages 1-3 (bottlenecks only). */
-static void resnet(int bottlenecks, uint32_t part, float alpha, uint32_t num_classes,
+static void resnet(int bottlenecks, uint32_t part, double alpha, uint32_t num_classes,
                    evk_arch *arch)
 {
     static const uint32_t blocks[4] = {3, 4, 6, 3};
     add_resnet_conv(arch, &(resnet_conv){"conv1", NULL, "bn1", 3, 64, 7, 2, 1, 0,
-                                         EVK_ACTIVATION_RELU, 0.0f, 0.0f});
+                                         EVK_ACTIVATION_RELU, 0.0, 0.0});
     evk_layer_spec *pool = evk_arch_add(arch, EVK_KIND_MAX_POOL, "maxpool", 64, 64);
     pool->kernel = 3;
     pool->stride = 2;
     pool->padding = 1;
     uint32_t x = arch->count, channels = 64;
-    octave octaves = {0.0f, 0.0f};
+    octave octaves = {0.0, 0.0};
     for (uint32_t stage = 0; stage < 4; ++stage)
         for (uint32_t j = 0; j < blocks[stage]; ++j) {
             char block[32];
             snprintf(block, sizeof block, "layer%u.%u", stage + 1, j);
             uint32_t width = 64u << stage, stride = stage && !j ? 2 : 1;
-            octaves = (octave){octaves.out, stage < 3 ? alpha : 0.0f};
+            octaves = (octave){octaves.out, stage < 3 ? alpha : 0.0};
             x = bottlenecks ? bottleneck(arch, block, x, channels, width, stride, octaves)
                             : basic_block(arch, block, x, channels, width, stride, part);
             channels = bottlenecks ? 4 * width : width;
@@ -190,7 +189,7 @@ static const net nets[] = {
 enum { NARROWEST_HETCONV = 64 };
 
 evk_status evk_nets_arch(evk_context *ctx, const char *normal, uint32_t num_classes, uint32_t part,
-                         float alpha, evk_arch *arch)
+                         double alpha, evk_arch *arch)
 {
     const net *n = NULL;
     for (size_t i = 0; !n && i < sizeof nets / sizeof nets[0]; ++i)
@@ -203,13 +202,13 @@ evk_status evk_nets_arch(evk_context *ctx, const char *normal, uint32_t num_clas
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: part %u is above %u, the input "
                         "channels of its narrowest HetConv layer", normal, part,
                         (unsigned)NARROWEST_HETCONV);
-    if (n->family != NET_OCT_RESNET50 || alpha < 0.0f)
-        alpha = 0.0f;
-    else if (alpha == 0.0f)
+    if (n->family != NET_OCT_RESNET50 || alpha < 0.0)
+        alpha = 0.0;
+    else if (alpha == 0.0)
         alpha = EVK_NETS_DEFAULT_ALPHA;
-    if (!(alpha < 1.0f))
+    if (!(alpha < 1.0))
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: alpha %g is outside [0, 1)", normal,
-                        (double)alpha);
+                        alpha);
     memset(arch, 0, sizeof *arch);
     snprintf(arch->name, sizeof arch->name, "%s", normal);
     arch->resolution = n->resolution;

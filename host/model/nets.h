@@ -13,7 +13,7 @@ extern const char evk_nets_known[];
 
 /* HetConv's default part and OctConv's default alpha (papers.md). */
 #define EVK_NETS_DEFAULT_PART 4
-#define EVK_NETS_DEFAULT_ALPHA 0.25f
+#define EVK_NETS_DEFAULT_ALPHA 0.25
 
 /* The architecture of `normal` (lower case, '-'), with `num_classes`
  * outputs, HetConv part `part` (0: EVK_NETS_DEFAULT_PART) and OctConv
@@ -21,6 +21,6 @@ extern const char evk_nets_known[];
  * vanilla net). Errors: EVK_ERROR_INVALID_ARGUMENT (unknown name, listing the
  * known ones; part above the narrowest HetConv layer; alpha 1 or more). */
 evk_status evk_nets_arch(evk_context *ctx, const char *normal, uint32_t num_classes, uint32_t part,
-                         float alpha, evk_arch *out);
+                         double alpha, evk_arch *out);
 
 #endif

@@ -397,7 +397,7 @@ static evk_status add_octconv_nodes(const evk_layer_spec *sp, evk_layer *conv, e
                                     slot_map *m, uint32_t out)
 {
     uint32_t in_high = m->high[sp->input], in_low = m->low[sp->input];
-    int has_low_out = (uint32_t)((double)sp->alpha_out * sp->out_channels) > 0;
+    int has_low_out = evk_octconv_low_channels(sp->alpha_out, sp->out_channels) > 0;
     for (int branch = EVK_OCTCONV_HIGH; branch <= (has_low_out ? EVK_OCTCONV_LOW : 0); ++branch) {
         uint32_t *slot = branch == EVK_OCTCONV_HIGH ? &m->high[out] : &m->low[out];
         evk_layer *layer = NULL;

@@ -10,7 +10,11 @@
  * groups 0 → 1, BatchNorm eps 0 → 1e-5. */
 evk_octconv_desc evk_octconv_resolve(const evk_octconv_desc *desc);
 
-/* c_L = int(alpha·C) of a resolved desc, and the rest. */
+/* c_L = int(alpha·C) as Python computes it, alpha a double. */
+uint32_t evk_octconv_low_channels(double alpha, uint32_t channels);
+
+/* The split of a resolved desc: c_L from the low channel count when set,
+ * else from alpha; c_H the rest. */
 evk_octconv_channels evk_octconv_channels_of(const evk_octconv_desc *d);
 
 /* Validates a desc (scalars, which paths have weights, BatchNorms); failures

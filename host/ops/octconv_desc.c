@@ -20,26 +20,41 @@ evk_octconv_desc evk_octconv_resolve(const evk_octconv_desc *desc)
     return d;
 }
 
-static uint32_t low_channels(float alpha, uint32_t channels)
+uint32_t evk_octconv_low_channels(double alpha, uint32_t channels)
 {
-    return (uint32_t)((double)alpha * channels);
+    /* One rounding of the double product, then truncation: Python's
+     * int(alpha * C), so that 0.7 of 20 channels is 14 here as in PyTorch
+     * (a float 0.7 lies below the decimal and gave 13). */
+    return (uint32_t)(alpha * (double)channels);
 }
 
 evk_octconv_channels evk_octconv_channels_of(const evk_octconv_desc *d)
 {
     evk_octconv_channels c;
-    c.in_low = low_channels(d->alpha_in, d->in_channels);
-    c.out_low = low_channels(d->alpha_out, d->out_channels);
+    c.in_low = d->in_low_channels ? d->in_low_channels
+                                  : evk_octconv_low_channels(d->alpha_in, d->in_channels);
+    c.out_low = d->out_low_channels ? d->out_low_channels
+                                    : evk_octconv_low_channels(d->alpha_out, d->out_channels);
     c.in_high = d->in_channels - c.in_low;
     c.out_high = d->out_channels - c.out_low;
     return c;
 }
 
-static evk_status check_alpha(evk_context *ctx, const char *name, float alpha)
+/* One side's split: α in [0, 1), or a low channel count below the side's
+ * channels with α left 0. */
+static evk_status check_side(evk_context *ctx, const char *side, double alpha, uint32_t low,
+                             uint32_t channels)
 {
-    if (!(alpha >= 0.0f && alpha < 1.0f))
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: %s %g must be in [0, 1)", name,
-                        (double)alpha);
+    if (!(alpha >= 0.0 && alpha < 1.0))
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: alpha_%s %g must be in [0, 1)",
+                        side, alpha);
+    if (low && alpha != 0.0)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: set alpha_%s or "
+                        "%s_low_channels, not both (%g and %u)", side, side, alpha, low);
+    if (low >= channels)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: %s_low_channels %u must be "
+                        "below %s_channels %u (X^H and Y^H need a channel)", side, low, side,
+                        channels);
     return EVK_SUCCESS;
 }
 
@@ -48,9 +63,9 @@ static evk_status check_scalars(evk_context *ctx, const evk_octconv_desc *d)
     if (!d->in_channels || !d->out_channels)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: in_channels %u / out_channels "
                         "%u must be >= 1", d->in_channels, d->out_channels);
-    evk_status s = check_alpha(ctx, "alpha_in", d->alpha_in);
+    evk_status s = check_side(ctx, "in", d->alpha_in, d->in_low_channels, d->in_channels);
     if (s == EVK_SUCCESS)
-        s = check_alpha(ctx, "alpha_out", d->alpha_out);
+        s = check_side(ctx, "out", d->alpha_out, d->out_low_channels, d->out_channels);
     if (s != EVK_SUCCESS)
         return s;
     if (d->kernel_size == 0 || d->kernel_size > MAX_KERNEL || d->kernel_size % 2 == 0)
@@ -68,11 +83,12 @@ static evk_status check_scalars(evk_context *ctx, const evk_octconv_desc *d)
                         (int)d->activation);
     if (d->groups == 1)
         return EVK_SUCCESS;
-    if (d->groups != d->in_channels || d->groups != d->out_channels || d->alpha_in != d->alpha_out)
+    evk_octconv_channels c = evk_octconv_channels_of(d);
+    if (d->groups != d->in_channels || d->groups != d->out_channels || c.in_low != c.out_low)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: groups %u must be 1 or "
-                        "depthwise (groups = in_channels = out_channels %u/%u, alpha_in = "
-                        "alpha_out %g/%g)", d->groups, d->in_channels, d->out_channels,
-                        (double)d->alpha_in, (double)d->alpha_out);
+                        "depthwise (groups = in_channels = out_channels %u/%u, split alike: "
+                        "%u/%u low-frequency channels)", d->groups, d->in_channels,
+                        d->out_channels, c.in_low, c.out_low);
     return EVK_SUCCESS;
 }
 
@@ -107,8 +123,8 @@ static evk_status check_paths(evk_context *ctx, const evk_octconv_desc *d)
     const evk_batchnorm *bn_l = &d->batchnorm_l;
     if (!c.out_low && (d->bias_l || bn_l->gamma || bn_l->beta || bn_l->mean || bn_l->var))
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: bias_l or batchnorm_l is set "
-                        "but the layer has no Y^L (alpha_out %g of %u channels)",
-                        (double)d->alpha_out, d->out_channels);
+                        "but the layer has no Y^L (no low-frequency channel of %u outputs)",
+                        d->out_channels);
     s = evk_batchnorm_check(ctx, "octconv batchnorm_h", &d->batchnorm_h, c.out_high);
     if (s == EVK_SUCCESS)
         s = evk_batchnorm_check(ctx, "octconv batchnorm_l", bn_l, c.out_low);
@@ -184,8 +200,8 @@ evk_status evk_octconv_shapes_of(evk_context *ctx, const evk_octconv_desc *d, ev
     evk_octconv_channels c = evk_octconv_channels_of(d);
     if (x.c != c.in_high)
         return evk_fail(ctx, EVK_ERROR_SHAPE_MISMATCH, "octconv: X^H has %u channels, layer "
-                        "expects %u (in_channels %u, alpha_in %g)", x.c, c.in_high,
-                        d->in_channels, (double)d->alpha_in);
+                        "expects %u (in_channels %u, %u of them low-frequency)", x.c, c.in_high,
+                        d->in_channels, c.in_low);
     evk_shape high = {x.n, c.out_high, d->stride == 2 ? evk_octconv_half_size(x.h) : x.h,
                       d->stride == 2 ? evk_octconv_half_size(x.w) : x.w};
     if (y_high)

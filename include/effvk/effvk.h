@@ -663,11 +663,15 @@ EVK_API evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *m
  *   Y^L = act(BN_L(conv(X^L; W_LL) + conv(pool(X^H); W_HL) + bias_l))
  *
  * with pool a 2×2 average (stride 2) and upsample a nearest-neighbour ×2.
- * Channels split as c_L = int(alpha·C) (rounded toward zero), c_H = C − c_L,
- * for the input (alpha_in, in_channels) and the output (alpha_out,
- * out_channels). A branch with no channels is absent: alpha_in = 0 is the
- * first layer of an Oct-network (one input, X^H), alpha_out = 0 the last one
- * (one output, Y^H), both 0 a vanilla conv.
+ * Channels split as c_L = int(alpha·C), c_H = C − c_L, for the input
+ * (alpha_in, in_channels) and the output (alpha_out, out_channels), exactly
+ * as PyTorch code computes it: the double product alpha·C rounded once, then
+ * truncated, alpha being a double as a Python float is (so 0.7 of 20
+ * channels is 14; a float 0.7, just below the decimal, would give 13).
+ * Alternatively in_low_channels / out_low_channels give c_L directly. A
+ * branch with no channels is absent: alpha_in = 0 is the first layer of an
+ * Oct-network (one input, X^H), alpha_out = 0 the last one (one output,
+ * Y^H), both 0 a vanilla conv.
  *
  * Sizes. For an X^H of H×W, X^L is ceil(H/2)×ceil(W/2). Every pooling is a
  * ceil-mode 2×2 average over the pixels inside the map (an edge window of
@@ -692,14 +696,19 @@ EVK_API evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *m
 typedef struct evk_octconv_desc {
     uint32_t in_channels;           /* C_in = c_H,in + c_L,in, >= 1 */
     uint32_t out_channels;          /* C_out = c_H,out + c_L,out, >= 1 */
-    float alpha_in, alpha_out;      /* low-frequency shares, in [0, 1) */
+    /* Low-frequency shares, in [0, 1): c_L = int(alpha·C) (see above). */
+    double alpha_in, alpha_out;
+    /* c_L,in and c_L,out given directly instead: 0 means "from alpha";
+     * otherwise below the side's channel count, with that side's alpha 0
+     * (setting both is an error). */
+    uint32_t in_low_channels, out_low_channels;
     uint32_t kernel_size;           /* K: odd, 1 to 15 */
     uint32_t stride;                /* 0 means 1; 1 or 2 */
     /* Zero padding on each side: 0 means (K − 1) / 2, the only supported
      * value (other paddings would give Y^H and Y^L sizes that no longer
      * pair up). */
     uint32_t padding;
-    /* 0 or 1: dense; in_channels (= out_channels, alpha_in = alpha_out):
+    /* 0 or 1: dense; in_channels (= out_channels, and c_L,in = c_L,out):
      * depthwise. */
     uint32_t groups;
     evk_activation activation;      /* applied to Y^H and Y^L */
@@ -737,7 +746,7 @@ EVK_API evk_status evk_octconv_split(const evk_octconv_desc *desc, evk_octconv_c
 
 /* The shapes of X^H and X^L for an image of `n` × in_channels × h × w:
  * {n, c_H,in, h, w} and {n, c_L,in, ceil(h/2), ceil(w/2)}; *x_low is all
- * zero when alpha_in gives no low channels. Either output may be NULL.
+ * zero when the input has no low channels. Either output may be NULL.
  * Errors: EVK_ERROR_INVALID_ARGUMENT (bad desc, zero n, h or w). */
 EVK_API evk_status evk_octconv_input_shapes(const evk_octconv_desc *desc, uint32_t n, uint32_t h,
                                             uint32_t w, evk_shape *x_high, evk_shape *x_low);
@@ -767,9 +776,11 @@ EVK_API evk_status evk_octconv_cost(const evk_octconv_desc *desc, evk_shape x_hi
  * output branch (evk_layer_kernel_name: "octconv" or "octconv_depthwise").
  * On failure `*out` is NULL.
  * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx, desc or out NULL; channels 0;
- * alpha outside [0, 1) or not finite; even or out-of-range kernel; stride
- * not 1 or 2; padding other than (K − 1)/2; groups neither 1 nor depthwise;
- * a weight missing for a path with channels or given for one without;
+ * alpha outside [0, 1) or not finite; a low channel count not below its
+ * side's channels, or set with that side's alpha; even or out-of-range
+ * kernel; stride not 1 or 2; padding other than (K − 1)/2; groups neither 1
+ * nor depthwise; a weight missing for a path with channels or given for one
+ * without;
  * an L bias or BatchNorm without Y^L; an array's count other than its
  * shape's product, named with both counts; a NaN or infinite weight, bias or
  * BatchNorm value, named with its field and index; incomplete BatchNorm or
@@ -781,7 +792,7 @@ EVK_API evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *
  * (and Y^L when c_L,out > 0, else NULL), with the shapes of
  * evk_octconv_input_shapes and evk_octconv_output_shapes. Outputs must be
  * distinct tensors and not inputs. evk_layer_forward works on a layer with
- * one input and one output (alpha_in = alpha_out = 0 after rounding) and
+ * one input and one output (c_L,in = c_L,out = 0) and
  * fails with EVK_ERROR_INVALID_ARGUMENT, naming this function, otherwise.
  * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL layer or a required tensor, a
  * tensor given for an absent branch, tensors of another context, aliasing,
@@ -836,10 +847,11 @@ typedef struct evk_model_options {
     /* HetConv nets (hetconv-vgg16-cifar, hetconv-resnet34): part P of
      * every HetConv layer, 1 to 64; 0 means 4. Other models ignore it. */
     uint32_t part;
-    /* OctConv nets (octconv-resnet50): the low-frequency share α, below 1;
-     * 0 means 0.25, a negative value α = 0 (the vanilla net). Other models
-     * ignore it. */
-    float alpha;
+    /* OctConv nets (octconv-resnet50): the low-frequency share α, below 1,
+     * a double as in evk_octconv_desc (each conv's c_L = int(α·C) as
+     * PyTorch computes it); 0 means 0.25, a negative value α = 0 (the
+     * vanilla net). Other models ignore it. */
+    double alpha;
 } evk_model_options;
 
 /* Loads model `name` from a .safetensors file holding a torchvision
