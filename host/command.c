@@ -2,6 +2,7 @@
 
 #include "context.h"
 #include "pipeline.h"
+#include "context_entry.h"
 
 static evk_status add_descriptor_pool(evk_context *ctx)
 {
@@ -487,7 +488,7 @@ void evk_recording_destroy(evk_context *ctx, evk_recording *rec)
 
 /* ---- Per-dispatch timing (public API). */
 
-evk_status evk_context_set_dispatch_timing(evk_context *ctx, int enable)
+static evk_status context_set_dispatch_timing_entered(evk_context *ctx, int enable)
 {
     if (!ctx)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "ctx is NULL");
@@ -497,7 +498,18 @@ evk_status evk_context_set_dispatch_timing(evk_context *ctx, int enable)
     return EVK_SUCCESS;
 }
 
-evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *ms, uint32_t capacity,
+evk_status evk_context_set_dispatch_timing(evk_context *ctx, int enable)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(ctx, "evk_context_set_dispatch_timing", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = context_set_dispatch_timing_entered(ctx, enable);
+    evk_context_leave(&entry);
+    return s;
+}
+
+static evk_status context_dispatch_gpu_ms_entered(const evk_context *ctx, double *ms, uint32_t capacity,
                                        uint32_t *count)
 {
     if (!ctx || !count || (capacity && !ms))
@@ -508,4 +520,16 @@ evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *ms, uint3
     for (uint32_t i = 0; i < c->dispatch_ms_count && i < capacity; ++i)
         ms[i] = c->dispatch_ms[i];
     return EVK_SUCCESS;
+}
+
+evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *ms, uint32_t capacity,
+                                       uint32_t *count)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter((evk_context *)ctx, "evk_context_dispatch_gpu_ms", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = context_dispatch_gpu_ms_entered(ctx, ms, capacity, count);
+    evk_context_leave(&entry);
+    return s;
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "context_entry.h"
 #include "pipeline.h"
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
@@ -370,7 +371,8 @@ evk_status evk_context_create(const evk_context_desc *desc_in, evk_context **out
 
 void evk_context_destroy(evk_context *ctx)
 {
-    if (!ctx)
+    evk_context_entry entry;
+    if (!ctx || evk_context_enter(ctx, "evk_context_destroy", &entry) != EVK_SUCCESS)
         return;
     if (ctx->device)
         ctx->vk.vkDeviceWaitIdle(ctx->device);
@@ -385,15 +387,27 @@ void evk_context_destroy(evk_context *ctx)
         vkDestroyInstance(ctx->instance, NULL);
     evk_free(ctx, ctx->pipeline_cache_path);
     evk_allocator allocator = ctx->allocator;
+    evk_context_leave(&entry);
     evk_free_with(&allocator, ctx);
 }
 
-evk_status evk_context_stats_get(const evk_context *ctx, evk_context_stats *out)
+static evk_status context_stats_get_entered(const evk_context *ctx, evk_context_stats *out)
 {
     if (!ctx || !out)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "ctx or out is NULL");
     *out = ctx->stats;
     return EVK_SUCCESS;
+}
+
+evk_status evk_context_stats_get(const evk_context *ctx, evk_context_stats *out)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter((evk_context *)ctx, "evk_context_stats_get", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = context_stats_get_entered(ctx, out);
+    evk_context_leave(&entry);
+    return s;
 }
 
 evk_status evk_context_device_info(const evk_context *ctx, evk_device_properties *out)
@@ -404,7 +418,7 @@ evk_status evk_context_device_info(const evk_context *ctx, evk_device_properties
     return EVK_SUCCESS;
 }
 
-evk_status evk_context_last_gpu_ms(const evk_context *ctx, double *ms)
+static evk_status context_last_gpu_ms_entered(const evk_context *ctx, double *ms)
 {
     if (!ctx || !ms)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "ctx or ms is NULL");
@@ -413,4 +427,15 @@ evk_status evk_context_last_gpu_ms(const evk_context *ctx, double *ms)
                         "no GPU time: the queue has no timestamps or nothing was submitted yet");
     *ms = ctx->last_gpu_ms;
     return EVK_SUCCESS;
+}
+
+evk_status evk_context_last_gpu_ms(const evk_context *ctx, double *ms)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter((evk_context *)ctx, "evk_context_last_gpu_ms", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = context_last_gpu_ms_entered(ctx, ms);
+    evk_context_leave(&entry);
+    return s;
 }

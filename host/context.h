@@ -4,6 +4,7 @@
 #define EFFVK_HOST_CONTEXT_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 
 #include "volk.h"
 #include "effvk/effvk.h"
@@ -14,6 +15,7 @@
 typedef struct evk_pipeline evk_pipeline;
 
 struct evk_context {
+    atomic_int in_use;              /* 1 while a thread is inside a call (context_entry.h) */
     evk_allocator allocator;
     evk_log_fn log;
     void *log_user_data;
@@ -80,6 +82,13 @@ void evk_logf(evk_context *ctx, evk_log_level level, const char *fmt, ...)
     ;
 const char *evk_vk_result_name(VkResult result);
 evk_status evk_status_from_vk(VkResult result);
+/* Sets this thread's last error, with the status name in front, without
+ * logging: for refusals that may not touch a context. */
+void evk_set_thread_error_f(evk_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 /* Copies a context's message to this thread's last error (for failures that
  * end with the context destroyed). */
 void evk_set_thread_error(const char *message);

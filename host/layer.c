@@ -1,4 +1,5 @@
 #include "layer.h"
+#include "context_entry.h"
 
 static evk_status check_forward(evk_layer *layer, const evk_tensor *input, const evk_tensor *output)
 {
@@ -27,7 +28,7 @@ static evk_status check_forward(evk_layer *layer, const evk_tensor *input, const
     return EVK_SUCCESS;
 }
 
-evk_status evk_layer_forward_repeat(evk_layer *layer, const evk_tensor *input, evk_tensor *output,
+static evk_status layer_forward_repeat_entered(evk_layer *layer, const evk_tensor *input, evk_tensor *output,
                                     uint32_t repeat)
 {
     evk_status s = check_forward(layer, input, output);
@@ -47,24 +48,56 @@ evk_status evk_layer_forward_repeat(evk_layer *layer, const evk_tensor *input, e
     return s;
 }
 
+evk_status evk_layer_forward_repeat(evk_layer *layer, const evk_tensor *input, evk_tensor *output,
+                                    uint32_t repeat)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(layer ? layer->ctx : NULL, "evk_layer_forward_repeat", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = layer_forward_repeat_entered(layer, input, output, repeat);
+    evk_context_leave(&entry);
+    return s;
+}
+
 evk_status evk_layer_forward(evk_layer *layer, const evk_tensor *input, evk_tensor *output)
 {
     return evk_layer_forward_repeat(layer, input, output, 1);
 }
 
-void evk_layer_destroy(evk_layer *layer)
+static void layer_destroy_entered(evk_layer *layer)
 {
     if (layer)
         layer->ops->destroy(layer);
 }
 
-evk_status evk_layer_output_shape(const evk_layer *layer, evk_shape input, evk_shape *output)
+void evk_layer_destroy(evk_layer *layer)
+{
+    evk_context_entry entry;
+    if (evk_context_enter(layer ? layer->ctx : NULL, "evk_layer_destroy", &entry) != EVK_SUCCESS)
+        return;
+    layer_destroy_entered(layer);
+    evk_context_leave(&entry);
+}
+
+static evk_status layer_output_shape_entered(const evk_layer *layer, evk_shape input, evk_shape *output)
 {
     if (!layer)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "layer is NULL");
     if (!output)
         return evk_fail(layer->ctx, EVK_ERROR_INVALID_ARGUMENT, "output shape pointer is NULL");
     return layer->ops->output_shape(layer, input, output);
+}
+
+evk_status evk_layer_output_shape(const evk_layer *layer, evk_shape input, evk_shape *output)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(layer ? layer->ctx : NULL, "evk_layer_output_shape", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = layer_output_shape_entered(layer, input, output);
+    evk_context_leave(&entry);
+    return s;
 }
 
 const char *evk_layer_kernel_name(const evk_layer *layer)

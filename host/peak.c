@@ -2,6 +2,7 @@
  * one submission until it runs long enough for timestamps to be precise. */
 #include "tensor.h"
 #include "pipeline.h"
+#include "context_entry.h"
 
 #define PEAK_WORKGROUP 64
 #define FMA_ITERATIONS 1024
@@ -116,12 +117,23 @@ static evk_status measure_copy(evk_context *ctx, double *gbps)
     return s;
 }
 
-evk_status evk_measure_peak(evk_context *ctx, evk_peak *out)
+static evk_status measure_peak_entered(evk_context *ctx, evk_peak *out)
 {
     if (!ctx || !out)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "peak: ctx or out is NULL");
     evk_status s = measure_fma(ctx, &out->fma_gflops);
     if (s == EVK_SUCCESS)
         s = measure_copy(ctx, &out->copy_gbps);
+    return s;
+}
+
+evk_status evk_measure_peak(evk_context *ctx, evk_peak *out)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(ctx, "evk_measure_peak", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = measure_peak_entered(ctx, out);
+    evk_context_leave(&entry);
     return s;
 }

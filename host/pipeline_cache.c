@@ -12,6 +12,7 @@
 
 #include "file_io.h"
 #include "pipeline.h"
+#include "context_entry.h"
 
 #define CACHE_MAGIC "EFFVKPC1"
 
@@ -122,7 +123,7 @@ static evk_status write_cache_file(evk_context *ctx, const void *data, size_t by
     return evk_file_write_commit(&writer);
 }
 
-evk_status evk_context_save_pipeline_cache(evk_context *ctx)
+static evk_status context_save_pipeline_cache_entered(evk_context *ctx)
 {
     if (!ctx)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "ctx is NULL");
@@ -139,6 +140,17 @@ evk_status evk_context_save_pipeline_cache(evk_context *ctx)
     evk_status s = r == VK_SUCCESS || r == VK_INCOMPLETE ? write_cache_file(ctx, data, bytes)
                                                          : evk_fail_vk(ctx, r, "vkGetPipelineCacheData");
     evk_free(ctx, data);
+    return s;
+}
+
+evk_status evk_context_save_pipeline_cache(evk_context *ctx)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(ctx, "evk_context_save_pipeline_cache", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = context_save_pipeline_cache_entered(ctx);
+    evk_context_leave(&entry);
     return s;
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "context_entry.h"
 
 static _Thread_local char thread_error[EVK_ERROR_MESSAGE_BYTES];
 
@@ -20,13 +21,16 @@ const char *evk_status_string(evk_status status)
     case EVK_ERROR_VULKAN: return "EVK_ERROR_VULKAN";
     case EVK_ERROR_DEVICE_LOST: return "EVK_ERROR_DEVICE_LOST";
     case EVK_ERROR_IO: return "EVK_ERROR_IO";
+    case EVK_ERROR_BUSY: return "EVK_ERROR_BUSY";
     }
     return "EVK_ERROR_UNKNOWN_STATUS";
 }
 
+/* A thread refused entry to `ctx` finds its message in its own buffer: the
+ * context's belongs to the thread inside it. */
 const char *evk_last_error(const evk_context *ctx)
 {
-    return ctx ? ctx->error : thread_error;
+    return ctx && !evk_context_refused_here(ctx) ? ctx->error : thread_error;
 }
 
 void *evk_alloc_with(const evk_allocator *allocator, size_t size)
@@ -84,16 +88,31 @@ void evk_logf(evk_context *ctx, evk_log_level level, const char *fmt, ...)
     emit_log(ctx, level, message);
 }
 
+static void format_message(char *dst, evk_status status, const char *fmt, va_list args)
+{
+    int used = snprintf(dst, EVK_ERROR_MESSAGE_BYTES, "%s: ", evk_status_string(status));
+    vsnprintf(dst + used, EVK_ERROR_MESSAGE_BYTES - (size_t)used, fmt, args);
+}
+
 evk_status evk_fail(evk_context *ctx, evk_status status, const char *fmt, ...)
 {
     char *dst = ctx ? ctx->error : thread_error;
-    int used = snprintf(dst, EVK_ERROR_MESSAGE_BYTES, "%s: ", evk_status_string(status));
     va_list args;
     va_start(args, fmt);
-    vsnprintf(dst + used, EVK_ERROR_MESSAGE_BYTES - (size_t)used, fmt, args);
+    format_message(dst, status, fmt, args);
     va_end(args);
+    if (ctx)
+        evk_context_forget_refusal(ctx);
     emit_log(ctx, EVK_LOG_ERROR, dst);
     return status;
+}
+
+void evk_set_thread_error_f(evk_status status, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    format_message(thread_error, status, fmt, args);
+    va_end(args);
 }
 
 void evk_set_thread_error(const char *message)
@@ -103,10 +122,12 @@ void evk_set_thread_error(const char *message)
 
 void evk_clear_error(evk_context *ctx)
 {
-    if (ctx)
+    if (ctx) {
         ctx->error[0] = '\0';
-    else
+        evk_context_forget_refusal(ctx);
+    } else {
         thread_error[0] = '\0';
+    }
 }
 
 const char *evk_vk_result_name(VkResult result)

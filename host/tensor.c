@@ -2,15 +2,17 @@
 #include <string.h>
 
 #include "tensor.h"
+#include "context_entry.h"
+#include "saturating.h"
 
 uint64_t evk_shape_elements(evk_shape s)
 {
-    return (uint64_t)s.n * s.c * s.h * s.w;
+    return EVK_PRODUCT(s.n, s.c, s.h, s.w);
 }
 
 uint64_t evk_shape_device_bytes(evk_shape s)
 {
-    return (uint64_t)s.n * evk_div_up_u64(s.c, 4) * 4u * s.h * s.w * sizeof(float);
+    return EVK_PRODUCT(s.n, evk_div_up_u64(s.c, 4), 4u, s.h, s.w, sizeof(float));
 }
 
 evk_status evk_shape_check(evk_context *ctx, evk_shape s, const char *what)
@@ -36,7 +38,7 @@ evk_status evk_tensor_check(evk_context *ctx, const evk_tensor *t, const char *w
     return EVK_SUCCESS;
 }
 
-evk_status evk_tensor_create(evk_context *ctx, evk_shape shape, evk_tensor **out)
+static evk_status tensor_create_entered(evk_context *ctx, evk_shape shape, evk_tensor **out)
 {
     if (!ctx || !out)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "ctx or out is NULL");
@@ -66,13 +68,36 @@ evk_status evk_tensor_create(evk_context *ctx, evk_shape shape, evk_tensor **out
     return EVK_SUCCESS;
 }
 
-void evk_tensor_destroy(evk_tensor *t)
+evk_status evk_tensor_create(evk_context *ctx, evk_shape shape, evk_tensor **out)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(ctx, "evk_tensor_create", &entry);
+    if (s != EVK_SUCCESS) {
+        if (out)
+            *out = NULL;
+        return s;
+    }
+    s = tensor_create_entered(ctx, shape, out);
+    evk_context_leave(&entry);
+    return s;
+}
+
+static void tensor_destroy_entered(evk_tensor *t)
 {
     if (!t)
         return;
     evk_context *ctx = t->ctx;
     evk_buffer_destroy(ctx, &t->buffer);
     evk_free(ctx, t);
+}
+
+void evk_tensor_destroy(evk_tensor *t)
+{
+    evk_context_entry entry;
+    if (evk_context_enter(t ? t->ctx : NULL, "evk_tensor_destroy", &entry) != EVK_SUCCESS)
+        return;
+    tensor_destroy_entered(t);
+    evk_context_leave(&entry);
 }
 
 evk_shape evk_tensor_shape(const evk_tensor *t)
@@ -123,7 +148,7 @@ static evk_status check_transfer(const evk_tensor *t, const float *data, uint64_
     return EVK_SUCCESS;
 }
 
-evk_status evk_tensor_upload(evk_tensor *t, const float *data, uint64_t count)
+static evk_status tensor_upload_entered(evk_tensor *t, const float *data, uint64_t count)
 {
     evk_status s = check_transfer(t, data, count, "evk_tensor_upload");
     if (s != EVK_SUCCESS)
@@ -136,7 +161,18 @@ evk_status evk_tensor_upload(evk_tensor *t, const float *data, uint64_t count)
     return evk_buffer_end_write(t->ctx, &t->buffer, &access);
 }
 
-evk_status evk_tensor_download(const evk_tensor *t, float *data, uint64_t count)
+evk_status evk_tensor_upload(evk_tensor *t, const float *data, uint64_t count)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(t ? t->ctx : NULL, "evk_tensor_upload", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = tensor_upload_entered(t, data, count);
+    evk_context_leave(&entry);
+    return s;
+}
+
+static evk_status tensor_download_entered(const evk_tensor *t, float *data, uint64_t count)
 {
     evk_status s = check_transfer(t, data, count, "evk_tensor_download");
     if (s != EVK_SUCCESS)
@@ -148,4 +184,15 @@ evk_status evk_tensor_download(const evk_tensor *t, float *data, uint64_t count)
     unpack(t->shape, access.ptr, data);
     evk_buffer_end_read(t->ctx, &access);
     return EVK_SUCCESS;
+}
+
+evk_status evk_tensor_download(const evk_tensor *t, float *data, uint64_t count)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(t ? t->ctx : NULL, "evk_tensor_download", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = tensor_download_entered(t, data, count);
+    evk_context_leave(&entry);
+    return s;
 }

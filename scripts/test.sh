@@ -3,7 +3,7 @@
 # test suite three times on the default Vulkan device (lavapipe here): as is,
 # with lavapipe's subgroup size 4 (LP_NATIVE_VECTOR_WIDTH=128; the PyTorch
 # end-to-end tests only in the first run), and built with AddressSanitizer +
-# UndefinedBehaviorSanitizer.
+# UndefinedBehaviorSanitizer; then the threads test under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -28,3 +28,10 @@ build build-asan -DEFFVK_SANITIZE=ON -DEFFVK_BUILD_TOOLS=OFF
 echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer)"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j 1)
+
+# Only the test that uses threads: the library itself starts none.
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEFFVK_WERROR=ON \
+    -DEFFVK_SANITIZE_THREAD=ON -DEFFVK_BUILD_TOOLS=OFF >/dev/null
+cmake --build build-tsan -j "$jobs" --target test_threads
+echo "== ctest (ThreadSanitizer: test_threads)"
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j 1 -R '^test_threads$')

@@ -92,6 +92,13 @@ static void test_shape_sizes(void **state)
     assert_int_equal(evk_shape_device_bytes(shape(2, 5, 7, 3)), 2 * 8 * 7 * 3 * 4);
     assert_int_equal(evk_shape_device_bytes(shape(3, 13, 1, 17)), 3 * 16 * 17 * 4);
     assert_int_equal(evk_shape_device_bytes(shape(1, 0, 1, 1)), 0);
+    /* Past 64 bits both saturate at UINT64_MAX instead of wrapping (65536^4
+     * is 2^64, which wrapped to 0). */
+    assert_true(evk_shape_elements(shape(65536, 65536, 65536, 65536)) == UINT64_MAX);
+    assert_true(evk_shape_elements(shape(UINT32_MAX, UINT32_MAX, UINT32_MAX, 2)) == UINT64_MAX);
+    assert_true(evk_shape_device_bytes(shape(65536, 65536, 65536, 65536)) == UINT64_MAX);
+    assert_true(evk_shape_device_bytes(shape(1, UINT32_MAX, UINT32_MAX, 4)) == UINT64_MAX);
+    assert_true(evk_shape_device_bytes(shape(65536, 65536, 65536, 1024)) == (uint64_t)1 << 60);
 }
 
 /* Padding the largest channel counts to a multiple of 4 must not wrap
@@ -178,6 +185,47 @@ static void test_conv2d_cost(void **state)
     assert_int_equal(evk_conv2d_cost(&d, shape(1, 4, 7, 5), &macs, &params), EVK_SUCCESS);
     assert_int_equal(macs, 280 * 36);
     assert_int_equal(params, 8 * 36 + 8);
+}
+
+/* Each op's costs saturate instead of wrapping: a count past 64 bits is
+ * refused, naming the op. The descs name arrays they are never asked to
+ * read: a cost reads only shapes and counts. */
+static void test_cost_overflow(void **state)
+{
+    (void)state;
+    static const float unread[1];
+    const evk_shape huge = shape(65536, 4096, 65536, 65536);
+    uint64_t macs, params;
+    evk_conv2d_desc conv = {.in_channels = 4096, .out_channels = 4096, .kernel_h = 3,
+                            .kernel_w = 3, .pad_h = 1, .pad_w = 1, .weight = unread,
+                            .weight_count = 4096ull * 4096 * 9};
+    assert_int_equal(evk_conv2d_cost(&conv, huge, &macs, &params), EVK_ERROR_LIMIT_EXCEEDED);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_LIMIT_EXCEEDED, "conv2d");
+    assert_int_equal(evk_conv2d_cost(&conv, shape(1, 4096, 64, 64), &macs, NULL), EVK_SUCCESS);
+    assert_true(macs == 64ull * 64 * 4096 * 4096 * 9);
+    evk_hetconv_desc het = {.in_channels = 4096, .out_channels = 4096, .kernel_size = 3,
+                            .part = 4, .weight = unread, .weight_count = 4096ull * 4096 * 9};
+    assert_int_equal(evk_hetconv_cost(&het, huge, &macs, &params), EVK_ERROR_LIMIT_EXCEEDED);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_LIMIT_EXCEEDED, "hetconv");
+    evk_mbconv_desc mb = {.in_channels = 4096, .out_channels = 4096, .expand_ratio = 6,
+                          .expand_weight = unread, .expand_weight_count = 6ull * 4096 * 4096,
+                          .depthwise_weight = unread, .depthwise_weight_count = 6ull * 4096 * 9,
+                          .se_fc1_weight = unread, .se_fc1_weight_count = 1024ull * 6 * 4096,
+                          .se_fc1_bias = unread, .se_fc1_bias_count = 1024,
+                          .se_fc2_weight = unread, .se_fc2_weight_count = 1024ull * 6 * 4096,
+                          .se_fc2_bias = unread, .se_fc2_bias_count = 6 * 4096,
+                          .project_weight = unread, .project_weight_count = 6ull * 4096 * 4096};
+    assert_int_equal(evk_mbconv_cost(&mb, huge, &macs, &params), EVK_ERROR_LIMIT_EXCEEDED);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_LIMIT_EXCEEDED, "mbconv");
+    evk_octconv_desc oct = {.in_channels = 4096, .out_channels = 4096, .alpha_in = 0.5,
+                            .alpha_out = 0.5, .kernel_size = 3, .weight_hh = unread,
+                            .weight_hh_count = 2048ull * 2048 * 9, .weight_hl = unread,
+                            .weight_hl_count = 2048ull * 2048 * 9, .weight_lh = unread,
+                            .weight_lh_count = 2048ull * 2048 * 9, .weight_ll = unread,
+                            .weight_ll_count = 2048ull * 2048 * 9};
+    assert_int_equal(evk_octconv_cost(&oct, shape(65536, 2048, 65536, 65536), &macs, &params),
+                     EVK_ERROR_LIMIT_EXCEEDED);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_LIMIT_EXCEEDED, "octconv");
 }
 
 static void test_conv2d_cost_groups(void **state)
@@ -409,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_groups_shapes),
         cmocka_unit_test(test_conv2d_cost),
         cmocka_unit_test(test_conv2d_cost_groups),
+        cmocka_unit_test(test_cost_overflow),
         cmocka_unit_test(test_conv2d_shape_mismatch),
         cmocka_unit_test(test_conv2d_bad_desc),
         cmocka_unit_test(test_conv2d_bad_batchnorm),

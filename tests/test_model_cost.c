@@ -69,6 +69,30 @@ static void test_unknown_model(void **state)
                      EVK_ERROR_INVALID_ARGUMENT);
 }
 
+/* EfficientNet-B6 at batch 65536 and 65536x65536 pixels: every layer fits in
+ * 64 bits, the total (about 2.6e19 MACs) does not; it wrapped to 3.5e17. */
+static void test_cost_overflow(void **state)
+{
+    (void)state;
+    evk_model_options huge = {.batch = 65536, .height = 65536, .width = 65536};
+    uint64_t macs = 0, params = 0;
+    assert_int_equal(evk_model_cost("efficientnet-b6", &huge, &macs, &params),
+                     EVK_ERROR_LIMIT_EXCEEDED);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_LIMIT_EXCEEDED, "64 bits");
+    /* B5 fits: 1.32e19 MACs, less than 2^64. */
+    assert_int_equal(evk_model_cost("efficientnet-b5", &huge, &macs, NULL), EVK_SUCCESS);
+    assert_true(macs > 13000000000000000000ull);
+    /* A single layer past 64 bits is named. */
+    evk_model_options larger = {.batch = UINT32_MAX, .height = 1u << 20, .width = 1u << 20};
+    evk_model_layer_info layers[128];
+    uint32_t count;
+    assert_int_equal(evk_model_layers("efficientnet-b0", &larger, layers, 128, &count),
+                     EVK_ERROR_LIMIT_EXCEEDED);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_LIMIT_EXCEEDED, "features.0");
+    assert_int_equal(evk_model_cost("octconv-resnet50", &larger, &macs, NULL),
+                     EVK_ERROR_LIMIT_EXCEEDED);
+}
+
 /* The model calls with NULL, which need no device. */
 static void test_null_arguments(void **state)
 {
@@ -94,6 +118,7 @@ int main(void)
         cmocka_unit_test(test_params_and_macs),
         cmocka_unit_test(test_layers),
         cmocka_unit_test(test_unknown_model),
+        cmocka_unit_test(test_cost_overflow),
         cmocka_unit_test(test_null_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

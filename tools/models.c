@@ -212,9 +212,9 @@ int models_flops(int argc, char **argv)
         return EXIT_ERROR;
     }
     uint64_t macs = 0, params = 0;
-    for (uint32_t i = 0; i < count; ++i) {
-        macs += layers[i].macs;
-        params += layers[i].params;
+    if ((s = evk_model_cost(a.model, &opts, &macs, &params)) != EVK_SUCCESS) {
+        report_failure("flops", a.model, s, evk_last_error(NULL));
+        return EXIT_ERROR;
     }
     if (a.as_json)
         return flops_json(a.model, layers, count, macs, params);

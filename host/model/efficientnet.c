@@ -10,6 +10,7 @@
 #include "efficientnet.h"
 #include "nets.h"
 #include "octconv.h"
+#include "saturating.h"
 
 typedef struct variant {
     const char *name;
@@ -152,8 +153,9 @@ static void mbconv_cost(const evk_layer_spec *sp, evk_shape in, evk_shape out, u
     uint64_t e = sp->expanded_channels, sq = sp->squeeze_channels;
     uint64_t kk = (uint64_t)sp->kernel * sp->kernel;
     uint64_t expand = sp->expand_ratio > 1 ? e * sp->in_channels : 0;
-    uint64_t in_plane = (uint64_t)in.n * in.h * in.w, out_plane = (uint64_t)out.n * out.h * out.w;
-    *macs = in_plane * expand + out_plane * e * (kk + sp->out_channels) + in.n * 2 * e * sq;
+    uint64_t in_plane = EVK_PRODUCT(in.n, in.h, in.w), out_plane = EVK_PRODUCT(out.n, out.h, out.w);
+    *macs = EVK_SUM(EVK_PRODUCT(in_plane, expand), EVK_PRODUCT(out_plane, e, kk + sp->out_channels),
+                    EVK_PRODUCT(in.n, 2, e, sq));
     *params = (expand ? expand + 2 * e : 0) + e * kk + 2 * e + 2 * e * sq + sq + e +
               e * sp->out_channels + 2 * sp->out_channels;
 }
@@ -185,12 +187,13 @@ static void octconv_cost(const evk_layer_spec *sp, evk_shape in, evk_shape out, 
     uint64_t out_low = evk_octconv_low_channels(sp->alpha_out, sp->out_channels);
     uint64_t in_high = sp->in_channels - in_low, out_high = sp->out_channels - out_low;
     uint64_t kk = (uint64_t)sp->kernel * sp->kernel;
-    uint64_t high_px = (uint64_t)out.n * out.h * out.w;
-    uint64_t low_px = (uint64_t)out.n * half_up(out.h) * half_up(out.w);
-    uint64_t x_low_px = (uint64_t)in.n * half_up(in.h) * half_up(in.w);
+    uint64_t high_px = EVK_PRODUCT(out.n, out.h, out.w);
+    uint64_t low_px = EVK_PRODUCT(out.n, half_up(out.h), half_up(out.w));
+    uint64_t x_low_px = EVK_PRODUCT(in.n, half_up(in.h), half_up(in.w));
     uint64_t lh_px = sp->stride == 2 ? high_px : x_low_px;
-    *macs = kk * (high_px * out_high * in_high + lh_px * out_high * in_low +
-                  low_px * out_low * (in_high + in_low));
+    *macs = EVK_PRODUCT(kk, EVK_SUM(EVK_PRODUCT(high_px, out_high, in_high),
+                                    EVK_PRODUCT(lh_px, out_high, in_low),
+                                    EVK_PRODUCT(low_px, out_low, in_high + in_low)));
     *params = kk * sp->out_channels * sp->in_channels + 2 * sp->out_channels;
 }
 
@@ -200,16 +203,16 @@ void evk_layer_spec_cost(const evk_layer_spec *sp, evk_shape in, evk_shape *out,
     uint64_t c_in = sp->in_channels, c_out = sp->out_channels;
     *out = (evk_shape){in.n, sp->out_channels, strided(in.h, sp->stride ? sp->stride : 1),
                        strided(in.w, sp->stride ? sp->stride : 1)};
-    uint64_t out_plane = (uint64_t)out->n * out->h * out->w;
+    uint64_t out_plane = EVK_PRODUCT(out->n, out->h, out->w);
     uint64_t kk = (uint64_t)sp->kernel * sp->kernel;
     switch (sp->kind) {
     case EVK_KIND_CONV:
-        *macs = out_plane * c_out * c_in * kk;
+        *macs = EVK_PRODUCT(out_plane, c_out, c_in, kk);
         *params = c_out * c_in * kk + 2 * c_out;
         break;
     case EVK_KIND_HETCONV:
         *params = hetconv_weights(sp);
-        *macs = (uint64_t)out->n * out->h * out->w * *params;
+        *macs = EVK_PRODUCT(out_plane, *params);
         *params += 2 * c_out;
         break;
     case EVK_KIND_MBCONV:
@@ -233,7 +236,7 @@ void evk_layer_spec_cost(const evk_layer_spec *sp, evk_shape in, evk_shape *out,
         break;
     case EVK_KIND_LINEAR:
         *out = (evk_shape){in.n, sp->out_channels, 1, 1};
-        *macs = in.n * c_in * c_out;
+        *macs = EVK_PRODUCT(in.n, c_in, c_out);
         *params = c_in * c_out + c_out;
         break;
     }

@@ -75,7 +75,8 @@ evk_layer_spec *evk_arch_add(evk_arch *arch, evk_layer_kind kind, const char *pr
                              uint32_t in, uint32_t out);
 
 /* A spec's output shape, MACs and parameters (as torchvision counts them) on
- * `input`, for a valid architecture. */
+ * `input`, for a valid architecture; a count that does not fit in 64 bits
+ * is EVK_SATURATED (saturating.h). */
 void evk_layer_spec_cost(const evk_layer_spec *spec, evk_shape input, evk_shape *output,
                          uint64_t *macs, uint64_t *params);
 

@@ -8,6 +8,8 @@
 #include "efficientnet.h"
 #include "nets.h"
 #include "tensor.h"
+#include "context_entry.h"
+#include "saturating.h"
 
 struct evk_model {
     evk_context *ctx;
@@ -54,6 +56,11 @@ evk_status evk_model_layers(const char *name, const evk_model_options *opts,
         const evk_layer_spec *spec = &arch.layers[i];
         evk_model_layer_info info = {.input = slots[spec->input]};
         evk_layer_spec_cost(spec, info.input, &info.output, &info.macs, &info.params);
+        if (info.macs == EVK_SATURATED || info.params == EVK_SATURATED)
+            return evk_fail(NULL, EVK_ERROR_LIMIT_EXCEEDED,
+                            "%s: layer %s at input %ux%ux%ux%u: its MACs do not fit in 64 bits",
+                            arch.name, spec->prefix, info.input.n, info.input.c, info.input.h,
+                            info.input.w);
         snprintf(info.name, sizeof info.name, "%s", spec->prefix);
         snprintf(info.kind, sizeof info.kind, "%s", evk_layer_kind_name(spec->kind));
         if (i < capacity)
@@ -74,9 +81,12 @@ evk_status evk_model_cost(const char *name, const evk_model_options *opts, uint6
         return s;
     uint64_t total_macs = 0, total_params = 0;
     for (uint32_t i = 0; i < count; ++i) {
-        total_macs += layers[i].macs;
-        total_params += layers[i].params;
+        total_macs = evk_add_sat(total_macs, layers[i].macs);
+        total_params = evk_add_sat(total_params, layers[i].params);
     }
+    if (total_macs == EVK_SATURATED || total_params == EVK_SATURATED)
+        return evk_fail(NULL, EVK_ERROR_LIMIT_EXCEEDED,
+                        "%s: the total MACs do not fit in 64 bits", name);
     if (macs)
         *macs = total_macs;
     if (params)
@@ -185,7 +195,7 @@ static evk_status load_model(evk_context *ctx, const char *name, const weights_s
     return EVK_SUCCESS;
 }
 
-evk_status evk_model_load(evk_context *ctx, const char *name, const char *weights_path,
+static evk_status model_load_entered(evk_context *ctx, const char *name, const char *weights_path,
                           const evk_model_options *opts, evk_model **out)
 {
     if (!ctx || !name || !weights_path || !out)
@@ -195,7 +205,22 @@ evk_status evk_model_load(evk_context *ctx, const char *name, const char *weight
     return load_model(ctx, name, &src, opts, out);
 }
 
-evk_status evk_model_load_memory(evk_context *ctx, const char *name, const void *bytes,
+evk_status evk_model_load(evk_context *ctx, const char *name, const char *weights_path,
+                          const evk_model_options *opts, evk_model **out)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(ctx, "evk_model_load", &entry);
+    if (s != EVK_SUCCESS) {
+        if (out)
+            *out = NULL;
+        return s;
+    }
+    s = model_load_entered(ctx, name, weights_path, opts, out);
+    evk_context_leave(&entry);
+    return s;
+}
+
+static evk_status model_load_memory_entered(evk_context *ctx, const char *name, const void *bytes,
                                  size_t size, const evk_model_options *opts, evk_model **out)
 {
     if (!ctx || !name || !bytes || !out)
@@ -205,7 +230,22 @@ evk_status evk_model_load_memory(evk_context *ctx, const char *name, const void 
     return load_model(ctx, name, &src, opts, out);
 }
 
-void evk_model_destroy(evk_model *m)
+evk_status evk_model_load_memory(evk_context *ctx, const char *name, const void *bytes,
+                                 size_t size, const evk_model_options *opts, evk_model **out)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(ctx, "evk_model_load_memory", &entry);
+    if (s != EVK_SUCCESS) {
+        if (out)
+            *out = NULL;
+        return s;
+    }
+    s = model_load_memory_entered(ctx, name, bytes, size, opts, out);
+    evk_context_leave(&entry);
+    return s;
+}
+
+static void model_destroy_entered(evk_model *m)
 {
     if (!m)
         return;
@@ -214,6 +254,15 @@ void evk_model_destroy(evk_model *m)
     evk_tensor_destroy(m->input);
     evk_tensor_destroy(m->output);
     evk_free(m->ctx, m);
+}
+
+void evk_model_destroy(evk_model *m)
+{
+    evk_context_entry entry;
+    if (evk_context_enter(m ? m->ctx : NULL, "evk_model_destroy", &entry) != EVK_SUCCESS)
+        return;
+    model_destroy_entered(m);
+    evk_context_leave(&entry);
 }
 
 /* ---- Running. */
@@ -236,7 +285,7 @@ evk_status evk_model_output_shape(const evk_model *m, evk_shape *out)
     return EVK_SUCCESS;
 }
 
-evk_status evk_model_forward(evk_model *m, const evk_tensor *input, evk_tensor *output)
+static evk_status model_forward_entered(evk_model *m, const evk_tensor *input, evk_tensor *output)
 {
     if (!m)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "evk_model_forward: model is NULL");
@@ -255,6 +304,17 @@ evk_status evk_model_forward(evk_model *m, const evk_tensor *input, evk_tensor *
     return s;
 }
 
+evk_status evk_model_forward(evk_model *m, const evk_tensor *input, evk_tensor *output)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(m ? m->ctx : NULL, "evk_model_forward", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = model_forward_entered(m, input, output);
+    evk_context_leave(&entry);
+    return s;
+}
+
 static evk_status create_run_tensors(evk_model *m)
 {
     evk_shape in, out;
@@ -264,7 +324,7 @@ static evk_status create_run_tensors(evk_model *m)
     return s == EVK_SUCCESS && !m->output ? evk_tensor_create(m->ctx, out, &m->output) : s;
 }
 
-evk_status evk_model_run(evk_model *m, const float *input, uint64_t input_count, float *output,
+static evk_status model_run_entered(evk_model *m, const float *input, uint64_t input_count, float *output,
                          uint64_t output_count)
 {
     if (!m || !input || !output)
@@ -287,7 +347,19 @@ evk_status evk_model_run(evk_model *m, const float *input, uint64_t input_count,
     return s == EVK_SUCCESS ? evk_tensor_download(m->output, output, output_count) : s;
 }
 
-evk_status evk_model_stats_get(const evk_model *m, evk_model_stats *out)
+evk_status evk_model_run(evk_model *m, const float *input, uint64_t input_count, float *output,
+                         uint64_t output_count)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(m ? m->ctx : NULL, "evk_model_run", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = model_run_entered(m, input, input_count, output, output_count);
+    evk_context_leave(&entry);
+    return s;
+}
+
+static evk_status model_stats_get_entered(const evk_model *m, evk_model_stats *out)
 {
     if (!m || !out)
         return evk_fail(m ? m->ctx : NULL, EVK_ERROR_INVALID_ARGUMENT,
@@ -306,4 +378,15 @@ evk_status evk_model_stats_get(const evk_model *m, evk_model_stats *out)
     for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; ++i)
         out->block_scratch_bytes += scratch[i]->bytes;
     return evk_model_cost(m->arch.name, &m->opts, &out->macs, &out->params);
+}
+
+evk_status evk_model_stats_get(const evk_model *m, evk_model_stats *out)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(m ? m->ctx : NULL, "evk_model_stats_get", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = model_stats_get_entered(m, out);
+    evk_context_leave(&entry);
+    return s;
 }

@@ -1,5 +1,7 @@
 #include "conv2d.h"
 #include "pipeline.h"
+#include "saturating.h"
+#include "context_entry.h"
 
 typedef struct conv2d_layer {
     evk_layer base;
@@ -90,11 +92,18 @@ evk_status evk_conv2d_cost(const evk_conv2d_desc *desc, evk_shape in, uint64_t *
     if (s != EVK_SUCCESS)
         return s;
     evk_conv2d_desc d = evk_conv2d_resolve(desc);
-    uint64_t per_out = (uint64_t)d.in_channels / d.groups * d.kernel_h * d.kernel_w;
+    uint64_t per_out = EVK_PRODUCT(d.in_channels / d.groups, d.kernel_h, d.kernel_w);
+    uint64_t macs_sat = EVK_PRODUCT(evk_shape_elements(out), per_out);
+    uint64_t params_sat = EVK_SUM(EVK_PRODUCT(d.out_channels, per_out),
+                                  (d.bias || d.batchnorm.gamma) ? d.out_channels : 0);
+    if (macs_sat == EVK_SATURATED || params_sat == EVK_SATURATED)
+        return evk_fail(NULL, EVK_ERROR_LIMIT_EXCEEDED,
+                        "%s: the MACs or parameters on input %ux%ux%ux%u do not fit in 64 bits",
+                        "conv2d", in.n, in.c, in.h, in.w);
     if (macs)
-        *macs = evk_shape_elements(out) * per_out;
+        *macs = macs_sat;
     if (params)
-        *params = d.out_channels * per_out + ((d.bias || d.batchnorm.gamma) ? d.out_channels : 0);
+        *params = params_sat;
     return EVK_SUCCESS;
 }
 
@@ -428,7 +437,7 @@ static evk_status upload_weights(conv2d_layer *l, const float *weight, const flo
     return s;
 }
 
-evk_status evk_conv2d_create(evk_context *ctx, const evk_conv2d_desc *desc, evk_layer **out)
+static evk_status conv2d_create_entered(evk_context *ctx, const evk_conv2d_desc *desc, evk_layer **out)
 {
     if (!ctx || !out)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: ctx or out is NULL");
@@ -460,4 +469,18 @@ evk_status evk_conv2d_create(evk_context *ctx, const evk_conv2d_desc *desc, evk_
     }
     *out = &l->base;
     return EVK_SUCCESS;
+}
+
+evk_status evk_conv2d_create(evk_context *ctx, const evk_conv2d_desc *desc, evk_layer **out)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(ctx, "evk_conv2d_create", &entry);
+    if (s != EVK_SUCCESS) {
+        if (out)
+            *out = NULL;
+        return s;
+    }
+    s = conv2d_create_entered(ctx, desc, out);
+    evk_context_leave(&entry);
+    return s;
 }

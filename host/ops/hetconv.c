@@ -5,6 +5,8 @@
 #include "hetconv.h"
 #include "layer.h"
 #include "pipeline.h"
+#include "saturating.h"
+#include "context_entry.h"
 
 typedef struct hetconv_layer {
     evk_layer base;
@@ -152,13 +154,18 @@ evk_status evk_hetconv_cost(const evk_hetconv_desc *desc, evk_shape in, uint64_t
     for (uint32_t o = 0; o < d.out_channels; ++o) {
         /* Inputs i < M with i ≡ o (mod P); the grouped form has M/P. */
         uint64_t full = d.weight ? (m - o % p + p - 1) / p : m / p;
-        weights += full * kk + m - full;
+        weights = EVK_SUM(weights, EVK_PRODUCT(full, kk), m - full);
     }
-    uint64_t plane = (uint64_t)out.n * out.h * out.w;
+    uint64_t macs_sat = EVK_PRODUCT(out.n, out.h, out.w, weights);
+    uint64_t params_sat = EVK_SUM(weights, (d.bias || d.batchnorm.gamma) ? d.out_channels : 0);
+    if (macs_sat == EVK_SATURATED || params_sat == EVK_SATURATED)
+        return evk_fail(NULL, EVK_ERROR_LIMIT_EXCEEDED,
+                        "%s: the MACs or parameters on input %ux%ux%ux%u do not fit in 64 bits",
+                        "hetconv", in.n, in.c, in.h, in.w);
     if (macs)
-        *macs = plane * weights;
+        *macs = macs_sat;
     if (params)
-        *params = weights + ((d.bias || d.batchnorm.gamma) ? d.out_channels : 0);
+        *params = params_sat;
     return EVK_SUCCESS;
 }
 
@@ -253,7 +260,7 @@ static evk_status upload_weights(hetconv_layer *l, const evk_hetconv_desc *d)
     return s;
 }
 
-evk_status evk_hetconv_create(evk_context *ctx, const evk_hetconv_desc *desc, evk_layer **out)
+static evk_status hetconv_create_entered(evk_context *ctx, const evk_hetconv_desc *desc, evk_layer **out)
 {
     if (!ctx || !out)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "hetconv: ctx or out is NULL");
@@ -280,4 +287,18 @@ evk_status evk_hetconv_create(evk_context *ctx, const evk_hetconv_desc *desc, ev
     }
     *out = &l->base;
     return EVK_SUCCESS;
+}
+
+evk_status evk_hetconv_create(evk_context *ctx, const evk_hetconv_desc *desc, evk_layer **out)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(ctx, "evk_hetconv_create", &entry);
+    if (s != EVK_SUCCESS) {
+        if (out)
+            *out = NULL;
+        return s;
+    }
+    s = hetconv_create_entered(ctx, desc, out);
+    evk_context_leave(&entry);
+    return s;
 }

@@ -11,6 +11,8 @@
 #include "conv2d.h"
 #include "mbconv.h"
 #include "pipeline.h"
+#include "saturating.h"
+#include "context_entry.h"
 
 enum { MAX_CHANNELS = 1 << 20, MAX_EXPAND_RATIO = 64, MAX_KERNEL = 15, SE_WORKGROUP = 64,
        ELEMENTWISE_WORKGROUP = 64, DEPTHWISE_SHARED_BYTES = 64 * 16 };
@@ -165,14 +167,24 @@ evk_status evk_mbconv_cost(const evk_mbconv_desc *desc, evk_shape in, uint64_t *
     uint64_t e = d.expanded_channels, kk = (uint64_t)d.kernel_size * d.kernel_size;
     uint64_t se = (d.flags & EVK_MBCONV_NO_SE) ? 0 : evk_mbconv_squeeze_channels(&d);
     uint64_t expand = d.expand_ratio > 1 ? e * d.in_channels : 0;
-    uint64_t in_plane = (uint64_t)in.n * in.h * in.w, out_plane = (uint64_t)out.n * out.h * out.w;
-    if (macs)
-        *macs = in_plane * expand + out_plane * e * (kk + d.out_channels) + in.n * 2 * e * se;
+    uint64_t in_plane = EVK_PRODUCT(in.n, in.h, in.w), out_plane = EVK_PRODUCT(out.n, out.h, out.w);
+    uint64_t macs_sat = EVK_SUM(EVK_PRODUCT(in_plane, expand),
+                                EVK_PRODUCT(out_plane, e, kk + d.out_channels),
+                                EVK_PRODUCT(in.n, 2, e, se));
     uint64_t expand_bn = d.expand_ratio > 1 ? batchnorm_params(&d.expand_bn, d.expanded_channels) : 0;
+    /* Channels are at most 2^20 each: the parameters cannot overflow. */
+    uint64_t params_sat = expand + expand_bn + e * kk +
+                          batchnorm_params(&d.depthwise_bn, d.expanded_channels) +
+                          (se ? 2 * e * se + se + e : 0) + e * d.out_channels +
+                          batchnorm_params(&d.project_bn, d.out_channels);
+    if (macs_sat == EVK_SATURATED || params_sat == EVK_SATURATED)
+        return evk_fail(NULL, EVK_ERROR_LIMIT_EXCEEDED,
+                        "%s: the MACs or parameters on input %ux%ux%ux%u do not fit in 64 bits",
+                        "mbconv", in.n, in.c, in.h, in.w);
+    if (macs)
+        *macs = macs_sat;
     if (params)
-        *params = expand + expand_bn + e * kk + batchnorm_params(&d.depthwise_bn, d.expanded_channels) +
-                  (se ? 2 * e * se + se + e : 0) + e * d.out_channels +
-                  batchnorm_params(&d.project_bn, d.out_channels);
+        *params = params_sat;
     return EVK_SUCCESS;
 }
 
@@ -439,7 +451,7 @@ static evk_status build(mbconv_layer *l, const evk_mbconv_desc *d)
     return s;
 }
 
-evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc, evk_layer **out)
+static evk_status mbconv_create_entered(evk_context *ctx, const evk_mbconv_desc *desc, evk_layer **out)
 {
     if (!ctx || !out)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "mbconv: ctx or out is NULL");
@@ -472,4 +484,18 @@ evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc, evk_
     }
     *out = &l->base;
     return EVK_SUCCESS;
+}
+
+evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc, evk_layer **out)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(ctx, "evk_mbconv_create", &entry);
+    if (s != EVK_SUCCESS) {
+        if (out)
+            *out = NULL;
+        return s;
+    }
+    s = mbconv_create_entered(ctx, desc, out);
+    evk_context_leave(&entry);
+    return s;
 }

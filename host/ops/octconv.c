@@ -4,6 +4,7 @@
 #include "layer.h"
 #include "octconv.h"
 #include "pipeline.h"
+#include "context_entry.h"
 
 typedef struct octconv_layer {
     evk_layer base;
@@ -258,7 +259,7 @@ static evk_status check_forward(octconv_layer *l, const evk_tensor *const t[4])
     return s;
 }
 
-evk_status evk_octconv_forward(evk_layer *layer, const evk_tensor *x_high, const evk_tensor *x_low,
+static evk_status octconv_forward_entered(evk_layer *layer, const evk_tensor *x_high, const evk_tensor *x_low,
                                evk_tensor *y_high, evk_tensor *y_low)
 {
     if (!layer)
@@ -286,6 +287,18 @@ evk_status evk_octconv_forward(evk_layer *layer, const evk_tensor *x_high, const
     return s;
 }
 
+evk_status evk_octconv_forward(evk_layer *layer, const evk_tensor *x_high, const evk_tensor *x_low,
+                               evk_tensor *y_high, evk_tensor *y_low)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(layer ? layer->ctx : NULL, "evk_octconv_forward", &entry);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = octconv_forward_entered(layer, x_high, x_low, y_high, y_low);
+    evk_context_leave(&entry);
+    return s;
+}
+
 static evk_status upload_branch(octconv_layer *l, const evk_octconv_desc *d, int branch)
 {
     evk_context *ctx = l->base.ctx;
@@ -302,7 +315,7 @@ static evk_status upload_branch(octconv_layer *l, const evk_octconv_desc *d, int
     return s;
 }
 
-evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc, evk_layer **out)
+static evk_status octconv_create_entered(evk_context *ctx, const evk_octconv_desc *desc, evk_layer **out)
 {
     if (!ctx || !out)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "octconv: ctx or out is NULL");
@@ -332,6 +345,20 @@ evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc, ev
     }
     *out = &l->base;
     return EVK_SUCCESS;
+}
+
+evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc, evk_layer **out)
+{
+    evk_context_entry entry;
+    evk_status s = evk_context_enter(ctx, "evk_octconv_create", &entry);
+    if (s != EVK_SUCCESS) {
+        if (out)
+            *out = NULL;
+        return s;
+    }
+    s = octconv_create_entered(ctx, desc, out);
+    evk_context_leave(&entry);
+    return s;
 }
 
 /* ---- One output branch as a graph layer (model graphs keep X^H and X^L

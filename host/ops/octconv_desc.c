@@ -3,6 +3,7 @@
 #include "arrays.h"
 #include "conv2d.h"
 #include "octconv.h"
+#include "saturating.h"
 
 enum { MAX_KERNEL = 15 };
 
@@ -225,7 +226,7 @@ evk_status evk_octconv_output_shapes(const evk_octconv_desc *desc, evk_shape x_h
 
 static uint64_t pixels(evk_shape s)
 {
-    return (uint64_t)s.n * s.h * s.w;
+    return EVK_PRODUCT(s.n, s.h, s.w);
 }
 
 evk_status evk_octconv_cost(const evk_octconv_desc *desc, evk_shape x_high, uint64_t *macs,
@@ -240,19 +241,25 @@ evk_status evk_octconv_cost(const evk_octconv_desc *desc, evk_shape x_high, uint
     uint64_t kk = (uint64_t)d.kernel_size * d.kernel_size;
     /* Depthwise: one input channel per output, and no cross-frequency paths. */
     uint64_t per_in = d.groups > 1 ? 1 : 0;
-    uint64_t hh = c.out_high * (per_in ? per_in : c.in_high) * kk;
-    uint64_t ll = c.out_low * (per_in ? per_in : c.in_low) * kk;
-    uint64_t lh = per_in ? 0 : (uint64_t)c.out_high * c.in_low * kk;
-    uint64_t hl = per_in ? 0 : (uint64_t)c.out_low * c.in_high * kk;
+    uint64_t hh = EVK_PRODUCT(c.out_high, per_in ? per_in : c.in_high, kk);
+    uint64_t ll = EVK_PRODUCT(c.out_low, per_in ? per_in : c.in_low, kk);
+    uint64_t lh = per_in ? 0 : EVK_PRODUCT(c.out_high, c.in_low, kk);
+    uint64_t hl = per_in ? 0 : EVK_PRODUCT(c.out_low, c.in_high, kk);
     /* L→H runs on X^L, which has Y^L's size at stride 1 and Y^H's at 2. */
-    uint64_t lh_pixels = d.stride == 1 ? (uint64_t)x_high.n * evk_octconv_half_size(x_high.h) *
-                                             evk_octconv_half_size(x_high.w)
+    uint64_t lh_pixels = d.stride == 1 ? EVK_PRODUCT(x_high.n, evk_octconv_half_size(x_high.h),
+                                                     evk_octconv_half_size(x_high.w))
                                        : pixels(high);
+    uint64_t macs_sat = EVK_SUM(EVK_PRODUCT(pixels(high), hh), EVK_PRODUCT(lh_pixels, lh),
+                                c.out_low ? EVK_PRODUCT(pixels(low), EVK_SUM(ll, hl)) : 0);
+    int bias_h = d.bias_h || d.batchnorm_h.gamma, bias_l = d.bias_l || d.batchnorm_l.gamma;
+    uint64_t params_sat = EVK_SUM(hh, ll, lh, hl, bias_h ? c.out_high : 0, bias_l ? c.out_low : 0);
+    if (macs_sat == EVK_SATURATED || params_sat == EVK_SATURATED)
+        return evk_fail(NULL, EVK_ERROR_LIMIT_EXCEEDED,
+                        "%s: the MACs or parameters on input %ux%ux%ux%u do not fit in 64 bits",
+                        "octconv", x_high.n, x_high.c, x_high.h, x_high.w);
     if (macs)
-        *macs = pixels(high) * hh + lh_pixels * lh + (c.out_low ? pixels(low) * (ll + hl) : 0);
-    if (params) {
-        int bias_h = d.bias_h || d.batchnorm_h.gamma, bias_l = d.bias_l || d.batchnorm_l.gamma;
-        *params = hh + ll + lh + hl + (bias_h ? c.out_high : 0) + (bias_l ? c.out_low : 0);
-    }
+        *macs = macs_sat;
+    if (params)
+        *params = params_sat;
     return EVK_SUCCESS;
 }

@@ -16,7 +16,12 @@
  *    callback of the context desc.
  *  - Threading: one context is used by one thread at a time. Separate contexts
  *    are independent and may be used from different threads at once; objects
- *    created from a context belong to that context's thread discipline.
+ *    created from a context belong to that context's thread discipline. A
+ *    call on a context (or on its tensors, layers and models) while another
+ *    thread is inside one fails with EVK_ERROR_BUSY and changes nothing; a
+ *    destroy function in that case does nothing (the object stays valid and
+ *    evk_last_error(NULL) says why). A context may move between threads
+ *    between calls.
  *    Exception: evk_context_create, evk_device_count and evk_device_info load
  *    the process-wide volk instance-level function pointers (device-level
  *    functions live in a per-context table), so call them from one thread at
@@ -79,7 +84,12 @@ typedef enum evk_status {
     /* The device was lost; the context must be destroyed. */
     EVK_ERROR_DEVICE_LOST = -9,
     /* A file could not be read or written. */
-    EVK_ERROR_IO = -10
+    EVK_ERROR_IO = -10,
+    /* Another thread is inside a call on the same context (a context is used
+     * by one thread at a time). Nothing was done; the message is in this
+     * thread's evk_last_error (of the context or of NULL), not in the
+     * context's. */
+    EVK_ERROR_BUSY = -11
 } evk_status;
 
 /* The name of a status ("EVK_ERROR_SHAPE_MISMATCH"); never NULL. */
@@ -292,12 +302,15 @@ typedef struct evk_shape {
     uint32_t n, c, h, w;
 } evk_shape;
 
-/* Number of elements (n·c·h·w) of a shape; 0 when a dimension is 0. */
+/* Number of elements (n·c·h·w) of a shape; 0 when a dimension is 0, and
+ * UINT64_MAX when the product does not fit in 64 bits (no tensor of such a
+ * shape can exist; evk_tensor_create refuses it). */
 EVK_API uint64_t evk_shape_elements(evk_shape shape);
 
 /* Device bytes a tensor of `shape` occupies in effvk's internal layout:
  * channels are packed four to a texel (C padded to a multiple of 4), laid
- * out as [N][ceil(C/4)][H][W][4] float32. Padded channels hold zeros. */
+ * out as [N][ceil(C/4)][H][W][4] float32. Padded channels hold zeros.
+ * UINT64_MAX when the size does not fit in 64 bits. */
 EVK_API uint64_t evk_shape_device_bytes(evk_shape shape);
 
 /* Creates a device tensor of `shape`, filled with zeros.
@@ -376,7 +389,9 @@ EVK_API evk_status evk_conv2d_output_shape(const evk_conv2d_desc *desc, evk_shap
                                            evk_shape *output);
 
 /* Multiply-accumulates and parameters (weights + biases after folding) of a
- * conv2d applied to `input`. Either output pointer may be NULL. */
+ * conv2d applied to `input`. Either output pointer may be NULL.
+ * Errors: as evk_conv2d_output_shape; EVK_ERROR_LIMIT_EXCEEDED when a count
+ * does not fit in 64 bits. */
 EVK_API evk_status evk_conv2d_cost(const evk_conv2d_desc *desc, evk_shape input,
                                    uint64_t *macs, uint64_t *params);
 
@@ -497,7 +512,8 @@ EVK_API evk_status evk_hetconv_output_shape(const evk_hetconv_desc *desc, evk_sh
  * of K×K inputs of o (M/P when P divides M); parameters are the same per
  * filter plus out_channels biases when a bias or BatchNorm is set. The ratio to
  * a dense K×K conv is 1/P + (1 − 1/P)/K² when P divides M. Either output
- * pointer may be NULL. Errors: as evk_hetconv_output_shape. */
+ * pointer may be NULL. Errors: as evk_hetconv_output_shape;
+ * EVK_ERROR_LIMIT_EXCEEDED when a count does not fit in 64 bits. */
 EVK_API evk_status evk_hetconv_cost(const evk_hetconv_desc *desc, evk_shape input,
                                     uint64_t *macs, uint64_t *params);
 
@@ -607,7 +623,8 @@ EVK_API evk_status evk_mbconv_output_shape(const evk_mbconv_desc *desc, evk_shap
  * convolution weights, the SE weights and biases (2·E·S + S + E), and two
  * per channel for each BatchNorm that is set (weight and bias; running
  * statistics are buffers, not parameters). Either output may be NULL.
- * Errors: as evk_mbconv_output_shape. */
+ * Errors: as evk_mbconv_output_shape; EVK_ERROR_LIMIT_EXCEEDED when a
+ * count does not fit in 64 bits. */
 EVK_API evk_status evk_mbconv_cost(const evk_mbconv_desc *desc, evk_shape input, uint64_t *macs,
                                    uint64_t *params);
 
@@ -767,7 +784,8 @@ EVK_API evk_status evk_octconv_output_shapes(const evk_octconv_desc *desc, evk_s
  * output channel of a branch that has a bias or BatchNorm. For alpha_in =
  * alpha_out = α, stride 1 and even sizes, the MACs are 1 − ¾·α·(2 − α) of a
  * vanilla conv's. Either output may be NULL. Errors: as
- * evk_octconv_output_shapes. */
+ * evk_octconv_output_shapes; EVK_ERROR_LIMIT_EXCEEDED when a count does not
+ * fit in 64 bits. */
 EVK_API evk_status evk_octconv_cost(const evk_octconv_desc *desc, evk_shape x_high,
                                     uint64_t *macs, uint64_t *params);
 
@@ -937,7 +955,9 @@ typedef struct evk_model_layer_info {
 /* The layers of model `name` at the options' input shape, without a device:
  * writes min(capacity, count) entries and the layer count into `*count`
  * (`layers` may be NULL with capacity 0). Messages go to evk_last_error(NULL).
- * Errors: EVK_ERROR_INVALID_ARGUMENT (unknown name, NULL count). */
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (unknown name, NULL count),
+ * EVK_ERROR_LIMIT_EXCEEDED (a layer's MACs do not fit in 64 bits: the batch
+ * and size are too large; the layer is named). */
 EVK_API evk_status evk_model_layers(const char *name, const evk_model_options *opts,
                                     evk_model_layer_info *layers, uint32_t capacity,
                                     uint32_t *count);
@@ -945,7 +965,8 @@ EVK_API evk_status evk_model_layers(const char *name, const evk_model_options *o
 /* Total MACs and parameters of model `name` at the options' input shape,
  * without a device: the sums of evk_model_layers. Parameters equal
  * torchvision's count (sum of p.numel() over model.parameters()). Either
- * output may be NULL. Errors: as evk_model_layers. */
+ * output may be NULL. Errors: as evk_model_layers, and
+ * EVK_ERROR_LIMIT_EXCEEDED when the totals do not fit in 64 bits. */
 EVK_API evk_status evk_model_cost(const char *name, const evk_model_options *opts, uint64_t *macs,
                                   uint64_t *params);
 
