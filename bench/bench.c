@@ -615,6 +615,9 @@ static evk_status open_device(bench_run *run)
     evk_context_desc desc = {0};
     desc.use_device_index = run->options->use_device_index;
     desc.device_index = run->options->device_index;
+    /* No progress line: on a terminal it would break into the table. */
+    pipeline_cache_file cache;
+    use_pipeline_cache("bench", !run->options->no_cache, &cache, &desc);
     evk_status s = evk_context_create(&desc, &run->ctx);
     if (s != EVK_SUCCESS)
         return bench_check(run, s, "creating the context");
@@ -622,6 +625,7 @@ static evk_status open_device(bench_run *run)
     if (s != EVK_SUCCESS)
         return s;
     device_print_summary(run->table, &run->device);
+    print_pipeline_cache(run->table, &cache, run->ctx);
     fflush(run->table);
     s = bench_check(run, evk_measure_peak(run->ctx, &run->peak), "measuring the peak");
     if (s == EVK_SUCCESS)

@@ -46,6 +46,7 @@ typedef struct bench_options {
     uint32_t suite_count;
     /* The models suite's networks, comma-separated model names; NULL: all. */
     const char *model_names;
+    int no_cache;                       /* --no-cache: no pipeline cache file */
 } bench_options;
 
 /* The "shape" object of the JSON contract. */

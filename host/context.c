@@ -356,6 +356,8 @@ evk_status evk_context_create(const evk_context_desc *desc_in, evk_context **out
     ctx->allocator = desc->allocator;
     ctx->log = desc->log;
     ctx->log_user_data = desc->log_user_data;
+    ctx->progress.callback = desc->pipeline_progress;
+    ctx->progress.user_data = desc->pipeline_progress_user_data;
     ctx->force_staging = (desc->flags & EVK_CONTEXT_FORCE_STAGING) != 0;
     s = init_context(ctx, desc);
     if (s != EVK_SUCCESS) {

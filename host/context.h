@@ -13,6 +13,19 @@
 #define EVK_ERROR_MESSAGE_BYTES 1024
 
 typedef struct evk_pipeline evk_pipeline;
+typedef struct evk_pipeline_key evk_pipeline_key;
+
+/* Pipeline creation as the desc's progress callback sees it (pipeline.c). */
+typedef struct evk_pipeline_progress {
+    evk_pipeline_progress_fn callback;  /* NULL: nothing is counted or reported */
+    void *user_data;
+    /* While set, dispatches add the keys of pipelines the context lacks to
+     * `census` (each once) and record nothing. */
+    int counting;
+    evk_pipeline_key *census;
+    uint32_t census_count, census_capacity;
+    uint32_t created, total;        /* the batch being created; total 0: none */
+} evk_pipeline_progress;
 
 struct evk_context {
     atomic_int in_use;              /* 1 while a thread is inside a call (context_entry.h) */
@@ -46,6 +59,7 @@ struct evk_context {
 
     VkPipelineCache pipeline_cache;
     evk_pipeline *pipelines;        /* singly linked, newest first */
+    evk_pipeline_progress progress;
 
     evk_command cmd;
     double last_gpu_ms;

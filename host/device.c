@@ -294,3 +294,28 @@ evk_status evk_device_info(uint32_t index, evk_device_properties *out)
     vkDestroyInstance(inst, NULL);
     return s;
 }
+
+evk_status evk_device_choose(const evk_context_desc *desc, evk_device_properties *out)
+{
+    evk_context_desc defaults = {0};
+    desc = desc ? desc : &defaults;
+    if (!out)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "out is NULL");
+    if (desc->external.device || desc->external.physical_device)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "the desc adopts the application's "
+                        "device: evk_context_device_info describes it once the context exists");
+    uint32_t count;
+    VkInstance inst;
+    VkPhysicalDevice *devices;
+    evk_status s = with_probe_instance(&count, &devices, &inst);
+    if (s != EVK_SUCCESS)
+        return s;
+    uint32_t chosen = 0;
+    s = count ? evk_choose_device(NULL, desc, devices, count, &chosen)
+              : evk_fail(NULL, EVK_ERROR_NO_DEVICE, "the Vulkan loader reports no device");
+    if (s == EVK_SUCCESS)
+        evk_fill_device_properties(devices[chosen], chosen, NULL, out);
+    free(devices);
+    vkDestroyInstance(inst, NULL);
+    return s;
+}

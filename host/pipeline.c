@@ -187,11 +187,99 @@ void evk_choose_texel_loads(const evk_context *ctx, evk_pipeline_key *key,
     key->float_texel_bindings = 0;
 }
 
+static evk_pipeline *find_pipeline(const evk_context *ctx, const evk_pipeline_key *key)
+{
+    for (evk_pipeline *p = ctx->pipelines; p; p = p->next)
+        if (same_key(&p->key, key))
+            return p;
+    return NULL;
+}
+
+/* Adds `key` to the census unless the context or the census already holds it. */
+static evk_status count_pipeline(evk_context *ctx, const evk_pipeline_key *key)
+{
+    evk_pipeline_progress *p = &ctx->progress;
+    if (find_pipeline(ctx, key))
+        return EVK_SUCCESS;
+    for (uint32_t i = 0; i < p->census_count; ++i)
+        if (same_key(&p->census[i], key))
+            return EVK_SUCCESS;
+    if (p->census_count == p->census_capacity) {
+        uint32_t capacity = p->census_capacity ? 2 * p->census_capacity : 32;
+        evk_pipeline_key *keys = evk_alloc(ctx, capacity * sizeof *keys);
+        if (!keys)
+            return evk_fail_oom(ctx, "pipeline census");
+        if (p->census_count)
+            memcpy(keys, p->census, p->census_count * sizeof *keys);
+        evk_free(ctx, p->census);
+        p->census = keys;
+        p->census_capacity = capacity;
+    }
+    p->census[p->census_count++] = *key;
+    return EVK_SUCCESS;
+}
+
+int evk_pipeline_census_begin(evk_context *ctx)
+{
+    if (!ctx->progress.callback)
+        return 0;
+    ctx->progress.counting = 1;
+    ctx->progress.census_count = 0;
+    return 1;
+}
+
+evk_status evk_pipeline_census_end(evk_context *ctx, evk_status recorded)
+{
+    evk_pipeline_progress *p = &ctx->progress;
+    uint32_t total = p->census_count;
+    p->counting = 0;
+    evk_free(ctx, p->census);
+    p->census = NULL;
+    p->census_count = p->census_capacity = 0;
+    if (recorded != EVK_SUCCESS)
+        return recorded;
+    p->created = 0;
+    p->total = total;
+    if (total)
+        p->callback(0, total, p->user_data);
+    return EVK_SUCCESS;
+}
+
+/* Before a pipeline is created: one outside a counted batch is a batch of
+ * its own. */
+static void report_creating(evk_context *ctx)
+{
+    evk_pipeline_progress *p = &ctx->progress;
+    if (!p->callback || p->total)
+        return;
+    p->created = 0;
+    p->total = 1;
+    p->callback(0, 1, p->user_data);
+}
+
+/* After a pipeline was created, or its creation failed (which ends the
+ * batch without reporting it complete). */
+static void report_created(evk_context *ctx, evk_status created)
+{
+    evk_pipeline_progress *p = &ctx->progress;
+    if (!p->callback || !p->total)
+        return;
+    if (created != EVK_SUCCESS) {
+        p->total = 0;
+        return;
+    }
+    p->callback(++p->created, p->total, p->user_data);
+    if (p->created == p->total)
+        p->total = 0;
+}
+
 evk_status evk_pipeline_dispatch(evk_context *ctx, const evk_pipeline_key *key,
                                  const evk_binding *bindings, const void *push, uint64_t groups)
 {
     evk_pipeline_key chosen = *key;
     evk_choose_texel_loads(ctx, &chosen, bindings);
+    if (ctx->progress.counting)
+        return count_pipeline(ctx, &chosen);
     evk_pipeline *pipeline;
     evk_status s = evk_pipeline_get(ctx, &chosen, &pipeline);
     if (s != EVK_SUCCESS)
@@ -234,11 +322,9 @@ uint32_t evk_workgroup_size_for(const evk_context *ctx, uint32_t items)
 
 evk_status evk_pipeline_get(evk_context *ctx, const evk_pipeline_key *key, evk_pipeline **out)
 {
-    for (evk_pipeline *p = ctx->pipelines; p; p = p->next)
-        if (same_key(&p->key, key)) {
-            *out = p;
-            return EVK_SUCCESS;
-        }
+    *out = find_pipeline(ctx, key);
+    if (*out)
+        return EVK_SUCCESS;
     const evk_shader_entry *shader = find_shader(key->shader);
     if (!shader)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "no embedded shader named \"%s\"",
@@ -250,9 +336,11 @@ evk_status evk_pipeline_get(evk_context *ctx, const evk_pipeline_key *key, evk_p
     if (!p)
         return evk_fail_oom(ctx, "pipeline");
     p->key = *key;
+    report_creating(ctx);
     s = create_layouts(ctx, p);
     if (s == EVK_SUCCESS)
         s = create_pipeline(ctx, shader, p);
+    report_created(ctx, s);
     if (s != EVK_SUCCESS) {
         destroy_pipeline(ctx, p);
         return s;

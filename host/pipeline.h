@@ -111,6 +111,16 @@ static inline uint32_t evk_split_shared_bytes(evk_lane_plan lanes, uint32_t accu
     return lanes.split > 1 ? lanes.workgroup * accumulators * 16u : 0u;
 }
 
+/* A census of the pipelines a recording will create, for the desc's
+ * progress callback: with a callback, census_begin returns 1 and until
+ * census_end evk_pipeline_dispatch counts the distinct pipelines the context
+ * lacks instead of recording; the caller runs its recording functions once
+ * that way, then census_end (given their status) announces the count as the
+ * next batch and returns the status. Without a callback census_begin returns
+ * 0 and the caller skips the dry run. */
+int evk_pipeline_census_begin(evk_context *ctx);
+evk_status evk_pipeline_census_end(evk_context *ctx, evk_status recorded);
+
 /* Finds or creates the pipeline for `key`. */
 evk_status evk_pipeline_get(evk_context *ctx, const evk_pipeline_key *key, evk_pipeline **out);
 void evk_pipelines_destroy(evk_context *ctx);

@@ -24,12 +24,13 @@ const char classify_usage[] =
     "    --weights FILE    ImageNet weights as .safetensors (1000 classes)\n"
     "    --top K           classes to print (default 5)\n"
     "    --device N        device N of `effvk info`\n"
+    PIPELINE_CACHE_USAGE
     "    --help, -h        the command's usage\n";
 
 typedef struct classify_args {
     const char *model, *weights, *image;
     uint32_t top, device;
-    int use_device;
+    int use_device, no_cache;
 } classify_args;
 
 /* parse_args's result when the command line asks for the usage. */
@@ -57,6 +58,10 @@ static int parse_option(int argc, char **argv, int *i, classify_args *a)
     const char *option = argv[*i];
     if (is_help_option(option))
         return USAGE_ASKED;
+    if (strcmp(option, "--no-cache") == 0) {
+        a->no_cache = 1;
+        return EXIT_OK;
+    }
     const char **text = strcmp(option, "--model") == 0 ? &a->model
                       : strcmp(option, "--weights") == 0 ? &a->weights : NULL;
     uint32_t *number = strcmp(option, "--top") == 0 ? &a->top
@@ -126,6 +131,7 @@ static void print_top(const float *probabilities, uint32_t top)
 
 static int failure(const char *what, evk_status s, const evk_context *ctx)
 {
+    end_pipeline_progress();
     report_failure("classify", what, s, evk_last_error(ctx));
     return EXIT_ERROR;
 }
@@ -196,6 +202,9 @@ int classify_main(int argc, char **argv)
     if (!input)
         return EXIT_ERROR;
     evk_context_desc desc = {.device_index = a.device, .use_device_index = a.use_device};
+    pipeline_cache_file cache;
+    use_pipeline_cache("classify", !a.no_cache, &cache, &desc);
+    show_pipeline_progress(&desc);
     evk_context *ctx = NULL;
     evk_status s = evk_context_create(&desc, &ctx);
     code = s == EVK_SUCCESS ? classify_input(ctx, &a, &spec, input) : failure("context", s, NULL);

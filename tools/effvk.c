@@ -40,6 +40,7 @@ static const char bench_option_lines[] =
     "                      and moves the table to stderr\n"
     "    --models LIST     the models suite runs only these models (comma-separated,\n"
     "                      e.g. resnet50,octconv-resnet50) and their baselines\n"
+    PIPELINE_CACHE_USAGE
     "    --help, -h        the command's usage\n";
 
 static const char plain_exit_statuses[] = "exit status: 0 success, 1 error, 2 bad usage\n";
@@ -246,10 +247,12 @@ static int command_bench(int argc, char **argv)
 {
     bench_options options = {.iterations = BENCH_DEFAULT_ITERATIONS};
     for (int i = 0; i < argc; ++i) {
-        int code;
+        int code = EXIT_OK;
         if (is_help_option(argv[i]))
             return print_bench_help();
-        if (is_bench_option(argv[i]))
+        if (strcmp(argv[i], "--no-cache") == 0)
+            options.no_cache = 1;
+        else if (is_bench_option(argv[i]))
             code = parse_bench_option(argc, argv, &i, &options);
         else if (argv[i][0] == '-')
             code = report_usage_error("bench", "unknown option", argv[i]);

@@ -29,7 +29,9 @@ const char models_run_usage[] =
     "    --input FILE      float32 .npy of shape [N, 3, H, W]\n"
     "    --output FILE     float32 .npy of shape [N, classes]\n"
     "    --device N        device N of `effvk info`\n"
-    "    --stats           print the plan's memory and the forward's times\n"
+    "    --stats           print the plan's memory, the forward's times and the\n"
+    "                      pipeline cache\n"
+    PIPELINE_CACHE_USAGE
     "    --help, -h        the command's usage\n";
 
 const char models_flops_usage[] =
@@ -49,7 +51,7 @@ enum { USAGE_ASKED = -1 };
 
 typedef struct model_args {
     const char *model, *weights, *input, *output;
-    int use_device, stats, as_json;
+    int use_device, stats, as_json, no_cache;
     uint32_t device, size, batch, part;
     double alpha;                   /* evk_model_options.alpha: 0 default, < 0 for α = 0 */
 } model_args;
@@ -86,8 +88,12 @@ static int parse_option(const char *command, int argc, char **argv, int *i, mode
     const char *option = argv[*i];
     if (is_help_option(option))
         return USAGE_ASKED;
-    if (strcmp(option, "--stats") == 0 || strcmp(option, "--json") == 0) {
-        *(option[2] == 's' ? &a->stats : &a->as_json) = 1;
+    int *flag = strcmp(option, "--stats") == 0      ? &a->stats
+              : strcmp(option, "--json") == 0     ? &a->as_json
+              : strcmp(option, "--no-cache") == 0 ? &a->no_cache
+                                                  : NULL;
+    if (flag) {
+        *flag = 1;
         return EXIT_OK;
     }
     const char **text = strcmp(option, "--model") == 0 ? &a->model
@@ -233,6 +239,7 @@ static double now_ms(void)
 
 static int run_failure(const char *what, evk_status s, const evk_context *ctx)
 {
+    end_pipeline_progress();
     report_failure("run", what, s, evk_last_error(ctx));
     return EXIT_ERROR;
 }
@@ -277,7 +284,8 @@ static void warn_non_finite(const char *path, const float *y, uint64_t count)
                 "infinite\n", (unsigned long long)bad, (unsigned long long)count, path);
 }
 
-static int run_model(evk_context *ctx, const model_args *a, const evk_npy_array *x)
+static int run_model(evk_context *ctx, const model_args *a, const evk_npy_array *x,
+                     const pipeline_cache_file *cache)
 {
     evk_model_options opts = {.batch = (uint32_t)x->shape[0], .height = (uint32_t)x->shape[2],
                               .width = (uint32_t)x->shape[3], .part = a->part,
@@ -299,8 +307,10 @@ static int run_model(evk_context *ctx, const model_args *a, const evk_npy_array 
         s = evk_npy_write(ctx, a->output, shape, 2, y);
     if (s == EVK_SUCCESS)
         warn_non_finite(a->output, y, count);
-    if (s == EVK_SUCCESS && a->stats)
+    if (s == EVK_SUCCESS && a->stats) {
         print_stats(m);
+        print_pipeline_cache(stdout, cache, ctx);
+    }
     int code = s == EVK_SUCCESS ? EXIT_OK : run_failure(a->model, s, ctx);
     free(y);
     evk_model_destroy(m);
@@ -327,9 +337,12 @@ int models_run(int argc, char **argv)
         return EXIT_ERROR;
     }
     evk_context_desc desc = {.device_index = a.device, .use_device_index = a.use_device};
+    pipeline_cache_file cache;
+    use_pipeline_cache("run", !a.no_cache, &cache, &desc);
+    show_pipeline_progress(&desc);
     evk_context *ctx = NULL;
     s = evk_context_create(&desc, &ctx);
-    code = s == EVK_SUCCESS ? run_model(ctx, &a, &x) : run_failure("context", s, NULL);
+    code = s == EVK_SUCCESS ? run_model(ctx, &a, &x, &cache) : run_failure("context", s, NULL);
     evk_context_destroy(ctx);
     evk_npy_free(NULL, &x);
     return code;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "pipeline.h"
 
 #define NO_BUFFER UINT32_MAX
 #define NO_SLOT UINT32_MAX
@@ -293,20 +294,41 @@ static evk_tensor slot_tensor(const evk_graph *g, uint32_t slot, const evk_tenso
     return (evk_tensor){g->ctx, g->slot_shapes[slot], g->buffers[g->slot_buffer[slot]].buffer};
 }
 
+static evk_status record_node(const evk_graph *g, const graph_node *node, const evk_tensor *input,
+                              const evk_tensor *output)
+{
+    evk_tensor in = slot_tensor(g, node->input, input, output);
+    evk_tensor out = slot_tensor(g, node->output, input, output);
+    if (node->record2) {
+        evk_tensor second = slot_tensor(g, node->second, input, output);
+        return node->record2(node->layer, &in, &second, &out);
+    }
+    return node->layer->ops->record(node->layer, &in, &out);
+}
+
+/* A dry run of the recording that counts the pipelines it will create, so
+ * that the context's progress callback knows the total before the first is
+ * created; nothing without a callback. */
+static evk_status count_new_pipelines(const evk_graph *g, const evk_tensor *input,
+                                      const evk_tensor *output)
+{
+    if (!evk_pipeline_census_begin(g->ctx))
+        return EVK_SUCCESS;
+    evk_status s = EVK_SUCCESS;
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < g->node_count; ++i)
+        s = record_node(g, &g->nodes[i], input, output);
+    return evk_pipeline_census_end(g->ctx, s);
+}
+
 static evk_status record(evk_graph *g, const evk_tensor *input, const evk_tensor *output)
 {
     g->recorded_input = g->recorded_output = 0;
-    evk_status s = evk_command_begin_recording(g->ctx, &g->recording);
+    evk_status s = count_new_pipelines(g, input, output);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = evk_command_begin_recording(g->ctx, &g->recording);
     for (uint32_t i = 0; s == EVK_SUCCESS && i < g->node_count; ++i) {
-        const graph_node *node = &g->nodes[i];
-        evk_tensor in = slot_tensor(g, node->input, input, output);
-        evk_tensor out = slot_tensor(g, node->output, input, output);
-        if (node->record2) {
-            evk_tensor second = slot_tensor(g, node->second, input, output);
-            s = node->record2(node->layer, &in, &second, &out);
-        } else {
-            s = node->layer->ops->record(node->layer, &in, &out);
-        }
+        s = record_node(g, &g->nodes[i], input, output);
         if (s != EVK_SUCCESS) {
             evk_command_abort_recording(g->ctx, &g->recording);
             return s;

@@ -144,6 +144,26 @@ typedef struct evk_external_vulkan {
     void *get_instance_proc_addr;
 } evk_external_vulkan;
 
+/* Reports the creation of compute pipelines, which a layer's or model's first
+ * forward does. A driver that compiles shaders at creation can take seconds
+ * per pipeline there unless the pipeline cache or its own shader cache holds
+ * it; lavapipe (Mesa 22) creates them in milliseconds and compiles each at
+ * its first dispatch instead, inside the forward. Pipelines are reported in
+ * batches: progress(0, total) before the first of a batch, then
+ * progress(created, total) after each one, ending with created == total (a
+ * failed creation ends the batch early, without that last call).
+ *  - A model's forward that records its commands (the first evk_model_forward
+ *    or evk_model_run, and again after its input or output tensor or input
+ *    shape changes) first counts the distinct pipelines that recording needs
+ *    and the context does not hold yet: they are one batch, so `total` is
+ *    known before the first is created. A recording that needs none reports
+ *    nothing.
+ *  - Any other pipeline (a layer's forward, evk_measure_peak) is a batch of
+ *    its own: progress(0, 1), then progress(1, 1).
+ * Called on the thread inside the library call that creates the pipelines;
+ * it must not call into the library with this context. */
+typedef void (*evk_pipeline_progress_fn)(uint32_t created, uint32_t total, void *user_data);
+
 typedef enum evk_context_flags {
     /* Enable VK_LAYER_KHRONOS_validation when installed (also enabled by the
      * environment variable EFFVK_VALIDATION=1). Its messages go to the log
@@ -185,6 +205,10 @@ typedef struct evk_context_desc {
     uint32_t max_workgroup_count;
     /* Adopt a host application's Vulkan objects; all zero: create our own. */
     evk_external_vulkan external;
+    /* Called as pipelines are created (see evk_pipeline_progress_fn); NULL:
+     * not reported. `pipeline_progress_user_data` is passed through. */
+    evk_pipeline_progress_fn pipeline_progress;
+    void *pipeline_progress_user_data;
 } evk_context_desc;
 
 /* Creates a context: Vulkan instance (or the adopted one), device choice,
@@ -290,6 +314,17 @@ EVK_API evk_status evk_device_info(uint32_t index, evk_device_properties *out);
 
 /* The device a context runs on. */
 EVK_API evk_status evk_context_device_info(const evk_context *ctx, evk_device_properties *out);
+
+/* Fills `out` for the device evk_context_create(desc) would choose (by the
+ * rules at evk_context_desc.device_name), without creating a context: to name
+ * a per-device file such as the pipeline cache before the context exists.
+ * `desc` NULL means all defaults. Like evk_device_info it creates and
+ * destroys a Vulkan instance and loads the process-wide instance-level
+ * function pointers, so call it from one thread at a time.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (out NULL; desc adopts an application's
+ * device: evk_context_device_info describes it once the context exists),
+ * EVK_ERROR_NO_DEVICE (no loader, no device, or no device matches). */
+EVK_API evk_status evk_device_choose(const evk_context_desc *desc, evk_device_properties *out);
 
 /* ------------------------------------------------------------------------ */
 /* Tensors                                                                   */

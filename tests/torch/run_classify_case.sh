@@ -14,6 +14,9 @@ if ! "$python" -c "import torch, torchvision, PIL" 2>/dev/null; then
          "Debian's python3-torch, python3-torchvision and python3-pil)"
     exit 77
 fi
+# The run's own pipeline cache: the program's default is ~/.cache/effvk.
+export EFFVK_CACHE_DIR="$dir/pipeline-cache"
+rm -rf "$EFFVK_CACHE_DIR"
 "$python" "$here/make_classify_case.py" make "$dir"
 weights=$dir/weights.safetensors
 "$effvk" classify --model efficientnet-b0 --weights "$weights" "$dir/image.png" | tee "$dir/output.txt"

@@ -14,6 +14,9 @@ if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
          "Debian's python3-torch and python3-torchvision)"
     exit 77
 fi
+# The run's own pipeline cache: the program's default is ~/.cache/effvk.
+export EFFVK_CACHE_DIR="$dir/pipeline-cache"
+rm -rf "$EFFVK_CACHE_DIR"
 "$python" "$here/make_efficientnet_case.py" make "$model" "$dir"
 "$effvk" run --model "$model" --weights "$dir/weights.safetensors" --input "$dir/input.npy" \
     --output "$dir/output.npy" --stats

@@ -18,6 +18,9 @@ if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
          "Debian's python3-torch and python3-torchvision)"
     exit 77
 fi
+# The run's own pipeline cache: the program's default is ~/.cache/effvk.
+export EFFVK_CACHE_DIR="$dir/pipeline-cache"
+rm -rf "$EFFVK_CACHE_DIR"
 # shellcheck disable=SC2086 # an empty $size is no argument
 "$python" "$here/make_nets_case.py" make "$model" "$part" "$alpha" "$dir" $size
 # PART and ALPHA 0 mean the model's defaults: no option.

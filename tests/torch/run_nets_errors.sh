@@ -12,6 +12,9 @@ if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
     echo "SKIP: $python cannot import torch and torchvision"
     exit 77
 fi
+# The run's own pipeline cache: the program's default is ~/.cache/effvk.
+export EFFVK_CACHE_DIR="$dir/pipeline-cache"
+rm -rf "$EFFVK_CACHE_DIR"
 "$python" "$here/make_nets_case.py" broken "$dir"
 expect_refusal() {
     file=$1

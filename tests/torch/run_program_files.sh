@@ -16,6 +16,8 @@ if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
 fi
 rm -rf "$dir"
 "$python" "$here/make_nets_case.py" make vgg16-cifar 0 0 "$dir"
+# The run's own pipeline cache: the program's default is ~/.cache/effvk.
+export EFFVK_CACHE_DIR="$dir/pipeline-cache"
 mkfifo "$dir/fifo"
 weights=$dir/weights.safetensors
 input=$dir/input.npy
