@@ -12,6 +12,7 @@
 #include "file_io.h"
 #include "json.h"
 #include "reference.h"
+#include "pipeline_cache_file.h"
 #include "report.h"
 
 /* Every suite, in the order `effvk bench` runs them. A new suite is one more

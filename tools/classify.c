@@ -13,6 +13,7 @@
 #include "image.h"
 #include "imagenet_classes.h"
 #include "preprocess.h"
+#include "pipeline_cache_file.h"
 #include "report.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "pipeline_cache_file.h"
 #include "report.h"
 #include "effvk/effvk.h"
 #include "json.h"

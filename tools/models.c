@@ -13,6 +13,7 @@
 #include "json.h"
 #include "models.h"
 #include "npy.h"
+#include "pipeline_cache_file.h"
 #include "report.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1 };
