@@ -1,5 +1,5 @@
 /* Device tier: HetConv against the CPU reference of its definition over the
- * matrix of issue 3 — P in {1, 2, 3, 4, 8, 16, in_channels}, K in {3, 5, 7},
+ * matrix the kernel was specified on — P in {1, 2, 3, 4, 8, 16, in_channels}, K in {3, 5, 7},
  * stride 1 and 2, padding 0 and (K−1)/2, channel counts that are multiples
  * of neither 4 nor P, odd and non-square sizes, batch 2, both weight forms,
  * with and without bias and BatchNorm, every activation — plus P = 1 against

@@ -1,5 +1,5 @@
 /* Device tier: MBConv blocks against the CPU reference (evk_ref_mbconv) over
- * the matrix of issue 5 — expand ratio 1, 4 and 6, kernels 3 and 5, stride 1
+ * the matrix the block was specified on — expand ratio 1, 4 and 6, kernels 3 and 5, stride 1
  * and 2, with and without residual and SE, channel counts that are not
  * multiples of 4, odd sizes from 7 to 57, batch 2, BatchNorm eps 1e-5 and
  * 1e-3 — each case run fused and unfused, the two compared with each other

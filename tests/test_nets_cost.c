@@ -1,5 +1,5 @@
-/* CPU tier: the costs of issue 6's other networks without a device, against
- * papers.md — HetConv-VGG16 on CIFAR at P = 1..64: MACs within 0.5% of the
+/* CPU tier: the costs of the HetConv, ResNet and OctConv networks without a
+ * device, against papers.md — HetConv-VGG16 on CIFAR at P = 1..64: MACs within 0.5% of the
  * [calc] column and parameters of the [calc] column (given to 0.01 M); the
  * dense vgg16-cifar equals P = 1; HetConv-ResNet-34 at P = 1..16 within 0.5%
  * of the [calc] GMACs; torchvision's ResNet-34 and -50 parameters exactly; the

@@ -52,10 +52,16 @@ extern "C" {
 #  define EVK_API
 #endif
 
+/* The library's version; the build reads it from these three lines. */
 #define EVK_VERSION_MAJOR 0
 #define EVK_VERSION_MINOR 1
 #define EVK_VERSION_PATCH 0
-#define EVK_VERSION_STRING "0.1.0"
+#define EVK_VERSION_TEXT_(x) #x
+#define EVK_VERSION_TEXT(x) EVK_VERSION_TEXT_(x)
+/* "MAJOR.MINOR.PATCH" */
+#define EVK_VERSION_STRING                                                    \
+    EVK_VERSION_TEXT(EVK_VERSION_MAJOR) "." EVK_VERSION_TEXT(EVK_VERSION_MINOR) "." \
+    EVK_VERSION_TEXT(EVK_VERSION_PATCH)
 
 /* ------------------------------------------------------------------------ */
 /* Status                                                                    */

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""End-to-end case for `effvk run` on issue 6's other networks (run with
-Debian's /usr/bin/python3, which has python3-torch and python3-torchvision).
+"""End-to-end case for `effvk run` on the VGG, HetConv, ResNet and OctConv
+networks (run with Debian's /usr/bin/python3, which has python3-torch and python3-torchvision).
 
     make_nets_case.py make NAME PART ALPHA DIR [HxW]
         tools/effvk_torch.py's network NAME (or torchvision's, for the dense

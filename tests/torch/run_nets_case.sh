@@ -1,6 +1,6 @@
 #!/bin/sh
-# ctest: `effvk run` against PyTorch on one of issue 6's other networks with
-# random weights and BatchNorm statistics (make_nets_case.py).
+# ctest: `effvk run` against PyTorch on one of the VGG, HetConv, ResNet and
+# OctConv networks with random weights and BatchNorm statistics (make_nets_case.py).
 # Usage: run_nets_case.sh EFFVK MODEL PART ALPHA DIR [HxW]
 # HxW: the input's height and width (default: make_nets_case.py's).
 # Exit 77 (ctest's skip) when Debian's python3-torch/torchvision are missing.
