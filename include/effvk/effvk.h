@@ -262,6 +262,27 @@ EVK_API evk_status evk_context_stats_get(const evk_context *ctx, evk_context_sta
  * timestamps include shader compilation on first use: warm up first. */
 EVK_API evk_status evk_context_last_gpu_ms(const evk_context *ctx, double *ms);
 
+/* Per-dispatch GPU time, for benchmarks of multi-dispatch layers and models. */
+
+/* With `enable` non-zero, every later submission writes a timestamp after
+ * each of its first 64 dispatches, so that evk_context_dispatch_gpu_ms can
+ * split evk_context_last_gpu_ms by dispatch. The extra timestamps cost a
+ * little time; off by default.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx NULL), EVK_ERROR_UNSUPPORTED when
+ * the queue has no timestamps. */
+EVK_API evk_status evk_context_set_dispatch_timing(evk_context *ctx, int enable);
+
+/* The GPU time of each dispatch of the last submission, in milliseconds and
+ * recording order, while dispatch timing was on: dispatch i runs from the end
+ * of dispatch i − 1 (the submission's start for the first) to its own end,
+ * barriers included. Writes min(count, capacity) values into `ms` and the
+ * number of timed dispatches into `*count` (0 when timing was off or no
+ * timestamps came back). `ms` may be NULL when capacity is 0.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx or count NULL, ms NULL with a
+ * capacity). */
+EVK_API evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *ms,
+                                               uint32_t capacity, uint32_t *count);
+
 /* ------------------------------------------------------------------------ */
 /* Devices                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -466,8 +487,10 @@ EVK_API void evk_layer_destroy(evk_layer *layer);
 EVK_API evk_status evk_layer_output_shape(const evk_layer *layer, evk_shape input, evk_shape *output);
 
 /* The kernel a layer runs, for reports: "conv2d_pointwise", "conv2d_depthwise",
- * "conv2d_dense", "conv2d_grouped" or "hetconv". A static string: valid for the life of
- * the program, also after the layer is destroyed. */
+ * "conv2d_dense", "conv2d_grouped", "hetconv", "mbconv" (the fused four
+ * dispatches) or "mbconv_unfused", "octconv" or "octconv_depthwise"; "" for
+ * NULL. A static string: valid for the life of the program, also after the
+ * layer is destroyed. */
 EVK_API const char *evk_layer_kernel_name(const evk_layer *layer);
 
 /* ------------------------------------------------------------------------ */
@@ -690,26 +713,7 @@ EVK_API evk_status evk_mbconv_cost(const evk_mbconv_desc *desc, evk_shape input,
 EVK_API evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc,
                                      evk_layer **out);
 
-/* ---- Per-dispatch GPU time (for benchmarks of multi-dispatch layers). */
-
-/* With `enable` non-zero, every later submission writes a timestamp after
- * each of its first 64 dispatches, so that evk_context_dispatch_gpu_ms can
- * split evk_context_last_gpu_ms by dispatch. The extra timestamps cost a
- * little time; off by default.
- * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx NULL), EVK_ERROR_UNSUPPORTED when
- * the queue has no timestamps. */
-EVK_API evk_status evk_context_set_dispatch_timing(evk_context *ctx, int enable);
-
-/* The GPU time of each dispatch of the last submission, in milliseconds and
- * recording order, while dispatch timing was on: dispatch i runs from the end
- * of dispatch i − 1 (the submission's start for the first) to its own end,
- * barriers included. Writes min(count, capacity) values into `ms` and the
- * number of timed dispatches into `*count` (0 when timing was off or no
- * timestamps came back). `ms` may be NULL when capacity is 0.
- * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx or count NULL, ms NULL with a
- * capacity). */
-EVK_API evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *ms,
-                                               uint32_t capacity, uint32_t *count);
+/* ------------------------------------------------------------------------ */
 /* OctConv                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -932,6 +936,15 @@ typedef struct evk_model_options {
 EVK_API evk_status evk_model_load(evk_context *ctx, const char *name, const char *weights_path,
                                   const evk_model_options *opts, evk_model **out);
 
+/* evk_model_load from the `size` bytes of a .safetensors file in memory (an
+ * asset bundled with an application, weights made by the program itself);
+ * the bytes are read during the call only. Messages name the weights
+ * "(weights in memory)". Errors: as evk_model_load (bytes NULL:
+ * EVK_ERROR_INVALID_ARGUMENT), without EVK_ERROR_IO. */
+EVK_API evk_status evk_model_load_memory(evk_context *ctx, const char *name, const void *bytes,
+                                         size_t size, const evk_model_options *opts,
+                                         evk_model **out);
+
 EVK_API void evk_model_destroy(evk_model *model);
 
 /* The input shape of the options (N x 3 x H x W) and the output shape it
@@ -1010,19 +1023,6 @@ EVK_API evk_status evk_model_layers(const char *name, const evk_model_options *o
  * EVK_ERROR_LIMIT_EXCEEDED when the totals do not fit in 64 bits. */
 EVK_API evk_status evk_model_cost(const char *name, const evk_model_options *opts, uint64_t *macs,
                                   uint64_t *params);
-
-/* ------------------------------------------------------------------------ */
-/* Models from memory                                                        */
-/* ------------------------------------------------------------------------ */
-
-/* evk_model_load from the `size` bytes of a .safetensors file in memory (an
- * asset bundled with an application, weights made by the program itself);
- * the bytes are read during the call only. Messages name the weights
- * "(weights in memory)". Errors: as evk_model_load (bytes NULL:
- * EVK_ERROR_INVALID_ARGUMENT), without EVK_ERROR_IO. */
-EVK_API evk_status evk_model_load_memory(evk_context *ctx, const char *name, const void *bytes,
-                                         size_t size, const evk_model_options *opts,
-                                         evk_model **out);
 
 #ifdef __cplusplus
 }
