@@ -500,13 +500,7 @@ static evk_status context_set_dispatch_timing_entered(evk_context *ctx, int enab
 
 evk_status evk_context_set_dispatch_timing(evk_context *ctx, int enable)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(ctx, "evk_context_set_dispatch_timing", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = context_set_dispatch_timing_entered(ctx, enable);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED(ctx, context_set_dispatch_timing_entered(ctx, enable));
 }
 
 static evk_status context_dispatch_gpu_ms_entered(const evk_context *ctx, double *ms, uint32_t capacity,
@@ -525,11 +519,5 @@ static evk_status context_dispatch_gpu_ms_entered(const evk_context *ctx, double
 evk_status evk_context_dispatch_gpu_ms(const evk_context *ctx, double *ms, uint32_t capacity,
                                        uint32_t *count)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter((evk_context *)ctx, "evk_context_dispatch_gpu_ms", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = context_dispatch_gpu_ms_entered(ctx, ms, capacity, count);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED((evk_context *)ctx, context_dispatch_gpu_ms_entered(ctx, ms, capacity, count));
 }

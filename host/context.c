@@ -403,13 +403,7 @@ static evk_status context_stats_get_entered(const evk_context *ctx, evk_context_
 
 evk_status evk_context_stats_get(const evk_context *ctx, evk_context_stats *out)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter((evk_context *)ctx, "evk_context_stats_get", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = context_stats_get_entered(ctx, out);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED((evk_context *)ctx, context_stats_get_entered(ctx, out));
 }
 
 evk_status evk_context_device_info(const evk_context *ctx, evk_device_properties *out)
@@ -433,11 +427,5 @@ static evk_status context_last_gpu_ms_entered(const evk_context *ctx, double *ms
 
 evk_status evk_context_last_gpu_ms(const evk_context *ctx, double *ms)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter((evk_context *)ctx, "evk_context_last_gpu_ms", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = context_last_gpu_ms_entered(ctx, ms);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED((evk_context *)ctx, context_last_gpu_ms_entered(ctx, ms));
 }

@@ -25,6 +25,46 @@ typedef struct evk_context_entry {
 evk_status evk_context_enter(evk_context *ctx, const char *function, evk_context_entry *entry);
 void evk_context_leave(evk_context_entry *entry);
 
+/* The body of a public function that runs `call` inside `ctx`: returns its
+ * status, or EVK_ERROR_BUSY without calling it when another thread is
+ * inside (the refusal names the public function). */
+#define EVK_ENTERED(ctx, call)                                                         \
+    do {                                                                               \
+        evk_context_entry evk_entry_;                                                  \
+        evk_status evk_status_ = evk_context_enter((ctx), __func__, &evk_entry_);      \
+        if (evk_status_ == EVK_SUCCESS) {                                              \
+            evk_status_ = (call);                                                      \
+            evk_context_leave(&evk_entry_);                                            \
+        }                                                                              \
+        return evk_status_;                                                            \
+    } while (0)
+
+/* The same for a function that creates `*out`: a refused call leaves *out
+ * NULL, as every failed creation does. */
+#define EVK_ENTERED_CREATE(ctx, out, call)                                             \
+    do {                                                                               \
+        evk_context_entry evk_entry_;                                                  \
+        evk_status evk_status_ = evk_context_enter((ctx), __func__, &evk_entry_);      \
+        if (evk_status_ == EVK_SUCCESS) {                                              \
+            evk_status_ = (call);                                                      \
+            evk_context_leave(&evk_entry_);                                            \
+        } else if (out) {                                                              \
+            *(out) = NULL;                                                             \
+        }                                                                              \
+        return evk_status_;                                                            \
+    } while (0)
+
+/* The same for a destroy function: a refused call does nothing (the object
+ * stays valid) and says why in this thread's last error. */
+#define EVK_ENTERED_VOID(ctx, call)                                                    \
+    do {                                                                               \
+        evk_context_entry evk_entry_;                                                  \
+        if (evk_context_enter((ctx), __func__, &evk_entry_) == EVK_SUCCESS) {          \
+            call;                                                                      \
+            evk_context_leave(&evk_entry_);                                            \
+        }                                                                              \
+    } while (0)
+
 /* 1 when this thread's last refusal was on `ctx` and no later failure of
  * this thread on it replaced that message (evk_last_error reads this). */
 int evk_context_refused_here(const evk_context *ctx);

@@ -51,13 +51,8 @@ static evk_status layer_forward_repeat_entered(evk_layer *layer, const evk_tenso
 evk_status evk_layer_forward_repeat(evk_layer *layer, const evk_tensor *input, evk_tensor *output,
                                     uint32_t repeat)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(layer ? layer->ctx : NULL, "evk_layer_forward_repeat", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = layer_forward_repeat_entered(layer, input, output, repeat);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED(layer ? layer->ctx : NULL, layer_forward_repeat_entered(layer, input, output,
+                repeat));
 }
 
 evk_status evk_layer_forward(evk_layer *layer, const evk_tensor *input, evk_tensor *output)
@@ -73,11 +68,7 @@ static void layer_destroy_entered(evk_layer *layer)
 
 void evk_layer_destroy(evk_layer *layer)
 {
-    evk_context_entry entry;
-    if (evk_context_enter(layer ? layer->ctx : NULL, "evk_layer_destroy", &entry) != EVK_SUCCESS)
-        return;
-    layer_destroy_entered(layer);
-    evk_context_leave(&entry);
+    EVK_ENTERED_VOID(layer ? layer->ctx : NULL, layer_destroy_entered(layer));
 }
 
 static evk_status layer_output_shape_entered(const evk_layer *layer, evk_shape input, evk_shape *output)
@@ -91,13 +82,7 @@ static evk_status layer_output_shape_entered(const evk_layer *layer, evk_shape i
 
 evk_status evk_layer_output_shape(const evk_layer *layer, evk_shape input, evk_shape *output)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(layer ? layer->ctx : NULL, "evk_layer_output_shape", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = layer_output_shape_entered(layer, input, output);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED(layer ? layer->ctx : NULL, layer_output_shape_entered(layer, input, output));
 }
 
 const char *evk_layer_kernel_name(const evk_layer *layer)

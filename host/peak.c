@@ -129,11 +129,5 @@ static evk_status measure_peak_entered(evk_context *ctx, evk_peak *out)
 
 evk_status evk_measure_peak(evk_context *ctx, evk_peak *out)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(ctx, "evk_measure_peak", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = measure_peak_entered(ctx, out);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED(ctx, measure_peak_entered(ctx, out));
 }

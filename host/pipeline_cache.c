@@ -145,13 +145,7 @@ static evk_status context_save_pipeline_cache_entered(evk_context *ctx)
 
 evk_status evk_context_save_pipeline_cache(evk_context *ctx)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(ctx, "evk_context_save_pipeline_cache", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = context_save_pipeline_cache_entered(ctx);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED(ctx, context_save_pipeline_cache_entered(ctx));
 }
 
 void evk_pipeline_cache_close(evk_context *ctx)

@@ -70,16 +70,7 @@ static evk_status tensor_create_entered(evk_context *ctx, evk_shape shape, evk_t
 
 evk_status evk_tensor_create(evk_context *ctx, evk_shape shape, evk_tensor **out)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(ctx, "evk_tensor_create", &entry);
-    if (s != EVK_SUCCESS) {
-        if (out)
-            *out = NULL;
-        return s;
-    }
-    s = tensor_create_entered(ctx, shape, out);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED_CREATE(ctx, out, tensor_create_entered(ctx, shape, out));
 }
 
 static void tensor_destroy_entered(evk_tensor *t)
@@ -93,11 +84,7 @@ static void tensor_destroy_entered(evk_tensor *t)
 
 void evk_tensor_destroy(evk_tensor *t)
 {
-    evk_context_entry entry;
-    if (evk_context_enter(t ? t->ctx : NULL, "evk_tensor_destroy", &entry) != EVK_SUCCESS)
-        return;
-    tensor_destroy_entered(t);
-    evk_context_leave(&entry);
+    EVK_ENTERED_VOID(t ? t->ctx : NULL, tensor_destroy_entered(t));
 }
 
 evk_shape evk_tensor_shape(const evk_tensor *t)
@@ -163,13 +150,7 @@ static evk_status tensor_upload_entered(evk_tensor *t, const float *data, uint64
 
 evk_status evk_tensor_upload(evk_tensor *t, const float *data, uint64_t count)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(t ? t->ctx : NULL, "evk_tensor_upload", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = tensor_upload_entered(t, data, count);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED(t ? t->ctx : NULL, tensor_upload_entered(t, data, count));
 }
 
 static evk_status tensor_download_entered(const evk_tensor *t, float *data, uint64_t count)
@@ -188,11 +169,5 @@ static evk_status tensor_download_entered(const evk_tensor *t, float *data, uint
 
 evk_status evk_tensor_download(const evk_tensor *t, float *data, uint64_t count)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(t ? t->ctx : NULL, "evk_tensor_download", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = tensor_download_entered(t, data, count);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED(t ? t->ctx : NULL, tensor_download_entered(t, data, count));
 }

@@ -208,16 +208,7 @@ static evk_status model_load_entered(evk_context *ctx, const char *name, const c
 evk_status evk_model_load(evk_context *ctx, const char *name, const char *weights_path,
                           const evk_model_options *opts, evk_model **out)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(ctx, "evk_model_load", &entry);
-    if (s != EVK_SUCCESS) {
-        if (out)
-            *out = NULL;
-        return s;
-    }
-    s = model_load_entered(ctx, name, weights_path, opts, out);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED_CREATE(ctx, out, model_load_entered(ctx, name, weights_path, opts, out));
 }
 
 static evk_status model_load_memory_entered(evk_context *ctx, const char *name, const void *bytes,
@@ -233,16 +224,7 @@ static evk_status model_load_memory_entered(evk_context *ctx, const char *name, 
 evk_status evk_model_load_memory(evk_context *ctx, const char *name, const void *bytes,
                                  size_t size, const evk_model_options *opts, evk_model **out)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(ctx, "evk_model_load_memory", &entry);
-    if (s != EVK_SUCCESS) {
-        if (out)
-            *out = NULL;
-        return s;
-    }
-    s = model_load_memory_entered(ctx, name, bytes, size, opts, out);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED_CREATE(ctx, out, model_load_memory_entered(ctx, name, bytes, size, opts, out));
 }
 
 static void model_destroy_entered(evk_model *m)
@@ -258,11 +240,7 @@ static void model_destroy_entered(evk_model *m)
 
 void evk_model_destroy(evk_model *m)
 {
-    evk_context_entry entry;
-    if (evk_context_enter(m ? m->ctx : NULL, "evk_model_destroy", &entry) != EVK_SUCCESS)
-        return;
-    model_destroy_entered(m);
-    evk_context_leave(&entry);
+    EVK_ENTERED_VOID(m ? m->ctx : NULL, model_destroy_entered(m));
 }
 
 /* ---- Running. */
@@ -306,13 +284,7 @@ static evk_status model_forward_entered(evk_model *m, const evk_tensor *input, e
 
 evk_status evk_model_forward(evk_model *m, const evk_tensor *input, evk_tensor *output)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(m ? m->ctx : NULL, "evk_model_forward", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = model_forward_entered(m, input, output);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED(m ? m->ctx : NULL, model_forward_entered(m, input, output));
 }
 
 static evk_status create_run_tensors(evk_model *m)
@@ -350,13 +322,7 @@ static evk_status model_run_entered(evk_model *m, const float *input, uint64_t i
 evk_status evk_model_run(evk_model *m, const float *input, uint64_t input_count, float *output,
                          uint64_t output_count)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(m ? m->ctx : NULL, "evk_model_run", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = model_run_entered(m, input, input_count, output, output_count);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED(m ? m->ctx : NULL, model_run_entered(m, input, input_count, output, output_count));
 }
 
 static evk_status model_stats_get_entered(const evk_model *m, evk_model_stats *out)
@@ -382,11 +348,5 @@ static evk_status model_stats_get_entered(const evk_model *m, evk_model_stats *o
 
 evk_status evk_model_stats_get(const evk_model *m, evk_model_stats *out)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(m ? m->ctx : NULL, "evk_model_stats_get", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = model_stats_get_entered(m, out);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED(m ? m->ctx : NULL, model_stats_get_entered(m, out));
 }

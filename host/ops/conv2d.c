@@ -473,14 +473,5 @@ static evk_status conv2d_create_entered(evk_context *ctx, const evk_conv2d_desc 
 
 evk_status evk_conv2d_create(evk_context *ctx, const evk_conv2d_desc *desc, evk_layer **out)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(ctx, "evk_conv2d_create", &entry);
-    if (s != EVK_SUCCESS) {
-        if (out)
-            *out = NULL;
-        return s;
-    }
-    s = conv2d_create_entered(ctx, desc, out);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED_CREATE(ctx, out, conv2d_create_entered(ctx, desc, out));
 }

@@ -291,14 +291,5 @@ static evk_status hetconv_create_entered(evk_context *ctx, const evk_hetconv_des
 
 evk_status evk_hetconv_create(evk_context *ctx, const evk_hetconv_desc *desc, evk_layer **out)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(ctx, "evk_hetconv_create", &entry);
-    if (s != EVK_SUCCESS) {
-        if (out)
-            *out = NULL;
-        return s;
-    }
-    s = hetconv_create_entered(ctx, desc, out);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED_CREATE(ctx, out, hetconv_create_entered(ctx, desc, out));
 }

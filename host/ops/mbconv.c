@@ -488,14 +488,5 @@ static evk_status mbconv_create_entered(evk_context *ctx, const evk_mbconv_desc 
 
 evk_status evk_mbconv_create(evk_context *ctx, const evk_mbconv_desc *desc, evk_layer **out)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(ctx, "evk_mbconv_create", &entry);
-    if (s != EVK_SUCCESS) {
-        if (out)
-            *out = NULL;
-        return s;
-    }
-    s = mbconv_create_entered(ctx, desc, out);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED_CREATE(ctx, out, mbconv_create_entered(ctx, desc, out));
 }

@@ -290,13 +290,8 @@ static evk_status octconv_forward_entered(evk_layer *layer, const evk_tensor *x_
 evk_status evk_octconv_forward(evk_layer *layer, const evk_tensor *x_high, const evk_tensor *x_low,
                                evk_tensor *y_high, evk_tensor *y_low)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(layer ? layer->ctx : NULL, "evk_octconv_forward", &entry);
-    if (s != EVK_SUCCESS)
-        return s;
-    s = octconv_forward_entered(layer, x_high, x_low, y_high, y_low);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED(layer ? layer->ctx : NULL, octconv_forward_entered(layer, x_high, x_low, y_high,
+                y_low));
 }
 
 static evk_status upload_branch(octconv_layer *l, const evk_octconv_desc *d, int branch)
@@ -349,16 +344,7 @@ static evk_status octconv_create_entered(evk_context *ctx, const evk_octconv_des
 
 evk_status evk_octconv_create(evk_context *ctx, const evk_octconv_desc *desc, evk_layer **out)
 {
-    evk_context_entry entry;
-    evk_status s = evk_context_enter(ctx, "evk_octconv_create", &entry);
-    if (s != EVK_SUCCESS) {
-        if (out)
-            *out = NULL;
-        return s;
-    }
-    s = octconv_create_entered(ctx, desc, out);
-    evk_context_leave(&entry);
-    return s;
+    EVK_ENTERED_CREATE(ctx, out, octconv_create_entered(ctx, desc, out));
 }
 
 /* ---- One output branch as a graph layer (model graphs keep X^H and X^L
