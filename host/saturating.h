@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "effvk/effvk.h"
+
 #define EVK_SATURATED UINT64_MAX
 
 static inline uint64_t evk_mul_sat(uint64_t a, uint64_t b)
@@ -46,5 +48,11 @@ static inline uint64_t evk_sum_sat(const uint64_t *terms, size_t count)
 #define EVK_SUM(...)                                                                        \
     evk_sum_sat((const uint64_t[]){__VA_ARGS__},                                            \
                 sizeof((const uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t))
+
+/* A cost function's result: EVK_ERROR_LIMIT_EXCEEDED (on this thread's last
+ * error, naming `op` and `input`) when `macs` or `params` saturated, else
+ * both are stored where their pointers are non-NULL. */
+evk_status evk_store_costs(const char *op, const evk_shape *input, uint64_t macs, uint64_t params,
+                    uint64_t *macs_out, uint64_t *params_out);
 
 #endif

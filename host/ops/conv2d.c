@@ -96,15 +96,7 @@ evk_status evk_conv2d_cost(const evk_conv2d_desc *desc, evk_shape in, uint64_t *
     uint64_t macs_sat = EVK_PRODUCT(evk_shape_elements(out), per_out);
     uint64_t params_sat = EVK_SUM(EVK_PRODUCT(d.out_channels, per_out),
                                   (d.bias || d.batchnorm.gamma) ? d.out_channels : 0);
-    if (macs_sat == EVK_SATURATED || params_sat == EVK_SATURATED)
-        return evk_fail(NULL, EVK_ERROR_LIMIT_EXCEEDED,
-                        "%s: the MACs or parameters on input %ux%ux%ux%u do not fit in 64 bits",
-                        "conv2d", in.n, in.c, in.h, in.w);
-    if (macs)
-        *macs = macs_sat;
-    if (params)
-        *params = params_sat;
-    return EVK_SUCCESS;
+    return evk_store_costs("conv2d", &in, macs_sat, params_sat, macs, params);
 }
 
 evk_conv2d_kernel evk_conv2d_choose_kernel(const evk_conv2d_desc *d)

@@ -158,15 +158,7 @@ evk_status evk_hetconv_cost(const evk_hetconv_desc *desc, evk_shape in, uint64_t
     }
     uint64_t macs_sat = EVK_PRODUCT(out.n, out.h, out.w, weights);
     uint64_t params_sat = EVK_SUM(weights, (d.bias || d.batchnorm.gamma) ? d.out_channels : 0);
-    if (macs_sat == EVK_SATURATED || params_sat == EVK_SATURATED)
-        return evk_fail(NULL, EVK_ERROR_LIMIT_EXCEEDED,
-                        "%s: the MACs or parameters on input %ux%ux%ux%u do not fit in 64 bits",
-                        "hetconv", in.n, in.c, in.h, in.w);
-    if (macs)
-        *macs = macs_sat;
-    if (params)
-        *params = params_sat;
-    return EVK_SUCCESS;
+    return evk_store_costs("hetconv", &in, macs_sat, params_sat, macs, params);
 }
 
 static const char *hetconv_kernel_name(const evk_layer *layer)

@@ -177,15 +177,7 @@ evk_status evk_mbconv_cost(const evk_mbconv_desc *desc, evk_shape in, uint64_t *
                           batchnorm_params(&d.depthwise_bn, d.expanded_channels) +
                           (se ? 2 * e * se + se + e : 0) + e * d.out_channels +
                           batchnorm_params(&d.project_bn, d.out_channels);
-    if (macs_sat == EVK_SATURATED || params_sat == EVK_SATURATED)
-        return evk_fail(NULL, EVK_ERROR_LIMIT_EXCEEDED,
-                        "%s: the MACs or parameters on input %ux%ux%ux%u do not fit in 64 bits",
-                        "mbconv", in.n, in.c, in.h, in.w);
-    if (macs)
-        *macs = macs_sat;
-    if (params)
-        *params = params_sat;
-    return EVK_SUCCESS;
+    return evk_store_costs("mbconv", &in, macs_sat, params_sat, macs, params);
 }
 
 static const char *mbconv_kernel_name(const evk_layer *layer)

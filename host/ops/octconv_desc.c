@@ -253,13 +253,5 @@ evk_status evk_octconv_cost(const evk_octconv_desc *desc, evk_shape x_high, uint
                                 c.out_low ? EVK_PRODUCT(pixels(low), EVK_SUM(ll, hl)) : 0);
     int bias_h = d.bias_h || d.batchnorm_h.gamma, bias_l = d.bias_l || d.batchnorm_l.gamma;
     uint64_t params_sat = EVK_SUM(hh, ll, lh, hl, bias_h ? c.out_high : 0, bias_l ? c.out_low : 0);
-    if (macs_sat == EVK_SATURATED || params_sat == EVK_SATURATED)
-        return evk_fail(NULL, EVK_ERROR_LIMIT_EXCEEDED,
-                        "%s: the MACs or parameters on input %ux%ux%ux%u do not fit in 64 bits",
-                        "octconv", x_high.n, x_high.c, x_high.h, x_high.w);
-    if (macs)
-        *macs = macs_sat;
-    if (params)
-        *params = params_sat;
-    return EVK_SUCCESS;
+    return evk_store_costs("octconv", &x_high, macs_sat, params_sat, macs, params);
 }
