@@ -7,13 +7,8 @@ set -eu
 effvk=$1
 model=$2
 dir=$3
-python=/usr/bin/python3
-here=$(dirname "$0")
-if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
-    echo "SKIP: $python cannot import torch and torchvision (scripts/deps.sh installs" \
-         "Debian's python3-torch and python3-torchvision)"
-    exit 77
-fi
+. "$(dirname "$0")/torch_case.sh"
+require_modules torch torchvision
 # The run's own pipeline cache: the program's default is ~/.cache/effvk.
 export EFFVK_CACHE_DIR="$dir/pipeline-cache"
 rm -rf "$EFFVK_CACHE_DIR"

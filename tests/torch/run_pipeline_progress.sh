@@ -11,12 +11,8 @@
 set -eu
 effvk=$1
 dir=$2
-python=/usr/bin/python3
-here=$(dirname "$0")
-if ! "$python" -c "import torch, torchvision" 2>/dev/null; then
-    echo "SKIP: $python cannot import torch and torchvision"
-    exit 77
-fi
+. "$(dirname "$0")/torch_case.sh"
+require_modules torch torchvision
 rm -rf "$dir"
 "$python" "$here/make_nets_case.py" make vgg16-cifar 0 0 "$dir"
 export EFFVK_CACHE_DIR="$dir/pipeline-cache"

@@ -7,12 +7,7 @@
 set -eu
 checker=$1
 dir=$2
-python=/usr/bin/python3
-here=$(dirname "$0")
-if ! "$python" -c "import torch, torchvision, PIL" 2>/dev/null; then
-    echo "SKIP: $python cannot import torch, torchvision and PIL (scripts/deps.sh installs" \
-         "Debian's python3-torch, python3-torchvision and python3-pil)"
-    exit 77
-fi
+. "$(dirname "$0")/torch_case.sh"
+require_modules torch torchvision PIL
 "$python" "$here/make_preprocess_case.py" images "$dir"
 "$checker" "$dir"
