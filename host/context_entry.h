@@ -43,15 +43,9 @@ void evk_context_leave(evk_context_entry *entry);
  * NULL, as every failed creation does. */
 #define EVK_ENTERED_CREATE(ctx, out, call)                                             \
     do {                                                                               \
-        evk_context_entry evk_entry_;                                                  \
-        evk_status evk_status_ = evk_context_enter((ctx), __func__, &evk_entry_);      \
-        if (evk_status_ == EVK_SUCCESS) {                                              \
-            evk_status_ = (call);                                                      \
-            evk_context_leave(&evk_entry_);                                            \
-        } else if (out) {                                                              \
+        if (out)                                                                       \
             *(out) = NULL;                                                             \
-        }                                                                              \
-        return evk_status_;                                                            \
+        EVK_ENTERED(ctx, call);                                                        \
     } while (0)
 
 /* The same for a destroy function: a refused call does nothing (the object
