@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(cmake gcc make libvulkan-dev mesa-vulkan-drivers vulkan-tools
           vulkan-validationlayers glslang-tools spirv-tools libvulkan-volk-dev libcmocka-dev)
+# The package test's consumers: C++17 and pkg-config.
+packages+=(g++ pkgconf)
 # The models' end-to-end test against PyTorch (tests/torch/, run by
 # /usr/bin/python3; a large download).
 packages+=(python3-numpy python3-torch python3-torchvision)

@@ -20,9 +20,10 @@ echo "== ctest (default)"
 (cd build && ctest --output-on-failure -j 1)
 # The whole-network tests against PyTorch (label torch) run once, above: they
 # check the model plumbing, which the subgroup size does not change, and with
-# a cold shader cache each compiles minutes of pipelines on lavapipe.
+# a cold shader cache each compiles minutes of pipelines on lavapipe. So does
+# the installed package's test (label package).
 echo "== ctest (LP_NATIVE_VECTOR_WIDTH=128: subgroup size 4 on lavapipe)"
-(cd build && LP_NATIVE_VECTOR_WIDTH=128 ctest --output-on-failure -j 1 -LE torch)
+(cd build && LP_NATIVE_VECTOR_WIDTH=128 ctest --output-on-failure -j 1 -LE 'torch|package')
 
 build build-asan -DEFFVK_SANITIZE=ON -DEFFVK_BUILD_TOOLS=OFF
 echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer)"
