@@ -3,6 +3,8 @@
 
 #include "context.h"
 #include "context_entry.h"
+#include "device.h"
+#include "driver_pin.h"
 #include "pipeline.h"
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
@@ -428,4 +430,43 @@ static evk_status context_last_gpu_ms_entered(const evk_context *ctx, double *ms
 evk_status evk_context_last_gpu_ms(const evk_context *ctx, double *ms)
 {
     EVK_ENTERED((evk_context *)ctx, context_last_gpu_ms_entered(ctx, ms));
+}
+
+/* ---- Host memory through the desc's allocator. */
+
+void *evk_alloc_with(const evk_allocator *allocator, size_t size)
+{
+    if (allocator && allocator->alloc)
+        return allocator->alloc(size, allocator->user_data);
+    return malloc(size);
+}
+
+void evk_free_with(const evk_allocator *allocator, void *ptr)
+{
+    if (!ptr)
+        return;
+    if (allocator && allocator->free)
+        allocator->free(ptr, allocator->user_data);
+    else
+        free(ptr);
+}
+
+void *evk_alloc(evk_context *ctx, size_t size)
+{
+    return evk_alloc_with(&ctx->allocator, size);
+}
+
+void *evk_calloc(evk_context *ctx, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    void *p = evk_alloc(ctx, count * size);
+    if (p)
+        memset(p, 0, count * size);
+    return p;
+}
+
+void evk_free(evk_context *ctx, void *ptr)
+{
+    evk_free_with(&ctx->allocator, ptr);
 }

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "context.h"
+#include "device.h"
+#include "driver_pin.h"
 
 static evk_device_type device_type(VkPhysicalDeviceType type)
 {

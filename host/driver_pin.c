@@ -7,7 +7,7 @@
  * A driver pinned with RTLD_NODELETE is loaded once per process. */
 #define _GNU_SOURCE
 
-#include "context.h"
+#include "driver_pin.h"
 
 #if defined(__linux__) && !defined(__ANDROID__)
 #include <dlfcn.h>

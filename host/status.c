@@ -1,9 +1,10 @@
+#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "context.h"
 #include "context_entry.h"
+#include "status.h"
 
 static _Thread_local char thread_error[EVK_ERROR_MESSAGE_BYTES];
 
@@ -31,43 +32,6 @@ const char *evk_status_string(evk_status status)
 const char *evk_last_error(const evk_context *ctx)
 {
     return ctx && !evk_context_refused_here(ctx) ? ctx->error : thread_error;
-}
-
-void *evk_alloc_with(const evk_allocator *allocator, size_t size)
-{
-    if (allocator && allocator->alloc)
-        return allocator->alloc(size, allocator->user_data);
-    return malloc(size);
-}
-
-void evk_free_with(const evk_allocator *allocator, void *ptr)
-{
-    if (!ptr)
-        return;
-    if (allocator && allocator->free)
-        allocator->free(ptr, allocator->user_data);
-    else
-        free(ptr);
-}
-
-void *evk_alloc(evk_context *ctx, size_t size)
-{
-    return evk_alloc_with(&ctx->allocator, size);
-}
-
-void *evk_calloc(evk_context *ctx, size_t count, size_t size)
-{
-    if (size && count > SIZE_MAX / size)
-        return NULL;
-    void *p = evk_alloc(ctx, count * size);
-    if (p)
-        memset(p, 0, count * size);
-    return p;
-}
-
-void evk_free(evk_context *ctx, void *ptr)
-{
-    evk_free_with(&ctx->allocator, ptr);
 }
 
 static void emit_log(evk_context *ctx, evk_log_level level, const char *message)

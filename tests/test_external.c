@@ -10,7 +10,8 @@
 
 #include "test_util.h"
 
-#include "context.h"
+#include "volk.h"
+#include "driver_pin.h"
 
 typedef struct host_app {
     VkInstance instance;
