@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "efficientnet.h"
+#include "arch.h"
 #include "octconv.h"
 
 /* The state_dict being written: a safetensors header and the data. */

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "efficientnet.h"
+#include "arch.h"
 #include "test_util.h"
 
 #define MODEL "vgg16-cifar"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "efficientnet.h"
+#include "arch.h"
 #include "test_util.h"
 
 #define MODEL "vgg16-cifar"

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "efficientnet.h"
-#include "nets.h"
+#include "arch.h"
+#include "state_dict.h"
 #include "tensor.h"
 #include "context_entry.h"
 #include "saturating.h"
@@ -165,8 +165,7 @@ static evk_status build_model(evk_model *m, const char *name, const weights_sour
     if (s == EVK_SUCCESS)
         s = evk_graph_create(m->ctx, &m->graph);
     if (s == EVK_SUCCESS)
-        s = evk_efficientnet_build(m->ctx, &m->arch, st, path, eps, &m->scratch,
-                                   m->graph);
+        s = evk_state_dict_build(m->ctx, &m->arch, st, path, eps, &m->scratch, m->graph);
     evk_safetensors_close(st);
     m->opts = resolve_options(opts, &m->arch, classes);
     return s;

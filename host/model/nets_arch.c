@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch_tables.h"
 #include "context.h"
-#include "nets.h"
 
 const char evk_nets_known[] = "vgg16-cifar, hetconv-vgg16-cifar, resnet34, hetconv-resnet34, "
                                "resnet50, octconv-resnet50";
@@ -188,15 +188,23 @@ static const net nets[] = {
 /* Both HetConv nets' narrowest HetConv layer has 64 input channels. */
 enum { NARROWEST_HETCONV = 64 };
 
+static const net *find_net(const char *normal)
+{
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; ++i)
+        if (strcmp(normal, nets[i].name) == 0)
+            return &nets[i];
+    return NULL;
+}
+
+int evk_nets_knows(const char *normal)
+{
+    return find_net(normal) != NULL;
+}
+
 evk_status evk_nets_arch(evk_context *ctx, const char *normal, uint32_t num_classes, uint32_t part,
                          double alpha, evk_arch *arch)
 {
-    const net *n = NULL;
-    for (size_t i = 0; !n && i < sizeof nets / sizeof nets[0]; ++i)
-        n = strcmp(normal, nets[i].name) == 0 ? &nets[i] : NULL;
-    if (!n)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "unknown model '%s' (known: "
-                        "efficientnet-b0 to efficientnet-b7, %s)", normal, evk_nets_known);
+    const net *n = find_net(normal);
     part = !n->hetconv ? 1 : part ? part : EVK_NETS_DEFAULT_PART;
     if (part > NARROWEST_HETCONV)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: part %u is above %u, the input "

@@ -1,16 +1,22 @@
-/* EfficientNet-B0..B7 as torchvision builds them (papers.md §3): the
- * architecture of a variant as a list of layer specs (device-free, for costs),
- * and the builder that creates its layers from a torchvision state_dict
- * (state_dict.c). */
-#ifndef EFFVK_HOST_MODEL_EFFICIENTNET_H
-#define EFFVK_HOST_MODEL_EFFICIENTNET_H
+/* The architecture of a network as a list of layer specs: what each layer
+ * is, which slots it reads and the state_dict prefix of its weights. Specs
+ * need no device: costs, the state_dict layout (state_dict_layout.h) and
+ * the models bench read them without one, and the model builder
+ * (state_dict.h) creates the layers they describe.
+ *
+ * arch.c appends specs, arch_registry.c finds a network's architecture by
+ * name in the tables of arch_tables.h, arch_cost.c counts a spec's MACs and
+ * parameters. Volk-free, so that the program's benches can include it. */
+#ifndef EFFVK_HOST_MODEL_ARCH_H
+#define EFFVK_HOST_MODEL_ARCH_H
 
-#include "graph.h"
-#include "mbconv.h"
-#include "safetensors.h"
+#include <stddef.h>
+#include <stdint.h>
+
+#include "effvk/effvk.h"
 
 /* B7 has 55 MBConv blocks; with stem, head, pool and classifier 59.
- * ResNet-50 (nets.c) has 72: stem, pool, 16 blocks of 3 convs and an add,
+ * ResNet-50 has 72: stem, pool, 16 blocks of 3 convs and an add,
  * 4 downsamples, pool, fc. */
 #define EVK_ARCH_MAX_LAYERS 80
 
@@ -56,45 +62,28 @@ typedef struct evk_arch {
     evk_layer_spec layers[EVK_ARCH_MAX_LAYERS];
 } evk_arch;
 
-/* The architecture of `name` ("efficientnet-b0" .. "efficientnet-b7" and the
- * nets of nets.h; '_' for '-' and upper case accepted) with `num_classes`
- * outputs; `part` and `alpha` are the HetConv and OctConv nets' (0: their
- * default), ignored by the others.
- * Errors (on ctx; NULL: the thread): EVK_ERROR_INVALID_ARGUMENT naming an unknown
- * model and the known ones, or a part out of range. */
-evk_status evk_arch_get(evk_context *ctx, const char *name, uint32_t num_classes, uint32_t part,
-                        double alpha, evk_arch *out);
-
-/* `name` with '_' as '-' and in lower case, into `normal` of `size` bytes;
- * 0 when it does not fit. */
-int evk_arch_normal_name(const char *name, char *normal, size_t size);
-
 /* Appends a spec to `arch` (which has room) and returns it, zeroed but for
  * these fields and `input`, the previous layer's output slot. */
 evk_layer_spec *evk_arch_add(evk_arch *arch, evk_layer_kind kind, const char *prefix,
                              uint32_t in, uint32_t out);
+
+/* The name of a spec's kind: "conv2d", "mbconv", "global_avg_pool", "linear",
+ * "hetconv", "max_pool", "add", "octconv". */
+const char *evk_layer_kind_name(evk_layer_kind kind);
+
+/* The architecture of `name` ("efficientnet-b0" .. "efficientnet-b7" and the
+ * nets of arch_tables.h; '_' for '-' and upper case accepted) with
+ * `num_classes` outputs; `part` and `alpha` are the HetConv and OctConv
+ * nets' (0: their default), ignored by the others.
+ * Errors (on ctx; NULL: the thread): EVK_ERROR_INVALID_ARGUMENT naming an unknown
+ * model and the known ones, or a part out of range. */
+evk_status evk_arch_get(evk_context *ctx, const char *name, uint32_t num_classes, uint32_t part,
+                        double alpha, evk_arch *out);
 
 /* A spec's output shape, MACs and parameters (as torchvision counts them) on
  * `input`, for a valid architecture; a count that does not fit in 64 bits
  * is EVK_SATURATED (saturating.h). */
 void evk_layer_spec_cost(const evk_layer_spec *spec, evk_shape input, evk_shape *output,
                          uint64_t *macs, uint64_t *params);
-
-/* The name of a spec's kind: "conv2d", "mbconv", "global_avg_pool", "linear",
- * "hetconv", "max_pool", "add", "octconv". */
-const char *evk_layer_kind_name(evk_layer_kind kind);
-
-/* Creates every layer of `arch` from the state_dict in `st` (BatchNorm eps
- * `bn_eps`) and appends it to `graph`, the MBConv blocks sharing `scratch`
- * (which the caller destroys after the graph). `file` names the weights in
- * messages.
- * Every tensor of the file but num_batches_tracked must be one the model
- * reads. Errors: EVK_ERROR_INVALID_ARGUMENT (a missing or an unused tensor,
- * named; a NaN or an infinity, named with its tensor and index),
- * EVK_ERROR_SHAPE_MISMATCH (a tensor of another shape: both shapes named),
- * EVK_ERROR_UNSUPPORTED (a tensor of a non-float dtype), memory errors. */
-evk_status evk_efficientnet_build(evk_context *ctx, const evk_arch *arch, const evk_safetensors *st,
-                                  const char *file, float bn_eps, evk_mbconv_scratch *scratch,
-                                  evk_graph *graph);
 
 #endif
