@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "file_io.h"
+#include "effvk_internal.h"
 #include "json.h"
 #include "reference.h"
 #include "pipeline_cache_file.h"

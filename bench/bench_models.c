@@ -24,17 +24,17 @@
  * Defaults keep the suite within minutes on lavapipe with 2 cores: B0-B3 at
  * batch 1 and 8, B4-B7 and the ResNet-50s at batch 1, the VGG-16s at batch
  * 32, fewer timed runs the bigger the network; `--models LIST` runs only
- * the listed models. The state_dict comes from the architecture's layer
- * specs: plain convs, MBConv blocks, linear layers, HetConv's masked dense
- * weights (zero outside each filter's kept taps) and OctConv's four paths. */
+ * the listed models. The state_dict holds the tensors the library's
+ * state_dict layout lists for the architecture's layer specs, under the
+ * names the model builder reads; HetConv's masked dense weights are zero
+ * outside each filter's kept taps. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
-#include "arch.h"
-#include "octconv.h"
+#include "effvk_internal.h"
 
 /* The state_dict being written: a safetensors header and the data. */
 typedef struct weights_file {
@@ -145,72 +145,47 @@ static float *add_tensor(weights_file *f, const char *name, uint32_t rank, const
  * taps a filter really has (HetConv keeps fewer than its dense shape). */
 #define WEIGHT_GAIN 1.25f
 
-static float *add_weight_fan_in(weights_file *f, const char *name, uint32_t rank,
-                                const uint64_t *dims, uint64_t fan_in)
+static float *add_weight_fan_in(weights_file *f, const evk_spec_tensor *t, uint64_t fan_in)
 {
     float bound = WEIGHT_GAIN * sqrtf(3.0f / (float)fan_in);
-    return add_tensor(f, name, rank, dims, -bound, bound);
+    return add_tensor(f, t->key, t->rank, t->shape, -bound, bound);
 }
 
-static void add_weight(weights_file *f, const char *name, uint32_t rank, const uint64_t *dims)
+/* Whether HetConv filter `o` of part `p` keeps the whole kernel of input
+ * `i` (docs/models.md: (i - o) mod P == 0), else only its centre tap. */
+static int hetconv_keeps_kernel(uint32_t i, uint32_t o, uint32_t p) { return i % p == o % p; }
+
+/* The masked dense weight [O][I][K][K], every tap outside a filter's kept
+ * ones zero (effvk refuses others). */
+static void add_hetconv_weight(weights_file *f, const evk_layer_spec *spec,
+                               const evk_spec_tensor *t)
 {
+    uint32_t in = spec->in_channels, k = spec->kernel, p = spec->part, centre = k / 2 * k + k / 2;
+    uint64_t full_kernel_inputs = (in + p - 1) / p;
+    uint64_t fan_in = full_kernel_inputs * k * k + (in - full_kernel_inputs);
+    float *w = add_weight_fan_in(f, t, fan_in);
+    for (uint32_t o = 0; w && o < spec->out_channels; ++o)
+        for (uint32_t i = 0; i < in; ++i)
+            for (uint32_t tap = 0; tap < k * k; ++tap)
+                if (tap != centre && !hetconv_keeps_kernel(i, o, p))
+                    w[((uint64_t)o * in + i) * k * k + tap] = 0.0f;
+}
+
+/* A HetConv's masked weight; an OctConv path's fan-in is its output's two
+ * sources together; any other weight's is its shape past the first axis. */
+static void add_weight(weights_file *f, const evk_layer_spec *spec, const evk_spec_tensor *t)
+{
+    if (spec->kind == EVK_KIND_HETCONV) {
+        add_hetconv_weight(f, spec, t);
+        return;
+    }
     uint64_t fan_in = 1;
-    for (uint32_t i = 1; i < rank; ++i)
-        fan_in *= dims[i];
-    add_weight_fan_in(f, name, rank, dims, fan_in);
-}
-
-static void add_vector(weights_file *f, const char *prefix, const char *suffix, uint64_t n,
-                       float lo, float hi)
-{
-    char name[192];
-    snprintf(name, sizeof name, "%s%s", prefix, suffix);
-    add_tensor(f, name, 1, &n, lo, hi);
-}
-
-/* BatchNorm with its scale (gamma) uniform in [0.5, 1.5) times `gamma`. */
-static void add_batchnorm_scaled(weights_file *f, const char *prefix, uint64_t n, float gamma)
-{
-    add_vector(f, prefix, ".weight", n, 0.5f * gamma, 1.5f * gamma);
-    add_vector(f, prefix, ".bias", n, -0.3f, 0.3f);
-    add_vector(f, prefix, ".running_mean", n, -0.3f, 0.3f);
-    add_vector(f, prefix, ".running_var", n, 0.5f, 1.5f);
-}
-
-static void add_batchnorm(weights_file *f, const char *prefix, uint64_t n)
-{
-    add_batchnorm_scaled(f, prefix, n, 1.0f);
-}
-
-/* torchvision's Conv2dNormActivation: prefix.0 conv, prefix.1 BatchNorm
- * with its scale times `gamma`. */
-static void add_conv_bn_scaled(weights_file *f, const char *prefix, uint64_t out,
-                               uint64_t in_per_group, uint64_t k, float gamma)
-{
-    char name[160];
-    uint64_t dims[4] = {out, in_per_group, k, k};
-    snprintf(name, sizeof name, "%s.0.weight", prefix);
-    add_weight(f, name, 4, dims);
-    snprintf(name, sizeof name, "%s.1", prefix);
-    add_batchnorm_scaled(f, name, out, gamma);
-}
-
-static void add_conv_bn(weights_file *f, const char *prefix, uint64_t out, uint64_t in_per_group,
-                        uint64_t k)
-{
-    add_conv_bn_scaled(f, prefix, out, in_per_group, k, 1.0f);
-}
-
-static void add_squeeze_excitation(weights_file *f, const char *prefix, uint64_t e, uint64_t s)
-{
-    char name[160];
-    uint64_t fc1[4] = {s, e, 1, 1}, fc2[4] = {e, s, 1, 1};
-    snprintf(name, sizeof name, "%s.fc1.weight", prefix);
-    add_weight(f, name, 4, fc1);
-    add_vector(f, prefix, ".fc1.bias", s, -0.3f, 0.3f);
-    snprintf(name, sizeof name, "%s.fc2.weight", prefix);
-    add_weight(f, name, 4, fc2);
-    add_vector(f, prefix, ".fc2.bias", e, -0.3f, 0.3f);
+    if (spec->kind == EVK_KIND_OCTCONV)
+        fan_in = (uint64_t)spec->in_channels * spec->kernel * spec->kernel;
+    else
+        for (uint32_t i = 1; i < t->rank; ++i)
+            fan_in *= t->shape[i];
+    add_weight_fan_in(f, t, fan_in);
 }
 
 /* The project's BatchNorm scale, a quarter of the other layers': with the
@@ -223,122 +198,40 @@ static void add_squeeze_excitation(weights_file *f, const char *prefix, uint64_t
  * B6's stages end at mean |x| 0.2-0.5 and the smallest gate is 0.13. */
 #define PROJECT_GAMMA 0.25f
 
-/* features.S.J.block.*: [expand,] depthwise, SE, project. */
-static void add_mbconv(weights_file *f, const evk_layer_spec *spec)
+/* Biases, BatchNorm shifts and means uniform in [-0.3, 0.3), BatchNorm
+ * scales in [0.5, 1.5) times the layer's gamma, variances in [0.5, 1.5). */
+static void add_spec_tensor(weights_file *f, const evk_layer_spec *spec, const evk_spec_tensor *t)
 {
-    char part[96];
-    uint32_t index = 0;
-    uint64_t e = spec->expanded_channels;
-    if (spec->expand_ratio > 1) {
-        snprintf(part, sizeof part, "%s.block.%u", spec->prefix, index++);
-        add_conv_bn(f, part, e, spec->in_channels, 1);
+    float gamma = t->part == EVK_PART_PROJECT ? PROJECT_GAMMA : 1.0f;
+    switch (t->role) {
+    case EVK_TENSOR_WEIGHT:
+        add_weight(f, spec, t);
+        break;
+    case EVK_TENSOR_BN_GAMMA:
+        add_tensor(f, t->key, t->rank, t->shape, 0.5f * gamma, 1.5f * gamma);
+        break;
+    case EVK_TENSOR_BN_VAR:
+        add_tensor(f, t->key, t->rank, t->shape, 0.5f, 1.5f);
+        break;
+    case EVK_TENSOR_BIAS:
+    case EVK_TENSOR_BN_BETA:
+    case EVK_TENSOR_BN_MEAN:
+        add_tensor(f, t->key, t->rank, t->shape, -0.3f, 0.3f);
+        break;
     }
-    snprintf(part, sizeof part, "%s.block.%u", spec->prefix, index++);
-    add_conv_bn(f, part, e, 1, spec->kernel);
-    snprintf(part, sizeof part, "%s.block.%u", spec->prefix, index++);
-    add_squeeze_excitation(f, part, e, spec->squeeze_channels);
-    snprintf(part, sizeof part, "%s.block.%u", spec->prefix, index);
-    add_conv_bn_scaled(f, part, spec->out_channels, e, 1, PROJECT_GAMMA);
 }
 
-static void add_linear(weights_file *f, const evk_layer_spec *spec)
-{
-    char name[160];
-    uint64_t dims[2] = {spec->out_channels, spec->in_channels};
-    snprintf(name, sizeof name, "%s.weight", spec->prefix);
-    add_weight(f, name, 2, dims);
-    add_vector(f, spec->prefix, ".bias", spec->out_channels, -0.3f, 0.3f);
-}
-
-/* A conv spec: torchvision's Conv2dNormActivation (prefix.0, prefix.1), or
- * prefix.weight with its BatchNorm at bn_prefix (nn.Sequential layers). */
-static void add_spec_conv(weights_file *f, const evk_layer_spec *spec)
-{
-    if (!spec->bn_prefix[0]) {
-        add_conv_bn(f, spec->prefix, spec->out_channels, spec->in_channels, spec->kernel);
-        return;
-    }
-    char name[160];
-    uint64_t dims[4] = {spec->out_channels, spec->in_channels, spec->kernel, spec->kernel};
-    snprintf(name, sizeof name, "%s.weight", spec->prefix);
-    add_weight(f, name, 4, dims);
-    add_batchnorm(f, spec->bn_prefix, spec->out_channels);
-}
-
-/* Whether HetConv filter `o` of part `p` keeps the whole kernel of input
- * `i` (docs/models.md: (i - o) mod P == 0), else only its centre tap. */
-static int hetconv_keeps_kernel(uint32_t i, uint32_t o, uint32_t p) { return i % p == o % p; }
-
-/* The masked dense weight prefix.weight [O][I][K][K], every tap outside a
- * filter's kept ones zero (effvk refuses others), and its BatchNorm. */
-static void add_hetconv(weights_file *f, const evk_layer_spec *spec)
-{
-    char name[160];
-    uint32_t in = spec->in_channels, k = spec->kernel, p = spec->part, centre = k / 2 * k + k / 2;
-    uint64_t dims[4] = {spec->out_channels, in, k, k};
-    uint64_t full_kernel_inputs = (in + p - 1) / p;
-    uint64_t fan_in = full_kernel_inputs * k * k + (in - full_kernel_inputs);
-    snprintf(name, sizeof name, "%s.weight", spec->prefix);
-    float *w = add_weight_fan_in(f, name, 4, dims, fan_in);
-    for (uint32_t o = 0; w && o < spec->out_channels; ++o)
-        for (uint32_t i = 0; i < in; ++i)
-            for (uint32_t t = 0; t < k * k; ++t)
-                if (t != centre && !hetconv_keeps_kernel(i, o, p))
-                    w[((uint64_t)o * in + i) * k * k + t] = 0.0f;
-    add_batchnorm(f, spec->bn_prefix, spec->out_channels);
-}
-
-/* An OctConv path prefix.`path`.weight [to][from][k][k] when both ends
- * have channels; the fan-in is the output's two sources together. */
-static void add_octconv_path(weights_file *f, const evk_layer_spec *spec, const char *path,
-                             uint32_t to, uint32_t from)
-{
-    if (!to || !from)
-        return;
-    char name[160];
-    uint64_t dims[4] = {to, from, spec->kernel, spec->kernel};
-    snprintf(name, sizeof name, "%s.%s.weight", spec->prefix, path);
-    add_weight_fan_in(f, name, 4, dims, (uint64_t)spec->in_channels * spec->kernel * spec->kernel);
-}
-
-/* The four paths' weights and the BatchNorms bn_prefix.h and .l, split
- * as the model builder splits them. */
-static void add_octconv(weights_file *f, const evk_layer_spec *spec)
-{
-    evk_octconv_desc desc = {.in_channels = spec->in_channels,
-                             .out_channels = spec->out_channels, .alpha_in = spec->alpha_in,
-                             .alpha_out = spec->alpha_out, .kernel_size = spec->kernel};
-    evk_octconv_channels c = evk_octconv_channels_of(&desc);
-    add_octconv_path(f, spec, "hh", c.out_high, c.in_high);
-    add_octconv_path(f, spec, "hl", c.out_low, c.in_high);
-    add_octconv_path(f, spec, "lh", c.out_high, c.in_low);
-    add_octconv_path(f, spec, "ll", c.out_low, c.in_low);
-    char bn[64];
-    snprintf(bn, sizeof bn, "%s.h", spec->bn_prefix);
-    add_batchnorm(f, bn, c.out_high);
-    snprintf(bn, sizeof bn, "%s.l", spec->bn_prefix);
-    if (c.out_low)
-        add_batchnorm(f, bn, c.out_low);
-}
-
-/* The state_dict of `net` with 1000 classes, from its layer specs (the
- * pools and adds have no weights). */
+/* The state_dict of `net` with 1000 classes, tensor by tensor as the
+ * architecture's state_dict layout lists them. */
 static evk_status write_from_specs(const network *net, weights_file *f)
 {
     evk_arch arch;
     evk_status s = evk_arch_get(NULL, net->model, 1000, net->part, net->alpha, &arch);
     for (uint32_t i = 0; s == EVK_SUCCESS && i < arch.count; ++i) {
-        const evk_layer_spec *spec = &arch.layers[i];
-        if (spec->kind == EVK_KIND_CONV)
-            add_spec_conv(f, spec);
-        else if (spec->kind == EVK_KIND_MBCONV)
-            add_mbconv(f, spec);
-        else if (spec->kind == EVK_KIND_LINEAR)
-            add_linear(f, spec);
-        else if (spec->kind == EVK_KIND_HETCONV)
-            add_hetconv(f, spec);
-        else if (spec->kind == EVK_KIND_OCTCONV)
-            add_octconv(f, spec);
+        evk_spec_tensor tensors[EVK_SPEC_MAX_TENSORS];
+        uint32_t count = evk_spec_tensors(&arch.layers[i], tensors);
+        for (uint32_t t = 0; t < count; ++t)
+            add_spec_tensor(f, &arch.layers[i], &tensors[t]);
     }
     return s;
 }

@@ -1,13 +1,15 @@
 /* Measures the internal tensor layout: the same dense conv2d kernel on packed
  * [N][C/4][H][W][4] buffers and on plain NCHW buffers, for the conv shapes of
- * `effvk bench`, both checked against the CPU reference. Uses the library's
- * internal headers: this is a measurement tool, not an API user. */
+ * `effvk bench`, both checked against the CPU reference. The public API does
+ * not let a tensor hold plain NCHW data: effvk_internal.h does, for this
+ * measurement. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "file_io.h"
-#include "ops/conv2d.h"
+#include "effvk/effvk.h"
+#include "effvk_internal.h"
+#include "json.h"
 #include "reference.h"
 
 typedef struct layout_case {
@@ -41,52 +43,43 @@ static void fill_random(float *data, size_t count)
 typedef struct layout_run {
     evk_context *ctx;
     evk_layer *layer;
-    evk_shape in_shape, out_shape;
-    evk_buffer in, out;
+    evk_tensor *in, *out;
 } layout_run;
 
 static int time_layout(layout_run *r, int planar, int iterations, double *best_ms)
 {
     *best_ms = 1e30;
     for (int i = 0; i <= iterations; ++i) {
-        if (evk_command_begin(r->ctx) != EVK_SUCCESS ||
-            evk_conv2d_record_dense_layout(r->layer, &r->in, r->in_shape, &r->out, r->out_shape,
-                                           planar) != EVK_SUCCESS ||
-            evk_command_submit_wait(r->ctx) != EVK_SUCCESS)
+        double ms;
+        if (evk_conv2d_forward_dense_layout(r->layer, r->in, r->out, planar) != EVK_SUCCESS ||
+            evk_context_last_gpu_ms(r->ctx, &ms) != EVK_SUCCESS)
             return 0;
-        if (i > 0 && r->ctx->last_gpu_ms < *best_ms)   /* run 0 warms up the JIT */
-            *best_ms = r->ctx->last_gpu_ms;
+        if (i > 0 && ms < *best_ms)   /* run 0 warms up the JIT */
+            *best_ms = ms;
     }
     return 1;
 }
 
-/* Fills the input buffer in the layout under test and returns the max abs
- * error of that layout's output against the reference. */
+/* Writes the input in the layout under test, times the kernel and returns
+ * the max abs error of its output against the reference, -1 on failure. */
 static double run_checked(layout_run *r, int planar, const float *x, const float *expected,
                           int iterations, double *best_ms)
 {
-    evk_host_access access;
-    evk_buffer_begin_write(r->ctx, &r->in, &access);
-    if (planar)
-        memcpy(access.ptr, x, evk_shape_elements(r->in_shape) * sizeof(float));
-    else
-        evk_pack_nchw(r->in_shape, x, access.ptr);
-    evk_buffer_end_write(r->ctx, &r->in, &access);
-    if (!time_layout(r, planar, iterations, best_ms))
+    uint64_t in_count = evk_shape_elements(evk_tensor_shape(r->in));
+    uint64_t out_count = evk_shape_elements(evk_tensor_shape(r->out));
+    evk_status s = planar ? evk_tensor_upload_planar(r->in, x, in_count)
+                          : evk_tensor_upload(r->in, x, in_count);
+    if (s != EVK_SUCCESS || !time_layout(r, planar, iterations, best_ms))
         return -1.0;
-    float *packed_expected = malloc((size_t)evk_shape_device_bytes(r->out_shape));
-    if (!packed_expected)
+    float *y = malloc(out_count * sizeof *y);
+    if (!y)
         return -1.0;
-    evk_pack_nchw(r->out_shape, expected, packed_expected);
-    uint64_t compared = planar ? evk_shape_elements(r->out_shape)
-                               : evk_shape_device_bytes(r->out_shape) / sizeof(float);
+    s = planar ? evk_tensor_download_planar(r->out, y, out_count)
+               : evk_tensor_download(r->out, y, out_count);
     double max_abs = -1.0, max_rel;
-    if (evk_buffer_begin_read(r->ctx, &r->out, &access) == EVK_SUCCESS) {
-        evk_ref_compare(access.ptr, planar ? expected : packed_expected, compared, 1e-3, &max_abs,
-                        &max_rel);
-        evk_buffer_end_read(r->ctx, &access);
-    }
-    free(packed_expected);
+    if (s == EVK_SUCCESS)
+        evk_ref_compare(y, expected, out_count, 1e-3, &max_abs, &max_rel);
+    free(y);
     return max_abs;
 }
 
@@ -102,30 +95,29 @@ static int measure_case(evk_context *ctx, const layout_case *c, uint32_t batch, 
                             .pad_h = c->k / 2, .pad_w = c->k / 2, .activation = EVK_ACTIVATION_RELU};
     size_t weights = (size_t)c->out_c * c->in_c * c->k * c->k;
     float *w = malloc(weights * sizeof *w);
-    layout_run r = {.ctx = ctx, .in_shape = {batch, c->in_c, c->hw, c->hw}};
+    layout_run r = {.ctx = ctx};
+    evk_shape in_shape = {batch, c->in_c, c->hw, c->hw}, out_shape;
     desc.weight = w;
     desc.weight_count = weights;
-    int ok = w && evk_conv2d_output_shape(&desc, r.in_shape, &r.out_shape) == EVK_SUCCESS;
-    float *x = ok ? malloc(evk_shape_elements(r.in_shape) * sizeof *x) : NULL;
-    float *expected = ok ? malloc(evk_shape_elements(r.out_shape) * sizeof *expected) : NULL;
+    int ok = w && evk_conv2d_output_shape(&desc, in_shape, &out_shape) == EVK_SUCCESS;
+    float *x = ok ? malloc(evk_shape_elements(in_shape) * sizeof *x) : NULL;
+    float *expected = ok ? malloc(evk_shape_elements(out_shape) * sizeof *expected) : NULL;
     ok = ok && x && expected;
     if (ok) {
         fill_random(w, weights);
-        fill_random(x, evk_shape_elements(r.in_shape));
-        evk_ref_conv2d(&desc, r.in_shape, x, expected);
+        fill_random(x, evk_shape_elements(in_shape));
+        evk_ref_conv2d(&desc, in_shape, x, expected);
         ok = evk_conv2d_create(ctx, &desc, &r.layer) == EVK_SUCCESS &&
-             evk_buffer_create(ctx, evk_shape_device_bytes(r.in_shape), EVK_BUFFER_DEVICE, "input",
-                               &r.in) == EVK_SUCCESS &&
-             evk_buffer_create(ctx, evk_shape_device_bytes(r.out_shape), EVK_BUFFER_DEVICE, "output",
-                               &r.out) == EVK_SUCCESS;
+             evk_tensor_create(ctx, in_shape, &r.in) == EVK_SUCCESS &&
+             evk_tensor_create(ctx, out_shape, &r.out) == EVK_SUCCESS;
     }
     if (ok) {
         res->packed_err = run_checked(&r, 0, x, expected, iterations, &res->packed_ms);
         res->planar_err = run_checked(&r, 1, x, expected, iterations, &res->planar_ms);
         ok = res->packed_err >= 0.0 && res->planar_err >= 0.0;
     }
-    evk_buffer_destroy(ctx, &r.in);
-    evk_buffer_destroy(ctx, &r.out);
+    evk_tensor_destroy(r.in);
+    evk_tensor_destroy(r.out);
     evk_layer_destroy(r.layer);
     free(w);
     free(x);
@@ -174,6 +166,38 @@ static int parse_args(int argc, char **argv, const char **json_path)
     return RUN;
 }
 
+static void write_result_json(json_writer *w, const char *name, uint32_t batch,
+                              const layout_result *r, double err)
+{
+    char full_name[64];
+    snprintf(full_name, sizeof full_name, "%s b%u", name, batch);
+    json_object_begin(w);
+    json_key_string(w, "name", full_name);
+    json_key_number(w, "packed_gpu_ms_min", r->packed_ms);
+    json_key_number(w, "nchw_gpu_ms_min", r->planar_ms);
+    json_key_number(w, "nchw_over_packed", r->planar_ms / r->packed_ms);
+    json_key_number(w, "max_abs_err", err);
+    json_object_end(w);
+}
+
+/* Every case at batch 1 and 8, a table row each and, with `json`, a result
+ * object in its open "results" array; 0 on the first failure. */
+static int measure_all(evk_context *ctx, json_writer *json)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i)
+        for (uint32_t batch = 1; batch <= 8; batch *= 8) {
+            layout_result r;
+            if (!measure_case(ctx, &cases[i], batch, 5, &r))
+                return 0;
+            double err = r.packed_err > r.planar_err ? r.packed_err : r.planar_err;
+            printf("%-26s %5u %12.3f %12.3f %8.2f %10.2e\n", cases[i].name, batch, r.packed_ms,
+                   r.planar_ms, r.planar_ms / r.packed_ms, err);
+            if (json)
+                write_result_json(json, cases[i].name, batch, &r, err);
+        }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *json_path;
@@ -185,42 +209,39 @@ int main(int argc, char **argv)
         fprintf(stderr, "effvk_layout_bench: %s\n", evk_last_error(NULL));
         return 1;
     }
+    evk_device_properties device;
     evk_file_writer json_file = {0};
-    if (json_path && evk_file_write_begin(NULL, json_path, &json_file) != EVK_SUCCESS) {
+    if (evk_context_device_info(ctx, &device) != EVK_SUCCESS ||
+        (json_path && evk_file_write_begin(NULL, json_path, &json_file) != EVK_SUCCESS)) {
         fprintf(stderr, "effvk_layout_bench: %s\n", evk_last_error(NULL));
         evk_context_destroy(ctx);
         return 1;
     }
-    FILE *json = json_file.stream;
-    if (json)
-        fprintf(json, "{\"device\": \"%s\", \"driver_info\": \"%s\", \"kernel\": \"conv2d_dense\", "
-                "\"results\": [", ctx->props.name, ctx->props.driver_info);
-    printf("device: %s (%s)\n%-26s %5s %12s %12s %8s %10s\n", ctx->props.name,
-           ctx->props.driver_info, "shape", "batch", "packed ms", "nchw ms", "nchw/pk", "max err");
-    int ok = 1, first = 1;
-    for (size_t i = 0; ok && i < sizeof cases / sizeof cases[0]; ++i)
-        for (uint32_t batch = 1; ok && batch <= 8; batch *= 8) {
-            layout_result r;
-            ok = measure_case(ctx, &cases[i], batch, 5, &r);
-            if (!ok)
-                break;
-            double err = r.packed_err > r.planar_err ? r.packed_err : r.planar_err;
-            printf("%-26s %5u %12.3f %12.3f %8.2f %10.2e\n", cases[i].name, batch, r.packed_ms,
-                   r.planar_ms, r.planar_ms / r.packed_ms, err);
-            if (json)
-                fprintf(json, "%s\n  {\"name\": \"%s b%u\", \"packed_gpu_ms_min\": %.4f, "
-                        "\"nchw_gpu_ms_min\": %.4f, \"nchw_over_packed\": %.3f, \"max_abs_err\": %.3g}",
-                        first ? "" : ",", cases[i].name, batch, r.packed_ms, r.planar_ms,
-                        r.planar_ms / r.packed_ms, err);
-            first = 0;
-        }
+    json_writer json;
+    if (json_path) {
+        json_init(&json, json_file.stream);
+        json_object_begin(&json);
+        json_key_string(&json, "device", device.name);
+        json_key_string(&json, "driver_info", device.driver_info);
+        json_key_string(&json, "kernel", "conv2d_dense");
+        json_key(&json, "results");
+        json_array_begin(&json);
+    }
+    printf("device: %s (%s)\n%-26s %5s %12s %12s %8s %10s\n", device.name, device.driver_info,
+           "shape", "batch", "packed ms", "nchw ms", "nchw/pk", "max err");
+    int ok = measure_all(ctx, json_path ? &json : NULL);
     if (!ok)
         fprintf(stderr, "effvk_layout_bench: %s\n", evk_last_error(ctx));
-    if (json && !ok) {
+    if (json_path && !ok) {
         evk_file_write_abort(&json_file);
-    } else if (json) {
-        fprintf(json, "\n]}\n");
-        if (evk_file_write_commit(&json_file) != EVK_SUCCESS) {
+    } else if (json_path) {
+        json_array_end(&json);
+        json_object_end(&json);
+        if (json_finish(&json) != 0) {
+            evk_file_write_abort(&json_file);
+            fprintf(stderr, "effvk_layout_bench: writing %s failed\n", json_path);
+            ok = 0;
+        } else if (evk_file_write_commit(&json_file) != EVK_SUCCESS) {
             fprintf(stderr, "effvk_layout_bench: %s\n", evk_last_error(NULL));
             ok = 0;
         }

@@ -3,6 +3,7 @@
 
 #include "tensor.h"
 #include "context_entry.h"
+#include "effvk_internal.h"
 #include "saturating.h"
 
 uint64_t evk_shape_elements(evk_shape s)
@@ -135,39 +136,62 @@ static evk_status check_transfer(const evk_tensor *t, const float *data, uint64_
     return EVK_SUCCESS;
 }
 
-static evk_status tensor_upload_entered(evk_tensor *t, const float *data, uint64_t count)
+/* `planar`: the buffer holds the data as plain NCHW (the layout
+ * measurement's, effvk_internal.h) instead of packed. */
+static evk_status tensor_upload_entered(evk_tensor *t, const float *data, uint64_t count,
+                                        int planar, const char *fn)
 {
-    evk_status s = check_transfer(t, data, count, "evk_tensor_upload");
+    evk_status s = check_transfer(t, data, count, fn);
     if (s != EVK_SUCCESS)
         return s;
     evk_host_access access;
     s = evk_buffer_begin_write(t->ctx, &t->buffer, &access);
     if (s != EVK_SUCCESS)
         return s;
-    evk_pack_nchw(t->shape, data, access.ptr);
+    if (planar)
+        memcpy(access.ptr, data, count * sizeof *data);
+    else
+        evk_pack_nchw(t->shape, data, access.ptr);
     return evk_buffer_end_write(t->ctx, &t->buffer, &access);
 }
 
 evk_status evk_tensor_upload(evk_tensor *t, const float *data, uint64_t count)
 {
-    EVK_ENTERED(t ? t->ctx : NULL, tensor_upload_entered(t, data, count));
+    EVK_ENTERED(t ? t->ctx : NULL, tensor_upload_entered(t, data, count, 0, "evk_tensor_upload"));
 }
 
-static evk_status tensor_download_entered(const evk_tensor *t, float *data, uint64_t count)
+evk_status evk_tensor_upload_planar(evk_tensor *t, const float *data, uint64_t count)
 {
-    evk_status s = check_transfer(t, data, count, "evk_tensor_download");
+    EVK_ENTERED(t ? t->ctx : NULL,
+                tensor_upload_entered(t, data, count, 1, "evk_tensor_upload_planar"));
+}
+
+static evk_status tensor_download_entered(const evk_tensor *t, float *data, uint64_t count,
+                                          int planar, const char *fn)
+{
+    evk_status s = check_transfer(t, data, count, fn);
     if (s != EVK_SUCCESS)
         return s;
     evk_host_access access;
     s = evk_buffer_begin_read(t->ctx, &t->buffer, &access);
     if (s != EVK_SUCCESS)
         return s;
-    unpack(t->shape, access.ptr, data);
+    if (planar)
+        memcpy(data, access.ptr, count * sizeof *data);
+    else
+        unpack(t->shape, access.ptr, data);
     evk_buffer_end_read(t->ctx, &access);
     return EVK_SUCCESS;
 }
 
 evk_status evk_tensor_download(const evk_tensor *t, float *data, uint64_t count)
 {
-    EVK_ENTERED(t ? t->ctx : NULL, tensor_download_entered(t, data, count));
+    EVK_ENTERED(t ? t->ctx : NULL,
+                tensor_download_entered(t, data, count, 0, "evk_tensor_download"));
+}
+
+evk_status evk_tensor_download_planar(const evk_tensor *t, float *data, uint64_t count)
+{
+    EVK_ENTERED(t ? t->ctx : NULL,
+                tensor_download_entered(t, data, count, 1, "evk_tensor_download_planar"));
 }

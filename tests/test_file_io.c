@@ -23,7 +23,7 @@
 
 #include "context.h"
 #include "file_io.h"
-#include "model/npy.h"
+#include "npy.h"
 #include "model/safetensors.h"
 
 #define DIR_PATH "test_file_io_dir"
@@ -130,8 +130,8 @@ static void readers_refuse_a_fifo(void **state)
     assert_io_error_naming(evk_safetensors_open(NULL, FIFO_PATH, &st), FIFO_PATH,
                            "not a regular file");
     assert_null(st);
-    evk_npy_array array;
-    assert_io_error_naming(evk_npy_read(NULL, FIFO_PATH, &array), FIFO_PATH,
+    npy_array array;
+    assert_io_error_naming(npy_read(NULL, FIFO_PATH, &array), FIFO_PATH,
                            "not a regular file");
     void *bytes;
     size_t length;
@@ -146,10 +146,10 @@ static void readers_refuse_directories_and_devices(void **state)
     evk_safetensors *st;
     assert_io_error_naming(evk_safetensors_open(NULL, DIR_PATH, &st), DIR_PATH,
                            "not a regular file");
-    evk_npy_array array;
-    assert_io_error_naming(evk_npy_read(NULL, "/dev/zero", &array), "/dev/zero",
+    npy_array array;
+    assert_io_error_naming(npy_read(NULL, "/dev/zero", &array), "/dev/zero",
                            "not a regular file");
-    assert_io_error_naming(evk_npy_read(NULL, DIR_PATH "/absent.npy", &array),
+    assert_io_error_naming(npy_read(NULL, DIR_PATH "/absent.npy", &array),
                            DIR_PATH "/absent.npy", "No such file");
 }
 
@@ -175,12 +175,12 @@ static void write_replaces_a_file_and_keeps_its_mode(void **state)
     assert_int_equal(chmod(TARGET_PATH, 0640), 0);
     const uint64_t shape[1] = {3};
     const float data[3] = {1.0f, 2.0f, 3.0f};
-    assert_int_equal(evk_npy_write(NULL, TARGET_PATH, shape, 1, data), EVK_SUCCESS);
-    evk_npy_array array;
-    assert_int_equal(evk_npy_read(NULL, TARGET_PATH, &array), EVK_SUCCESS);
+    assert_int_equal(npy_write(NULL, TARGET_PATH, shape, 1, data), EVK_SUCCESS);
+    npy_array array;
+    assert_int_equal(npy_read(NULL, TARGET_PATH, &array), EVK_SUCCESS);
     assert_int_equal(array.count, 3);
     assert_memory_equal(array.data, data, sizeof data);
-    evk_npy_free(NULL, &array);
+    npy_free(NULL, &array);
     struct stat info;
     assert_int_equal(stat(TARGET_PATH, &info), 0);
     assert_int_equal(info.st_mode & 07777, 0640);
@@ -201,7 +201,7 @@ static void file_size_limit_keeps_the_previous_file(void **state)
     limited.rlim_cur = 4096;
     void (*previous_handler)(int) = signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &limited), 0);
-    evk_status status = evk_npy_write(NULL, TARGET_PATH, shape, 1, data);
+    evk_status status = npy_write(NULL, TARGET_PATH, shape, 1, data);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
     signal(SIGXFSZ, previous_handler);
     assert_io_error_naming(status, TARGET_PATH, "unchanged");
@@ -213,7 +213,7 @@ static void assert_write_refused(const char *path)
 {
     const uint64_t shape[1] = {1};
     const float data[1] = {1.0f};
-    assert_io_error_naming(evk_npy_write(NULL, path, shape, 1, data), path,
+    assert_io_error_naming(npy_write(NULL, path, shape, 1, data), path,
                            "not a regular file");
     evk_file_writer writer;
     assert_io_error_naming(evk_file_write_begin(NULL, path, &writer), path,
@@ -254,14 +254,14 @@ static void write_through_a_symlink_replaces_its_target(void **state)
     assert_int_equal(symlink("target.npy", link_path), 0);
     const uint64_t shape[1] = {2};
     const float data[2] = {5.0f, 6.0f};
-    assert_int_equal(evk_npy_write(NULL, link_path, shape, 1, data), EVK_SUCCESS);
+    assert_int_equal(npy_write(NULL, link_path, shape, 1, data), EVK_SUCCESS);
     struct stat info;
     assert_int_equal(lstat(link_path, &info), 0);
     assert_true(S_ISLNK(info.st_mode));
-    evk_npy_array array;
-    assert_int_equal(evk_npy_read(NULL, TARGET_PATH, &array), EVK_SUCCESS);
+    npy_array array;
+    assert_int_equal(npy_read(NULL, TARGET_PATH, &array), EVK_SUCCESS);
     assert_int_equal(array.count, 2);
-    evk_npy_free(NULL, &array);
+    npy_free(NULL, &array);
     assert_no_temporary_files();
 }
 

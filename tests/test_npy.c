@@ -1,4 +1,4 @@
-/* CPU tier: the .npy reader and writer (host/model/npy.c): round trips
+/* CPU tier: the program's .npy reader and writer (tools/npy.c): round trips
  * through files for ranks 0 to 4 and empty arrays, the exact bytes NumPy
  * writes, versions 1.0, 2.0 and 3.0 read from hand-built files, and bad
  * input (magic, version, dtype, Fortran order, malformed dicts, truncated or
@@ -12,7 +12,7 @@
 #include "test_util.h"
 
 #include "context.h"
-#include "model/npy.h"
+#include "npy.h"
 
 #define NAME "array.npy"
 #define TMP_PATH "test_npy_tmp.npy"
@@ -69,9 +69,9 @@ static void test_round_trip(void **state)
     tu_rng rng = tu_rng_seeded(6);
     float *values = tu_random_array(&rng, 120, -10.0f, 10.0f);
     for (size_t c = 0; c < sizeof ranks / sizeof ranks[0]; ++c) {
-        assert_int_equal(evk_npy_write(NULL, TMP_PATH, shapes[c], ranks[c], values), EVK_SUCCESS);
-        evk_npy_array a;
-        assert_int_equal(evk_npy_read(NULL, TMP_PATH, &a), EVK_SUCCESS);
+        assert_int_equal(npy_write(NULL, TMP_PATH, shapes[c], ranks[c], values), EVK_SUCCESS);
+        npy_array a;
+        assert_int_equal(npy_read(NULL, TMP_PATH, &a), EVK_SUCCESS);
         assert_int_equal(a.rank, ranks[c]);
         uint64_t count = 1;
         for (uint32_t d = 0; d < a.rank; ++d) {
@@ -83,7 +83,7 @@ static void test_round_trip(void **state)
             assert_memory_equal(a.data, values, count * sizeof(float));
         else
             assert_null(a.data);
-        evk_npy_free(NULL, &a);
+        npy_free(NULL, &a);
         assert_null(a.data);
         size_t size;
         unsigned char *bytes = read_bytes(TMP_PATH, &size);
@@ -100,7 +100,7 @@ static void test_writes_numpy_bytes(void **state)
     (void)state;
     const uint64_t shape[2] = {2, 3};
     const float values[6] = {0, 1, 2, 3, 4, 5};
-    assert_int_equal(evk_npy_write(NULL, TMP_PATH, shape, 2, values), EVK_SUCCESS);
+    assert_int_equal(npy_write(NULL, TMP_PATH, shape, 2, values), EVK_SUCCESS);
     size_t size;
     unsigned char *bytes = read_bytes(TMP_PATH, &size);
     const char dict[] = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
@@ -114,11 +114,11 @@ static void test_writes_numpy_bytes(void **state)
     free(bytes);
 
     const uint64_t vector = 7;
-    assert_int_equal(evk_npy_write(NULL, TMP_PATH, shape, 0, values), EVK_SUCCESS);
+    assert_int_equal(npy_write(NULL, TMP_PATH, shape, 0, values), EVK_SUCCESS);
     bytes = read_bytes(TMP_PATH, &size);
     assert_true(tu_contains((const char *)bytes + 10, "'shape': (), }"));
     free(bytes);
-    assert_int_equal(evk_npy_write(NULL, TMP_PATH, &vector, 1, NULL), EVK_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(npy_write(NULL, TMP_PATH, &vector, 1, NULL), EVK_ERROR_INVALID_ARGUMENT);
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_INVALID_ARGUMENT, "data is NULL");
     remove(TMP_PATH);
 }
@@ -129,8 +129,8 @@ static void expect_read(int major, const char *dict, size_t count, uint32_t rank
     float values[6] = {1.5f, -2, 3, 4, 5, 6};
     size_t size;
     unsigned char *file = npy_make(major, dict, values, count, &size);
-    evk_npy_array a;
-    evk_status status = evk_npy_read_memory(NULL, NAME, file, size, &a);
+    npy_array a;
+    evk_status status = npy_read_memory(NULL, NAME, file, size, &a);
     if (status != EVK_SUCCESS)
         fail_msg("%s: %s", dict, evk_last_error(NULL));
     assert_int_equal(a.rank, rank);
@@ -139,7 +139,7 @@ static void expect_read(int major, const char *dict, size_t count, uint32_t rank
     assert_int_equal(a.count, count);
     if (count)
         assert_memory_equal(a.data, values, count * sizeof(float));
-    evk_npy_free(NULL, &a);
+    npy_free(NULL, &a);
     free(file);
 }
 
@@ -164,14 +164,14 @@ static void expect_failure(int major, const char *dict, size_t count, evk_status
     const float values[8] = {0};
     size_t size;
     unsigned char *file = npy_make(major, dict, values, count, &size);
-    evk_npy_array a = {.rank = 99};
-    assert_int_equal(evk_npy_read_memory(NULL, NAME, file, size, &a), status);
+    npy_array a = {.rank = 99};
+    assert_int_equal(npy_read_memory(NULL, NAME, file, size, &a), status);
     tu_assert_message(evk_last_error(NULL), status, word);
     tu_assert_message(evk_last_error(NULL), status, NAME);
     assert_true(a.rank == 0 && a.data == NULL);
     /* The same through a file. */
     write_bytes(TMP_PATH, file, size);
-    assert_int_equal(evk_npy_read(NULL, TMP_PATH, &a), status);
+    assert_int_equal(npy_read(NULL, TMP_PATH, &a), status);
     tu_assert_message(evk_last_error(NULL), status, word);
     tu_assert_message(evk_last_error(NULL), status, TMP_PATH);
     assert_true(a.rank == 0 && a.data == NULL);
@@ -229,23 +229,23 @@ static void test_bad_data_and_preamble(void **state)
 
     size_t size;
     unsigned char *file = npy_make(1, DICT("'<f4'", "False", "(1,)"), (const float[]){1}, 1, &size);
-    evk_npy_array a;
+    npy_array a;
     file[1] = 'n';
-    assert_int_equal(evk_npy_read_memory(NULL, NAME, file, size, &a), bad);
+    assert_int_equal(npy_read_memory(NULL, NAME, file, size, &a), bad);
     tu_assert_message(evk_last_error(NULL), bad, "bad magic");
     file[1] = 'N';
     file[6] = 4;
-    assert_int_equal(evk_npy_read_memory(NULL, NAME, file, size, &a), EVK_ERROR_UNSUPPORTED);
+    assert_int_equal(npy_read_memory(NULL, NAME, file, size, &a), EVK_ERROR_UNSUPPORTED);
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_UNSUPPORTED, "version 4.0");
     file[6] = 1;
     file[7] = 1;
-    assert_int_equal(evk_npy_read_memory(NULL, NAME, file, size, &a), EVK_ERROR_UNSUPPORTED);
+    assert_int_equal(npy_read_memory(NULL, NAME, file, size, &a), EVK_ERROR_UNSUPPORTED);
     file[7] = 0;
     for (size_t cut = 0; cut < size - 4; cut += 3) {
-        assert_int_equal(evk_npy_read_memory(NULL, NAME, file, cut, &a), bad);
+        assert_int_equal(npy_read_memory(NULL, NAME, file, cut, &a), bad);
         tu_assert_message(evk_last_error(NULL), bad, "truncated");
         write_bytes(TMP_PATH, file, cut);
-        assert_int_equal(evk_npy_read(NULL, TMP_PATH, &a), bad);
+        assert_int_equal(npy_read(NULL, TMP_PATH, &a), bad);
         tu_assert_message(evk_last_error(NULL), bad, "truncated");
     }
     free(file);
@@ -253,22 +253,22 @@ static void test_bad_data_and_preamble(void **state)
 
     file = npy_make(2, "{}\n", NULL, 0, &size);
     memset(file + 8, 0xFF, 4);
-    assert_int_equal(evk_npy_read_memory(NULL, NAME, file, size, &a), EVK_ERROR_LIMIT_EXCEEDED);
+    assert_int_equal(npy_read_memory(NULL, NAME, file, size, &a), EVK_ERROR_LIMIT_EXCEEDED);
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_LIMIT_EXCEEDED, "header length");
     free(file);
 
-    assert_int_equal(evk_npy_read(NULL, ".", &a), EVK_ERROR_IO);
+    assert_int_equal(npy_read(NULL, ".", &a), EVK_ERROR_IO);
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_IO, "not a regular file");
-    assert_int_equal(evk_npy_read(NULL, "no/such/file.npy", &a), EVK_ERROR_IO);
+    assert_int_equal(npy_read(NULL, "no/such/file.npy", &a), EVK_ERROR_IO);
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_IO, "no/such/file.npy");
     const uint64_t shape[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
-    assert_int_equal(evk_npy_write(NULL, "no/such/dir/x.npy", shape, 1, (const float[]){1}),
+    assert_int_equal(npy_write(NULL, "no/such/dir/x.npy", shape, 1, (const float[]){1}),
                      EVK_ERROR_IO);
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_IO, "no/such/dir/x.npy");
-    assert_int_equal(evk_npy_write(NULL, TMP_PATH, shape, 9, (const float[]){1}),
+    assert_int_equal(npy_write(NULL, TMP_PATH, shape, 9, (const float[]){1}),
                      EVK_ERROR_LIMIT_EXCEEDED);
-    assert_int_equal(evk_npy_read_memory(NULL, NAME, NULL, 4, &a), bad);
-    assert_int_equal(evk_npy_read(NULL, NULL, &a), bad);
+    assert_int_equal(npy_read_memory(NULL, NAME, NULL, 4, &a), bad);
+    assert_int_equal(npy_read(NULL, NULL, &a), bad);
 }
 
 typedef struct counting_allocator {
@@ -298,7 +298,7 @@ static void test_context_allocator(void **state)
     (void)state;
     const uint64_t shape[2] = {2, 3};
     const float values[6] = {1, 2, 3, 4, 5, 6};
-    assert_int_equal(evk_npy_write(NULL, TMP_PATH, shape, 2, values), EVK_SUCCESS);
+    assert_int_equal(npy_write(NULL, TMP_PATH, shape, 2, values), EVK_SUCCESS);
     size_t size;
     unsigned char *bytes = read_bytes(TMP_PATH, &size);
     counting_allocator counts = {0, 0, -1};
@@ -307,18 +307,18 @@ static void test_context_allocator(void **state)
     ctx->allocator = (evk_allocator){counting_alloc, counting_free, &counts};
     for (int from_file = 0; from_file < 2; ++from_file) {
         counts = (counting_allocator){0, 0, -1};
-        evk_npy_array a;
-        assert_int_equal(from_file ? evk_npy_read(ctx, TMP_PATH, &a)
-                                   : evk_npy_read_memory(ctx, NAME, bytes, size, &a),
+        npy_array a;
+        assert_int_equal(from_file ? npy_read(ctx, TMP_PATH, &a)
+                                   : npy_read_memory(ctx, NAME, bytes, size, &a),
                          EVK_SUCCESS);
         assert_memory_equal(a.data, values, sizeof values);
         long needed = counts.calls;
-        evk_npy_free(ctx, &a);
+        npy_free(ctx, &a);
         assert_int_equal(counts.live, 0);
         for (long fail_at = 0; fail_at < needed; ++fail_at) {
             counts = (counting_allocator){0, 0, fail_at};
-            assert_int_equal(from_file ? evk_npy_read(ctx, TMP_PATH, &a)
-                                       : evk_npy_read_memory(ctx, NAME, bytes, size, &a),
+            assert_int_equal(from_file ? npy_read(ctx, TMP_PATH, &a)
+                                       : npy_read_memory(ctx, NAME, bytes, size, &a),
                              EVK_ERROR_OUT_OF_HOST_MEMORY);
             tu_assert_message(evk_last_error(ctx), EVK_ERROR_OUT_OF_HOST_MEMORY, "allocation");
             tu_assert_message(evk_last_error(ctx), EVK_ERROR_OUT_OF_HOST_MEMORY,

@@ -6,7 +6,7 @@
 
 #include <stb_image.h>
 
-#include "file_io.h"
+#include "effvk_internal.h"
 
 int image_load_rgb(const char *path, rgb_image *out, char *error, size_t error_size)
 {

@@ -246,7 +246,7 @@ static int run_failure(const char *what, evk_status s, const evk_context *ctx)
 }
 
 /* One evk_model_run, timed; prints its wall and GPU time with --stats. */
-static evk_status timed_run(evk_context *ctx, evk_model *m, const evk_npy_array *x, float *y,
+static evk_status timed_run(evk_context *ctx, evk_model *m, const npy_array *x, float *y,
                             uint64_t count, const char *label, int stats)
 {
     double start = now_ms();
@@ -285,7 +285,7 @@ static void warn_non_finite(const char *path, const float *y, uint64_t count)
                 "infinite\n", (unsigned long long)bad, (unsigned long long)count, path);
 }
 
-static int run_model(evk_context *ctx, const model_args *a, const evk_npy_array *x,
+static int run_model(evk_context *ctx, const model_args *a, const npy_array *x,
                      const pipeline_cache_file *cache)
 {
     evk_model_options opts = {.batch = (uint32_t)x->shape[0], .height = (uint32_t)x->shape[2],
@@ -305,7 +305,7 @@ static int run_model(evk_context *ctx, const model_args *a, const evk_npy_array 
         s = timed_run(ctx, m, x, y, count, "second forward (resubmits)", a->stats);
     uint64_t shape[2] = {out.n, out.c};
     if (s == EVK_SUCCESS)
-        s = evk_npy_write(ctx, a->output, shape, 2, y);
+        s = npy_write(ctx, a->output, shape, 2, y);
     if (s == EVK_SUCCESS)
         warn_non_finite(a->output, y, count);
     if (s == EVK_SUCCESS && a->stats) {
@@ -327,14 +327,14 @@ int models_run(int argc, char **argv)
                              "[options]", models_run_usage);
     if (!a.weights || !a.input || !a.output)
         return report_usage_error("run", "--weights, --input and --output are required", NULL);
-    evk_npy_array x;
-    evk_status s = evk_npy_read(NULL, a.input, &x);
+    npy_array x;
+    evk_status s = npy_read(NULL, a.input, &x);
     if (s != EVK_SUCCESS)
         return run_failure(a.input, s, NULL);
     if (x.rank != 4 || x.shape[1] != 3 || !x.shape[0] || !x.shape[2] || !x.shape[3] ||
         x.shape[0] > 65536 || x.shape[2] > 65536 || x.shape[3] > 65536) {
         fprintf(stderr, "effvk run: %s: the input must be [N, 3, H, W] float32\n", a.input);
-        evk_npy_free(NULL, &x);
+        npy_free(NULL, &x);
         return EXIT_ERROR;
     }
     evk_context_desc desc = {.device_index = a.device, .use_device_index = a.use_device};
@@ -345,6 +345,6 @@ int models_run(int argc, char **argv)
     s = evk_context_create(&desc, &ctx);
     code = s == EVK_SUCCESS ? run_model(ctx, &a, &x, &cache) : run_failure("context", s, NULL);
     evk_context_destroy(ctx);
-    evk_npy_free(NULL, &x);
+    npy_free(NULL, &x);
     return code;
 }

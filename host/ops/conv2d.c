@@ -1,4 +1,5 @@
 #include "conv2d.h"
+#include "effvk_internal.h"
 #include "pipeline.h"
 #include "saturating.h"
 #include "context_entry.h"
@@ -279,14 +280,35 @@ static evk_status record_dense(conv2d_layer *l, const evk_tensor *in, evk_tensor
                                 out->shape, 0);
 }
 
-evk_status evk_conv2d_record_dense_layout(evk_layer *layer, const evk_buffer *in, evk_shape in_shape,
-                                          evk_buffer *out, evk_shape out_shape, int planar)
+static evk_status forward_dense_layout_entered(evk_layer *layer, const evk_tensor *in,
+                                               evk_tensor *out, int planar)
 {
     conv2d_layer *l = (conv2d_layer *)layer;
-    if (l->kernel != EVK_CONV2D_DENSE && l->kernel != EVK_CONV2D_POINTWISE)
-        return evk_fail(layer->ctx, EVK_ERROR_UNSUPPORTED, "the dense kernel runs only groups = 1 convs");
-    evk_binding in_binding = {in->buffer, 0, in->bytes, 0}, out_binding = {out->buffer, 0, out->bytes, 1};
-    return record_dense_buffers(l, in_binding, in_shape, out_binding, out_shape, planar);
+    evk_context *ctx = layer->ctx;
+    evk_status s = evk_tensor_check(ctx, in, "input");
+    if (s == EVK_SUCCESS)
+        s = evk_tensor_check(ctx, out, "output");
+    if (s == EVK_SUCCESS && l->kernel != EVK_CONV2D_DENSE && l->kernel != EVK_CONV2D_POINTWISE)
+        s = evk_fail(ctx, EVK_ERROR_UNSUPPORTED, "the dense kernel runs only groups = 1 convs");
+    if (s == EVK_SUCCESS)
+        s = evk_command_begin(ctx);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = record_dense_buffers(l, evk_tensor_binding(in, 0), in->shape, evk_tensor_binding(out, 1),
+                             out->shape, planar);
+    if (s != EVK_SUCCESS) {
+        evk_command_abort(ctx);
+        return s;
+    }
+    return evk_command_submit_wait(ctx);
+}
+
+evk_status evk_conv2d_forward_dense_layout(evk_layer *layer, const evk_tensor *input,
+                                           evk_tensor *output, int planar)
+{
+    if (!layer)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "layer is NULL");
+    EVK_ENTERED(layer->ctx, forward_dense_layout_entered(layer, input, output, planar));
 }
 
 typedef struct depthwise_tile {

@@ -55,12 +55,6 @@ float *evk_conv2d_pack_bias(evk_context *ctx, uint32_t channels, const float *bi
 uint32_t evk_row_tile_width(const evk_context *ctx, uint32_t out_w, uint32_t rows, uint32_t max_w,
                             uint32_t stride, uint32_t kernel, uint32_t max_segment);
 
-/* Records a groups = 1 conv2d layer with its dense kernel on raw buffers,
- * packed (planar 0) or plain NCHW (planar 1, n·c·h·w floats): the layout
- * measurement of bench/layout_bench.c runs both on the same kernel. */
-evk_status evk_conv2d_record_dense_layout(evk_layer *layer, const evk_buffer *in, evk_shape in_shape,
-                                          evk_buffer *out, evk_shape out_shape, int planar);
-
 /* A shader built on the body of the pointwise or depthwise kernel
  * (shaders/pointwise.glsl, shaders/depthwise.glsl): same tiles, push
  * constants and bindings 0-3, plus its own bindings from 4 on and spec

@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "context.h"
-#include "file_io.h"
-#include "model/npy.h"
+#include "effvk_internal.h"
+#include "npy.h"
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
@@ -21,9 +20,23 @@ typedef struct npy_header {
     size_t dict_offset;             /* where the dict starts */
     size_t data_offset;             /* where the data starts */
     uint32_t rank;
-    uint64_t shape[EVK_NPY_MAX_RANK];
+    uint64_t shape[NPY_MAX_RANK];
     uint64_t count;
 } npy_header;
+
+/* Memory from ctx's allocator, or malloc without a context. */
+static void *allocate(evk_context *ctx, size_t size)
+{
+    return ctx ? evk_alloc(ctx, size) : malloc(size);
+}
+
+static void release(evk_context *ctx, void *ptr)
+{
+    if (ctx)
+        evk_free(ctx, ptr);
+    else
+        free(ptr);
+}
 
 /* ---- Preamble. */
 
@@ -53,10 +66,10 @@ static evk_status read_header_length(evk_context *ctx, const char *name, const u
     uint32_t length = 0;
     for (size_t i = h->length_width; i-- > 0;)
         length = length << 8 | field[i];
-    if (length > EVK_NPY_MAX_HEADER_BYTES)
+    if (length > NPY_MAX_HEADER_BYTES)
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED,
                         "%s: header length %u exceeds the limit of %u bytes", name, length,
-                        EVK_NPY_MAX_HEADER_BYTES);
+                        NPY_MAX_HEADER_BYTES);
     h->data_offset = h->dict_offset + length;
     return EVK_SUCCESS;
 }
@@ -184,9 +197,9 @@ static evk_status parse_shape(dict_parser *p, npy_header *h)
     h->rank = 0;
     h->count = 1;
     for (skip_blanks(p); status == EVK_SUCCESS && dict_peek(p) != ')'; skip_blanks(p)) {
-        if (h->rank == EVK_NPY_MAX_RANK)
+        if (h->rank == NPY_MAX_RANK)
             return dict_error(p, EVK_ERROR_LIMIT_EXCEEDED, "rank exceeds the limit of %d",
-                              EVK_NPY_MAX_RANK);
+                              NPY_MAX_RANK);
         uint64_t *dim = &h->shape[h->rank++];
         if ((status = parse_dimension(p, dim)) != EVK_SUCCESS)
             return status;
@@ -295,13 +308,13 @@ static evk_status data_size_error(evk_context *ctx, const char *name, const npy_
 }
 
 static evk_status allocate_array(evk_context *ctx, const char *name, const npy_header *h,
-                                 evk_npy_array *out)
+                                 npy_array *out)
 {
     if (h->count > SIZE_MAX / sizeof(float))
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: %llu elements exceed the address space",
                         name, (unsigned long long)h->count);
     if (h->count) {
-        out->data = evk_alloc_with(ctx ? &ctx->allocator : NULL, (size_t)h->count * sizeof(float));
+        out->data = allocate(ctx, (size_t)h->count * sizeof(float));
         if (!out->data)
             return evk_fail(ctx, EVK_ERROR_OUT_OF_HOST_MEMORY, "%s: host allocation failed: data",
                             name);
@@ -312,14 +325,14 @@ static evk_status allocate_array(evk_context *ctx, const char *name, const npy_h
     return EVK_SUCCESS;
 }
 
-evk_status evk_npy_read_memory(evk_context *ctx, const char *name, const void *bytes, size_t size,
-                               evk_npy_array *out)
+evk_status npy_read_memory(evk_context *ctx, const char *name, const void *bytes, size_t size,
+                         npy_array *out)
 {
     if (out)
         memset(out, 0, sizeof *out);
     if (!out || !name || (!bytes && size))
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
-                        "evk_npy_read_memory: out, name or bytes is NULL");
+                        "npy_read_memory: out, name or bytes is NULL");
     const unsigned char *b = bytes;
     npy_header h = {0};
     evk_status status = check_magic_and_version(ctx, name, b, size, &h);
@@ -364,9 +377,8 @@ static evk_status read_file_header(evk_context *ctx, const char *path, FILE *f, 
     status = read_header_length(ctx, path, preamble + NPY_MAGIC_AND_VERSION, h);
     if (status != EVK_SUCCESS)
         return status;
-    const evk_allocator *allocator = ctx ? &ctx->allocator : NULL;
     size_t dict_length = h->data_offset - h->dict_offset;
-    unsigned char *dict = evk_alloc_with(allocator, dict_length + 1);
+    unsigned char *dict = allocate(ctx, dict_length + 1);
     if (!dict)
         return evk_fail(ctx, EVK_ERROR_OUT_OF_HOST_MEMORY, "%s: host allocation failed: header",
                         path);
@@ -376,7 +388,7 @@ static evk_status read_file_header(evk_context *ctx, const char *path, FILE *f, 
                           h->data_offset);
     else
         status = parse_dict(ctx, path, dict, h);
-    evk_free_with(allocator, dict);
+    release(ctx, dict);
     return status;
 }
 
@@ -393,7 +405,7 @@ static evk_status bytes_left(evk_context *ctx, const char *path, FILE *f, uint64
 }
 
 static evk_status read_file_data(evk_context *ctx, const char *path, FILE *f,
-                                 const npy_header *h, evk_npy_array *out)
+                                 const npy_header *h, npy_array *out)
 {
     uint64_t left = 0;
     evk_status status = bytes_left(ctx, path, f, &left);
@@ -410,12 +422,12 @@ static evk_status read_file_data(evk_context *ctx, const char *path, FILE *f,
     return EVK_SUCCESS;
 }
 
-evk_status evk_npy_read(evk_context *ctx, const char *path, evk_npy_array *out)
+evk_status npy_read(evk_context *ctx, const char *path, npy_array *out)
 {
     if (out)
         memset(out, 0, sizeof *out);
     if (!out || !path)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_npy_read: out or path is NULL");
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "npy_read: out or path is NULL");
     FILE *f;
     evk_status status = evk_file_fopen_read(ctx, path, &f);
     if (status != EVK_SUCCESS)
@@ -426,15 +438,15 @@ evk_status evk_npy_read(evk_context *ctx, const char *path, evk_npy_array *out)
         status = read_file_data(ctx, path, f, &h, out);
     fclose(f);
     if (status != EVK_SUCCESS)
-        evk_npy_free(ctx, out);
+        npy_free(ctx, out);
     return status;
 }
 
-void evk_npy_free(evk_context *ctx, evk_npy_array *array)
+void npy_free(evk_context *ctx, npy_array *array)
 {
     if (!array)
         return;
-    evk_free_with(ctx ? &ctx->allocator : NULL, array->data);
+    release(ctx, array->data);
     memset(array, 0, sizeof *array);
 }
 
@@ -462,7 +474,7 @@ static size_t format_dict(const uint64_t *shape, uint32_t rank, size_t prefix, c
     return padded;
 }
 
-/* Always version 1.0: a dict of at most EVK_NPY_MAX_RANK dimensions is far
+/* Always version 1.0: a dict of at most NPY_MAX_RANK dimensions is far
  * below 1.0's 64 KiB limit, so 2.0 is never needed. */
 static int write_preamble(FILE *f, size_t dict_length)
 {
@@ -497,9 +509,9 @@ static int write_data(FILE *f, const float *data, uint64_t count)
 static evk_status count_elements(evk_context *ctx, const char *path, const uint64_t *shape,
                                  uint32_t rank, uint64_t *count)
 {
-    if (rank > EVK_NPY_MAX_RANK)
+    if (rank > NPY_MAX_RANK)
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: rank %u exceeds the limit of %d", path,
-                        rank, EVK_NPY_MAX_RANK);
+                        rank, NPY_MAX_RANK);
     *count = 1;
     for (uint32_t d = 0; d < rank; ++d) {
         if (shape[d] && *count > UINT64_MAX / 4 / shape[d])
@@ -509,12 +521,12 @@ static evk_status count_elements(evk_context *ctx, const char *path, const uint6
     return EVK_SUCCESS;
 }
 
-evk_status evk_npy_write(evk_context *ctx, const char *path, const uint64_t *shape, uint32_t rank,
-                         const float *data)
+evk_status npy_write(evk_context *ctx, const char *path, const uint64_t *shape, uint32_t rank,
+                   const float *data)
 {
     uint64_t count = 0;
     if (!path || (rank && !shape))
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_npy_write: path or shape is NULL");
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "npy_write: path or shape is NULL");
     evk_status status = count_elements(ctx, path, shape, rank, &count);
     if (status != EVK_SUCCESS)
         return status;
