@@ -281,7 +281,7 @@ static evk_status measure_variants(bench_run *run, shape_run *s, int has_het,
         uint32_t slot = lv->slot[i];
         st = finish_variant(run, &lv->v[i], s, slot ? baseline : "", &lv->result[i]);
         for (uint32_t k = 0; st == EVK_SUCCESS && k <= PART_COUNT; ++k)
-            if (k == slot || (!has_het && slot == 0 && k > 0))
+            if (k == slot || (!has_het && slot == 0))
                 bench_accumulate(&t->sum[k], &lv->result[i]);
     }
     return st;

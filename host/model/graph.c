@@ -375,12 +375,3 @@ void evk_graph_stats_get(const evk_graph *g, evk_graph_stats *out)
         out->planned_bytes += g->buffers[b].bytes;
     out->unplanned_bytes = g->unplanned_bytes;
 }
-
-const evk_layer *evk_graph_layer(const evk_graph *g, uint32_t index, const char **name)
-{
-    if (index >= g->node_count)
-        return NULL;
-    if (name)
-        *name = g->nodes[index].name;
-    return g->nodes[index].layer;
-}

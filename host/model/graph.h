@@ -64,7 +64,4 @@ typedef struct evk_graph_stats {
 /* The stats of the last plan (zero before the first forward). */
 void evk_graph_stats_get(const evk_graph *graph, evk_graph_stats *out);
 
-/* Layer i and its name, for reports; NULL past the end. */
-const evk_layer *evk_graph_layer(const evk_graph *graph, uint32_t index, const char **name);
-
 #endif
