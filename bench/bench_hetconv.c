@@ -25,7 +25,6 @@
 
 #include "bench.h"
 #include "reference.h"
-#include "report.h"
 
 typedef struct layer_shape {
     const char *label;

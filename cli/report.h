@@ -2,8 +2,8 @@
  * failures, about its own usage and about pipeline creation, and where its
  * commands keep the pipeline cache. Every command shares it so that they
  * never disagree. */
-#ifndef EFFVK_TOOLS_REPORT_H
-#define EFFVK_TOOLS_REPORT_H
+#ifndef EFFVK_CLI_REPORT_H
+#define EFFVK_CLI_REPORT_H
 
 #include <stdio.h>
 

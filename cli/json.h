@@ -1,8 +1,8 @@
 /* A small streaming JSON writer: the caller opens and closes objects and
  * arrays in order, and the writer places commas, indentation and escapes.
  * Non-finite numbers become null, since JSON has no spelling for them. */
-#ifndef EFFVK_TOOLS_JSON_H
-#define EFFVK_TOOLS_JSON_H
+#ifndef EFFVK_CLI_JSON_H
+#define EFFVK_CLI_JSON_H
 
 #include <stdint.h>
 #include <stdio.h>

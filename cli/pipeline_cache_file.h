@@ -1,7 +1,7 @@
 /* The program's pipeline cache: which file a command's context keeps its
  * pipelines in, and the progress line while they are created. */
-#ifndef EFFVK_TOOLS_PIPELINE_CACHE_FILE_H
-#define EFFVK_TOOLS_PIPELINE_CACHE_FILE_H
+#ifndef EFFVK_CLI_PIPELINE_CACHE_FILE_H
+#define EFFVK_CLI_PIPELINE_CACHE_FILE_H
 
 #include <stdio.h>
 
