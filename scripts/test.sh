@@ -35,4 +35,5 @@ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEFFVK_WERROR=ON \
     -DEFFVK_SANITIZE_THREAD=ON -DEFFVK_BUILD_TOOLS=OFF >/dev/null
 cmake --build build-tsan -j "$jobs" --target test_threads
 echo "== ctest (ThreadSanitizer: test_threads)"
-(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j 1 -R '^test_threads$')
+(cd build-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/../tests/tsan.supp" \
+    ctest --output-on-failure -j 1 -R '^test_threads$')
