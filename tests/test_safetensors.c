@@ -11,6 +11,7 @@
 #include "test_util.h"
 
 #include "context.h"
+#include "half_float.h"
 #include "model/safetensors.h"
 #include "safetensors_file.h"
 

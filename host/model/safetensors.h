@@ -115,8 +115,4 @@ evk_status evk_safetensors_read_f32(const evk_safetensors *st, const char *name,
 /* The value of `key` in "__metadata__", or NULL when absent. */
 const char *evk_safetensors_metadata(const evk_safetensors *st, const char *key);
 
-/* IEEE half and bfloat16 bits to float, exactly. */
-float evk_f16_to_f32(uint16_t bits);
-float evk_bf16_to_f32(uint16_t bits);
-
 #endif
