@@ -19,24 +19,19 @@ enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
 
 /* Pixels (tile_w) × quads (tile_c4) per invocation; the bounds come from
  * evk_tile_limits_for. The wide bounds were measured on lavapipe (dense and
- * HetConv timed in one process). As for the dense conv, every SSBO load with
- * a non-constant index is a per-lane gather on llvmpipe, weights included, so
+ * HetConv timed in one process; the figures are in bench/results/README.md,
+ * "HetConv tiles"). As for the dense conv, every SSBO load with a
+ * non-constant index is a per-lane gather on llvmpipe, weights included, so
  * large tiles, where each loaded weight feeds more pixels and each loaded
  * input more quads, pay. Rows of up to 32 pixels, split evenly so that no
  * tile is mostly padding, and up to 16 quads, halved until the tile holds at
- * most 256 accumulators: at P = 2, batch 1, 28 × 8 tiles ran ResNet-34's 56²
- * layer 1.22-1.27× faster than dense where the former 19 × 8 (at most 24
- * pixels and 160 accumulators) gave 1.04-1.09×, and 32 × 8 ran VGG conv2
- * (32²) 1.09-1.20× against 1.02-1.07× (paired runs, best of 7). tile_w
- * halves while under 3/4 of a subgroup's lanes would hold a tile: 4² planes
- * gain, 7² ones (7 of 8 lanes) lose. The input row segment,
- * (tile_w − 1)·stride + K values, stays within 40 registers, which large
- * strides would otherwise blow up. Whole-texel layouts with 2 or 4 terms
- * (P = 2, P = 1, whole-quad groups) take 2-4 FMAs per loaded input texel
- * and tap like the dense conv, and keep its quad bound: at P = 2, b32, 4
- * quads ran 256→256 @8² at efficiency 0.88 where 8 and 16 gave 0.82-0.84,
- * while P ≥ 4 (one FMA per texel and tap) gained from 16 (0.83 vs 0.73 at
- * P = 4). */
+ * most 256 accumulators. tile_w halves while under 3/4 of a subgroup's lanes
+ * would hold a tile: small planes gain, planes that fill 7 of 8 lanes lose.
+ * The input row segment, (tile_w − 1)·stride + K values, stays within 40
+ * registers, which large strides would otherwise blow up. Whole-texel
+ * layouts with 2 or 4 terms (P = 2, P = 1, whole-quad groups) take 2-4 FMAs
+ * per loaded input texel and tap like the dense conv, and keep its quad
+ * bound; P ≥ 4 (one FMA per texel and tap) gains from the wider one. */
 typedef struct tile {
     uint32_t w, c4;
 } tile;
