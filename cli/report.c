@@ -105,6 +105,58 @@ static void write_heaps_json(json_writer *w, const evk_device_properties *props)
     json_array_end(w);
 }
 
+static const char *device_class_name(evk_device_class device_class)
+{
+    switch (device_class) {
+    case EVK_DEVICE_CLASS_CPU: return "cpu";
+    case EVK_DEVICE_CLASS_DISCRETE: return "discrete";
+    case EVK_DEVICE_CLASS_INTEGRATED: return "integrated";
+    default: return "default";
+    }
+}
+
+static const char *tile_set_name(evk_tile_set tile_set)
+{
+    return tile_set == EVK_TILE_SET_WIDE ? "wide" : tile_set == EVK_TILE_SET_NARROW ? "narrow"
+                                                                                   : "default";
+}
+
+/* The profile a context gets on the device with a default desc (and this
+ * process's environment variables). */
+static void write_profile_json(json_writer *w, const evk_device_properties *props)
+{
+    evk_device_profile p;
+    if (evk_device_profile_for(props, NULL, &p) != EVK_SUCCESS)
+        return;
+    json_key(w, "profile");
+    json_object_begin(w);
+    json_key_string(w, "device_class", device_class_name(p.device_class));
+    json_key_string(w, "tile_set", tile_set_name(p.tile_set));
+    json_key_bool(w, "texel_loads", p.texel_loads == EVK_SWITCH_ON);
+    json_key_uint(w, "conv_split_max", p.conv_split_max);
+    json_key_uint(w, "conv_split_target_lanes", p.conv_split_target_lanes);
+    json_key_uint(w, "pool_lanes", p.pool_lanes);
+    json_key_uint(w, "linear_lanes", p.linear_lanes);
+    json_key_uint(w, "linear_images", p.linear_images);
+    json_key_bool(w, "se_partials_per_lane", p.se_partials_per_lane == EVK_SWITCH_ON);
+    json_key_uint(w, "se_shared_pool_above", p.se_shared_pool_above);
+    json_key_bool(w, "host_visible_tensors", p.host_visible_tensors == EVK_SWITCH_ON);
+    json_key_uint(w, "subgroup_size", p.subgroup_size);
+    const evk_device_limits *l = &p.limits;
+    json_key(w, "limits");
+    json_object_begin(w);
+    write_uint_triple(w, "workgroup_count", l->workgroup_count);
+    json_key_uint(w, "workgroup_size", l->workgroup_size);
+    json_key_uint(w, "workgroup_invocations", l->workgroup_invocations);
+    json_key_uint(w, "shared_memory_bytes", l->shared_memory_bytes);
+    json_key_uint(w, "push_constants_bytes", l->push_constants_bytes);
+    json_key_uint(w, "buffer_bytes", l->buffer_bytes);
+    json_key_uint(w, "texel_offset_alignment", l->texel_offset_alignment);
+    json_key_uint(w, "texel_buffer_elements", l->texel_buffer_elements);
+    json_object_end(w);
+    json_object_end(w);
+}
+
 void device_write_full_json(json_writer *w, const evk_device_properties *props)
 {
     json_object_begin(w);
@@ -116,6 +168,7 @@ void device_write_full_json(json_writer *w, const evk_device_properties *props)
     write_subgroup_json(w, props);
     json_key_number(w, "timestamp_period_ns", props->timestamp_period_ns);
     write_heaps_json(w, props);
+    write_profile_json(w, props);
     json_object_end(w);
 }
 
@@ -150,6 +203,39 @@ static void print_heaps(FILE *out, const evk_device_properties *props)
                 props->memory_heap_device_local[i] ? ", device-local" : "");
 }
 
+static const char *on_off(evk_switch choice)
+{
+    return choice == EVK_SWITCH_ON ? "on" : "off";
+}
+
+/* The profile's choices; of its limits, those the device's above do not show. */
+static void print_profile(FILE *out, const evk_device_properties *props)
+{
+    evk_device_profile p;
+    if (evk_device_profile_for(props, NULL, &p) != EVK_SUCCESS)
+        return;
+    fprintf(out, "  profile (effvk's tuning for this device)\n");
+    fprintf(out, "  %-22s %s\n", "device class", device_class_name(p.device_class));
+    fprintf(out, "  %-22s %s\n", "tile set", tile_set_name(p.tile_set));
+    fprintf(out, "  %-22s %s\n", "texel loads", on_off(p.texel_loads));
+    fprintf(out, "  %-22s up to %u per output tile, while a dispatch has under %u lanes\n",
+            "conv split lanes", p.conv_split_max, p.conv_split_target_lanes);
+    fprintf(out, "  %-22s %u per channel quad\n", "pool lanes", p.pool_lanes);
+    fprintf(out, "  %-22s %u per output quad, %u images per weight load\n", "linear lanes",
+            p.linear_lanes, p.linear_images);
+    fprintf(out, "  %-22s %s\n", "SE partial sums",
+            p.se_partials_per_lane == EVK_SWITCH_ON ? "one per lane" : "one per workgroup");
+    if (p.se_shared_pool_above == UINT32_MAX)
+        fprintf(out, "  %-22s never\n", "SE shared pool");
+    else
+        fprintf(out, "  %-22s above %u partial sums\n", "SE shared pool", p.se_shared_pool_above);
+    fprintf(out, "  %-22s %s\n", "host-visible tensors", on_off(p.host_visible_tensors));
+    fprintf(out, "  %-22s %u\n", "sized for subgroup", p.subgroup_size);
+    fprintf(out, "  %-22s %llu bytes\n", "buffer limit", (unsigned long long)p.limits.buffer_bytes);
+    fprintf(out, "  %-22s offsets aligned to %u bytes, up to %u texels\n", "texel buffers",
+            p.limits.texel_offset_alignment, p.limits.texel_buffer_elements);
+}
+
 void device_print_full(FILE *out, const evk_device_properties *props)
 {
     char api[32];
@@ -170,6 +256,7 @@ void device_print_full(FILE *out, const evk_device_properties *props)
     else
         fprintf(out, "  %-22s none on the compute queue\n", "timestamps");
     print_heaps(out, props);
+    print_profile(out, props);
 }
 
 void report_failure(const char *command, const char *what, evk_status status,

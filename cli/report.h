@@ -23,7 +23,8 @@ void device_write_summary_json(json_writer *w, const evk_device_properties *prop
 /* One line: name, type, driver, API version, subgroup size. */
 void device_print_summary(FILE *out, const evk_device_properties *props);
 
-/* Everything evk_device_properties holds, as an object / as indented text. */
+/* Everything evk_device_properties holds and the device profile a default
+ * context gets on the device, as an object / as indented text. */
 void device_write_full_json(json_writer *w, const evk_device_properties *props);
 void device_print_full(FILE *out, const evk_device_properties *props);
 

@@ -2,6 +2,7 @@
 
 #include "context.h"
 #include "pipeline.h"
+#include "profile.h"
 #include "context_entry.h"
 
 static evk_status add_descriptor_pool(evk_context *ctx)
@@ -205,12 +206,13 @@ static evk_status create_texel_view(evk_context *ctx, const evk_binding *binding
                                     VkBufferView *out)
 {
     evk_descriptor_pool_node *node = ctx->cmd.descriptor_pools;
-    if (!evk_texel_binding_usable(ctx, binding, float_texels ? 4u : 16u))
+    const evk_device_profile *profile = &ctx->profile;
+    if (!evk_texel_range_usable(profile, binding->offset, binding->range, float_texels ? 4u : 16u))
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
                         "texel binding at offset %llu, %llu bytes: not aligned to %u bytes or "
                         "over the device's %u texels", (unsigned long long)binding->offset,
-                        (unsigned long long)binding->range, ctx->texel_offset_alignment,
-                        ctx->max_texel_elements);
+                        (unsigned long long)binding->range, profile->limits.texel_offset_alignment,
+                        profile->limits.texel_buffer_elements);
     VkBufferViewCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                                    .buffer = binding->buffer,
                                    .format = float_texels ? VK_FORMAT_R32_SFLOAT
@@ -275,12 +277,12 @@ evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline *pipeline,
                         pipeline->key.shader, binding_count, push_bytes,
                         pipeline->key.binding_count, pipeline->key.push_bytes);
     uint32_t grid[3];
-    if (!evk_fold_grid(group_count, ctx->max_workgroup_count, grid))
+    const uint32_t *limit = ctx->profile.limits.workgroup_count;
+    if (!evk_fold_grid(group_count, limit, grid))
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED,
                         "%s: %llu workgroups exceed the device's grid %u x %u x %u",
-                        pipeline->key.shader, (unsigned long long)group_count,
-                        ctx->max_workgroup_count[0], ctx->max_workgroup_count[1],
-                        ctx->max_workgroup_count[2]);
+                        pipeline->key.shader, (unsigned long long)group_count, limit[0], limit[1],
+                        limit[2]);
     VkDescriptorSet set;
     evk_status s = allocate_set(ctx, pipeline, &set);
     if (s != EVK_SUCCESS)

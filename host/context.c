@@ -6,6 +6,7 @@
 #include "device.h"
 #include "driver_pin.h"
 #include "pipeline.h"
+#include "profile.h"
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT types,
@@ -283,27 +284,6 @@ static evk_status check_desc(const evk_context_desc *desc)
     return EVK_SUCCESS;
 }
 
-static void init_limits(evk_context *ctx, const evk_context_desc *desc)
-{
-    for (int d = 0; d < 3; ++d) {
-        uint32_t limit = ctx->props.max_workgroup_count[d];
-        if (desc->max_workgroup_count && desc->max_workgroup_count < limit)
-            limit = desc->max_workgroup_count;
-        ctx->max_workgroup_count[d] = limit;
-    }
-    ctx->max_buffer_bytes = ctx->props.max_storage_buffer_range;
-    if (ctx->props.max_memory_allocation_bytes &&
-        ctx->props.max_memory_allocation_bytes < ctx->max_buffer_bytes)
-        ctx->max_buffer_bytes = ctx->props.max_memory_allocation_bytes;
-    vkGetPhysicalDeviceMemoryProperties(ctx->physical_device, &ctx->memory);
-    ctx->wide_tiles = evk_wide_tiles_default(&ctx->props);
-    VkPhysicalDeviceProperties p;
-    vkGetPhysicalDeviceProperties(ctx->physical_device, &p);
-    ctx->texel_offset_alignment = (uint32_t)p.limits.minTexelBufferOffsetAlignment;
-    ctx->max_texel_elements = p.limits.maxTexelBufferElements;
-    ctx->texel_loads = evk_texel_loads_default(&ctx->props);
-}
-
 static evk_status copy_cache_path(evk_context *ctx, const char *path)
 {
     if (!path || !path[0])
@@ -334,8 +314,10 @@ static evk_status init_context(evk_context *ctx, const evk_context_desc *desc)
     }
     if (s != EVK_SUCCESS)
         return s;
-    init_limits(ctx, desc);
-    s = evk_pipeline_cache_open(ctx);
+    vkGetPhysicalDeviceMemoryProperties(ctx->physical_device, &ctx->memory);
+    s = evk_profile_choose(ctx, &ctx->props, desc, &ctx->profile);
+    if (s == EVK_SUCCESS)
+        s = evk_pipeline_cache_open(ctx);
     if (s == EVK_SUCCESS)
         s = evk_command_init(ctx);
     return s;
@@ -413,6 +395,14 @@ evk_status evk_context_device_info(const evk_context *ctx, evk_device_properties
     if (!ctx || !out)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "ctx or out is NULL");
     *out = ctx->props;
+    return EVK_SUCCESS;
+}
+
+evk_status evk_context_profile(const evk_context *ctx, evk_device_profile *out)
+{
+    if (!ctx || !out)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "ctx or out is NULL");
+    *out = ctx->profile;
     return EVK_SUCCESS;
 }
 

@@ -31,7 +31,6 @@ struct evk_context {
     evk_log_fn log;
     void *log_user_data;
     char *pipeline_cache_path;
-    uint32_t max_workgroup_count[3];
 
     VkInstance instance;
     VkPhysicalDevice physical_device;
@@ -45,15 +44,11 @@ struct evk_context {
     PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger;
 
     evk_device_properties props;
+    /* Every tuning choice and the limits in force (profile.h); kernels read
+     * it instead of the device type. */
+    evk_device_profile profile;
     VkPhysicalDeviceMemoryProperties memory;
-    uint64_t max_buffer_bytes;      /* min(storage range, allocation size) */
     int force_staging;              /* EVK_CONTEXT_FORCE_STAGING */
-    int wide_tiles;                 /* see evk_tile_limits_for */
-    /* Read inputs through uniform texel buffers where a kernel has such a
-     * variant; see evk_texel_loads_default. */
-    int texel_loads;
-    uint32_t texel_offset_alignment; /* minTexelBufferOffsetAlignment */
-    uint32_t max_texel_elements;     /* maxTexelBufferElements */
 
     VkPipelineCache pipeline_cache;
     evk_pipeline *pipelines;        /* singly linked, newest first */

@@ -43,6 +43,8 @@ static void fill_limits(const VkPhysicalDeviceLimits *l, evk_device_properties *
     out->max_workgroup_invocations = l->maxComputeWorkGroupInvocations;
     out->max_storage_buffer_range = l->maxStorageBufferRange;
     out->max_push_constants_bytes = l->maxPushConstantsSize;
+    out->min_texel_buffer_offset_alignment = (uint32_t)l->minTexelBufferOffsetAlignment;
+    out->max_texel_buffer_elements = l->maxTexelBufferElements;
 }
 
 static void fill_features(VkPhysicalDevice pd, const evk_allocator *allocator, uint32_t api,

@@ -10,9 +10,9 @@ static int find_memory_type(const evk_context *ctx, uint32_t allowed, VkMemoryPr
     return -1;
 }
 
-/* Discrete GPUs keep tensors in plain device memory (host-visible device
- * memory there is small or slow to read); elsewhere memory that is both
- * device-local and host-visible avoids every staging copy. */
+/* Tensors take memory that is both device-local and host-visible where the
+ * profile says so (evk_device_profile.host_visible_tensors), avoiding every
+ * staging copy; else plain device memory. */
 static int choose_memory_type(const evk_context *ctx, uint32_t allowed, evk_buffer_kind kind)
 {
     const VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
@@ -23,7 +23,7 @@ static int choose_memory_type(const evk_context *ctx, uint32_t allowed, evk_buff
         t = find_memory_type(ctx, allowed, host | VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
         return t >= 0 ? t : find_memory_type(ctx, allowed, host);
     }
-    if (ctx->props.type != EVK_DEVICE_DISCRETE && !ctx->force_staging)
+    if (ctx->profile.host_visible_tensors == EVK_SWITCH_ON && !ctx->force_staging)
         t = find_memory_type(ctx, allowed, local | host);
     if (t < 0)
         t = find_memory_type(ctx, allowed, local);
@@ -32,13 +32,14 @@ static int choose_memory_type(const evk_context *ctx, uint32_t allowed, evk_buff
 
 static evk_status check_size(evk_context *ctx, VkDeviceSize bytes, const char *what)
 {
+    uint64_t limit = ctx->profile.limits.buffer_bytes;
     if (bytes == 0)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: zero-byte buffer", what);
-    if (bytes > ctx->max_buffer_bytes)
+    if (bytes > limit)
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED,
                         "%s: %llu bytes exceed the device's buffer limit of %llu bytes "
                         "(maxStorageBufferRange %u, maxMemoryAllocationSize %llu)",
-                        what, (unsigned long long)bytes, (unsigned long long)ctx->max_buffer_bytes,
+                        what, (unsigned long long)bytes, (unsigned long long)limit,
                         ctx->props.max_storage_buffer_range,
                         (unsigned long long)ctx->props.max_memory_allocation_bytes);
     return EVK_SUCCESS;

@@ -87,7 +87,8 @@ static evk_status measure_fma(evk_context *ctx, double *gflops)
 
 static evk_status measure_copy(evk_context *ctx, double *gbps)
 {
-    VkDeviceSize bytes = COPY_BYTES < ctx->max_buffer_bytes ? COPY_BYTES : ctx->max_buffer_bytes;
+    VkDeviceSize limit = ctx->profile.limits.buffer_bytes;
+    VkDeviceSize bytes = COPY_BYTES < limit ? COPY_BYTES : limit;
     bytes &= ~(VkDeviceSize)15;
     evk_buffer src, dst;
     evk_status s = evk_buffer_create(ctx, bytes, EVK_BUFFER_DEVICE, "peak source", &src);

@@ -1,8 +1,8 @@
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "pipeline.h"
+#include "profile.h"
 #include "shader_registry.h"
 
 static const evk_shader_entry *find_shader(const char *name)
@@ -31,21 +31,21 @@ static uint32_t bit_count(uint32_t bits)
 
 static evk_status check_limits(evk_context *ctx, const evk_pipeline_key *key)
 {
-    const evk_device_properties *p = &ctx->props;
-    if (key->workgroup_size == 0 || key->workgroup_size > p->max_workgroup_size[0] ||
-        key->workgroup_size > p->max_workgroup_invocations)
+    const evk_device_limits *l = &ctx->profile.limits;
+    if (key->workgroup_size == 0 || key->workgroup_size > l->workgroup_size ||
+        key->workgroup_size > l->workgroup_invocations)
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED,
                         "%s: workgroup size %u exceeds the device's %u (invocations %u)",
-                        key->shader, key->workgroup_size, p->max_workgroup_size[0],
-                        p->max_workgroup_invocations);
-    if (key->shared_bytes > p->max_shared_memory_bytes)
+                        key->shader, key->workgroup_size, l->workgroup_size,
+                        l->workgroup_invocations);
+    if (key->shared_bytes > l->shared_memory_bytes)
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED,
                         "%s: %u bytes of shared memory exceed the device's %u", key->shader,
-                        key->shared_bytes, p->max_shared_memory_bytes);
-    if (key->push_bytes > p->max_push_constants_bytes)
+                        key->shared_bytes, l->shared_memory_bytes);
+    if (key->push_bytes > l->push_constants_bytes)
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED,
                         "%s: %u bytes of push constants exceed the device's %u", key->shader,
-                        key->push_bytes, p->max_push_constants_bytes);
+                        key->push_bytes, l->push_constants_bytes);
     if (key->binding_count > EVK_MAX_BINDINGS || key->spec_count > EVK_MAX_SPEC_CONSTANTS ||
         (key->texel_bindings >> key->binding_count) != 0 ||
         bit_count(key->texel_bindings) > EVK_MAX_TEXEL_BINDINGS)
@@ -130,44 +130,17 @@ static void destroy_pipeline(evk_context *ctx, evk_pipeline *p)
     evk_free(ctx, p);
 }
 
-int evk_wide_tiles_default(const evk_device_properties *props)
-{
-    const char *env = getenv("EFFVK_TILES");
-    if (env && strcmp(env, "wide") == 0)
-        return 1;
-    if (env && strcmp(env, "narrow") == 0)
-        return 0;
-    return props->type == EVK_DEVICE_CPU;
-}
-
-int evk_texel_loads_default(const evk_device_properties *props)
-{
-    const char *env = getenv("EFFVK_TEXEL_LOADS");
-    if (env && (strcmp(env, "1") == 0 || strcmp(env, "0") == 0))
-        return env[0] == '1';
-    return props->type == EVK_DEVICE_CPU;
-}
-
-int evk_texel_binding_usable(const evk_context *ctx, const evk_binding *binding,
-                             uint32_t texel_bytes)
-{
-    return ctx->texel_loads && ctx->texel_offset_alignment &&
-           binding->offset % ctx->texel_offset_alignment == 0 &&
-           binding->range % texel_bytes == 0 &&
-           binding->range / texel_bytes <= ctx->max_texel_elements;
-}
-
 /* The texel variant of key's shader when the context uses texel loads and
  * every binding the key's masks name can be viewed so, else NULL. */
 static const char *texel_variant(const evk_context *ctx, const evk_pipeline_key *key,
                                  const evk_binding *bindings)
 {
-    if (!key->texel_bindings || !ctx->texel_loads)
+    if (!key->texel_bindings || ctx->profile.texel_loads != EVK_SWITCH_ON)
         return NULL;
     for (uint32_t i = 0; i < key->binding_count; ++i)
         if ((key->texel_bindings >> i & 1u) &&
-            !evk_texel_binding_usable(ctx, &bindings[i],
-                                      (key->float_texel_bindings >> i & 1u) ? 4u : 16u))
+            !evk_texel_range_usable(&ctx->profile, bindings[i].offset, bindings[i].range,
+                                    (key->float_texel_bindings >> i & 1u) ? 4u : 16u))
             return NULL;
     char name[128];
     snprintf(name, sizeof name, "%s_texel", key->shader);
@@ -286,38 +259,6 @@ evk_status evk_pipeline_dispatch(evk_context *ctx, const evk_pipeline_key *key,
         return s;
     return evk_command_dispatch(ctx, pipeline, bindings, key->binding_count, push, key->push_bytes,
                                 groups);
-}
-
-const evk_tile_limits *evk_tile_limits_for(const evk_context *ctx)
-{
-    /* Wide: measured on lavapipe (see conv2d.c and hetconv.c). Narrow: at
-     * most 8 vec4 accumulators per lane, so that a GPU keeps its register
-     * file for occupancy and a small layer still spreads over every core. */
-    static const evk_tile_limits wide = {32, 4, 40, 16, 8, 8, 4, 32, 16, 256, 40};
-    static const evk_tile_limits narrow = {4, 2, 12, 4, 2, 4, 1, 4, 2, 8, 12};
-    return ctx->wide_tiles ? &wide : &narrow;
-}
-
-evk_lane_plan evk_lane_plan_for(const evk_context *ctx, uint32_t plane_tiles, uint64_t all_tiles,
-                                uint32_t steps)
-{
-    enum { TARGET_LANES = 65536, MAX_SPLIT = 16, SPLIT_WORKGROUP = 64 };
-    uint32_t split = 1;
-    while (!ctx->wide_tiles && split < MAX_SPLIT && all_tiles * split < TARGET_LANES &&
-           steps >= 4 * split)
-        split *= 2;
-    uint32_t wg = split > 1 ? SPLIT_WORKGROUP : evk_workgroup_size_for(ctx, plane_tiles);
-    return (evk_lane_plan){split, wg, wg / split};
-}
-
-uint32_t evk_workgroup_size_for(const evk_context *ctx, uint32_t items)
-{
-    enum { MAX_WORKGROUP = 64 };
-    uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
-    uint32_t wg = (items / sub + (items % sub != 0)) * sub;
-    if (wg > MAX_WORKGROUP)
-        wg = MAX_WORKGROUP;
-    return wg > sub ? wg : sub;
 }
 
 evk_status evk_pipeline_get(evk_context *ctx, const evk_pipeline_key *key, evk_pipeline **out)

@@ -1,42 +1,48 @@
 /* Device tier: kernels that read their input through a uniform texel buffer
- * (evk_texel_binding_usable): which bindings qualify, and the depthwise conv
+ * (evk_texel_range_usable): which bindings qualify, and the depthwise conv
  * giving the same output both ways, with either pipeline in the context. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "context.h"
-#include "pipeline.h"
+#include "profile.h"
 #include "test_util.h"
+
+static int usable(const evk_context *ctx, const evk_binding *binding, uint32_t texel_bytes)
+{
+    return evk_texel_range_usable(&ctx->profile, binding->offset, binding->range, texel_bytes);
+}
 
 static void test_usable_bindings(void **state)
 {
     tu_gpu *g = *state;
     evk_context *ctx = g->ctx;
-    ctx->texel_loads = 1;
-    VkDeviceSize align = ctx->texel_offset_alignment;
+    ctx->profile.texel_loads = EVK_SWITCH_ON;
+    VkDeviceSize align = ctx->profile.limits.texel_offset_alignment;
     assert_true(align > 0);
     evk_binding whole = {VK_NULL_HANDLE, 0, 64, 0};
-    assert_true(evk_texel_binding_usable(ctx, &whole, 16));
+    assert_true(usable(ctx, &whole, 16));
     evk_binding aligned = {VK_NULL_HANDLE, 4 * align, 64, 0};
-    assert_true(evk_texel_binding_usable(ctx, &aligned, 16));
+    assert_true(usable(ctx, &aligned, 16));
     evk_binding part_texel = {VK_NULL_HANDLE, 0, 60, 0};
-    assert_false(evk_texel_binding_usable(ctx, &part_texel, 16));
-    assert_true(evk_texel_binding_usable(ctx, &part_texel, 4));
-    evk_binding too_long = {VK_NULL_HANDLE, 0, ((VkDeviceSize)ctx->max_texel_elements + 1) * 16, 0};
-    assert_false(evk_texel_binding_usable(ctx, &too_long, 16));
+    assert_false(usable(ctx, &part_texel, 16));
+    assert_true(usable(ctx, &part_texel, 4));
+    VkDeviceSize longest = (VkDeviceSize)ctx->profile.limits.texel_buffer_elements * 16;
+    evk_binding too_long = {VK_NULL_HANDLE, 0, longest + 16, 0};
+    assert_false(usable(ctx, &too_long, 16));
     if (align > 4) {
         evk_binding unaligned = {VK_NULL_HANDLE, 4, 64, 0};
-        assert_false(evk_texel_binding_usable(ctx, &unaligned, 4));
+        assert_false(usable(ctx, &unaligned, 4));
     }
-    ctx->texel_loads = 0;
-    assert_false(evk_texel_binding_usable(ctx, &whole, 16));
+    ctx->profile.texel_loads = EVK_SWITCH_OFF;
+    assert_false(usable(ctx, &whole, 16));
 }
 
 /* Runs the depthwise case with texel inputs on or off; returns the output. */
 static float *run_depthwise(evk_context *ctx, int texel_inputs, const tu_conv_weights *w,
                             evk_shape in, const float *x)
 {
-    ctx->texel_loads = texel_inputs;
+    ctx->profile.texel_loads = texel_inputs ? EVK_SWITCH_ON : EVK_SWITCH_OFF;
     evk_layer *layer;
     assert_int_equal(evk_conv2d_create(ctx, &w->desc, &layer), EVK_SUCCESS);
     evk_shape out;

@@ -1,6 +1,7 @@
 #include "conv2d.h"
 #include "effvk_internal.h"
 #include "pipeline.h"
+#include "profile.h"
 #include "saturating.h"
 #include "context_entry.h"
 
@@ -172,10 +173,10 @@ static void apply_variant(const conv2d_layer *l, evk_pipeline_key *key)
 /* The most pixels per invocation (reuse of each weight load) that still keeps
  * three quarters of the lanes busy on small planes (1152->192 @7²: 8 pixels
  * run 1.7x faster than 16, which leave half of each subgroup idle). */
-static uint32_t pointwise_tile_pixels(const evk_context *ctx, uint32_t plane)
+static uint32_t pointwise_tile_pixels(const evk_device_profile *profile, uint32_t plane)
 {
-    uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
-    for (uint32_t tile = evk_tile_limits_for(ctx)->pointwise_pixels; tile > 1; tile /= 2) {
+    uint32_t sub = profile->subgroup_size;
+    for (uint32_t tile = evk_tile_limits_for(profile)->pointwise_pixels; tile > 1; tile /= 2) {
         uint64_t slots = (uint64_t)evk_div_up(evk_div_up(plane, tile), sub) * sub * tile;
         if (4 * (uint64_t)plane >= 3 * slots)
             return tile;
@@ -191,12 +192,13 @@ static evk_status record_pointwise(conv2d_layer *l, const evk_tensor *in, evk_te
     push.plane = in->shape.h * in->shape.w;
     push.out_c = out->shape.c;
     push.out_c4 = evk_div_up(out->shape.c, 4);
-    uint32_t tile_c4 = evk_even_tile(push.out_c4, evk_tile_limits_for(l->base.ctx)->pointwise_c4);
-    uint32_t tile_p = pointwise_tile_pixels(l->base.ctx, push.plane);
+    const evk_device_profile *profile = &l->base.ctx->profile;
+    uint32_t tile_c4 = evk_even_tile(push.out_c4, evk_tile_limits_for(profile)->pointwise_c4);
+    uint32_t tile_p = pointwise_tile_pixels(profile, push.plane);
     push.co_blocks = evk_div_up(push.out_c4, tile_c4);
     uint32_t tiles = evk_div_up(push.plane, tile_p);
     evk_lane_plan lanes = evk_lane_plan_for(
-        l->base.ctx, tiles, (uint64_t)tiles * push.co_blocks * push.batch, push.in_c4);
+        profile, tiles, (uint64_t)tiles * push.co_blocks * push.batch, push.in_c4);
     push.groups_per_plane = evk_div_up(tiles, lanes.tiles_per_group);
     evk_pipeline_key key = {.shader = "conv2d_pointwise", .workgroup_size = lanes.workgroup,
                             .spec = {l->desc.activation, tile_p, tile_c4, lanes.split},
@@ -239,7 +241,7 @@ static uint32_t dense_tile_width(const evk_tile_limits *limits, uint32_t out_w, 
 uint32_t evk_row_tile_width(const evk_context *ctx, uint32_t out_w, uint32_t rows, uint32_t max_w,
                             uint32_t stride, uint32_t kernel, uint32_t max_segment)
 {
-    uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
+    uint32_t sub = ctx->profile.subgroup_size;
     while (max_w > 1 && (max_w - 1) * stride + kernel > max_segment)
         --max_w;
     uint32_t w = evk_even_tile(out_w, max_w);
@@ -254,14 +256,15 @@ static evk_status record_dense_buffers(conv2d_layer *l, evk_binding in, evk_shap
     struct { spatial_push s; uint32_t tiles_x, co_blocks, groups_per_plane, in_c; } push;
     push.s = spatial_shape(l, in_shape, out_shape);
     const evk_conv2d_desc *d = &l->desc;
-    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
+    const evk_device_profile *profile = &l->base.ctx->profile;
+    const evk_tile_limits *limits = evk_tile_limits_for(profile);
     uint32_t tile_w = dense_tile_width(limits, push.s.out_w, d->stride_w, d->kernel_w);
     push.tiles_x = evk_div_up(push.s.out_w, tile_w);
     uint32_t tile_c4 = evk_even_tile(push.s.out_c4, limits->dense_c4);
     push.co_blocks = evk_div_up(push.s.out_c4, tile_c4);
     uint32_t tiles = push.tiles_x * push.s.out_h;
     evk_lane_plan lanes = evk_lane_plan_for(
-        l->base.ctx, tiles, (uint64_t)tiles * push.co_blocks * push.s.batch, push.s.in_c4);
+        profile, tiles, (uint64_t)tiles * push.co_blocks * push.s.batch, push.s.in_c4);
     push.groups_per_plane = evk_div_up(tiles, lanes.tiles_per_group);
     push.in_c = in_shape.c;
     evk_pipeline_key key = {.shader = "conv2d_dense", .workgroup_size = lanes.workgroup,
@@ -323,8 +326,8 @@ typedef struct depthwise_tile {
  * keep 8 × 4. */
 static depthwise_tile choose_depthwise_tile(const evk_context *ctx, evk_shape out)
 {
-    uint32_t sub = ctx->props.subgroup_size ? ctx->props.subgroup_size : 8;
-    const evk_tile_limits *limits = evk_tile_limits_for(ctx);
+    uint32_t sub = ctx->profile.subgroup_size;
+    const evk_tile_limits *limits = evk_tile_limits_for(&ctx->profile);
     uint32_t max_w = limits->depthwise_w, max_h = limits->depthwise_h;
     depthwise_tile t;
     for (int narrow_width = 1;; narrow_width = !narrow_width) {
@@ -355,7 +358,7 @@ static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_te
     depthwise_tile tile = choose_depthwise_tile(l->base.ctx, out->shape);
     push.tiles_x = evk_div_up(push.out_w, tile.w);
     push.tiles_y = evk_div_up(push.out_h, tile.h);
-    uint32_t wg = evk_workgroup_size_for(l->base.ctx, push.tiles_x * push.tiles_y);
+    uint32_t wg = evk_workgroup_size_for(&l->base.ctx->profile, push.tiles_x * push.tiles_y);
     push.groups_per_plane = evk_div_up(push.tiles_x * push.tiles_y, wg);
     const evk_conv2d_desc *d = &l->desc;
     evk_pipeline_key key = {.shader = "conv2d_depthwise", .workgroup_size = wg,
@@ -372,7 +375,7 @@ uint32_t evk_conv2d_depthwise_partials(const evk_layer *layer, evk_shape out, in
 {
     depthwise_tile t = choose_depthwise_tile(layer->ctx, out);
     uint32_t tiles = evk_div_up(out.w, t.w) * evk_div_up(out.h, t.h);
-    uint32_t wg = evk_workgroup_size_for(layer->ctx, tiles);
+    uint32_t wg = evk_workgroup_size_for(&layer->ctx->profile, tiles);
     return evk_div_up(tiles, wg) * (per_lane ? wg : 1);
 }
 
@@ -383,7 +386,7 @@ static evk_status record_grouped(conv2d_layer *l, const evk_tensor *in, evk_tens
     push.in_per_group = l->desc.in_channels / l->desc.groups;
     push.out_per_group = l->desc.out_channels / l->desc.groups;
     uint32_t pixels = push.s.out_h * push.s.out_w;
-    uint32_t wg = evk_workgroup_size_for(l->base.ctx, pixels);
+    uint32_t wg = evk_workgroup_size_for(&l->base.ctx->profile, pixels);
     push.groups_per_plane = evk_div_up(pixels, wg);
     const evk_conv2d_desc *d = &l->desc;
     evk_pipeline_key key = {.shader = "conv2d_grouped", .workgroup_size = wg,

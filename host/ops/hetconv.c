@@ -5,6 +5,7 @@
 #include "hetconv.h"
 #include "layer.h"
 #include "pipeline.h"
+#include "profile.h"
 #include "saturating.h"
 #include "context_entry.h"
 
@@ -18,11 +19,11 @@ typedef struct hetconv_layer {
 enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
 
 /* Pixels (tile_w) × quads (tile_c4) per invocation; the bounds come from
- * evk_tile_limits_for. The wide bounds were measured on lavapipe (dense and
- * HetConv timed in one process; the figures are in bench/results/README.md,
- * "HetConv tiles"). As for the dense conv, every SSBO load with a
- * non-constant index is a per-lane gather on llvmpipe, weights included, so
- * large tiles, where each loaded weight feeds more pixels and each loaded
+ * the profile's tile set (evk_tile_limits_for). The wide bounds were
+ * measured on lavapipe (dense and HetConv timed in one process; the figures
+ * are in bench/results/README.md, "HetConv tiles"). As for the dense conv,
+ * every SSBO load with a non-constant index is a per-lane gather on
+ * llvmpipe, weights included, so large tiles, where each loaded weight feeds more pixels and each loaded
  * input more quads, pay. Rows of up to 32 pixels, split evenly so that no
  * tile is mostly padding, and up to 16 quads, halved until the tile holds at
  * most 256 accumulators. tile_w halves while under 3/4 of a subgroup's lanes
@@ -38,7 +39,7 @@ typedef struct tile {
 
 static tile choose_tile(const hetconv_layer *l, evk_shape out)
 {
-    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
+    const evk_tile_limits *limits = evk_tile_limits_for(&l->base.ctx->profile);
     uint32_t w = evk_row_tile_width(l->base.ctx, out.w, out.h, limits->hetconv_w, l->desc.stride,
                                     l->desc.kernel_size, limits->hetconv_segment);
     uint32_t max_c4 = l->classes.terms >= 2 ? limits->dense_c4 : limits->hetconv_c4;
@@ -206,7 +207,7 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
                          out->shape.n;
     uint32_t steps = l->classes.inputs > evk_div_up(in->shape.c, 4) ? l->classes.inputs
                                                                     : evk_div_up(in->shape.c, 4);
-    evk_lane_plan lanes = evk_lane_plan_for(layer->ctx, tiles, all_tiles, steps);
+    evk_lane_plan lanes = evk_lane_plan_for(&layer->ctx->profile, tiles, all_tiles, steps);
     hetconv_push push = make_push(l, in->shape, out->shape, t, lanes.tiles_per_group);
     evk_pipeline_key key = {.shader = "hetconv", .workgroup_size = lanes.workgroup,
                             .spec = {l->desc.activation, l->desc.kernel_size, l->desc.stride,

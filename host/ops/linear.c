@@ -1,15 +1,13 @@
-/* Fully connected layer: one dispatch of shaders/linear.comp. */
+/* Fully connected layer: one dispatch of shaders/linear.comp, with the
+ * profile's linear_lanes lanes per output quad and up to its linear_images
+ * images per weight load. */
 #include <string.h>
 
 #include "linear.h"
 #include "pipeline.h"
+#include "profile.h"
 
-/* GPUs: 64 lanes per output quad (the shader's halving reduction needs a
- * power of two). CPU devices: one lane per output quad, no barrier, and up
- * to CPU_MAX_IMAGES images per weight load (lavapipe, 1280 -> 1000 at batch
- * 16: 15.3 ms with 64 lanes per output, 2.3 / 1.7 / 1.35 / 1.2 ms with 2 /
- * 4 / 8 / 16 images per lane; 8 keeps more lanes for larger CPUs). */
-enum { GPU_SPLIT = 64, CPU_MAX_IMAGES = 8, MAX_FEATURES = 1 << 24 };
+enum { MAX_FEATURES = 1 << 24 };
 
 typedef struct linear_layer {
     evk_layer base;
@@ -55,15 +53,13 @@ static evk_status linear_record(evk_layer *layer, const evk_tensor *in, evk_tens
     linear_layer *l = (linear_layer *)layer;
     evk_context *ctx = layer->ctx;
     uint32_t batch = in->shape.n;
-    uint32_t split = ctx->wide_tiles ? 1 : GPU_SPLIT;
-    uint32_t images = 1;
-    if (ctx->wide_tiles)
-        images = evk_div_up(batch, evk_div_up(batch, CPU_MAX_IMAGES));
+    uint32_t split = ctx->profile.linear_lanes;
+    uint32_t images = evk_even_tile(batch, ctx->profile.linear_images);
     struct { uint32_t batch, c4, k4, image_tiles; } push = {
         batch, evk_div_up(l->in_features, 4), evk_div_up(l->out_features, 4),
         evk_div_up(batch, images)};
     uint64_t lanes = (uint64_t)push.image_tiles * push.k4 * split;
-    uint32_t wg = split > 1 ? split : evk_workgroup_size_for(ctx, (uint32_t)push.k4);
+    uint32_t wg = split > 1 ? split : evk_workgroup_size_for(&ctx->profile, (uint32_t)push.k4);
     evk_pipeline_key key = {.shader = "linear", .workgroup_size = wg, .spec = {split, images},
                             .spec_count = 2, .binding_count = 4, .push_bytes = sizeof push,
                             .shared_bytes = split > 1 ? 16 * wg * images : 0,

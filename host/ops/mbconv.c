@@ -11,16 +11,12 @@
 #include "conv2d.h"
 #include "mbconv.h"
 #include "pipeline.h"
+#include "profile.h"
 #include "saturating.h"
 #include "context_entry.h"
 
 enum { MAX_CHANNELS = 1 << 20, MAX_EXPAND_RATIO = 64, MAX_KERNEL = 15, SE_WORKGROUP = 64,
        ELEMENTWISE_WORKGROUP = 64, DEPTHWISE_SHARED_BYTES = 64 * 16 };
-
-/* Pools longer than this many partial sums per quad are shared by the SE
- * workgroup's lanes (the unfused sequence pools whole planes); shorter ones
- * are summed a quad per lane. */
-enum { SPLIT_POOL_ABOVE = 64 };
 
 enum { ELEMENTWISE_SCALE = 0, ELEMENTWISE_ADD = 1 };
 
@@ -216,13 +212,11 @@ static evk_status reserve(evk_context *ctx, evk_buffer *b, uint64_t bytes, const
 }
 
 /* Whether the fused depthwise writes one SE partial sum per invocation
- * instead of adding its workgroup's in shared memory: on CPU devices (wide
- * tiles), where llvmpipe saves every invocation's live values across the
- * barrier that the shared sum needs; GPUs keep the few partials per plane
- * that the SE then reads. */
+ * instead of adding its workgroup's in shared memory (the profile's
+ * se_partials_per_lane). */
 static int lane_partials(const evk_context *ctx)
 {
-    return ctx->wide_tiles;
+    return ctx->profile.se_partials_per_lane == EVK_SWITCH_ON;
 }
 
 /* The intermediate tensors of one forward: views of the scratch buffers. */
@@ -261,13 +255,12 @@ static evk_status prepare_stages(mbconv_layer *l, evk_shape in, stages *st)
     return s;
 }
 
-/* Whether the SE's lanes share each quad's pool of `count` partial sums:
- * on GPUs for long pools; never on CPU devices (wide tiles), where a
- * workgroup's lanes run on one thread, so sharing saves no loads and costs
- * two barriers per quad. */
+/* Whether the SE's lanes share each quad's pool of `count` partial sums
+ * (the unfused sequence pools whole planes) instead of summing a quad per
+ * lane: above the profile's se_shared_pool_above. */
 static int split_pool(const evk_context *ctx, uint32_t count)
 {
-    return !ctx->wide_tiles && count > SPLIT_POOL_ABOVE;
+    return count > ctx->profile.se_shared_pool_above;
 }
 
 /* mbconv_se.comp over `count` partial sums per channel quad in `partials`. */

@@ -4,6 +4,7 @@
 #include "layer.h"
 #include "octconv.h"
 #include "pipeline.h"
+#include "profile.h"
 #include "context_entry.h"
 
 typedef struct octconv_layer {
@@ -17,9 +18,10 @@ typedef struct octconv_layer {
  * measured on lavapipe, K×K convs take up to 32 pixels × 4 quads per
  * invocation, where each loaded input texel serves 4 quads and K taps and
  * each weight 32 pixels; 1×1 convs take the pointwise kernel's 16 pixels × 8
- * quads. Both hold 128 vec4 accumulators. Depthwise rows take up to 16
- * pixels wide, the narrow set's depthwise width on GPUs. */
-enum { WIDE_DEPTHWISE_MAX_TILE_W = 16, TWO_ROW_MIN_HEIGHT = 14 };
+ * quads. Both hold 128 vec4 accumulators. Depthwise rows take up to
+ * octconv_depthwise_w pixels: 16 wide, the narrow set's depthwise width on
+ * GPUs. */
+enum { TWO_ROW_MIN_HEIGHT = 14 };
 
 static int is_depthwise(const octconv_layer *l)
 {
@@ -93,7 +95,7 @@ typedef struct tile {
 static tile choose_tile(const octconv_layer *l, evk_shape out, const branch_sources *src)
 {
     int pointwise = l->desc.kernel_size == 1;
-    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
+    const evk_tile_limits *limits = evk_tile_limits_for(&l->base.ctx->profile);
     uint32_t max_pixels = pointwise ? limits->pointwise_pixels : limits->dense_w;
     uint32_t max_c4 = pointwise ? limits->pointwise_c4 : limits->dense_c4;
     /* Two rows when the branch upsamples (one low-resolution row serves
@@ -136,8 +138,9 @@ static evk_status record_dense(octconv_layer *l, int branch, const branch_source
     tile t = choose_tile(l, out->shape, src);
     octconv_push push = make_push(src, out->shape, t);
     uint32_t tiles = push.tiles_x * push.tiles_y;
-    evk_lane_plan lanes = evk_lane_plan_for(
-        l->base.ctx, tiles, (uint64_t)tiles * push.co_blocks * push.batch, push.a_c4 + push.b_c4);
+    evk_lane_plan lanes = evk_lane_plan_for(&l->base.ctx->profile, tiles,
+                                            (uint64_t)tiles * push.co_blocks * push.batch,
+                                            push.a_c4 + push.b_c4);
     push.groups_per_plane = evk_div_up(tiles, lanes.tiles_per_group);
     evk_pipeline_key key = {.shader = "octconv", .workgroup_size = lanes.workgroup,
                             .spec = {l->desc.activation, l->desc.kernel_size, t.w, t.h, t.c4,
@@ -159,10 +162,9 @@ static evk_status record_depthwise(octconv_layer *l, int branch, const evk_tenso
 {
     struct { uint32_t batch, c4, channels, in_h, in_w, out_h, out_w, tiles_x, groups_per_plane; } push;
     evk_shape o = out->shape;
-    const evk_tile_limits *limits = evk_tile_limits_for(l->base.ctx);
-    uint32_t max_w = l->base.ctx->wide_tiles ? WIDE_DEPTHWISE_MAX_TILE_W : limits->depthwise_w;
-    uint32_t tile_w = evk_row_tile_width(l->base.ctx, o.w, o.h, max_w, 1, l->desc.kernel_size,
-                                         limits->dense_segment);
+    const evk_tile_limits *limits = evk_tile_limits_for(&l->base.ctx->profile);
+    uint32_t tile_w = evk_row_tile_width(l->base.ctx, o.w, o.h, limits->octconv_depthwise_w, 1,
+                                         l->desc.kernel_size, limits->dense_segment);
     push.batch = o.n;
     push.c4 = evk_div_up(o.c, 4);
     push.channels = o.c;
@@ -171,7 +173,7 @@ static evk_status record_depthwise(octconv_layer *l, int branch, const evk_tenso
     push.out_h = o.h;
     push.out_w = o.w;
     push.tiles_x = evk_div_up(o.w, tile_w);
-    uint32_t wg = evk_workgroup_size_for(l->base.ctx, push.tiles_x * o.h);
+    uint32_t wg = evk_workgroup_size_for(&l->base.ctx->profile, push.tiles_x * o.h);
     push.groups_per_plane = evk_div_up(push.tiles_x * o.h, wg);
     evk_pipeline_key key = {.shader = "octconv_depthwise", .workgroup_size = wg,
                             .spec = {l->desc.activation, l->desc.kernel_size, tile_w, l->desc.stride},

@@ -1,10 +1,8 @@
-/* Global average pooling: one dispatch of shaders/pool_global.comp. */
+/* Global average pooling: one dispatch of shaders/pool_global.comp, with
+ * the profile's pool_lanes lanes per plane. */
 #include "pipeline.h"
 #include "pool.h"
-
-/* GPUs: 64 lanes per plane (the shader's halving reduction needs a power of
- * two); CPU devices: one lane per plane, no barriers. */
-enum { GPU_POOL_SPLIT = 64 };
+#include "profile.h"
 
 static const char *pool_kernel_name(const evk_layer *layer)
 {
@@ -26,8 +24,8 @@ static evk_status pool_record(evk_layer *layer, const evk_tensor *in, evk_tensor
     evk_shape s = in->shape;
     struct { uint32_t planes, plane; float inv_plane; } push = {
         s.n * evk_div_up(s.c, 4), s.h * s.w, 1.0f / ((float)s.h * (float)s.w)};
-    uint32_t split = ctx->wide_tiles ? 1 : GPU_POOL_SPLIT;
-    uint32_t wg = split > 1 ? split : evk_workgroup_size_for(ctx, push.planes);
+    uint32_t split = ctx->profile.pool_lanes;
+    uint32_t wg = split > 1 ? split : evk_workgroup_size_for(&ctx->profile, push.planes);
     evk_pipeline_key key = {.shader = "pool_global", .workgroup_size = wg, .spec = {split},
                             .spec_count = 1, .binding_count = 2, .push_bytes = sizeof push,
                             .shared_bytes = split > 1 ? 16 * wg : 0, .texel_bindings = 1u << 1};

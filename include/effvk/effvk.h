@@ -184,6 +184,8 @@ typedef enum evk_context_flags {
     EVK_CONTEXT_FORCE_STAGING = 1 << 2
 } evk_context_flags;
 
+typedef struct evk_device_profile evk_device_profile;
+
 typedef struct evk_context_desc {
     /* Device choice, in this order: a non-empty `device_name` (case-insensitive
      * substring of the device name; the first match wins), else
@@ -215,6 +217,10 @@ typedef struct evk_context_desc {
      * not reported. `pipeline_progress_user_data` is passed through. */
     evk_pipeline_progress_fn pipeline_progress;
     void *pipeline_progress_user_data;
+    /* Choices of the device profile to make differently: each non-zero field
+     * replaces the default (see evk_device_profile); NULL: none. A value out
+     * of range fails creation with EVK_ERROR_INVALID_ARGUMENT. */
+    const evk_device_profile *profile;
 } evk_context_desc;
 
 /* Creates a context: Vulkan instance (or the adopted one), device choice,
@@ -315,6 +321,8 @@ typedef struct evk_device_properties {
     uint32_t max_storage_buffer_range;
     uint32_t max_push_constants_bytes;
     uint64_t max_memory_allocation_bytes;
+    uint32_t min_texel_buffer_offset_alignment;
+    uint32_t max_texel_buffer_elements;
     /* Subgroups (Vulkan 1.1). */
     uint32_t subgroup_size;
     uint32_t subgroup_min_size;     /* equal to subgroup_size without size control */
@@ -352,6 +360,139 @@ EVK_API evk_status evk_context_device_info(const evk_context *ctx, evk_device_pr
  * device: evk_context_device_info describes it once the context exists),
  * EVK_ERROR_NO_DEVICE (no loader, no device, or no device matches). */
 EVK_API evk_status evk_device_choose(const evk_context_desc *desc, evk_device_properties *out);
+
+/* ------------------------------------------------------------------------ */
+/* Device profile                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Every choice the kernels make that depends on the device: tile sizes, how
+ * lanes share a reduction, texel-buffer loads, where tensors live, the
+ * subgroup size they are sized for and the limits in force. A context fills
+ * its profile once, at creation:
+ *  1. The device class: desc.profile->device_class when set, else the
+ *     environment variable EFFVK_DEVICE_CLASS (cpu, discrete or integrated),
+ *     else the device type (a CPU device is cpu, a discrete GPU discrete, any
+ *     other device integrated).
+ *  2. Every choice from the class's row of the library's table of device
+ *     classes (a row for one vendor's devices of a class goes before the
+ *     class's general row). The defaults below are the rows'.
+ *  3. The environment variables EFFVK_TILES (wide or narrow) and
+ *     EFFVK_TEXEL_LOADS (1 or 0) replace tile_set and texel_loads.
+ *  4. Each non-zero field of desc.profile replaces its field.
+ * Environment values other than those listed are ignored. The kernels read
+ * the profile and nothing else about the kind of device; `effvk info`
+ * prints each device's. Every choice gives the same results up to float
+ * rounding (a split reduction sums in another order); only speed differs. */
+
+typedef enum evk_device_class {
+    EVK_DEVICE_CLASS_DEFAULT = 0,   /* in a desc: chosen as above */
+    EVK_DEVICE_CLASS_CPU = 1,       /* a CPU driver: lavapipe, SwiftShader */
+    EVK_DEVICE_CLASS_DISCRETE = 2,  /* a GPU with memory of its own */
+    /* A GPU that shares the host's memory; also virtual and unknown devices. */
+    EVK_DEVICE_CLASS_INTEGRATED = 3
+} evk_device_class;
+
+/* Upper bounds of the per-invocation output tiles of the convolution kernels. */
+typedef enum evk_tile_set {
+    EVK_TILE_SET_DEFAULT = 0,
+    /* Up to 32 pixels × 4 channel quads, for CPU drivers, where threads are
+     * few, registers plentiful and every load with a non-uniform index is a
+     * per-lane gather, so each loaded value must feed many outputs. */
+    EVK_TILE_SET_WIDE = 1,
+    /* At most 8 vec4 accumulators per lane, for GPUs, which need tens of
+     * thousands of invocations in flight and spill large register tiles to
+     * memory (on an H200 the wide tiles ran 3x3 64->64 @56² at 0.1% of the
+     * FMA peak). */
+    EVK_TILE_SET_NARROW = 2
+} evk_tile_set;
+
+/* A choice that is on or off. */
+typedef enum evk_switch {
+    EVK_SWITCH_DEFAULT = 0,         /* in a desc: keep the default */
+    EVK_SWITCH_ON = 1,
+    EVK_SWITCH_OFF = 2
+} evk_switch;
+
+/* The device limits checked on the host before a pipeline or a dispatch
+ * reaches the driver. */
+typedef struct evk_device_limits {
+    uint32_t workgroup_count[3];    /* maxComputeWorkGroupCount, at most desc.max_workgroup_count */
+    uint32_t workgroup_size;        /* maxComputeWorkGroupSize[0] */
+    uint32_t workgroup_invocations; /* maxComputeWorkGroupInvocations */
+    uint32_t shared_memory_bytes;   /* maxComputeSharedMemorySize */
+    uint32_t push_constants_bytes;  /* maxPushConstantsSize */
+    uint64_t buffer_bytes;          /* min(maxStorageBufferRange, maxMemoryAllocationSize) */
+    uint32_t texel_offset_alignment; /* minTexelBufferOffsetAlignment */
+    uint32_t texel_buffer_elements; /* maxTexelBufferElements */
+} evk_device_limits;
+
+struct evk_device_profile {
+    evk_device_class device_class;
+    /* cpu: wide; discrete, integrated: narrow. */
+    evk_tile_set tile_set;
+    /* Kernels that have a texel-buffer variant read their inputs and weights
+     * as uniform texel buffers instead of storage buffers. cpu: on (llvmpipe
+     * turns every storage-buffer load into a loop over the SIMD lanes with a
+     * bounds check per lane, even where all lanes read one address, while a
+     * texel fetch is one vectorised gather: the depthwise conv runs 1.4-1.9x
+     * faster); GPUs: off, the loads they were measured with. */
+    evk_switch texel_loads;
+    /* The most lanes that share one convolution output tile, each summing a
+     * slice of its input steps (1 to 64; 1: no split). The split is the
+     * largest power of two up to this that keeps a dispatch under
+     * conv_split_target_lanes lanes and every slice at two steps or more.
+     * The default follows the tile set, not the class: 1 with wide tiles
+     * (a split keeps every lane's accumulators in shared memory, which
+     * theirs would overflow), 16 with narrow ones. conv_split_target_lanes:
+     * 65536 (a quarter of what an H200 keeps resident). */
+    uint32_t conv_split_max;
+    uint32_t conv_split_target_lanes;
+    /* Lanes per channel quad of the global average pool (a power of two:
+     * they reduce by halving). cpu: 1 (no barrier, which llvmpipe pays for
+     * with every lane's state); GPUs: 64. */
+    uint32_t pool_lanes;
+    /* Lanes per output quad of the linear layer (a power of two) and the
+     * most images a lane computes per weight load (1 to 64). cpu: 1 lane and
+     * 8 images (lavapipe, 1280 -> 1000 at batch 16: 15.3 ms with 64 lanes per
+     * output, 2.3 / 1.7 / 1.35 / 1.2 ms with 2 / 4 / 8 / 16 images per lane;
+     * 8 keeps more lanes for larger CPUs); GPUs: 64 lanes, 1 image. */
+    uint32_t linear_lanes;
+    uint32_t linear_images;
+    /* MBConv's fused depthwise writes one squeeze-excitation partial sum per
+     * invocation (on) instead of adding its workgroup's in shared memory
+     * (off). cpu: on (llvmpipe saves every invocation's live values across
+     * the barrier the shared sum needs); GPUs: off. */
+    evk_switch se_partials_per_lane;
+    /* The SE workgroup's lanes share each channel quad's pool when it holds
+     * more than this many partial sums; shorter pools are summed a quad per
+     * lane. UINT32_MAX: never. cpu: never (a workgroup's lanes run on one
+     * thread, so sharing saves no loads and costs two barriers per quad);
+     * GPUs: 64. */
+    uint32_t se_shared_pool_above;
+    /* Tensors live in memory that is both device-local and host-visible
+     * where the device has it, uploaded and downloaded without staging
+     * copies (EVK_CONTEXT_FORCE_STAGING stages regardless). cpu, integrated:
+     * on; discrete: off (host-visible device memory there is small or slow
+     * to read). */
+    evk_switch host_visible_tensors;
+    /* The subgroup size workgroups and tiles are sized for: the device's, 8
+     * when it reports none. */
+    uint32_t subgroup_size;
+    /* In force on the context. Read only: zero in desc.profile. */
+    evk_device_limits limits;
+};
+
+/* Fills `out` with the profile evk_context_create(desc) gives on the device
+ * `device` describes (from evk_device_info or evk_device_choose), the
+ * environment variables included, without creating a context. `desc` NULL
+ * means all defaults.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (device or out NULL, a field of
+ * desc.profile out of range: the message names it). */
+EVK_API evk_status evk_device_profile_for(const evk_device_properties *device,
+                                          const evk_context_desc *desc, evk_device_profile *out);
+
+/* The profile a context runs with. */
+EVK_API evk_status evk_context_profile(const evk_context *ctx, evk_device_profile *out);
 
 /* ------------------------------------------------------------------------ */
 /* Tensors                                                                   */
