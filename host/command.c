@@ -3,6 +3,7 @@
 #include "context.h"
 #include "pipeline.h"
 #include "profile.h"
+#include "texel_variant.h"
 #include "context_entry.h"
 
 static evk_status add_descriptor_pool(evk_context *ctx)
@@ -267,9 +268,10 @@ static void write_dispatch_timestamp(evk_context *ctx)
                                 2 + c->timed_dispatches++);
 }
 
-evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline *pipeline,
-                                const evk_binding *bindings, uint32_t binding_count,
-                                const void *push, uint32_t push_bytes, uint64_t group_count)
+evk_status evk_command_dispatch_pipeline(evk_context *ctx, const evk_pipeline *pipeline,
+                                         const evk_binding *bindings, uint32_t binding_count,
+                                         const void *push, uint32_t push_bytes,
+                                         uint64_t group_count)
 {
     if (binding_count != pipeline->key.binding_count || push_bytes != pipeline->key.push_bytes)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
@@ -302,6 +304,22 @@ evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline *pipeline,
     ctx->stats.dispatches_recorded++;
     write_dispatch_timestamp(ctx);
     return EVK_SUCCESS;
+}
+
+evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline_key *key,
+                                const evk_binding *bindings, const void *push,
+                                uint64_t group_count)
+{
+    evk_pipeline_key chosen = *key;
+    evk_choose_texel_variant(ctx, &chosen, bindings);
+    if (ctx->progress.counting)
+        return evk_pipeline_census_add(ctx, &chosen);
+    evk_pipeline *pipeline;
+    evk_status s = evk_pipeline_get(ctx, &chosen, &pipeline);
+    if (s != EVK_SUCCESS)
+        return s;
+    return evk_command_dispatch_pipeline(ctx, pipeline, bindings, key->binding_count, push,
+                                         key->push_bytes, group_count);
 }
 
 void evk_command_copy(evk_context *ctx, VkBuffer src, VkBuffer dst, VkDeviceSize bytes)

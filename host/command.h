@@ -1,6 +1,6 @@
-/* Command recording: one command buffer per context, dispatches with
- * automatic barriers, descriptor sets from growing pools, timestamps around
- * each submission, submit and wait on a fence. */
+/* Command recording: one command buffer per context, dispatches of pipeline
+ * keys with automatic barriers, descriptor sets from growing pools,
+ * timestamps around each submission, submit and wait on a fence. */
 #ifndef EFFVK_HOST_COMMAND_H
 #define EFFVK_HOST_COMMAND_H
 
@@ -9,6 +9,7 @@
 
 typedef struct evk_context evk_context;
 typedef struct evk_pipeline evk_pipeline;
+typedef struct evk_pipeline_key evk_pipeline_key;
 
 #define EVK_MAX_BINDINGS 8
 #define EVK_MAX_TRACKED_BUFFERS 32
@@ -78,12 +79,21 @@ void evk_command_destroy(evk_context *ctx);
 /* Starts recording; the command buffer and descriptor pools are reset. */
 evk_status evk_command_begin(evk_context *ctx);
 
-/* Records a dispatch of `group_count` workgroups (a 1-D count, folded into a
- * 3-D grid within the device's limits; shaders recover the linear index with
- * evk_linear_group() from common.glsl). */
-evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline *pipeline,
-                                const evk_binding *bindings, uint32_t binding_count,
-                                const void *push, uint32_t push_bytes, uint64_t group_count);
+/* Records a dispatch of `key`'s pipeline (its texel variant where
+ * evk_choose_texel_variant picks it, created on first use) with
+ * key->binding_count bindings and key->push_bytes of push constants; during
+ * a pipeline census (pipeline.h) counts the pipeline instead. */
+evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline_key *key,
+                                const evk_binding *bindings, const void *push,
+                                uint64_t group_count);
+
+/* Records a dispatch of `group_count` workgroups of a pipeline (a 1-D count,
+ * folded into a 3-D grid within the device's limits; shaders recover the
+ * linear index with evk_linear_group() from common.glsl). */
+evk_status evk_command_dispatch_pipeline(evk_context *ctx, const evk_pipeline *pipeline,
+                                         const evk_binding *bindings, uint32_t binding_count,
+                                         const void *push, uint32_t push_bytes,
+                                         uint64_t group_count);
 
 /* Records a buffer copy (staging transfers), with the barriers it needs. */
 void evk_command_copy(evk_context *ctx, VkBuffer src, VkBuffer dst, VkDeviceSize bytes);

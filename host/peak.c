@@ -2,6 +2,7 @@
  * one submission until it runs long enough for timestamps to be precise. */
 #include "tensor.h"
 #include "pipeline.h"
+#include "texel_variant.h"
 #include "context_entry.h"
 
 #define PEAK_WORKGROUP 64
@@ -24,8 +25,8 @@ static evk_status time_repeated(evk_context *ctx, const peak_run *run, uint32_t 
 {
     evk_status s = evk_command_begin(ctx);
     for (uint32_t i = 0; s == EVK_SUCCESS && i < repeat; ++i)
-        s = evk_command_dispatch(ctx, run->pipeline, run->bindings, run->binding_count, run->push,
-                                 run->push_bytes, run->groups);
+        s = evk_command_dispatch_pipeline(ctx, run->pipeline, run->bindings, run->binding_count,
+                                          run->push, run->push_bytes, run->groups);
     if (s != EVK_SUCCESS) {
         evk_command_abort(ctx);
         return s;
@@ -103,7 +104,7 @@ static evk_status measure_copy(evk_context *ctx, double *gbps)
     run.bindings[0] = (evk_binding){src.buffer, 0, bytes, 0};
     run.bindings[1] = (evk_binding){dst.buffer, 0, bytes, 1};
     /* The copy reads the way the kernels read where that is faster. */
-    evk_choose_texel_loads(ctx, &key, run.bindings);
+    evk_choose_texel_variant(ctx, &key, run.bindings);
     evk_pipeline *pipeline;
     if (s == EVK_SUCCESS)
         s = evk_pipeline_get(ctx, &key, &pipeline);

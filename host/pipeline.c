@@ -1,8 +1,6 @@
-#include <stdio.h>
 #include <string.h>
 
 #include "pipeline.h"
-#include "profile.h"
 #include "shader_registry.h"
 
 static const evk_shader_entry *find_shader(const char *name)
@@ -11,6 +9,12 @@ static const evk_shader_entry *find_shader(const char *name)
         if (strcmp(evk_shader_registry[i].name, name) == 0)
             return &evk_shader_registry[i];
     return NULL;
+}
+
+const char *evk_embedded_shader(const char *name)
+{
+    const evk_shader_entry *shader = find_shader(name);
+    return shader ? shader->name : NULL;
 }
 
 static int same_key(const evk_pipeline_key *a, const evk_pipeline_key *b)
@@ -130,36 +134,6 @@ static void destroy_pipeline(evk_context *ctx, evk_pipeline *p)
     evk_free(ctx, p);
 }
 
-/* The texel variant of key's shader when the context uses texel loads and
- * every binding the key's masks name can be viewed so, else NULL. */
-static const char *texel_variant(const evk_context *ctx, const evk_pipeline_key *key,
-                                 const evk_binding *bindings)
-{
-    if (!key->texel_bindings || ctx->profile.texel_loads != EVK_SWITCH_ON)
-        return NULL;
-    for (uint32_t i = 0; i < key->binding_count; ++i)
-        if ((key->texel_bindings >> i & 1u) &&
-            !evk_texel_range_usable(&ctx->profile, bindings[i].offset, bindings[i].range,
-                                    (key->float_texel_bindings >> i & 1u) ? 4u : 16u))
-            return NULL;
-    char name[128];
-    snprintf(name, sizeof name, "%s_texel", key->shader);
-    const evk_shader_entry *variant = find_shader(name);
-    return variant ? variant->name : NULL;
-}
-
-void evk_choose_texel_loads(const evk_context *ctx, evk_pipeline_key *key,
-                            const evk_binding *bindings)
-{
-    const char *variant = texel_variant(ctx, key, bindings);
-    if (variant) {
-        key->shader = variant;
-        return;
-    }
-    key->texel_bindings = 0;
-    key->float_texel_bindings = 0;
-}
-
 static evk_pipeline *find_pipeline(const evk_context *ctx, const evk_pipeline_key *key)
 {
     for (evk_pipeline *p = ctx->pipelines; p; p = p->next)
@@ -168,8 +142,7 @@ static evk_pipeline *find_pipeline(const evk_context *ctx, const evk_pipeline_ke
     return NULL;
 }
 
-/* Adds `key` to the census unless the context or the census already holds it. */
-static evk_status count_pipeline(evk_context *ctx, const evk_pipeline_key *key)
+evk_status evk_pipeline_census_add(evk_context *ctx, const evk_pipeline_key *key)
 {
     evk_pipeline_progress *p = &ctx->progress;
     if (find_pipeline(ctx, key))
@@ -244,21 +217,6 @@ static void report_created(evk_context *ctx, evk_status created)
     p->callback(++p->created, p->total, p->user_data);
     if (p->created == p->total)
         p->total = 0;
-}
-
-evk_status evk_pipeline_dispatch(evk_context *ctx, const evk_pipeline_key *key,
-                                 const evk_binding *bindings, const void *push, uint64_t groups)
-{
-    evk_pipeline_key chosen = *key;
-    evk_choose_texel_loads(ctx, &chosen, bindings);
-    if (ctx->progress.counting)
-        return count_pipeline(ctx, &chosen);
-    evk_pipeline *pipeline;
-    evk_status s = evk_pipeline_get(ctx, &chosen, &pipeline);
-    if (s != EVK_SUCCESS)
-        return s;
-    return evk_command_dispatch(ctx, pipeline, bindings, key->binding_count, push, key->push_bytes,
-                                groups);
 }
 
 evk_status evk_pipeline_get(evk_context *ctx, const evk_pipeline_key *key, evk_pipeline **out)

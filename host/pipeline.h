@@ -1,7 +1,8 @@
 /* Compute pipelines: created on first use per (shader, specialization
  * constants) and kept for the context's life, through a VkPipelineCache that
- * can persist in a file. Device limits are checked here, on the host, before
- * anything reaches the driver. */
+ * can persist in a file. The limits in force (the device profile's) are
+ * checked here, on the host, before anything reaches the driver. Recording a
+ * dispatch of a pipeline is command's (command.h). */
 #ifndef EFFVK_HOST_PIPELINE_H
 #define EFFVK_HOST_PIPELINE_H
 
@@ -19,8 +20,9 @@ typedef struct evk_pipeline_key {
     uint32_t spec_count;
     uint32_t binding_count;         /* storage buffers at bindings 0..n-1, */
     /* but bit i set: binding i is a vec4 uniform texel buffer. Recorders set
-     * the bindings their shader's texel variant reads that way and let
-     * evk_choose_texel_loads decide. */
+     * the bindings their shader's texel variant reads that way
+     * (shader_bindings.h names them) and let evk_choose_texel_variant
+     * decide. */
     uint32_t texel_bindings;
     uint32_t float_texel_bindings;  /* of those, the ones viewed as float texels, not vec4 */
     uint32_t push_bytes;
@@ -35,26 +37,20 @@ struct evk_pipeline {
     struct evk_pipeline *next;
 };
 
-/* Keeps key->texel_bindings and points key->shader at its texel variant
- * when the context uses texel loads, the variant exists and every binding
- * the masks name is usable; otherwise clears the masks (storage buffers). */
-void evk_choose_texel_loads(const evk_context *ctx, evk_pipeline_key *key,
-                            const evk_binding *bindings);
-
-/* Records a dispatch of `key`'s pipeline (its texel variant where
- * evk_choose_texel_loads picks it) with key->binding_count bindings and
- * key->push_bytes of push constants. */
-evk_status evk_pipeline_dispatch(evk_context *ctx, const evk_pipeline_key *key,
-                                 const evk_binding *bindings, const void *push, uint64_t groups);
+/* The registry's own copy of the name of the embedded shader `name` (which
+ * outlives the caller's string), or NULL when none is embedded. */
+const char *evk_embedded_shader(const char *name);
 
 /* A census of the pipelines a recording will create, for the desc's
  * progress callback: with a callback, census_begin returns 1 and until
- * census_end evk_pipeline_dispatch counts the distinct pipelines the context
- * lacks instead of recording; the caller runs its recording functions once
- * that way, then census_end (given their status) announces the count as the
- * next batch and returns the status. Without a callback census_begin returns
- * 0 and the caller skips the dry run. */
+ * census_end evk_command_dispatch counts the distinct pipelines the context
+ * lacks (census_add) instead of recording; the caller runs its recording
+ * functions once that way, then census_end (given their status) announces
+ * the count as the next batch and returns the status. Without a callback
+ * census_begin returns 0 and the caller skips the dry run. */
 int evk_pipeline_census_begin(evk_context *ctx);
+/* Adds `key` unless the context or the census already holds it. */
+evk_status evk_pipeline_census_add(evk_context *ctx, const evk_pipeline_key *key);
 evk_status evk_pipeline_census_end(evk_context *ctx, evk_status recorded);
 
 /* Finds or creates the pipeline for `key`. */

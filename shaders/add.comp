@@ -8,7 +8,7 @@
 
 layout(std430, binding = 0) buffer Output { vec4 y[]; };
 // EVK_TEXEL_LOADS: the inputs are uniform texel buffers (see
-// evk_texel_loads_default), else storage buffers.
+// texel_variant.h), else storage buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 1) uniform samplerBuffer a_texels;
 layout(binding = 2) uniform samplerBuffer b_texels;

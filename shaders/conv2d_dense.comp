@@ -27,7 +27,7 @@ const uint SEGMENT = (TILE_W - 1u) * SW + KW;
 #include "split_reduce.glsl"
 
 // EVK_TEXEL_LOADS: input and weights are uniform texel buffers (see
-// evk_texel_loads_default), else storage buffers.
+// texel_variant.h), else storage buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer input_texels;
 layout(binding = 2) uniform samplerBuffer weight_texels;

@@ -14,7 +14,7 @@ layout(constant_id = 4) const uint SH = 1u;
 layout(constant_id = 5) const uint SW = 1u;
 
 // EVK_TEXEL_LOADS: the input (vec4 texels) and the weights (float texels)
-// are uniform texel buffers (see evk_texel_loads_default), else storage
+// are uniform texel buffers (see texel_variant.h), else storage
 // buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer input_texels;

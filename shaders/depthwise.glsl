@@ -19,7 +19,7 @@ const uint SEGMENT = (TILE_W - 1u) * SW + KW;
 const uint ROWS = (TILE_H - 1u) * SH + KH;
 
 // EVK_TEXEL_LOADS: the input is a uniform texel buffer (see
-// evk_texel_loads_default), else a storage buffer.
+// texel_variant.h), else a storage buffer.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer input_texels;
 vec4 load_input(uint texel) { return texelFetch(input_texels, int(texel)); }

@@ -17,7 +17,7 @@ layout(constant_id = 2) const uint IMAGES = 1u;
 layout(std430, binding = 0) buffer Output { vec4 y[]; };
 layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
 // EVK_TEXEL_LOADS: the input and the weights are uniform texel buffers (see
-// evk_texel_loads_default), else storage buffers.
+// texel_variant.h), else storage buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 1) uniform samplerBuffer input_texels;
 layout(binding = 2) uniform samplerBuffer weight_texels;

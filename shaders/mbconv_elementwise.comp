@@ -10,7 +10,7 @@ layout(constant_id = 1) const uint MODE = 0u;
 
 layout(std430, binding = 0) buffer Output { vec4 y[]; };
 // EVK_TEXEL_LOADS: the input and the scales are uniform texel buffers (see
-// evk_texel_loads_default), else storage buffers.
+// texel_variant.h), else storage buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 1) uniform samplerBuffer input_texels;
 layout(binding = 2) uniform samplerBuffer scale_texels;

@@ -22,7 +22,7 @@ layout(std430, binding = 3) readonly buffer Fc1Bias { float fc1_bias[]; };
 layout(std430, binding = 5) readonly buffer Fc2Bias { vec4 fc2_bias[]; };
 // fc1 is [S][E4] vec4, fc2 [E4][S] vec4. EVK_TEXEL_LOADS: the partial sums
 // and both weight matrices are uniform texel buffers (see
-// evk_texel_loads_default), else storage buffers.
+// texel_variant.h), else storage buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer partial_texels;
 layout(binding = 2) uniform samplerBuffer fc1_texels;

@@ -40,7 +40,7 @@ const uint SEGMENT = TILE_W + K - 1u;
 
 // Weights: [out_c4][a_c4 + b_c4][K][K] mat4, A's input quads, then B's.
 // EVK_TEXEL_LOADS: sources and weights are uniform texel buffers (see
-// evk_texel_loads_default), else storage buffers.
+// texel_variant.h), else storage buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer source_a_texels;
 layout(binding = 1) uniform samplerBuffer source_b_texels;

@@ -19,7 +19,7 @@ const uint PAD = (K - 1u) / 2u;
 const uint SEGMENT = TILE_W + K - 1u;
 
 // EVK_TEXEL_LOADS: the input and the weights are uniform texel buffers (see
-// evk_texel_loads_default), else storage buffers.
+// texel_variant.h), else storage buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer input_texels;
 layout(binding = 2) uniform samplerBuffer weight_texels;

@@ -12,7 +12,7 @@ layout(constant_id = 1) const uint SPLIT = 64u;
 
 layout(std430, binding = 0) buffer Output { vec4 y[]; };
 // EVK_TEXEL_LOADS: the input is a uniform texel buffer (see
-// evk_texel_loads_default), else a storage buffer.
+// texel_variant.h), else a storage buffer.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 1) uniform samplerBuffer input_texels;
 vec4 load_input(uint i) { return texelFetch(input_texels, int(i)); }

@@ -134,7 +134,7 @@ static void conv2d_destroy(evk_layer *layer)
 }
 
 /* Bindings a kernel can read as texels (the key's texel_bindings before
- * evk_choose_texel_loads). */
+ * evk_choose_texel_variant). */
 #define TEXEL_INPUT (1u << 0)
 #define TEXEL_WEIGHT (1u << 2)
 
@@ -145,7 +145,7 @@ static evk_status dispatch_buffers(conv2d_layer *l, const evk_pipeline_key *key,
                                               evk_buffer_binding(&l->bias)};
     for (uint32_t i = 4; i < key->binding_count; ++i)
         bindings[i] = l->variant->bindings[i - 4];
-    return evk_pipeline_dispatch(l->base.ctx, key, bindings, push, groups);
+    return evk_command_dispatch(l->base.ctx, key, bindings, push, groups);
 }
 
 static evk_status dispatch(conv2d_layer *l, const evk_pipeline_key *key, const evk_tensor *in,

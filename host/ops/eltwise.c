@@ -38,8 +38,8 @@ evk_status evk_add_record(evk_layer *layer, const evk_tensor *a, const evk_tenso
                             .texel_bindings = 1u << 1 | 1u << 2};
     evk_binding bindings[3] = {evk_tensor_binding(y, 1), evk_tensor_binding(a, 0),
                                evk_tensor_binding(b, 0)};
-    return evk_pipeline_dispatch(layer->ctx, &key, bindings, &push,
-                                 evk_div_up_u64(texels, ADD_WORKGROUP));
+    return evk_command_dispatch(layer->ctx, &key, bindings, &push,
+                                evk_div_up_u64(texels, ADD_WORKGROUP));
 }
 
 /* Alone (evk_layer_forward) it has one input: it doubles it. */

@@ -223,7 +223,7 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
                                evk_buffer_binding(&l->bias), evk_tensor_binding(in, 0)};
     uint64_t groups = (uint64_t)push.groups_per_plane * push.lane_groups * push.quad_blocks *
                       push.batch;
-    return evk_pipeline_dispatch(layer->ctx, &key, bindings, &push, groups);
+    return evk_command_dispatch(layer->ctx, &key, bindings, &push, groups);
 }
 
 static const evk_layer_ops hetconv_ops = {hetconv_kernel_name, hetconv_output_shape,

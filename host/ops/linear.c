@@ -66,7 +66,7 @@ static evk_status linear_record(evk_layer *layer, const evk_tensor *in, evk_tens
                             .texel_bindings = 1u << 1 | 1u << 2};
     evk_binding bindings[4] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0),
                                evk_buffer_binding(&l->weight), evk_buffer_binding(&l->bias)};
-    return evk_pipeline_dispatch(ctx, &key, bindings, &push, evk_div_up_u64(lanes, wg));
+    return evk_command_dispatch(ctx, &key, bindings, &push, evk_div_up_u64(lanes, wg));
 }
 
 static void linear_destroy(evk_layer *layer)

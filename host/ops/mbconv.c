@@ -278,7 +278,7 @@ static evk_status record_se(mbconv_layer *l, evk_binding partials, const stages 
     evk_binding bindings[6] = {partials, {l->scratch->scale.buffer, 0, l->scratch->scale.bytes, 1},
                                evk_buffer_binding(&l->fc1), evk_buffer_binding(&l->fc1_bias),
                                evk_buffer_binding(&l->fc2), evk_buffer_binding(&l->fc2_bias)};
-    return evk_pipeline_dispatch(l->base.ctx, &key, bindings, &push, st->out.n);
+    return evk_command_dispatch(l->base.ctx, &key, bindings, &push, st->out.n);
 }
 
 /* mbconv_elementwise.comp: y = x · scale (per image and quad) or y += x. */
@@ -296,8 +296,8 @@ static evk_status record_elementwise(mbconv_layer *l, uint32_t mode, const evk_t
     evk_binding bindings[3] = {evk_tensor_binding(y, 1), evk_tensor_binding(x, 0),
                                mode == ELEMENTWISE_SCALE ? evk_buffer_binding(&l->scratch->scale)
                                                          : evk_tensor_binding(x, 0)};
-    return evk_pipeline_dispatch(l->base.ctx, &key, bindings, &push,
-                                 evk_div_up(push.texels, ELEMENTWISE_WORKGROUP));
+    return evk_command_dispatch(l->base.ctx, &key, bindings, &push,
+                                evk_div_up(push.texels, ELEMENTWISE_WORKGROUP));
 }
 
 static evk_status record_fused(mbconv_layer *l, const evk_tensor *in, evk_tensor *out,

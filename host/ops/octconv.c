@@ -153,8 +153,8 @@ static evk_status record_dense(octconv_layer *l, int branch, const branch_source
     evk_binding bindings[5] = {evk_tensor_binding(a, 0), evk_tensor_binding(b, 0),
                                evk_tensor_binding(out, 1), evk_buffer_binding(&l->weight[branch]),
                                evk_buffer_binding(&l->bias[branch])};
-    return evk_pipeline_dispatch(l->base.ctx, &key, bindings, &push,
-                                 (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
+    return evk_command_dispatch(l->base.ctx, &key, bindings, &push,
+                                (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
 }
 
 static evk_status record_depthwise(octconv_layer *l, int branch, const evk_tensor *in,
@@ -182,8 +182,8 @@ static evk_status record_depthwise(octconv_layer *l, int branch, const evk_tenso
     evk_binding bindings[4] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
                                evk_buffer_binding(&l->weight[branch]),
                                evk_buffer_binding(&l->bias[branch])};
-    return evk_pipeline_dispatch(l->base.ctx, &key, bindings, &push,
-                                 (uint64_t)push.groups_per_plane * push.c4 * push.batch);
+    return evk_command_dispatch(l->base.ctx, &key, bindings, &push,
+                                (uint64_t)push.groups_per_plane * push.c4 * push.batch);
 }
 
 static evk_status record_branch(octconv_layer *l, int branch, const evk_tensor *x_high,

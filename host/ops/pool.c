@@ -30,8 +30,8 @@ static evk_status pool_record(evk_layer *layer, const evk_tensor *in, evk_tensor
                             .spec_count = 1, .binding_count = 2, .push_bytes = sizeof push,
                             .shared_bytes = split > 1 ? 16 * wg : 0, .texel_bindings = 1u << 1};
     evk_binding bindings[2] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0)};
-    return evk_pipeline_dispatch(ctx, &key, bindings, &push,
-                                 evk_div_up_u64((uint64_t)push.planes * split, wg));
+    return evk_command_dispatch(ctx, &key, bindings, &push,
+                                evk_div_up_u64((uint64_t)push.planes * split, wg));
 }
 
 static void pool_destroy(evk_layer *layer)
@@ -96,8 +96,8 @@ static evk_status max_pool_record(evk_layer *layer, const evk_tensor *in, evk_te
                             .texel_bindings = 1u << 1};
     evk_binding bindings[2] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0)};
     uint64_t texels = (uint64_t)push.planes * o.h * o.w;
-    return evk_pipeline_dispatch(layer->ctx, &key, bindings, &push,
-                                 evk_div_up_u64(texels, MAX_POOL_WORKGROUP));
+    return evk_command_dispatch(layer->ctx, &key, bindings, &push,
+                                evk_div_up_u64(texels, MAX_POOL_WORKGROUP));
 }
 
 static const evk_layer_ops max_pool_ops = {max_pool_kernel_name, max_pool_output_shape,

@@ -1,0 +1,33 @@
+#include <stdio.h>
+
+#include "profile.h"
+#include "texel_variant.h"
+
+/* The texel variant of key's shader when the profile has texel loads on and
+ * every binding the key's masks name can be viewed so, else NULL. */
+static const char *texel_variant(const evk_context *ctx, const evk_pipeline_key *key,
+                                 const evk_binding *bindings)
+{
+    if (!key->texel_bindings || ctx->profile.texel_loads != EVK_SWITCH_ON)
+        return NULL;
+    for (uint32_t i = 0; i < key->binding_count; ++i)
+        if ((key->texel_bindings >> i & 1u) &&
+            !evk_texel_range_usable(&ctx->profile, bindings[i].offset, bindings[i].range,
+                                    (key->float_texel_bindings >> i & 1u) ? 4u : 16u))
+            return NULL;
+    char name[128];
+    snprintf(name, sizeof name, "%s_texel", key->shader);
+    return evk_embedded_shader(name);
+}
+
+void evk_choose_texel_variant(const evk_context *ctx, evk_pipeline_key *key,
+                              const evk_binding *bindings)
+{
+    const char *variant = texel_variant(ctx, key, bindings);
+    if (variant) {
+        key->shader = variant;
+        return;
+    }
+    key->texel_bindings = 0;
+    key->float_texel_bindings = 0;
+}
