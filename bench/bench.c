@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_provenance.h"
 #include "effvk_internal.h"
 #include "json.h"
 #include "reference.h"
@@ -527,7 +528,7 @@ static void write_result_json(json_writer *w, const bench_run *run, const bench_
 
 static void write_header_json(json_writer *w, const bench_run *run)
 {
-    json_key_string(w, "effvk_version", EVK_VERSION_STRING);
+    bench_write_provenance_json(w);
     json_key(w, "device");
     json_object_begin(w);
     device_write_summary_json(w, &run->device);
@@ -536,6 +537,7 @@ static void write_header_json(json_writer *w, const bench_run *run)
     json_object_begin(w);
     json_key_number(w, "fma_gflops", run->peak.fma_gflops);
     json_key_number(w, "copy_gbps", run->peak.copy_gbps);
+    json_key_string(w, "method", bench_peak_method);
     json_object_end(w);
     json_key(w, "tolerance");
     json_object_begin(w);

@@ -12,10 +12,11 @@ machine (run with Debian's /usr/bin/python3: python3-torch, python3-torchvision)
         caps as bench/bench_models.c (B0-B3 at batch 1 and 8, B4-B7 and ResNet-50 at 1)
         unless --models/--batch say otherwise. One warm-up run, then the
         median wall time of the timed runs.
-    pytorch_cpu.py compare EFFVK_JSON PYTORCH_JSON
-        The two side by side: effvk's median GPU and wall time, PyTorch's
-        median, and PyTorch's time over effvk's wall time (> 1: effvk is
-        faster).
+
+The file (docs/bench-json.md, "PyTorch's file") is one more column of
+`effvk report`, which puts it beside effvk's models results:
+
+    effvk report models-lavapipe.json models-pytorch-cpu.json
 """
 import argparse
 import json
@@ -25,6 +26,9 @@ import statistics
 import tempfile
 import sys
 import time
+
+# docs/bench-json.md: a new minor only adds fields, a new major changes one.
+SCHEMA_VERSION = "1.0"
 
 # (model, resolution, default batches, timed runs at most): bench_models.c's.
 CASES = [
@@ -84,8 +88,9 @@ def run(args):
                             "iterations": iterations, "images_per_s": 1e3 * batch / median})
             print(f"{name} b{batch}: {median:.2f} ms median ({1e3 * batch / median:.2f} "
                   f"images/s, {iterations} runs)", flush=True)
-    report = {"framework": "pytorch", "device": "cpu", "cpu": cpu_name(),
-              "torch_version": torch.__version__, "torchvision_version": torchvision.__version__,
+    report = {"schema_version": SCHEMA_VERSION, "framework": "pytorch", "device": "cpu",
+              "cpu": cpu_name(), "torch_version": torch.__version__,
+              "torchvision_version": torchvision.__version__,
               "threads": torch.get_num_threads(), "results": results}
     write_replacing(args.json, json.dumps(report, indent=2) + "\n")
     return 0
@@ -107,25 +112,6 @@ def write_replacing(path, text):
         raise
 
 
-def compare(args):
-    with open(args.effvk) as f:
-        effvk = json.load(f)
-    with open(args.pytorch) as f:
-        pytorch = json.load(f)
-    theirs = {r["name"]: r for r in pytorch["results"]}
-    print(f"effvk on {effvk['device']['name']} against PyTorch {pytorch['torch_version']} on "
-          f"{pytorch['cpu']} ({pytorch['threads']} threads)")
-    print(f"{'network':<22} {'effvk GPU ms':>12} {'effvk wall ms':>13} {'PyTorch ms':>11} "
-          f"{'PyTorch/effvk':>13}")
-    for ours in effvk["results"]:
-        if ours.get("suite") != "models" or ours["name"] not in theirs:
-            continue
-        reference = theirs[ours["name"]]["ms_median"]
-        print(f"{ours['name']:<22} {ours['gpu_ms_median']:>12.2f} {ours['wall_ms_median']:>13.2f} "
-              f"{reference:>11.2f} {reference / ours['wall_ms_median']:>13.2f}")
-    return 0
-
-
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -134,11 +120,8 @@ def main(argv):
     p.add_argument("--models", help="comma-separated, e.g. efficientnet-b0,efficientnet-b1")
     p.add_argument("--batch", help="comma-separated batch sizes")
     p.add_argument("--iterations", type=int, default=10)
-    p = commands.add_parser("compare")
-    p.add_argument("effvk")
-    p.add_argument("pytorch")
     args = parser.parse_args(argv)
-    return run(args) if args.command == "run" else compare(args)
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@
  *                          write random weights under torchvision's names
  *   bench/layout_bench.c   the dense conv2d kernel on plain NCHW buffers
  *   tools/npy.c            messages and host memory the library's way
+ *   tools/bench_json_read.c  the JSON parser (model/json.h), numbers with
+ *                          fractions included, for bench result files
  *   bench/, tools/         files read without blocking and written whole
  *                          (file_io.h) */
 #ifndef EFFVK_HOST_EFFVK_INTERNAL_H
@@ -21,6 +23,7 @@
 #include "effvk/effvk.h"
 #include "file_io.h"
 #include "model/arch.h"
+#include "model/json.h"
 #include "model/state_dict_layout.h"
 
 /* ---- Messages and host memory as the library's own readers have them,

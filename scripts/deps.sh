@@ -13,6 +13,8 @@ packages+=(python3-numpy python3-torch python3-torchvision)
 # effvk classify decodes images with stb_image (header only); its end-to-end
 # test writes a PNG with Pillow.
 packages+=(libstb-dev python3-pil)
+# effvk report's page is tested in a real browser: headless Chromium.
+packages+=(chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "bench_report.h"
 #include "pipeline_cache_file.h"
 #include "report.h"
 #include "effvk/effvk.h"
@@ -66,6 +67,7 @@ static int print_help(void)
           stdout);
     fputs(info_usage, stdout);
     print_bench_usage();
+    fputs(report_usage, stdout);
     fputs(models_run_usage, stdout);
     fputs(models_flops_usage, stdout);
 #ifdef EFFVK_HAVE_CLASSIFY
@@ -290,7 +292,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"info", command_info}, {"bench", command_bench}, {"run", models_run},
-    {"flops", models_flops}, {"classify", command_classify},
+    {"flops", models_flops}, {"classify", command_classify}, {"report", report_main},
 };
 
 static const command *find_command(const char *name)

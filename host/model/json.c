@@ -13,6 +13,7 @@ typedef struct json_parser {
     size_t pos;
     evk_json_doc *doc;
     char *error;
+    int numbers_as_text;        /* evk_json_parse_numbers */
 } json_parser;
 
 #if defined(__GNUC__)
@@ -267,6 +268,60 @@ static evk_status parse_integer(json_parser *p, int64_t *value)
     return EVK_SUCCESS;
 }
 
+/* Whether the number at the parser's position has a fraction or an exponent. */
+static int number_has_fraction_or_exponent(const json_parser *p)
+{
+    size_t at = p->pos + (peek(p) == '-');
+    while (at < p->length && is_digit(p->text[at]))
+        ++at;
+    return at < p->length && (p->text[at] == '.' || p->text[at] == 'e' || p->text[at] == 'E');
+}
+
+static evk_status skip_digits(json_parser *p, const char *where)
+{
+    if (!is_digit(peek(p)))
+        return syntax_error(p, "expected a digit %s", where);
+    while (is_digit(peek(p)))
+        ++p->pos;
+    return EVK_SUCCESS;
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, copied as written into the
+ * string block: a number's text and its NUL fit in the bytes it and the
+ * delimiter after it take, so the block cannot overflow. */
+static evk_status parse_number_text(json_parser *p, uint32_t *index)
+{
+    evk_status status = new_node(p, EVK_JSON_NUMBER, index);
+    if (status != EVK_SUCCESS)
+        return status;
+    size_t start = p->pos;
+    if (peek(p) == '-')
+        ++p->pos;
+    if (peek(p) == '0' && p->pos + 1 < p->length && is_digit(p->text[p->pos + 1]))
+        return syntax_error(p, "leading zero in a number");
+    if ((status = skip_digits(p, "in a number")) != EVK_SUCCESS)
+        return status;
+    if (peek(p) == '.') {
+        ++p->pos;
+        if ((status = skip_digits(p, "after a decimal point")) != EVK_SUCCESS)
+            return status;
+    }
+    if (peek(p) == 'e' || peek(p) == 'E') {
+        ++p->pos;
+        if (peek(p) == '+' || peek(p) == '-')
+            ++p->pos;
+        if ((status = skip_digits(p, "in an exponent")) != EVK_SUCCESS)
+            return status;
+    }
+    evk_json_node *node = &p->doc->nodes[*index];
+    node->string = p->doc->strings + p->doc->strings_used;
+    node->string_length = p->pos - start;
+    for (size_t i = start; i < p->pos; ++i)
+        append_char(p, p->text[i]);
+    append_char(p, '\0');
+    return EVK_SUCCESS;
+}
+
 static evk_status parse_literal(json_parser *p, const char *word, evk_json_type type,
                                 uint32_t *index)
 {
@@ -389,18 +444,22 @@ static evk_status parse_value(json_parser *p, int depth, uint32_t *index)
     default:
         if (peek(p) != '-' && !is_digit(peek(p)))
             return syntax_error(p, "unexpected character");
+        if (p->numbers_as_text && number_has_fraction_or_exponent(p))
+            return parse_number_text(p, index);
         if ((status = new_node(p, EVK_JSON_INTEGER, index)) != EVK_SUCCESS)
             return status;
         return parse_integer(p, &p->doc->nodes[*index].integer);
     }
 }
 
-evk_status evk_json_parse(const evk_allocator *allocator, const char *text, size_t length,
-                          evk_json_doc *doc, char error[EVK_JSON_ERROR_BYTES])
+static evk_status parse_document(const evk_allocator *allocator, const char *text, size_t length,
+                                 int numbers_as_text, evk_json_doc *doc,
+                                 char error[EVK_JSON_ERROR_BYTES])
 {
     memset(doc, 0, sizeof *doc);
     error[0] = '\0';
-    json_parser p = {allocator, (const unsigned char *)text, length, 0, doc, error};
+    json_parser p = {allocator, (const unsigned char *)text, length, 0, doc, error,
+                     numbers_as_text};
     if (length == SIZE_MAX)
         return out_of_memory(&p);
     doc->strings = evk_alloc_with(allocator, length + 1);
@@ -417,6 +476,18 @@ evk_status evk_json_parse(const evk_allocator *allocator, const char *text, size
     if (status != EVK_SUCCESS)
         evk_json_free(allocator, doc);
     return status;
+}
+
+evk_status evk_json_parse(const evk_allocator *allocator, const char *text, size_t length,
+                          evk_json_doc *doc, char error[EVK_JSON_ERROR_BYTES])
+{
+    return parse_document(allocator, text, length, 0, doc, error);
+}
+
+evk_status evk_json_parse_numbers(const evk_allocator *allocator, const char *text, size_t length,
+                                  evk_json_doc *doc, char error[EVK_JSON_ERROR_BYTES])
+{
+    return parse_document(allocator, text, length, 1, doc, error);
 }
 
 void evk_json_free_nodes(const evk_allocator *allocator, evk_json_doc *doc)

@@ -1,6 +1,7 @@
 /* A small strict JSON parser, sized for .safetensors headers: objects,
  * arrays, strings (all escapes, \uXXXX with surrogate pairs, UTF-8 checked),
- * integers (int64; fractions and exponents are rejected), true, false, null.
+ * integers (int64; fractions and exponents are rejected unless the caller
+ * asks for them, see evk_json_parse_numbers), true, false, null.
  * Duplicate keys, trailing commas, trailing garbage and nesting deeper than
  * EVK_JSON_MAX_DEPTH are errors. Strings may not contain U+0000, so every
  * decoded string is a plain C string.
@@ -27,7 +28,8 @@ typedef enum evk_json_type {
     EVK_JSON_INTEGER,
     EVK_JSON_STRING,
     EVK_JSON_ARRAY,
-    EVK_JSON_OBJECT
+    EVK_JSON_OBJECT,
+    EVK_JSON_NUMBER             /* only from evk_json_parse_numbers */
 } evk_json_type;
 
 /* Nodes refer to each other by index into evk_json_doc.nodes; index 0 is the
@@ -39,7 +41,7 @@ typedef struct evk_json_node {
     uint32_t child_count;
     const char *key;            /* members of an object; NULL otherwise */
     int64_t integer;            /* EVK_JSON_INTEGER */
-    const char *string;         /* EVK_JSON_STRING */
+    const char *string;         /* EVK_JSON_STRING; EVK_JSON_NUMBER: its text */
     size_t string_length;
 } evk_json_node;
 
@@ -59,6 +61,15 @@ typedef struct evk_json_doc {
  * the subset above), EVK_ERROR_OUT_OF_HOST_MEMORY. */
 evk_status evk_json_parse(const evk_allocator *allocator, const char *text, size_t length,
                           evk_json_doc *doc, char error[EVK_JSON_ERROR_BYTES]);
+
+/* evk_json_parse that also accepts numbers with a fraction or an exponent
+ * (JSON's whole number grammar), as EVK_JSON_NUMBER nodes whose `string` is
+ * the number as written; numbers without either stay EVK_JSON_INTEGER.
+ * Converting the text is the caller's: strtod reads the C locale, which an
+ * application embedding the library may have changed. The effvk program
+ * reads its benchmark files with it. */
+evk_status evk_json_parse_numbers(const evk_allocator *allocator, const char *text, size_t length,
+                                  evk_json_doc *doc, char error[EVK_JSON_ERROR_BYTES]);
 
 /* Frees the nodes, keeping the strings; the caller frees `doc->strings` with
  * the same allocator when done with them. */
