@@ -52,7 +52,7 @@ static void add_batchnorm(tensor_list *list, evk_tensor_part part, const char *p
 static void add_conv_bn(tensor_list *list, evk_tensor_part part, const char *prefix,
                         uint64_t out, uint64_t in, uint64_t k)
 {
-    char name[EVK_TENSOR_KEY_BYTES];
+    char name[EVK_TENSOR_PREFIX_BYTES];
     snprintf(name, sizeof name, "%s.0", prefix);
     add_conv_weight(list, part, name, out, in, k);
     snprintf(name, sizeof name, "%s.1", prefix);
@@ -76,7 +76,7 @@ static void add_spec_conv(tensor_list *list, const evk_layer_spec *sp)
 /* block.0 expand (absent when e = 1), then depthwise, SE, project. */
 static void add_mbconv(tensor_list *list, const evk_layer_spec *sp)
 {
-    char block[EVK_TENSOR_KEY_BYTES], fc[EVK_TENSOR_KEY_BYTES];
+    char block[EVK_TENSOR_PREFIX_BYTES], fc[EVK_TENSOR_PREFIX_BYTES];
     uint64_t e = sp->expanded_channels, sq = sp->squeeze_channels;
     uint32_t index = 0;
     if (sp->expand_ratio > 1) {
@@ -109,7 +109,7 @@ static void add_octconv_path(tensor_list *list, const evk_layer_spec *sp, evk_te
 {
     if (!to || !from)
         return;
-    char name[EVK_TENSOR_KEY_BYTES];
+    char name[EVK_TENSOR_PREFIX_BYTES];
     snprintf(name, sizeof name, "%s.%s", sp->prefix, path);
     add_conv_weight(list, part, name, to, from, sp->kernel);
 }
@@ -125,7 +125,7 @@ static void add_octconv(tensor_list *list, const evk_layer_spec *sp)
     add_octconv_path(list, sp, EVK_PART_HIGH_TO_LOW, "hl", out_low, in_high);
     add_octconv_path(list, sp, EVK_PART_LOW_TO_HIGH, "lh", out_high, in_low);
     add_octconv_path(list, sp, EVK_PART_LOW_TO_LOW, "ll", out_low, in_low);
-    char bn[EVK_TENSOR_KEY_BYTES];
+    char bn[EVK_TENSOR_PREFIX_BYTES];
     snprintf(bn, sizeof bn, "%s.h", sp->bn_prefix);
     add_batchnorm(list, EVK_PART_HIGH, bn, out_high);
     snprintf(bn, sizeof bn, "%s.l", sp->bn_prefix);

@@ -11,9 +11,11 @@
 /* An MBConv block's: the expand, depthwise and project convs with their
  * BatchNorms (5 each), the SE's two weights and biases. */
 #define EVK_SPEC_MAX_TENSORS 19
-/* A 31-character spec prefix and the longest suffix,
- * ".block.3.1.running_mean". */
-#define EVK_TENSOR_KEY_BYTES 64
+/* A layer's prefix with its block and stage indices, and a key: the prefix
+ * and a suffix such as ".running_mean". Sized so that the longest of each
+ * fits whatever the indices are (GCC checks it at -O2 and above). */
+#define EVK_TENSOR_PREFIX_BYTES 64
+#define EVK_TENSOR_KEY_BYTES 96
 
 /* The layer, or the part of a block, a tensor belongs to. */
 typedef enum evk_tensor_part {
