@@ -2,6 +2,7 @@
  * one submission until it runs long enough for timestamps to be precise. */
 #include "tensor.h"
 #include "pipeline.h"
+#include "shader_bindings.h"
 #include "texel_variant.h"
 #include "context_entry.h"
 
@@ -98,7 +99,8 @@ static evk_status measure_copy(evk_context *ctx, double *gbps)
     s = evk_buffer_create(ctx, bytes, EVK_BUFFER_DEVICE, "peak destination", &dst);
     struct { uint32_t texels; } push = {(uint32_t)(bytes / 16)};
     evk_pipeline_key key = {.shader = "peak_copy", .workgroup_size = PEAK_WORKGROUP,
-                            .binding_count = 2, .push_bytes = sizeof push, .texel_bindings = 1u};
+                            .binding_count = 2, .push_bytes = sizeof push,
+                            .texel_bindings = EVK_BINDING_PEAK_COPY_SOURCE_TEXELS};
     peak_run run = {.binding_count = 2, .push = &push, .push_bytes = sizeof push,
                     .groups = evk_div_up_u64(push.texels, PEAK_WORKGROUP)};
     run.bindings[0] = (evk_binding){src.buffer, 0, bytes, 0};

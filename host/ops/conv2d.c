@@ -3,6 +3,7 @@
 #include "pipeline.h"
 #include "profile.h"
 #include "saturating.h"
+#include "shader_bindings.h"
 #include "context_entry.h"
 
 typedef struct conv2d_layer {
@@ -133,11 +134,6 @@ static void conv2d_destroy(evk_layer *layer)
     evk_free(layer->ctx, l);
 }
 
-/* Bindings a kernel can read as texels (the key's texel_bindings before
- * evk_choose_texel_variant). */
-#define TEXEL_INPUT (1u << 0)
-#define TEXEL_WEIGHT (1u << 2)
-
 static evk_status dispatch_buffers(conv2d_layer *l, const evk_pipeline_key *key,
                                   evk_binding in, evk_binding out, const void *push, uint64_t groups)
 {
@@ -204,7 +200,8 @@ static evk_status record_pointwise(conv2d_layer *l, const evk_tensor *in, evk_te
                             .spec = {l->desc.activation, tile_p, tile_c4, lanes.split},
                             .spec_count = 4, .binding_count = 4, .push_bytes = sizeof push,
                             .shared_bytes = evk_split_shared_bytes(lanes, tile_p * tile_c4),
-                            .texel_bindings = TEXEL_INPUT | TEXEL_WEIGHT};
+                            .texel_bindings = EVK_BINDING_POINTWISE_INPUT_TEXELS |
+                                              EVK_BINDING_POINTWISE_WEIGHT_TEXELS};
     apply_variant(l, &key);
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.co_blocks * push.batch);
@@ -272,7 +269,8 @@ static evk_status record_dense_buffers(conv2d_layer *l, evk_binding in, evk_shap
                                      d->stride_w, tile_w, tile_c4, (uint32_t)planar, lanes.split},
                             .spec_count = 9, .binding_count = 4, .push_bytes = sizeof push,
                             .shared_bytes = evk_split_shared_bytes(lanes, tile_w * tile_c4),
-                            .texel_bindings = TEXEL_INPUT | TEXEL_WEIGHT};
+                            .texel_bindings = EVK_BINDING_CONV2D_DENSE_INPUT_TEXELS |
+                                              EVK_BINDING_CONV2D_DENSE_WEIGHT_TEXELS};
     return dispatch_buffers(l, &key, in, out, &push,
                             (uint64_t)push.groups_per_plane * push.co_blocks * push.s.batch);
 }
@@ -365,7 +363,7 @@ static evk_status record_depthwise(conv2d_layer *l, const evk_tensor *in, evk_te
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
                                      d->stride_w, tile.w, tile.h},
                             .spec_count = 7, .binding_count = 4, .push_bytes = sizeof push,
-                            .texel_bindings = TEXEL_INPUT};
+                            .texel_bindings = EVK_BINDING_DEPTHWISE_INPUT_TEXELS};
     apply_variant(l, &key);
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.c4 * push.batch);
@@ -393,8 +391,9 @@ static evk_status record_grouped(conv2d_layer *l, const evk_tensor *in, evk_tens
                             .spec = {d->activation, d->kernel_h, d->kernel_w, d->stride_h,
                                      d->stride_w},
                             .spec_count = 5, .binding_count = 4, .push_bytes = sizeof push,
-                            .texel_bindings = TEXEL_INPUT | 1u << 2,
-                            .float_texel_bindings = 1u << 2};
+                            .texel_bindings = EVK_BINDING_CONV2D_GROUPED_INPUT_TEXELS |
+                                              EVK_BINDING_CONV2D_GROUPED_WEIGHT_FLOATS,
+                            .float_texel_bindings = EVK_BINDING_CONV2D_GROUPED_WEIGHT_FLOATS};
     return dispatch(l, &key, in, out, &push,
                     (uint64_t)push.groups_per_plane * push.s.out_c4 * push.s.batch);
 }

@@ -66,7 +66,7 @@ typedef struct evk_conv2d_variant {
     uint32_t spec[2];
     uint32_t spec_count;
     uint32_t shared_bytes;
-    uint32_t texel_bindings;        /* of the variant's own bindings, as 1u << 4, ... */
+    uint32_t texel_bindings;        /* of the variant's own bindings (shader_bindings.h) */
 } evk_conv2d_variant;
 
 /* Records a pointwise or depthwise conv2d layer with a variant's shader. */

@@ -1,6 +1,7 @@
 /* The residual add: one dispatch of shaders/add.comp. */
 #include "eltwise.h"
 #include "pipeline.h"
+#include "shader_bindings.h"
 
 enum { ADD_WORKGROUP = 64 };
 
@@ -35,7 +36,7 @@ evk_status evk_add_record(evk_layer *layer, const evk_tensor *a, const evk_tenso
     struct { uint32_t texels, activation; } push = {(uint32_t)texels, (uint32_t)l->activation};
     evk_pipeline_key key = {.shader = "add", .workgroup_size = ADD_WORKGROUP,
                             .binding_count = 3, .push_bytes = sizeof push,
-                            .texel_bindings = 1u << 1 | 1u << 2};
+                            .texel_bindings = EVK_BINDING_ADD_A_TEXELS | EVK_BINDING_ADD_B_TEXELS};
     evk_binding bindings[3] = {evk_tensor_binding(y, 1), evk_tensor_binding(a, 0),
                                evk_tensor_binding(b, 0)};
     return evk_command_dispatch(layer->ctx, &key, bindings, &push,

@@ -7,6 +7,7 @@
 #include "pipeline.h"
 #include "profile.h"
 #include "saturating.h"
+#include "shader_bindings.h"
 #include "context_entry.h"
 
 typedef struct hetconv_layer {
@@ -215,8 +216,11 @@ static evk_status hetconv_record(evk_layer *layer, const evk_tensor *in, evk_ten
                                      l->classes.terms},
                             .spec_count = 8, .binding_count = 6, .push_bytes = sizeof push,
                             .shared_bytes = evk_split_shared_bytes(lanes, t.w * t.c4),
-                            .texel_bindings = 1u << 0 | 1u << 2 | 1u << 3 | 1u << 5,
-                            .float_texel_bindings = 1u << 5};
+                            .texel_bindings = EVK_BINDING_HETCONV_INPUT_TEXELS |
+                                              EVK_BINDING_HETCONV_CENTRE_TEXELS |
+                                              EVK_BINDING_HETCONV_OFF_CENTRE_TEXELS |
+                                              EVK_BINDING_HETCONV_INPUT_FLOATS,
+                            .float_texel_bindings = EVK_BINDING_HETCONV_INPUT_FLOATS};
     /* Binding 5 is the input again, for the texel variant's float view. */
     evk_binding bindings[6] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
                                evk_buffer_binding(&l->centre), evk_buffer_binding(&l->off_centre),

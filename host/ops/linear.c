@@ -6,6 +6,7 @@
 #include "linear.h"
 #include "pipeline.h"
 #include "profile.h"
+#include "shader_bindings.h"
 
 enum { MAX_FEATURES = 1 << 24 };
 
@@ -63,7 +64,8 @@ static evk_status linear_record(evk_layer *layer, const evk_tensor *in, evk_tens
     evk_pipeline_key key = {.shader = "linear", .workgroup_size = wg, .spec = {split, images},
                             .spec_count = 2, .binding_count = 4, .push_bytes = sizeof push,
                             .shared_bytes = split > 1 ? 16 * wg * images : 0,
-                            .texel_bindings = 1u << 1 | 1u << 2};
+                            .texel_bindings = EVK_BINDING_LINEAR_INPUT_TEXELS |
+                                              EVK_BINDING_LINEAR_WEIGHT_TEXELS};
     evk_binding bindings[4] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0),
                                evk_buffer_binding(&l->weight), evk_buffer_binding(&l->bias)};
     return evk_command_dispatch(ctx, &key, bindings, &push, evk_div_up_u64(lanes, wg));

@@ -13,6 +13,7 @@
 #include "pipeline.h"
 #include "profile.h"
 #include "saturating.h"
+#include "shader_bindings.h"
 #include "context_entry.h"
 
 enum { MAX_CHANNELS = 1 << 20, MAX_EXPAND_RATIO = 64, MAX_KERNEL = 15, SE_WORKGROUP = 64,
@@ -274,7 +275,9 @@ static evk_status record_se(mbconv_layer *l, evk_binding partials, const stages 
                             .spec = {l->desc.activation, e4, squeeze, split_pool(l->base.ctx, count)},
                             .spec_count = 4, .binding_count = 6, .push_bytes = sizeof push,
                             .shared_bytes = 16 * e4 + 4 * squeeze + 16 * SE_WORKGROUP,
-                            .texel_bindings = 1u << 0 | 1u << 2 | 1u << 4};
+                            .texel_bindings = EVK_BINDING_MBCONV_SE_PARTIAL_TEXELS |
+                                              EVK_BINDING_MBCONV_SE_FC1_TEXELS |
+                                              EVK_BINDING_MBCONV_SE_FC2_TEXELS};
     evk_binding bindings[6] = {partials, {l->scratch->scale.buffer, 0, l->scratch->scale.bytes, 1},
                                evk_buffer_binding(&l->fc1), evk_buffer_binding(&l->fc1_bias),
                                evk_buffer_binding(&l->fc2), evk_buffer_binding(&l->fc2_bias)};
@@ -290,7 +293,9 @@ static evk_status record_elementwise(mbconv_layer *l, uint32_t mode, const evk_t
         (uint32_t)(evk_shape_device_bytes(s) / 16), s.h * s.w};
     evk_pipeline_key key = {.shader = "mbconv_elementwise", .workgroup_size = ELEMENTWISE_WORKGROUP,
                             .spec = {mode}, .spec_count = 1, .binding_count = 3,
-                            .push_bytes = sizeof push, .texel_bindings = 1u << 1 | 1u << 2};
+                            .push_bytes = sizeof push,
+                            .texel_bindings = EVK_BINDING_MBCONV_ELEMENTWISE_INPUT_TEXELS |
+                                              EVK_BINDING_MBCONV_ELEMENTWISE_SCALE_TEXELS};
     /* The residual add reads no scales: binding 2 gets x again, which can
      * always be a texel view. */
     evk_binding bindings[3] = {evk_tensor_binding(y, 1), evk_tensor_binding(x, 0),
@@ -323,7 +328,9 @@ static evk_status record_fused(mbconv_layer *l, const evk_tensor *in, evk_tensor
                             l->residual ? evk_tensor_binding(in, 0) : unused};
     evk_conv2d_variant project = {.shader = "mbconv_project", .bindings = extra,
                                   .binding_count = 2, .spec = {l->residual, l->has_se},
-                                  .spec_count = 2, .texel_bindings = 1u << 4 | 1u << 5};
+                                  .spec_count = 2,
+                                  .texel_bindings = EVK_BINDING_MBCONV_PROJECT_SCALE_TEXELS |
+                                                    EVK_BINDING_MBCONV_PROJECT_RESIDUAL_TEXELS};
     if (s == EVK_SUCCESS)
         s = evk_conv2d_record_variant(l->project, &st->depthwise, out, &project);
     return s;

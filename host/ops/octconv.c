@@ -5,6 +5,7 @@
 #include "octconv.h"
 #include "pipeline.h"
 #include "profile.h"
+#include "shader_bindings.h"
 #include "context_entry.h"
 
 typedef struct octconv_layer {
@@ -147,7 +148,9 @@ static evk_status record_dense(octconv_layer *l, int branch, const branch_source
                                      src->pool_a, src->pool_b, src->up_b, lanes.split},
                             .spec_count = 9, .binding_count = 5, .push_bytes = sizeof push,
                             .shared_bytes = evk_split_shared_bytes(lanes, t.w * t.h * t.c4),
-                            .texel_bindings = 1u << 0 | 1u << 1 | 1u << 3};
+                            .texel_bindings = EVK_BINDING_OCTCONV_SOURCE_A_TEXELS |
+                                              EVK_BINDING_OCTCONV_SOURCE_B_TEXELS |
+                                              EVK_BINDING_OCTCONV_WEIGHT_TEXELS};
     /* An absent source binds the other one, which the kernel never reads. */
     const evk_tensor *a = src->a ? src->a : src->b, *b = src->b ? src->b : src->a;
     evk_binding bindings[5] = {evk_tensor_binding(a, 0), evk_tensor_binding(b, 0),
@@ -178,7 +181,8 @@ static evk_status record_depthwise(octconv_layer *l, int branch, const evk_tenso
     evk_pipeline_key key = {.shader = "octconv_depthwise", .workgroup_size = wg,
                             .spec = {l->desc.activation, l->desc.kernel_size, tile_w, l->desc.stride},
                             .spec_count = 4, .binding_count = 4, .push_bytes = sizeof push,
-                            .texel_bindings = 1u << 0 | 1u << 2};
+                            .texel_bindings = EVK_BINDING_OCTCONV_DEPTHWISE_INPUT_TEXELS |
+                                              EVK_BINDING_OCTCONV_DEPTHWISE_WEIGHT_TEXELS};
     evk_binding bindings[4] = {evk_tensor_binding(in, 0), evk_tensor_binding(out, 1),
                                evk_buffer_binding(&l->weight[branch]),
                                evk_buffer_binding(&l->bias[branch])};

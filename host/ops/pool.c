@@ -3,6 +3,7 @@
 #include "pipeline.h"
 #include "pool.h"
 #include "profile.h"
+#include "shader_bindings.h"
 
 static const char *pool_kernel_name(const evk_layer *layer)
 {
@@ -28,7 +29,8 @@ static evk_status pool_record(evk_layer *layer, const evk_tensor *in, evk_tensor
     uint32_t wg = split > 1 ? split : evk_workgroup_size_for(&ctx->profile, push.planes);
     evk_pipeline_key key = {.shader = "pool_global", .workgroup_size = wg, .spec = {split},
                             .spec_count = 1, .binding_count = 2, .push_bytes = sizeof push,
-                            .shared_bytes = split > 1 ? 16 * wg : 0, .texel_bindings = 1u << 1};
+                            .shared_bytes = split > 1 ? 16 * wg : 0,
+                            .texel_bindings = EVK_BINDING_POOL_GLOBAL_INPUT_TEXELS};
     evk_binding bindings[2] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0)};
     return evk_command_dispatch(ctx, &key, bindings, &push,
                                 evk_div_up_u64((uint64_t)push.planes * split, wg));
@@ -93,7 +95,7 @@ static evk_status max_pool_record(evk_layer *layer, const evk_tensor *in, evk_te
         i.n * evk_div_up(i.c, 4), i.h, i.w, o.h, o.w, l->kernel, l->stride, l->pad};
     evk_pipeline_key key = {.shader = "pool_max", .workgroup_size = MAX_POOL_WORKGROUP,
                             .binding_count = 2, .push_bytes = sizeof push,
-                            .texel_bindings = 1u << 1};
+                            .texel_bindings = EVK_BINDING_POOL_MAX_INPUT_TEXELS};
     evk_binding bindings[2] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0)};
     uint64_t texels = (uint64_t)push.planes * o.h * o.w;
     return evk_command_dispatch(layer->ctx, &key, bindings, &push,
