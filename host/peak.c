@@ -97,12 +97,12 @@ static evk_status measure_copy(evk_context *ctx, double *gbps)
     if (s != EVK_SUCCESS)
         return s;
     s = evk_buffer_create(ctx, bytes, EVK_BUFFER_DEVICE, "peak destination", &dst);
-    struct { uint32_t texels; } push = {(uint32_t)(bytes / 16)};
+    struct { uint32_t quads; } push = {(uint32_t)(bytes / 16)};
     evk_pipeline_key key = {.shader = "peak_copy", .workgroup_size = PEAK_WORKGROUP,
                             .binding_count = 2, .push_bytes = sizeof push,
                             .texel_bindings = EVK_BINDING_PEAK_COPY_SOURCE_TEXELS};
     peak_run run = {.binding_count = 2, .push = &push, .push_bytes = sizeof push,
-                    .groups = evk_div_up_u64(push.texels, PEAK_WORKGROUP)};
+                    .groups = evk_div_up_u64(push.quads, PEAK_WORKGROUP)};
     run.bindings[0] = (evk_binding){src.buffer, 0, bytes, 0};
     run.bindings[1] = (evk_binding){dst.buffer, 0, bytes, 1};
     /* The copy reads the way the kernels read where that is faster. */

@@ -2,7 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 // effvk-variant: texel
 // Residual add with the activation after it (ResNet's relu(out + identity)):
-// one lane per texel of two packed tensors of one shape. Padded channels stay
+// one lane per quad of two packed tensors of one shape. Padded channels stay
 // zero: 0 + 0 is 0 and ReLU keeps it.
 #include "common.glsl"
 
@@ -22,12 +22,12 @@ vec4 load_b(uint i) { return b[i]; }
 #endif
 
 layout(push_constant) uniform Shape {
-    uint texels, activation;
+    uint quads, activation;
 } p;
 
 void main()
 {
     uint index = evk_linear_group() * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-    if (index < p.texels)
+    if (index < p.quads)
         y[index] = evk_activate(load_a(index) + load_b(index), p.activation);
 }

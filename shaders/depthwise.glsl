@@ -2,7 +2,7 @@
 // shared by conv2d_depthwise.comp and mbconv_depthwise.comp: four channels
 // per vec4, a TILE_H × TILE_W block of output pixels per invocation; each
 // input row segment is loaded once and feeds every output row of the block
-// that needs it. Bandwidth-bound: every input texel is read about
+// that needs it. Bandwidth-bound: every input quad is read about
 // K·K/(TILE_W·SW) times from cache and once from memory. Lanes past the end
 // work on a clamped tile and skip only the store (uniform control flow). The
 // including shader defines depthwise_tile_sum, which every invocation of a
@@ -22,10 +22,10 @@ const uint ROWS = (TILE_H - 1u) * SH + KH;
 // texel_variant.h), else a storage buffer.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer input_texels;
-vec4 load_input(uint texel) { return texelFetch(input_texels, int(texel)); }
+vec4 load_input(uint quad) { return texelFetch(input_texels, int(quad)); }
 #else
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
-vec4 load_input(uint texel) { return x[texel]; }
+vec4 load_input(uint quad) { return x[quad]; }
 #endif
 layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
 layout(std430, binding = 2) readonly buffer Weight { vec4 w[]; };

@@ -12,10 +12,10 @@
 //    step t at a time: each input row segment is loaded once per (t, ky) and
 //    shared by every kx, every pixel of the tile and every quad.
 // How a step maps onto lanes (TERMS):
-//  - TERMS 1, 2 or 4 (whole texels, when P divides 4 or 4 divides P, or
+//  - TERMS 1, 2 or 4 (whole quads, when P divides 4 or 4 divides P, or
 //    contiguous groups are whole quads): a quad is four consecutive output
-//    channels and a step one input texel, whose lanes all belong to the
-//    classes the quad's lanes need; TERMS vec4 FMAs per texel and tap take
+//    channels and a step one input quad, whose lanes all belong to the
+//    classes the quad's lanes need; TERMS vec4 FMAs per quad and tap take
 //    exactly the useful products (P = 2: lanes 0 and 2 need input lanes 0
 //    and 2, so x.xyxy and x.zwzw), and the quad is stored as one vec4;
 //  - TERMS 0 (any other P): a step is one scalar input channel per lane.
@@ -67,7 +67,7 @@ mat4 centre_weight(uint index) { return w_centre[index]; }
 vec4 off_centre_weight(uint index) { return w_off[index]; }
 #endif
 layout(std430, binding = 1) writeonly buffer Output { float ys[]; };
-layout(std430, binding = 1) writeonly buffer OutputTexels { vec4 y[]; };
+layout(std430, binding = 1) writeonly buffer OutputQuads { vec4 y[]; };
 layout(std430, binding = 4) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -107,14 +107,14 @@ uint input_offset(uint n, uint g, uint lane, uint t)
     return (n * p.in_c4 + i / 4u) * p.in_h * p.in_w * 4u + i % 4u;
 }
 
-// Where step t's inputs start at pixel 0: with whole texels, .x is the
-// texel's offset (a clamped texel where the slot is past the end: zero
+// Where step t's inputs start at pixel 0: with whole quads, .x is the
+// quad's offset (a clamped quad where the slot is past the end: zero
 // weights); else each lane's scalar offset.
 uvec4 step_offsets(uint n, uint g, uint t)
 {
     if (TERMS != 0u) {
-        uint texel = min(g * p.in_first + t * p.in_step, p.in_c4 - 1u);
-        return uvec4((n * p.in_c4 + texel) * p.in_h * p.in_w);
+        uint quad = min(g * p.in_first + t * p.in_step, p.in_c4 - 1u);
+        return uvec4((n * p.in_c4 + quad) * p.in_h * p.in_w);
     }
     uvec4 offset = uvec4(input_offset(n, g, 0u, t));
     if (LANE_CLASSES != 1u)
@@ -134,7 +134,7 @@ vec4 load_step(uvec4 offset, uint pixel)
                 input_float(offset.z + pixel * 4u), input_float(offset.w + pixel * 4u));
 }
 
-// The input lanes that term k of a whole texel brings to each output lane.
+// The input lanes that term k of a whole quad brings to each output lane.
 vec4 term_inputs(vec4 v, uint k)
 {
     if (TERMS == 2u)
@@ -221,7 +221,7 @@ void store_quad(uint n, uint g, uint quad, uint oy, uint ox, vec4 v)
     }
 }
 
-// Writes a whole-texel quad (quad j of group g) as one vec4, its lanes past
+// Writes quad j of group g of a whole-quad layout as one vec4, its lanes past
 // out_c as zeros.
 void store_texel(uint n, uint g, uint j, uint oy, uint ox, vec4 v)
 {

@@ -2,7 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 // effvk-variant: texel
 // The unfused MBConv sequence's elementwise steps on packed tensors, one
-// texel per invocation: MODE 0 scales y = x · se_scale[n, quad] (the SE
+// quad per invocation: MODE 0 scales y = x · se_scale[n, quad] (the SE
 // multiply), MODE 1 adds y += x (the residual).
 #include "common.glsl"
 
@@ -24,13 +24,13 @@ vec4 load_scale(uint i) { return se_scale[i]; }
 #endif
 
 layout(push_constant) uniform Shape {
-    uint texels, plane;
+    uint quads, plane;
 } p;
 
 void main()
 {
     uint i = evk_linear_group() * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
-    if (i >= p.texels)
+    if (i >= p.quads)
         return;
     if (MODE == 0u)
         y[i] = load_input(i) * load_scale(i / p.plane);

@@ -3,7 +3,7 @@
 #extension GL_EXT_control_flow_attributes : require
 // effvk-variant: texel
 // MBConv's project 1×1 (the body is pointwise.glsl): with SCALED every input
-// texel is multiplied by its image's SE scale as it is loaded, and with
+// quad is multiplied by its image's SE scale as it is loaded, and with
 // RESIDUAL the block's input is added to the output, which has the same
 // packed shape. Bindings a constant leaves unused are bound to any buffer.
 #include "common.glsl"

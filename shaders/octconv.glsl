@@ -1,9 +1,9 @@
 // Pooling shared by the OctConv kernels, never written to memory: a kernel
-// loads the pooled texels it needs through these taps. A `size`-pixel axis
+// loads the pooled quads it needs through these taps. A `size`-pixel axis
 // pooled by POOL (1, 2 or 4) has ceil(size / POOL) pixels; each averages the
 // pixels of its window that lie inside the map (ceil mode), and POOL 4 is
 // two nested 2×2 averages, as the official stride-2 H→L path pools twice.
-// Both axes pool alike, so a 2-D pooled texel is the sum over a, c < POOL of
+// Both axes pool alike, so a 2-D pooled quad is the sum over a, c < POOL of
 // octconv_tap_weight(row, a)·octconv_tap_weight(col, c)·x[row tap a][col tap c].
 
 uint octconv_pooled_size(uint size, uint pool)

@@ -18,12 +18,12 @@ layout(constant_id = 4) const uint SPLIT = 1u;
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer input_texels;
 layout(binding = 2) uniform samplerBuffer weight_texels;
-vec4 load_input(uint texel) { return texelFetch(input_texels, int(texel)); }
+vec4 load_input(uint quad) { return texelFetch(input_texels, int(quad)); }
 mat4 load_weight(uint index) { return evk_fetch_mat4(weight_texels, index); }
 #else
 layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
 layout(std430, binding = 2) readonly buffer Weight { mat4 w[]; };
-vec4 load_input(uint texel) { return x[texel]; }
+vec4 load_input(uint quad) { return x[quad]; }
 mat4 load_weight(uint index) { return w[index]; }
 #endif
 layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
@@ -34,9 +34,9 @@ layout(push_constant) uniform Shape {
     uint out_c4, co_blocks, groups_per_plane;
 } p;
 
-// A factor for every input texel of image n, channel quad ci4.
+// A factor for every input quad of image n, channel quad ci4.
 vec4 pointwise_input_scale(uint n, uint ci4);
-// The value stored at output texel `index`, from the activated, masked sum.
+// The value stored at output quad `index`, from the activated, masked sum.
 vec4 pointwise_output(vec4 value, uint index);
 
 void main()

@@ -2,7 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 // effvk-variant: texel
 // Global average pool of a packed tensor, summed in fp32: SPLIT lanes share
-// one (image, channel quad) plane, each summing every SPLIT-th texel, and
+// one (image, channel quad) plane, each summing every SPLIT-th quad, and
 // reduce in shared memory. GPUs take SPLIT = 64 (a plane per workgroup);
 // CPU devices SPLIT = 1, a plane per lane and no barriers. The output
 // [N][C4] vec4 is the packed N x C x 1 x 1 tensor.

@@ -2,7 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 // effvk-variant: texel
 // Max pooling of a packed tensor (PyTorch's MaxPool2d, floor mode): one lane
-// per output texel, the window clipped to the map, so that padding never
+// per output quad, the window clipped to the map, so that padding never
 // wins (PyTorch pads with -inf).
 #include "common.glsl"
 

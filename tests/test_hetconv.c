@@ -261,7 +261,7 @@ static void test_grouped_form(void **state)
         {.input = {2, 8, 5, 7}, .out_channels = 8, .kernel = 3, .part = 8, ACT(RELU),
          .batchnorm = 1, .grouped = 1},
         {.input = {1, 32, 6, 5}, .out_channels = 48, .kernel = 3, .part = 16, .grouped = 1},
-        /* Groups of whole quads (8 → 12 and 8 → 4 channels): whole-texel steps. */
+        /* Groups of whole quads (8 → 12 and 8 → 4 channels): whole-quad steps. */
         {.input = {2, 16, 7, 6}, .out_channels = 24, .kernel = 3, .part = 2, ACT(RELU), .bias = 1,
          .grouped = 1},
         {.input = {1, 32, 9, 8}, .out_channels = 16, .kernel = 5, .part = 4, .stride = 2,

@@ -1,7 +1,7 @@
 /* GPU-free tier: which channel layout the HetConv kernel computes in
  * (evk_hetconv_classes_of) and what its packed weights hold. The results
  * tests check numbers; these check that the shapes meant for the
- * whole-texel kernel get it (a silent fall back to scalar steps would still
+ * whole-quad kernel get it (a silent fall back to scalar steps would still
  * pass them, only slower) and that the device keeps no masked-out taps. */
 #include <stdlib.h>
 
@@ -36,11 +36,11 @@ static void test_layout_choice(void **state)
 {
     (void)state;
     static const layout_case cases[] = {
-        /* P divides 4: one group of every quad, 4/P terms over all texels. */
+        /* P divides 4: one group of every quad, 4/P terms over all quads. */
         {64, 128, 1, 0, 4, 1, 32, 16},
         {64, 128, 2, 0, 2, 1, 32, 16},
         {10, 7, 4, 0, 1, 1, 2, 3},
-        /* 4 divides P: P/4 groups, the texels of the group's residue. */
+        /* 4 divides P: P/4 groups, the quads of the group's residue. */
         {64, 64, 16, 0, 1, 4, 4, 4},
         {512, 512, 64, 0, 1, 16, 8, 8},
         /* P/4 above the output quads: one group per output quad. */

@@ -29,18 +29,18 @@ evk_status evk_add_record(evk_layer *layer, const evk_tensor *a, const evk_tenso
 {
     const add_layer *l = (const add_layer *)layer;
     evk_shape s = a->shape;
-    uint64_t texels = (uint64_t)s.n * evk_div_up(s.c, 4) * s.h * s.w;
-    if (texels > UINT32_MAX)
-        return evk_fail(layer->ctx, EVK_ERROR_LIMIT_EXCEEDED, "add: %llu texels exceed 2^32",
-                        (unsigned long long)texels);
-    struct { uint32_t texels, activation; } push = {(uint32_t)texels, (uint32_t)l->activation};
+    uint64_t quads = (uint64_t)s.n * evk_div_up(s.c, 4) * s.h * s.w;
+    if (quads > UINT32_MAX)
+        return evk_fail(layer->ctx, EVK_ERROR_LIMIT_EXCEEDED, "add: %llu quads exceed 2^32",
+                        (unsigned long long)quads);
+    struct { uint32_t quads, activation; } push = {(uint32_t)quads, (uint32_t)l->activation};
     evk_pipeline_key key = {.shader = "add", .workgroup_size = ADD_WORKGROUP,
                             .binding_count = 3, .push_bytes = sizeof push,
                             .texel_bindings = EVK_BINDING_ADD_A_TEXELS | EVK_BINDING_ADD_B_TEXELS};
     evk_binding bindings[3] = {evk_tensor_binding(y, 1), evk_tensor_binding(a, 0),
                                evk_tensor_binding(b, 0)};
     return evk_command_dispatch(layer->ctx, &key, bindings, &push,
-                                evk_div_up_u64(texels, ADD_WORKGROUP));
+                                evk_div_up_u64(quads, ADD_WORKGROUP));
 }
 
 /* Alone (evk_layer_forward) it has one input: it doubles it. */

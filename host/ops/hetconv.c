@@ -30,10 +30,10 @@ enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
  * most 256 accumulators. tile_w halves while under 3/4 of a subgroup's lanes
  * would hold a tile: small planes gain, planes that fill 7 of 8 lanes lose.
  * The input row segment, (tile_w − 1)·stride + K values, stays within 40
- * registers, which large strides would otherwise blow up. Whole-texel
+ * registers, which large strides would otherwise blow up. Whole-quad
  * layouts with 2 or 4 terms (P = 2, P = 1, whole-quad groups) take 2-4 FMAs
- * per loaded input texel and tap like the dense conv, and keep its quad
- * bound; P ≥ 4 (one FMA per texel and tap) gains from the wider one. */
+ * per loaded input quad and tap like the dense conv, and keep its quad
+ * bound; P ≥ 4 (one FMA per quad and tap) gains from the wider one. */
 typedef struct tile {
     uint32_t w, c4;
 } tile;

@@ -18,12 +18,12 @@ evk_hetconv_desc evk_hetconv_resolve(const evk_hetconv_desc *desc);
  * multiple of 4) belong to a class too, so that every lane of the output is
  * written.
  *
- * With whole texels (terms 1, 2 or 4: the interleaved rule with P dividing 4
+ * With whole quads (terms 1, 2 or 4: the interleaved rule with P dividing 4
  * or a multiple of 4, or contiguous groups of whole quads), the steps count
- * quads and texels instead of channels: quad j of group g is output quad
- * out_first·g + out_step·j, its K×K inputs are the texels in_first·g +
- * in_step·t, and each texel and tap takes `terms` vec4 FMAs (terms = 4 / P
- * for P dividing 4; 1 when each texel lane meets one output lane).
+ * output quads and input quads instead of channels: quad j of group g is output quad
+ * out_first·g + out_step·j, its K×K inputs are the quads in_first·g +
+ * in_step·t, and each quad and tap takes `terms` vec4 FMAs (terms = 4 / P
+ * for P dividing 4; 1 when each quad lane meets one output lane).
  *
  * Otherwise (terms 0) a workgroup computes quads of one lane group g. With lane_classes 1, the
  * four lanes of quad q are slots 4q..4q+3 of class g: one scalar input load
@@ -38,7 +38,7 @@ typedef struct evk_hetconv_classes {
     uint32_t out_first, out_step;
     /* Slots a class owns; only the last class owns the slots beyond. */
     uint32_t out_class_size;
-    uint32_t terms;                 /* 0: scalar steps; 1, 2, 4: whole texels */
+    uint32_t terms;                 /* 0: scalar steps; 1, 2, 4: whole quads */
     uint32_t lane_classes;          /* 1 or 4 (scalar steps) */
     uint32_t groups;                /* lane groups */
     uint32_t quads;                 /* quads per lane group */

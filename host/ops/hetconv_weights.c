@@ -14,7 +14,7 @@ static int is_grouped(const evk_hetconv_desc *d)
  * kernel spreads quads across classes instead (bench/bench_hetconv.c). */
 enum { MIN_SLOTS_PER_CLASS_QUADS = 8 };
 
-/* The whole-texel layout where the form allows one (see hetconv.h), with
+/* The whole-quad layout where the form allows one (see hetconv.h), with
  * c.terms 0 where it does not. */
 static evk_hetconv_classes texel_classes_of(const evk_hetconv_desc *d)
 {
@@ -187,17 +187,17 @@ static void pack_centre(const evk_hetconv_desc *d, lane_target at, double scale,
         mats[(size_t)(i / 4) * 16 + (i % 4) * 4 + at.lane] = (float)(tap(d, at.o, i, mid, mid) * scale);
 }
 
-/* Whole texels: term k of lane l reads input lane l mod (4 / terms) + k · (4
- * / terms) of each of the group's texels (shaders/hetconv.comp, term_inputs). */
+/* Whole quads: term k of lane l reads input lane l mod (4 / terms) + k · (4
+ * / terms) of each of the group's quads (shaders/hetconv.comp, term_inputs). */
 static void pack_off_centre_texels(const evk_hetconv_desc *d, const evk_hetconv_classes *c,
                                    lane_target at, double scale, float *off_centre)
 {
     uint32_t k = d->kernel_size, taps = k * k - 1, mid = (k - 1) / 2, lanes = 4 / c->terms;
     for (uint32_t t = 0; t < c->inputs; ++t) {
-        uint64_t texel = (uint64_t)c->in_first * at.r + (uint64_t)c->in_step * t;
+        uint64_t quad = (uint64_t)c->in_first * at.r + (uint64_t)c->in_step * t;
         float *slot = off_centre + (at.quad * c->inputs + t) * taps * c->terms * 4;
         for (uint32_t term = 0; term < c->terms; ++term) {
-            uint64_t i = texel * 4 + at.lane % lanes + term * lanes;
+            uint64_t i = quad * 4 + at.lane % lanes + term * lanes;
             if (i >= d->in_channels)
                 continue;
             uint32_t n = 0;

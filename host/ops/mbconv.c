@@ -289,7 +289,7 @@ static evk_status record_elementwise(mbconv_layer *l, uint32_t mode, const evk_t
                                      const evk_tensor *x)
 {
     evk_shape s = y->shape;
-    struct { uint32_t texels, plane; } push = {
+    struct { uint32_t quads, plane; } push = {
         (uint32_t)(evk_shape_device_bytes(s) / 16), s.h * s.w};
     evk_pipeline_key key = {.shader = "mbconv_elementwise", .workgroup_size = ELEMENTWISE_WORKGROUP,
                             .spec = {mode}, .spec_count = 1, .binding_count = 3,
@@ -302,7 +302,7 @@ static evk_status record_elementwise(mbconv_layer *l, uint32_t mode, const evk_t
                                mode == ELEMENTWISE_SCALE ? evk_buffer_binding(&l->scratch->scale)
                                                          : evk_tensor_binding(x, 0)};
     return evk_command_dispatch(l->base.ctx, &key, bindings, &push,
-                                evk_div_up(push.texels, ELEMENTWISE_WORKGROUP));
+                                evk_div_up(push.quads, ELEMENTWISE_WORKGROUP));
 }
 
 static evk_status record_fused(mbconv_layer *l, const evk_tensor *in, evk_tensor *out,

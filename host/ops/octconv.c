@@ -17,7 +17,7 @@ typedef struct octconv_layer {
 
 /* Tiles bounded as conv2d's (evk_tile_limits_for): with the wide set, as
  * measured on lavapipe, K×K convs take up to 32 pixels × 4 quads per
- * invocation, where each loaded input texel serves 4 quads and K taps and
+ * invocation, where each loaded input quad serves 4 quads and K taps and
  * each weight 32 pixels; 1×1 convs take the pointwise kernel's 16 pixels × 8
  * quads. Both hold 128 vec4 accumulators. Depthwise rows take up to
  * octconv_depthwise_w pixels: 16 wide, the narrow set's depthwise width on
@@ -101,7 +101,7 @@ static tile choose_tile(const octconv_layer *l, evk_shape out, const branch_sour
     uint32_t max_c4 = pointwise ? limits->pointwise_c4 : limits->dense_c4;
     /* Two rows when the branch upsamples (one low-resolution row serves
      * both) or pools a second source on planes of at least
-     * TWO_ROW_MIN_HEIGHT rows, where a pooled row (4 or 16 loads per texel)
+     * TWO_ROW_MIN_HEIGHT rows, where a pooled row (4 or 16 loads per quad)
      * then serves two output rows: 3×3 at alpha 0.5 on 56² and 28² ran 7 %
      * and 4 % faster. On 7-row planes two-row tiles waste an eighth of the
      * rows and narrow the tiles: 256 -> 256 @14² ran 1.3x slower. */

@@ -97,9 +97,9 @@ static evk_status max_pool_record(evk_layer *layer, const evk_tensor *in, evk_te
                             .binding_count = 2, .push_bytes = sizeof push,
                             .texel_bindings = EVK_BINDING_POOL_MAX_INPUT_TEXELS};
     evk_binding bindings[2] = {evk_tensor_binding(out, 1), evk_tensor_binding(in, 0)};
-    uint64_t texels = (uint64_t)push.planes * o.h * o.w;
+    uint64_t quads = (uint64_t)push.planes * o.h * o.w;
     return evk_command_dispatch(layer->ctx, &key, bindings, &push,
-                                evk_div_up_u64(texels, MAX_POOL_WORKGROUP));
+                                evk_div_up_u64(quads, MAX_POOL_WORKGROUP));
 }
 
 static const evk_layer_ops max_pool_ops = {max_pool_kernel_name, max_pool_output_shape,

@@ -28,7 +28,7 @@
  *    a time; an application linking the static library and using volk itself
  *    shares those pointers.
  *  - Tensors are NCHW float32 on the public side (PyTorch's layout). Inside,
- *    channels are packed four to a texel (see evk_tensor_layout).
+ *    channels are packed four to a quad, one vec4 (see evk_shape_device_bytes).
  */
 #ifndef EFFVK_EFFVK_H
 #define EFFVK_EFFVK_H
@@ -511,7 +511,7 @@ typedef struct evk_shape {
 EVK_API uint64_t evk_shape_elements(evk_shape shape);
 
 /* Device bytes a tensor of `shape` occupies in effvk's internal layout:
- * channels are packed four to a texel (C padded to a multiple of 4), laid
+ * channels are packed four to a quad (C padded to a multiple of 4), laid
  * out as [N][ceil(C/4)][H][W][4] float32. Padded channels hold zeros.
  * UINT64_MAX when the size does not fit in 64 bits. */
 EVK_API uint64_t evk_shape_device_bytes(evk_shape shape);
