@@ -175,18 +175,28 @@ static void clear_result(bench_json_result *out, const bench_json_file *file)
     };
 }
 
-static int read_effvk_result(const reader *r, const evk_json_node *n, size_t index,
-                             bench_json_result *out)
+/* A result's object and name, which every kind of file has; `where` then
+ * names the result for the messages about its other fields. */
+static int read_result_name(const reader *r, const evk_json_node *n, size_t index,
+                            bench_json_result *out, char where[WHERE_SIZE])
 {
-    char where[WHERE_SIZE];
-    snprintf(where, sizeof where, "results[%zu]", index);
+    snprintf(where, WHERE_SIZE, "results[%zu]", index);
     if (n->type != EVK_JSON_OBJECT)
         return fail(r, "%s is not an object", where);
     if (read_string(r, n, "name", where, 1, &out->name) != 0)
         return -1;
     if (!out->name)
         return fail(r, "%s: \"name\" is not a string", where);
-    snprintf(where, sizeof where, "result \"%.120s\"", out->name);
+    snprintf(where, WHERE_SIZE, "result \"%.120s\"", out->name);
+    return 0;
+}
+
+static int read_effvk_result(const reader *r, const evk_json_node *n, size_t index,
+                             bench_json_result *out)
+{
+    char where[WHERE_SIZE];
+    if (read_result_name(r, n, index, out, where) != 0)
+        return -1;
     const char *kernel;
     if (read_string(r, n, "suite", where, 1, &out->suite) != 0 ||
         read_string(r, n, "op", where, 1, &out->op) != 0 ||
@@ -226,14 +236,8 @@ static int read_pytorch_result(const reader *r, const evk_json_node *n, size_t i
                                bench_json_result *out)
 {
     char where[WHERE_SIZE];
-    snprintf(where, sizeof where, "results[%zu]", index);
-    if (n->type != EVK_JSON_OBJECT)
-        return fail(r, "%s is not an object", where);
-    if (read_string(r, n, "name", where, 1, &out->name) != 0)
+    if (read_result_name(r, n, index, out, where) != 0)
         return -1;
-    if (!out->name)
-        return fail(r, "%s: \"name\" is not a string", where);
-    snprintf(where, sizeof where, "result \"%.120s\"", out->name);
     out->suite = "models";
     out->op = "model";
     out->kernel = "pytorch";
