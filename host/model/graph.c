@@ -15,6 +15,10 @@ typedef struct graph_node {
     uint32_t input, second, output; /* second: NO_SLOT for a unary node */
     int same_shapes;                /* binary nodes whose inputs must have one shape */
     char name[NAME_BYTES];
+    /* Its dispatches in the recording: the first one's index among the
+     * recording's timed ones, and how many; their time in the last forward. */
+    uint32_t first_dispatch, dispatches;
+    double gpu_ms;
 } graph_node;
 
 /* A buffer of the plan: its size while planning, then the device buffer. */
@@ -39,6 +43,9 @@ struct evk_graph {
     evk_recording recording;
     uint64_t recorded_input, recorded_output; /* buffer serials */
     uint32_t recordings;
+    int recorded_timed;             /* recorded with per-dispatch timestamps */
+    uint32_t recorded_dispatches;
+    evk_graph_timing last_timing;
 };
 
 evk_status evk_graph_create(evk_context *ctx, evk_graph **out)
@@ -327,13 +334,20 @@ static evk_status record(evk_graph *g, const evk_tensor *input, const evk_tensor
     if (s != EVK_SUCCESS)
         return s;
     s = evk_command_begin_recording(g->ctx, &g->recording);
+    uint64_t first = g->ctx->stats.dispatches_recorded;
     for (uint32_t i = 0; s == EVK_SUCCESS && i < g->node_count; ++i) {
-        s = record_node(g, &g->nodes[i], input, output);
+        graph_node *node = &g->nodes[i];
+        uint64_t before = g->ctx->stats.dispatches_recorded;
+        s = record_node(g, node, input, output);
         if (s != EVK_SUCCESS) {
             evk_command_abort_recording(g->ctx, &g->recording);
             return s;
         }
+        node->first_dispatch = (uint32_t)(before - first);
+        node->dispatches = (uint32_t)(g->ctx->stats.dispatches_recorded - before);
     }
+    g->recorded_dispatches = (uint32_t)(g->ctx->stats.dispatches_recorded - first);
+    g->recorded_timed = g->ctx->cmd.time_dispatches;
     if (s == EVK_SUCCESS)
         s = evk_command_end_recording(g->ctx, &g->recording);
     if (s != EVK_SUCCESS)
@@ -344,9 +358,29 @@ static evk_status record(evk_graph *g, const evk_tensor *input, const evk_tensor
     return EVK_SUCCESS;
 }
 
+/* Each node's share of the submission just waited for: the sum of its
+ * dispatches' times (evk_context_dispatch_gpu_ms's split), read before a
+ * later submission replaces them. */
+static void keep_node_times(evk_graph *g)
+{
+    const evk_command *c = &g->ctx->cmd;
+    for (uint32_t i = 0; i < g->node_count; ++i) {
+        graph_node *node = &g->nodes[i];
+        node->gpu_ms = 0.0;
+        for (uint32_t d = 0; d < node->dispatches; ++d)
+            if (node->first_dispatch + d < c->dispatch_ms_count)
+                node->gpu_ms += c->dispatch_ms[node->first_dispatch + d];
+    }
+    if (c->dispatch_ms_count == g->recorded_dispatches)
+        g->last_timing = EVK_GRAPH_TIMED;
+    else if (c->dispatch_ms_count == EVK_MAX_TIMED_DISPATCHES)
+        g->last_timing = EVK_GRAPH_TOO_MANY_DISPATCHES;
+}
+
 evk_status evk_graph_forward(evk_graph *g, const evk_tensor *input, evk_tensor *output)
 {
     evk_status s = EVK_SUCCESS;
+    g->last_timing = EVK_GRAPH_NOT_TIMED;
     if (!g->planned || !same_shape(g->planned_input, input->shape))
         s = plan(g, input->shape);
     if (s != EVK_SUCCESS)
@@ -358,9 +392,14 @@ evk_status evk_graph_forward(evk_graph *g, const evk_tensor *input, evk_tensor *
                         output->shape.h, output->shape.w, expected.n, expected.c, expected.h,
                         expected.w);
     if (!g->recording.valid || g->recorded_input != input->buffer.serial ||
-        g->recorded_output != output->buffer.serial)
+        g->recorded_output != output->buffer.serial ||
+        g->recorded_timed != g->ctx->cmd.time_dispatches)
         s = record(g, input, output);
-    return s == EVK_SUCCESS ? evk_command_submit_recording(g->ctx, &g->recording) : s;
+    if (s == EVK_SUCCESS)
+        s = evk_command_submit_recording(g->ctx, &g->recording);
+    if (s == EVK_SUCCESS && g->recorded_timed)
+        keep_node_times(g);
+    return s;
 }
 
 void evk_graph_stats_get(const evk_graph *g, evk_graph_stats *out)
@@ -374,4 +413,20 @@ void evk_graph_stats_get(const evk_graph *g, evk_graph_stats *out)
     for (uint32_t b = 0; b < g->buffer_count; ++b)
         out->planned_bytes += g->buffers[b].bytes;
     out->unplanned_bytes = g->unplanned_bytes;
+}
+
+evk_graph_timing evk_graph_last_timing(const evk_graph *g, uint32_t *dispatches)
+{
+    *dispatches = g->recorded_dispatches;
+    return g->last_timing;
+}
+
+uint32_t evk_graph_node_count(const evk_graph *g) { return g->node_count; }
+
+void evk_graph_node_time_get(const evk_graph *g, uint32_t index, evk_graph_node_time *out)
+{
+    const graph_node *node = &g->nodes[index];
+    int timed = g->last_timing == EVK_GRAPH_TIMED;
+    *out = (evk_graph_node_time){node->name, node->layer->ops->kernel_name(node->layer),
+                                 node->dispatches, timed ? node->gpu_ms : 0.0};
 }

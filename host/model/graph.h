@@ -64,4 +64,30 @@ typedef struct evk_graph_stats {
 /* The stats of the last plan (zero before the first forward). */
 void evk_graph_stats_get(const evk_graph *graph, evk_graph_stats *out);
 
+/* What one node did in the graph's last forward. */
+typedef struct evk_graph_node_time {
+    const char *name;               /* evk_graph_add's, owned by the graph */
+    const char *kernel;             /* the layer's kernel name */
+    uint32_t dispatches;            /* dispatches it records per forward */
+    double gpu_ms;                  /* their GPU time in the last forward; 0 untimed */
+} evk_graph_node_time;
+
+/* Whether the last forward timed each node. A forward records with
+ * per-dispatch timestamps while the context's dispatch timing is on
+ * (evk_context_set_dispatch_timing; turning it on or off records again)
+ * and keeps each node's time as soon as it has waited, so that later
+ * submissions (a download) do not lose them. */
+typedef enum evk_graph_timing {
+    EVK_GRAPH_NOT_TIMED,            /* no forward yet, a failed one, or timing was off */
+    EVK_GRAPH_TIMED,
+    EVK_GRAPH_TOO_MANY_DISPATCHES   /* past EVK_MAX_TIMED_DISPATCHES: some shared one */
+} evk_graph_timing;
+
+/* How the last forward was timed, and how many dispatches it recorded. */
+evk_graph_timing evk_graph_last_timing(const evk_graph *graph, uint32_t *dispatches);
+
+uint32_t evk_graph_node_count(const evk_graph *graph);
+/* Node `index` (below evk_graph_node_count) in the last forward. */
+void evk_graph_node_time_get(const evk_graph *graph, uint32_t index, evk_graph_node_time *out);
+
 #endif

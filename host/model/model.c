@@ -349,3 +349,67 @@ evk_status evk_model_stats_get(const evk_model *m, evk_model_stats *out)
 {
     EVK_ENTERED(m ? m->ctx : NULL, model_stats_get_entered(m, out));
 }
+
+/* ---- Where the last forward's time went. */
+
+/* Appends a node's kernel to the layer's unless it is there already. */
+static void add_kernel_name(evk_model_layer_time *t, const char *kernel)
+{
+    size_t used = strlen(t->kernel), length = strlen(kernel);
+    if (used == 0) {
+        snprintf(t->kernel, sizeof t->kernel, "%s", kernel);
+        return;
+    }
+    const char *found = strstr(t->kernel, kernel);
+    int listed = found && (found == t->kernel || found[-1] == '+') &&
+                 (found[length] == '\0' || found[length] == '+');
+    if (!listed && used + 1 + length < sizeof t->kernel) {
+        t->kernel[used] = '+';
+        memcpy(t->kernel + used + 1, kernel, length + 1);
+    }
+}
+
+/* The builder names a spec's graph nodes (an OctConv's two branches, its
+ * add's two) after the spec's prefix, in the order of the specs, so each
+ * layer is the run of nodes that carry its name. */
+static evk_status model_layer_times_entered(const evk_model *m, evk_model_layer_time *layers,
+                                            uint32_t capacity, uint32_t *count)
+{
+    if (!m || !count || (capacity && !layers))
+        return evk_fail(m ? m->ctx : NULL, EVK_ERROR_INVALID_ARGUMENT,
+                        "evk_model_layer_times: model, count or layers is NULL");
+    uint32_t dispatches;
+    evk_graph_timing timing = evk_graph_last_timing(m->graph, &dispatches);
+    if (timing == EVK_GRAPH_NOT_TIMED)
+        return evk_fail(m->ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_model_layer_times: %s has no "
+                        "timed forward: turn dispatch timing on (evk_context_set_dispatch_timing) "
+                        "and run a forward first", m->arch.name);
+    if (timing == EVK_GRAPH_TOO_MANY_DISPATCHES)
+        return evk_fail(m->ctx, EVK_ERROR_LIMIT_EXCEEDED, "evk_model_layer_times: %s records %u "
+                        "dispatches per forward; the context times the first %u one by one",
+                        m->arch.name, dispatches, EVK_MAX_TIMED_DISPATCHES);
+    uint32_t node = 0, node_count = evk_graph_node_count(m->graph);
+    for (uint32_t i = 0; i < m->arch.count; ++i) {
+        evk_model_layer_time t = {0};
+        snprintf(t.name, sizeof t.name, "%s", m->arch.layers[i].prefix);
+        for (; node < node_count; ++node) {
+            evk_graph_node_time n;
+            evk_graph_node_time_get(m->graph, node, &n);
+            if (strcmp(n.name, m->arch.layers[i].prefix) != 0)
+                break;
+            add_kernel_name(&t, n.kernel);
+            t.dispatches += n.dispatches;
+            t.gpu_ms += n.gpu_ms;
+        }
+        if (i < capacity)
+            layers[i] = t;
+    }
+    *count = m->arch.count;
+    return EVK_SUCCESS;
+}
+
+evk_status evk_model_layer_times(const evk_model *m, evk_model_layer_time *layers,
+                                 uint32_t capacity, uint32_t *count)
+{
+    EVK_ENTERED(m ? m->ctx : NULL, model_layer_times_entered(m, layers, capacity, count));
+}

@@ -271,7 +271,7 @@ EVK_API evk_status evk_context_last_gpu_ms(const evk_context *ctx, double *ms);
 /* Per-dispatch GPU time, for benchmarks of multi-dispatch layers and models. */
 
 /* With `enable` non-zero, every later submission writes a timestamp after
- * each of its first 64 dispatches, so that evk_context_dispatch_gpu_ms can
+ * each of its first 1024 dispatches, so that evk_context_dispatch_gpu_ms can
  * split evk_context_last_gpu_ms by dispatch. The extra timestamps cost a
  * little time; off by default.
  * Errors: EVK_ERROR_INVALID_ARGUMENT (ctx NULL), EVK_ERROR_UNSUPPORTED when
@@ -1156,6 +1156,39 @@ typedef struct evk_model_layer_info {
 EVK_API evk_status evk_model_layers(const char *name, const evk_model_options *opts,
                                     evk_model_layer_info *layers, uint32_t capacity,
                                     uint32_t *count);
+
+/* One layer's share of a model's last forward (evk_model_layer_times). */
+typedef struct evk_model_layer_time {
+    char name[32];                  /* as evk_model_layer_info.name: "features.2.0" */
+    /* The kernel that ran (evk_layer_kernel_name's names); an OctConv
+     * layer's output branches or add give "high+low" when they differ. */
+    char kernel[32];
+    uint32_t dispatches;            /* dispatches the layer records per forward */
+    /* The GPU time of those dispatches, in milliseconds: from the end of
+     * the dispatch before the layer's first (the submission's start for
+     * the first layer) to the end of its last, barriers and copies
+     * included, so that the layers' times add up to nearly the whole
+     * forward's evk_context_last_gpu_ms (only the end-of-submission barrier
+     * is left out). */
+    double gpu_ms;
+} evk_model_layer_time;
+
+/* Where the model's last evk_model_forward or evk_model_run spent its GPU
+ * time, layer by layer: one entry per layer of evk_model_layers (same
+ * names, same order) for the model's options. The forward must run with
+ * the context's dispatch timing on (evk_context_set_dispatch_timing(ctx,
+ * 1) before it; the first forward after turning it on or off records the
+ * pass again, with or without a timestamp after each dispatch). The times
+ * are kept with the model, so later work on the context (a download, other
+ * layers) does not change them. Writes min(capacity, count) entries and the
+ * layer count into `*count`; `layers` may be NULL with capacity 0.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (model or count NULL, layers NULL with
+ * a capacity; the model has not run a forward with dispatch timing on since
+ * it was loaded, or its last forward failed), EVK_ERROR_LIMIT_EXCEEDED (the
+ * forward records more dispatches than the context times one by one: the
+ * message gives both counts). */
+EVK_API evk_status evk_model_layer_times(const evk_model *model, evk_model_layer_time *layers,
+                                         uint32_t capacity, uint32_t *count);
 
 /* Total MACs and parameters of model `name` at the options' input shape,
  * without a device: the sums of evk_model_layers. Parameters equal
