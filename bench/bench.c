@@ -1,17 +1,11 @@
-/* clock_gettime(CLOCK_MONOTONIC) is POSIX, not C11. */
-#define _POSIX_C_SOURCE 199309L
-
 #include "bench.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "bench_provenance.h"
-#include "effvk_internal.h"
-#include "json.h"
+#include "bench_run.h"
 #include "reference.h"
 #include "pipeline_cache_file.h"
 #include "report.h"
@@ -27,22 +21,12 @@ static const bench_suite *const registered_suites[] = {
 };
 #define SUITE_COUNT (sizeof registered_suites / sizeof registered_suites[0])
 
-enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_CHECK_FAILED = 3 };
 
-struct bench_run {
-    const bench_options *options;
-    const bench_suite *suite;           /* the one running now */
-    evk_context *ctx;
-    evk_device_properties device;
-    evk_peak peak;
-    FILE *table;                        /* stdout, or stderr when JSON goes to stdout */
-    FILE *json;                         /* NULL: no JSON requested */
-    evk_file_writer json_file;          /* when the JSON goes to a file */
-    bench_result *results;
-    size_t result_count, result_capacity;
-    size_t failed_checks;
-    size_t partial_checks;
-};
+const bench_suite *const *bench_suites(size_t *count)
+{
+    *count = SUITE_COUNT;
+    return registered_suites;
+}
 
 int bench_suite_exists(const char *name)
 {
@@ -60,16 +44,36 @@ void bench_print_suite_names(FILE *out)
 
 evk_context *bench_context(bench_run *run) { return run->ctx; }
 
+int bench_headline(const bench_run *run) { return run->headline; }
+
+int bench_profile(const bench_run *run) { return run->options->profile; }
+
+const evk_peak *bench_peak(const bench_run *run) { return &run->peak; }
+
 const char *bench_model_names(const bench_run *run) { return run->options->model_names; }
 
 void bench_note(const bench_run *run, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
+    bench_progress_hide((bench_run *)run);
     vfprintf(run->table, format, args);
     va_end(args);
     fputc('\n', run->table);
     fflush(run->table);
+    bench_progress_show((bench_run *)run);
+}
+
+FILE *bench_notes_begin(bench_run *run)
+{
+    bench_progress_hide(run);
+    return run->table;
+}
+
+void bench_notes_end(bench_run *run)
+{
+    fflush(run->table);
+    bench_progress_show(run);
 }
 
 const uint32_t *bench_batches(const bench_run *run, uint32_t *count)
@@ -77,6 +81,10 @@ const uint32_t *bench_batches(const bench_run *run, uint32_t *count)
     if (run->options->batch_count > 0) {
         *count = run->options->batch_count;
         return run->options->batches;
+    }
+    if (run->headline) {
+        *count = run->suite->headline_batch_count;
+        return run->suite->headline_batches;
     }
     *count = run->suite->default_batch_count;
     return run->suite->default_batches;
@@ -90,165 +98,11 @@ evk_status bench_out_of_memory(const char *what)
 
 evk_status bench_check(const bench_run *run, evk_status status, const char *what)
 {
-    if (status != EVK_SUCCESS)
+    if (status != EVK_SUCCESS) {
+        bench_progress_hide((bench_run *)run);
         report_failure("bench", what, status, evk_last_error(run->ctx));
+    }
     return status;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Timing                                                                    */
-/* ------------------------------------------------------------------------ */
-
-static double monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec * 1e3 + (double)now.tv_nsec * 1e-6;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts `values` in place. */
-static double median(double *values, uint32_t count)
-{
-    qsort(values, count, sizeof *values, compare_doubles);
-    if (count % 2)
-        return values[count / 2];
-    return 0.5 * (values[count / 2 - 1] + values[count / 2]);
-}
-
-static void set_timing(bench_result *result, double *gpu_ms, double *wall_ms, uint32_t count)
-{
-    result->iterations = count;
-    result->gpu_ms_median = median(gpu_ms, count);
-    result->gpu_ms_min = gpu_ms[0];      /* median() sorted them */
-    result->wall_ms_median = median(wall_ms, count);
-}
-
-static evk_status time_iterations(bench_run *run, bench_forward_fn forward, void *user_data,
-                                  uint32_t count, double *gpu_ms, double *wall_ms)
-{
-    evk_status s = EVK_SUCCESS;
-    for (uint32_t i = 0; s == EVK_SUCCESS && i < count; ++i) {
-        double start = monotonic_ms();
-        s = forward(user_data);
-        wall_ms[i] = monotonic_ms() - start;
-        if (s == EVK_SUCCESS)
-            s = evk_context_last_gpu_ms(run->ctx, &gpu_ms[i]);
-    }
-    return s;
-}
-
-evk_status bench_time_at_most(bench_run *run, bench_forward_fn forward, void *user_data,
-                              uint32_t max_iterations, bench_result *result)
-{
-    evk_status s = bench_check(run, forward(user_data), result->name);
-    if (s != EVK_SUCCESS)
-        return s;
-    uint32_t count = run->options->iterations;
-    if (max_iterations < count)
-        count = max_iterations ? max_iterations : 1;
-    double *gpu_ms = malloc(2 * (size_t)count * sizeof *gpu_ms);
-    if (!gpu_ms)
-        return bench_out_of_memory(result->name);
-    double *wall_ms = gpu_ms + count;
-    s = bench_check(run, time_iterations(run, forward, user_data, count, gpu_ms, wall_ms),
-                    result->name);
-    if (s == EVK_SUCCESS)
-        set_timing(result, gpu_ms, wall_ms, count);
-    free(gpu_ms);
-    return s;
-}
-
-/* Runs rounds [first, end) of the cases; case c's times of round r go to
- * slot c·stride + r. */
-static evk_status time_rounds(bench_run *run, bench_forward_fn forward, void *const *user_data,
-                              bench_result *const *results, uint32_t count, uint32_t stride,
-                              uint32_t first, uint32_t end, double *gpu_ms, double *wall_ms)
-{
-    evk_status s = EVK_SUCCESS;
-    for (uint32_t r = first; s == EVK_SUCCESS && r < end; ++r)
-        for (uint32_t c = 0; s == EVK_SUCCESS && c < count; ++c) {
-            size_t at = (size_t)c * stride + r;
-            double start = monotonic_ms();
-            s = bench_check(run, forward(user_data[c]), results[c]->name);
-            wall_ms[at] = monotonic_ms() - start;
-            if (s == EVK_SUCCESS)
-                s = bench_check(run, evk_context_last_gpu_ms(run->ctx, &gpu_ms[at]),
-                                results[c]->name);
-        }
-    return s;
-}
-
-static double sum_of(const double *values, size_t count)
-{
-    double sum = 0.0;
-    for (size_t i = 0; i < count; ++i)
-        sum += values[i];
-    return sum;
-}
-
-/* Times the asked rounds, then more, one at a time, while the group's summed
- * GPU time stays under SHORT_GROUP_MS, up to SHORT_GROUP_ROUNDS times as
- * many: the median of ten sub-millisecond runs on a shared machine moves
- * with one load spike. Returns the rounds timed in *done. */
-#define SHORT_GROUP_MS 150.0
-enum { SHORT_GROUP_ROUNDS = 4 };
-
-static evk_status time_group(bench_run *run, bench_forward_fn forward, void *const *user_data,
-                             bench_result *const *results, uint32_t count, uint32_t rounds,
-                             uint32_t stride, double *gpu_ms, double *wall_ms, uint32_t *done)
-{
-    evk_status s = time_rounds(run, forward, user_data, results, count, stride, 0, rounds,
-                               gpu_ms, wall_ms);
-    uint32_t r = rounds;
-    double total = 0.0;
-    for (uint32_t c = 0; c < count; ++c)
-        total += sum_of(gpu_ms + (size_t)c * stride, rounds);
-    for (; s == EVK_SUCCESS && r < stride && total < SHORT_GROUP_MS; ++r) {
-        s = time_rounds(run, forward, user_data, results, count, stride, r, r + 1, gpu_ms,
-                        wall_ms);
-        for (uint32_t c = 0; s == EVK_SUCCESS && c < count; ++c)
-            total += gpu_ms[(size_t)c * stride + r];
-    }
-    *done = r;
-    return s;
-}
-
-evk_status bench_time_interleaved(bench_run *run, bench_forward_fn forward,
-                                  void *const *user_data, bench_result *const *results,
-                                  uint32_t count, uint32_t max_iterations)
-{
-    evk_status s = EVK_SUCCESS;
-    for (uint32_t c = 0; s == EVK_SUCCESS && c < count; ++c)
-        s = bench_check(run, forward(user_data[c]), results[c]->name);
-    uint32_t rounds = run->options->iterations;
-    if (max_iterations < rounds)
-        rounds = max_iterations ? max_iterations : 1;
-    uint32_t stride = max_iterations <= rounds ? rounds : rounds * SHORT_GROUP_ROUNDS;
-    double *gpu_ms = malloc(2 * (size_t)count * stride * sizeof *gpu_ms);
-    if (s != EVK_SUCCESS || !gpu_ms) {
-        free(gpu_ms);
-        return s != EVK_SUCCESS ? s : bench_out_of_memory(results[0]->name);
-    }
-    double *wall_ms = gpu_ms + (size_t)count * stride;
-    uint32_t done = 0;
-    s = time_group(run, forward, user_data, results, count, rounds, stride, gpu_ms, wall_ms,
-                   &done);
-    for (uint32_t c = 0; s == EVK_SUCCESS && c < count; ++c)
-        set_timing(results[c], gpu_ms + (size_t)c * stride, wall_ms + (size_t)c * stride, done);
-    free(gpu_ms);
-    return s;
-}
-
-evk_status bench_time(bench_run *run, bench_forward_fn forward, void *user_data,
-                      bench_result *result)
-{
-    return bench_time_at_most(run, forward, user_data, run->options->iterations, result);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -269,17 +123,17 @@ void bench_check_output(bench_result *result, const float *got, const float *exp
     result->output_values = output_count;
 }
 
-static int checked(const bench_result *result) { return result->checked_values > 0; }
+int bench_result_checked(const bench_result *result) { return result->checked_values > 0; }
 
-static int check_passed(const bench_result *result)
+int bench_result_check_passed(const bench_result *result)
 {
-    return checked(result) && isfinite(result->max_rel_err) &&
+    return bench_result_checked(result) && isfinite(result->max_rel_err) &&
            result->max_rel_err <= BENCH_REL_TOLERANCE;
 }
 
 static int partly_checked(const bench_result *result)
 {
-    return checked(result) && result->checked_values < result->output_values;
+    return bench_result_checked(result) && result->checked_values < result->output_values;
 }
 
 /* A suite that adds more than BENCH_MAX_PARAMS loses the extra ones, which
@@ -328,17 +182,17 @@ void bench_param_bool(bench_result *result, const char *key, int value)
     }
 }
 
-/* Figures derived from a result and the device peak, shared by the table and
- * the JSON so that the two agree. */
-typedef struct derived {
-    double gflops, gbps;
-    double fraction_of_peak, fraction_of_bandwidth;
-    int compute_bound;
-} derived;
-
-static derived derive(const bench_run *run, const bench_result *result)
+double bench_result_param(const bench_result *result, const char *key)
 {
-    derived d;
+    for (uint32_t i = 0; i < result->param_count; ++i)
+        if (!result->params[i].is_text && strcmp(result->params[i].key, key) == 0)
+            return result->params[i].number;
+    return NAN;
+}
+
+bench_derived bench_derive(const bench_run *run, const bench_result *result)
+{
+    bench_derived d;
     double seconds_e9 = result->gpu_ms_median * 1e6;    /* ms → s, and per 1e9 */
     d.gflops = 2.0 * (double)result->macs / seconds_e9;
     d.gbps = (double)result->bytes / seconds_e9;
@@ -359,17 +213,20 @@ static void print_table_header(FILE *out)
 
 static void print_table_row(const bench_run *run, const bench_result *result)
 {
-    derived d = derive(run, result);
+    bench_derived d = bench_derive(run, result);
+    bench_progress_hide((bench_run *)run);
     fprintf(run->table, "%-28s %-16s %8.3f %8.3f %8.3f %8.2f %6.1f %7.2f %6.1f %8s ", result->name,
             result->kernel, result->gpu_ms_median, result->gpu_ms_min, result->wall_ms_median,
             d.gflops, 100.0 * d.fraction_of_peak, d.gbps, 100.0 * d.fraction_of_bandwidth,
             d.compute_bound ? "compute" : "memory");
-    if (!checked(result))
+    if (!bench_result_checked(result))
         fprintf(run->table, "%11s %5s\n", "-", "-");
     else
         fprintf(run->table, "%11.2e %5s%s\n", result->max_abs_err,
-                check_passed(result) ? "ok" : "FAIL", partly_checked(result) ? "*" : "");
+                bench_result_check_passed(result) ? "ok" : "FAIL",
+                partly_checked(result) ? "*" : "");
     fflush(run->table);
+    bench_progress_show((bench_run *)run);
 }
 
 evk_status bench_add_result(bench_run *run, const bench_result *result)
@@ -377,17 +234,21 @@ evk_status bench_add_result(bench_run *run, const bench_result *result)
     if (run->result_count == run->result_capacity) {
         size_t capacity = run->result_capacity ? 2 * run->result_capacity : 16;
         bench_result *grown = realloc(run->results, capacity * sizeof *grown);
-        if (!grown)
+        if (!grown) {
+            layer_profile dropped = result->profile;
+            layer_profile_free(&dropped);
             return bench_out_of_memory(result->name);
+        }
         run->results = grown;
         run->result_capacity = capacity;
     }
     run->results[run->result_count++] = *result;
-    if (checked(result) && !check_passed(result))
+    if (bench_result_checked(result) && !bench_result_check_passed(result))
         ++run->failed_checks;
     if (partly_checked(result))
         ++run->partial_checks;
     print_table_row(run, result);
+    bench_progress_result(run);
     return EVK_SUCCESS;
 }
 
@@ -432,135 +293,6 @@ const bench_result *bench_find_result(const bench_run *run, const char *name)
     return NULL;
 }
 
-static void write_shape_json(json_writer *w, const bench_shape *shape)
-{
-    json_key(w, "shape");
-    json_object_begin(w);
-    json_key_uint(w, "n", shape->n);
-    json_key_uint(w, "c_in", shape->c_in);
-    json_key_uint(w, "h", shape->h);
-    json_key_uint(w, "w", shape->w);
-    json_key_uint(w, "c_out", shape->c_out);
-    json_key_uint(w, "k", shape->k);
-    json_key_uint(w, "stride", shape->stride);
-    json_object_end(w);
-}
-
-static void write_params_json(json_writer *w, const bench_result *result)
-{
-    json_key(w, "params");
-    json_object_begin(w);
-    for (uint32_t i = 0; i < result->param_count; ++i) {
-        const bench_param *p = &result->params[i];
-        if (p->is_text)
-            json_key_string(w, p->key, p->text);
-        else if (p->is_bool)
-            json_key_bool(w, p->key, p->number != 0.0);
-        else
-            json_key_number(w, p->key, p->number);
-    }
-    json_object_end(w);
-}
-
-static void write_baseline_json(json_writer *w, const bench_run *run, const bench_result *result)
-{
-    const bench_result *base =
-        result->baseline[0] ? bench_find_result(run, result->baseline) : NULL;
-    if (!base) {
-        json_key_null(w, "baseline");
-        json_key_null(w, "speedup_vs_baseline");
-        json_key_null(w, "macs_ratio_vs_baseline");
-        json_key_null(w, "efficiency");
-        return;
-    }
-    double speedup = base->gpu_ms_median / result->gpu_ms_median;
-    double macs_ratio = (double)base->macs / (double)result->macs;
-    json_key_string(w, "baseline", base->name);
-    json_key_number(w, "speedup_vs_baseline", speedup);
-    json_key_number(w, "macs_ratio_vs_baseline", macs_ratio);
-    json_key_number(w, "efficiency", speedup / macs_ratio);
-}
-
-static void write_errors_json(json_writer *w, const bench_result *result)
-{
-    if (checked(result)) {
-        json_key_number(w, "max_abs_err", result->max_abs_err);
-        json_key_number(w, "max_rel_err", result->max_rel_err);
-    } else {
-        json_key_null(w, "max_abs_err");
-        json_key_null(w, "max_rel_err");
-    }
-}
-
-static void write_result_json(json_writer *w, const bench_run *run, const bench_result *result)
-{
-    derived d = derive(run, result);
-    json_object_begin(w);
-    json_key_string(w, "suite", result->suite);
-    json_key_string(w, "name", result->name);
-    json_key_string(w, "op", result->op);
-    write_shape_json(w, &result->shape);
-    write_params_json(w, result);
-    json_key_uint(w, "macs", result->macs);
-    json_key_uint(w, "bytes", result->bytes);
-    json_key_number(w, "gpu_ms_median", result->gpu_ms_median);
-    json_key_number(w, "gpu_ms_min", result->gpu_ms_min);
-    json_key_number(w, "wall_ms_median", result->wall_ms_median);
-    json_key_uint(w, "iterations", result->iterations);
-    json_key_number(w, "gflops", d.gflops);
-    json_key_number(w, "gbps", d.gbps);
-    write_errors_json(w, result);
-    write_baseline_json(w, run, result);
-    json_key_string(w, "kernel", result->kernel);
-    json_key_number(w, "fraction_of_peak", d.fraction_of_peak);
-    json_key_number(w, "fraction_of_bandwidth", d.fraction_of_bandwidth);
-    json_key_string(w, "bound", d.compute_bound ? "compute" : "memory");
-    if (checked(result)) {
-        json_key_number(w, "checked_fraction",
-                        (double)result->checked_values / (double)result->output_values);
-        json_key_bool(w, "check_passed", check_passed(result));
-    } else {
-        json_key_null(w, "checked_fraction");
-        json_key_null(w, "check_passed");
-    }
-    json_object_end(w);
-}
-
-static void write_header_json(json_writer *w, const bench_run *run)
-{
-    bench_write_provenance_json(w);
-    json_key(w, "device");
-    json_object_begin(w);
-    device_write_summary_json(w, &run->device);
-    json_object_end(w);
-    json_key(w, "peak");
-    json_object_begin(w);
-    json_key_number(w, "fma_gflops", run->peak.fma_gflops);
-    json_key_number(w, "copy_gbps", run->peak.copy_gbps);
-    json_key_string(w, "method", bench_peak_method);
-    json_object_end(w);
-    json_key(w, "tolerance");
-    json_object_begin(w);
-    json_key_number(w, "max_rel_err", BENCH_REL_TOLERANCE);
-    json_key_number(w, "rel_floor", BENCH_REL_FLOOR);
-    json_object_end(w);
-}
-
-static int write_json(const bench_run *run, FILE *out)
-{
-    json_writer w;
-    json_init(&w, out);
-    json_object_begin(&w);
-    write_header_json(&w, run);
-    json_key(&w, "results");
-    json_array_begin(&w);
-    for (size_t i = 0; i < run->result_count; ++i)
-        write_result_json(&w, run, &run->results[i]);
-    json_array_end(&w);
-    json_object_end(&w);
-    return json_finish(&w);
-}
-
 /* Opened before the benchmark, so that a bad path fails at once instead of
  * after minutes of timing. JSON to stdout moves the table to stderr. The file
  * is written beside the target and renamed over it when complete, so an
@@ -603,8 +335,9 @@ static int close_json(bench_run *run, int complete)
 /* The whole run                                                             */
 /* ------------------------------------------------------------------------ */
 
-static int suite_selected(const bench_options *options, const bench_suite *suite)
+int bench_suite_selected(const bench_run *run, const bench_suite *suite)
 {
+    const bench_options *options = run->options;
     if (options->suite_count == 0)
         return 1;
     for (uint32_t i = 0; i < options->suite_count; ++i)
@@ -613,12 +346,14 @@ static int suite_selected(const bench_options *options, const bench_suite *suite
     return 0;
 }
 
+/* The device line comes before the peak, which takes a while. */
 static evk_status open_device(bench_run *run)
 {
     evk_context_desc desc = {0};
     desc.use_device_index = run->options->use_device_index;
     desc.device_index = run->options->device_index;
-    /* No progress line: on a terminal it would break into the table. */
+    desc.pipeline_progress = bench_progress_pipelines;
+    desc.pipeline_progress_user_data = run;
     pipeline_cache_file cache;
     use_pipeline_cache("bench", !run->options->no_cache, &cache, &desc);
     evk_status s = evk_context_create(&desc, &run->ctx);
@@ -630,7 +365,9 @@ static evk_status open_device(bench_run *run)
     device_print_summary(run->table, &run->device);
     print_pipeline_cache(run->table, &cache, run->ctx);
     fflush(run->table);
+    bench_progress_activity(run, "measuring the peak");
     s = bench_check(run, evk_measure_peak(run->ctx, &run->peak), "measuring the peak");
+    bench_progress_activity(run, NULL);
     if (s == EVK_SUCCESS)
         fprintf(run->table, "peak: FMA %.2f GFLOP/s, copy %.2f GB/s (measured)\n\n",
                 run->peak.fma_gflops, run->peak.copy_gbps);
@@ -643,12 +380,16 @@ static evk_status run_suites(bench_run *run)
     if (s != EVK_SUCCESS)
         return s;
     print_table_header(run->table);
+    bench_progress_plan(run);
+    uint32_t number = 0;
     for (size_t i = 0; s == EVK_SUCCESS && i < SUITE_COUNT; ++i) {
-        if (!suite_selected(run->options, registered_suites[i]))
+        if (!bench_suite_selected(run, registered_suites[i]))
             continue;
         run->suite = registered_suites[i];
+        bench_progress_suite(run, ++number);
         s = run->suite->run(run);
     }
+    bench_progress_finish(run);
     return s;
 }
 
@@ -656,7 +397,7 @@ static size_t unchecked_results(const bench_run *run, const char *suite)
 {
     size_t count = 0;
     for (size_t i = 0; i < run->result_count; ++i)
-        count += !checked(&run->results[i]) &&
+        count += !bench_result_checked(&run->results[i]) &&
                  (!suite || strcmp(run->results[i].suite, suite) == 0);
     return count;
 }
@@ -686,24 +427,30 @@ static void print_check_summary(const bench_run *run)
 
 static int finish(const bench_run *run)
 {
-    if (run->json && write_json(run, run->json) != 0) {
+    if (run->json && bench_write_json(run, run->json) != 0) {
         fprintf(stderr, "effvk bench: writing the JSON failed\n");
-        return EXIT_ERROR;
+        return BENCH_EXIT_ERROR;
     }
     if (run->partial_checks > 0)
         fprintf(run->table, "* checked on a subset of the batch (checked_fraction in the JSON)\n");
     print_check_summary(run);
-    return run->failed_checks == 0 ? EXIT_OK : EXIT_CHECK_FAILED;
+    if (run->headline || run->options->all_suites)
+        bench_print_summary(run);
+    return run->failed_checks == 0 ? BENCH_EXIT_OK : BENCH_EXIT_CHECK_FAILED;
 }
 
-int bench_main(const bench_options *options)
+int bench_run_device(const bench_options *options, const char *device_label)
 {
-    bench_run run = {.options = options, .table = stdout};
+    bench_run run = {.options = options, .table = stdout,
+                     .headline = options->suite_count == 0 && !options->all_suites};
+    bench_progress_start(&run, device_label);
     if (open_json(&run) != 0)
-        return EXIT_ERROR;
-    int code = run_suites(&run) == EVK_SUCCESS ? finish(&run) : EXIT_ERROR;
-    if (close_json(&run, code != EXIT_ERROR) != 0)
-        code = EXIT_ERROR;
+        return BENCH_EXIT_ERROR;
+    int code = run_suites(&run) == EVK_SUCCESS ? finish(&run) : BENCH_EXIT_ERROR;
+    if (close_json(&run, code != BENCH_EXIT_ERROR) != 0)
+        code = BENCH_EXIT_ERROR;
+    for (size_t i = 0; i < run.result_count; ++i)
+        layer_profile_free(&run.results[i].profile);
     free(run.results);
     evk_context_destroy(run.ctx);
     return code;

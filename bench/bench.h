@@ -4,10 +4,14 @@
  * registration table of bench.c. It creates its layers and tensors, times them
  * with bench_time(), checks the output against the CPU reference with
  * bench_check_output(), and hands each result to bench_add_result(). The
- * framework measures the device peak, prints the table as results arrive,
- * derives throughput and baseline ratios, and writes the JSON that
- * shared/DESIGN.md defines, plus a top-level "tolerance" object and the
- * per-result fields documented at bench_add_result.
+ * framework measures the device peak, prints the table as results arrive
+ * (and the progress on stderr), derives throughput and baseline ratios, and
+ * writes the JSON of docs/bench-json.md.
+ *
+ * Three sets of results: the headline set (`effvk bench` alone), a few
+ * cases of every suite that each suite marks in its own case tables and
+ * runs when bench_headline() says so, ending with the summary of
+ * bench_headline.c; every suite in full (--all); or the suites named.
  *
  * Correctness: a result passes when max_rel_err, computed by evk_ref_compare
  * with the floor BENCH_REL_FLOOR, is finite and at most BENCH_REL_TOLERANCE.
@@ -23,6 +27,7 @@
 #include <stdio.h>
 
 #include "effvk/effvk.h"
+#include "layer_profile.h"
 
 #define BENCH_REL_FLOOR 1e-2
 #define BENCH_REL_TOLERANCE 1e-3
@@ -32,6 +37,7 @@
 #define BENCH_NAME_SIZE 96
 #define BENCH_MAX_SUITES 16
 #define BENCH_TEXT_SIZE 48
+#define BENCH_PATH_SIZE 4096
 
 typedef struct bench_options {
     uint32_t iterations;                /* timed runs per result, after one warm-up */
@@ -40,13 +46,19 @@ typedef struct bench_options {
     uint32_t batch_count;
     int use_device_index;
     uint32_t device_index;
-    const char *json_path;              /* NULL: no JSON; "-": to stdout */
-    /* Suites to run, by name; suite_count 0 means every registered suite. */
+    int all_devices;                    /* --device all: each device in turn */
+    /* NULL: no JSON; "-": to stdout. With all_devices, "%d" is replaced by
+     * the device index. */
+    const char *json_path;
+    /* Suites to run, by name; with suite_count 0, every registered suite
+     * when `all_suites` is set (--all), else the headline set. */
     const char *suite_names[BENCH_MAX_SUITES];
     uint32_t suite_count;
+    int all_suites;
     /* The models suite's networks, comma-separated model names; NULL: all. */
     const char *model_names;
     int no_cache;                       /* --no-cache: no pipeline cache file */
+    int profile;                        /* --profile: the networks' time per layer */
 } bench_options;
 
 /* The "shape" object of the JSON contract. */
@@ -81,25 +93,35 @@ typedef struct bench_result {
     uint64_t checked_values, output_values;
     /* Name of the dense/vanilla result this one is compared with, or "". */
     char baseline[BENCH_NAME_SIZE];
+    /* A network's time per layer (--profile), or none; malloc'd rows that
+     * bench_add_result takes over. */
+    layer_profile profile;
 } bench_result;
 
 typedef struct bench_run bench_run;
 
 typedef struct bench_suite {
     const char *name;
-    /* Batch sizes when the user gives none. */
+    /* Batch sizes when the user gives none, in full and in the headline run. */
     const uint32_t *default_batches;
     uint32_t default_batch_count;
-    /* Runs every case; returns the first failure, already reported. */
+    const uint32_t *headline_batches;
+    uint32_t headline_batch_count;
+    /* Runs every case (the headline ones in the headline run); returns the
+     * first failure, already reported. */
     evk_status (*run)(bench_run *run);
+    /* How many results `run` will add, for the progress line's count and
+     * ETA. */
+    uint32_t (*count_results)(const bench_run *run);
     /* For a suite whose results are not checked in the run: where their
      * outputs are checked instead, printed in the summary. */
     const char *unchecked_note;
 } bench_suite;
 
-/* Runs the benchmark as `effvk bench` does; returns the process exit code:
- * 0 all results correct, 1 an error (reported on stderr), 3 a result failed
- * its reference check. */
+/* Runs the benchmark as `effvk bench` does, on each device in turn with
+ * all_devices; returns the process exit code: 0 all results correct, 1 an
+ * error (reported on stderr; with several devices, on any of them), 3 a
+ * result failed its reference check. */
 int bench_main(const bench_options *options);
 
 /* Whether `name` is a registered suite. */
@@ -110,8 +132,15 @@ void bench_print_suite_names(FILE *out);
 
 /* For suites. */
 evk_context *bench_context(bench_run *run);
-/* The batch sizes the current suite runs (the user's or its defaults). */
+/* The batch sizes the current suite runs (the user's, else its headline or
+ * full defaults). */
 const uint32_t *bench_batches(const bench_run *run, uint32_t *count);
+/* Whether this is the headline run: suites run only their headline cases. */
+int bench_headline(const bench_run *run);
+/* Whether --profile asked for the networks' time per layer. */
+int bench_profile(const bench_run *run);
+/* The peak measured at the start of the run. */
+const evk_peak *bench_peak(const bench_run *run);
 
 /* The user's --models list (comma-separated), or NULL. */
 const char *bench_model_names(const bench_run *run);
@@ -125,6 +154,11 @@ void bench_note(const bench_run *run, const char *format, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* Several lines of the suite's own under the table's last row: written to
+ * the stream bench_notes_begin returns, until bench_notes_end. */
+FILE *bench_notes_begin(bench_run *run);
+void bench_notes_end(bench_run *run);
 
 /* Reports a failed host allocation of the benchmark itself and returns
  * EVK_ERROR_OUT_OF_HOST_MEMORY. */
@@ -166,7 +200,8 @@ evk_status bench_time_interleaved(bench_run *run, bench_forward_fn forward,
 void bench_check_output(bench_result *result, const float *got, const float *expected,
                         uint64_t count, uint64_t output_count);
 
-/* Appends a finished result: prints its table row and keeps it for the JSON.
+/* Appends a finished result: prints its table row and keeps it for the JSON
+ * (and takes over its profile's rows, also on failure).
  * The JSON adds to the contract's fields: "kernel", "fraction_of_peak"
  * (gflops / peak.fma_gflops), "fraction_of_bandwidth" (gbps /
  * peak.copy_gbps), "bound" ("compute" or "memory", from the arithmetic

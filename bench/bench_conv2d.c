@@ -1,5 +1,7 @@
 /* The conv2d suite: the plain convolutions of ResNet and EfficientNet that
- * every later op is measured against. */
+ * every later op is measured against. The headline run takes the marked
+ * cases at batch 1: a 3x3 conv early and late in ResNet, a depthwise and a
+ * pointwise conv of EfficientNet. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,19 +13,21 @@
 typedef struct conv_case {
     const char *label;
     uint32_t c_in, c_out, size, kernel, stride, pad, groups;
+    int headline;
 } conv_case;
 
 static const conv_case conv_cases[] = {
-    {"conv3x3 64->64 @56", 64, 64, 56, 3, 1, 1, 1},
-    {"conv3x3 256->256 @14", 256, 256, 14, 3, 1, 1, 1},
-    {"dwconv3x3 96 @112", 96, 96, 112, 3, 1, 1, 96},
-    {"conv1x1 96->24 @112", 96, 24, 112, 1, 1, 0, 1},
-    {"conv1x1 1152->192 @7", 1152, 192, 7, 1, 1, 0, 1},
-    {"stem3x3/2 3->32 @224", 3, 32, 224, 3, 2, 1, 1},
+    {"conv3x3 64->64 @56", 64, 64, 56, 3, 1, 1, 1, 1},
+    {"conv3x3 256->256 @14", 256, 256, 14, 3, 1, 1, 1, 1},
+    {"dwconv3x3 96 @112", 96, 96, 112, 3, 1, 1, 96, 1},
+    {"conv1x1 96->24 @112", 96, 24, 112, 1, 1, 0, 1, 1},
+    {"conv1x1 1152->192 @7", 1152, 192, 7, 1, 1, 0, 1, 0},
+    {"stem3x3/2 3->32 @224", 3, 32, 224, 3, 2, 1, 1, 0},
 };
 #define CONV_CASE_COUNT (sizeof conv_cases / sizeof conv_cases[0])
 
 static const uint32_t conv_default_batches[] = {1, 8};
+static const uint32_t conv_headline_batches[] = {1};
 
 /* The plain C reference takes about a second per 100 M multiply-accumulates
  * on a small CPU. Above this budget only the first and last batch elements
@@ -194,20 +198,38 @@ static evk_status run_case(bench_run *run, const conv_case *c, uint32_t batch, u
     return s;
 }
 
+static int case_runs(const bench_run *run, const conv_case *c)
+{
+    return !bench_headline(run) || c->headline;
+}
+
 static evk_status run_conv2d(bench_run *run)
 {
     uint32_t batch_count;
     const uint32_t *batches = bench_batches(run, &batch_count);
     evk_status s = EVK_SUCCESS;
     for (size_t i = 0; s == EVK_SUCCESS && i < CONV_CASE_COUNT; ++i)
-        for (uint32_t j = 0; s == EVK_SUCCESS && j < batch_count; ++j)
+        for (uint32_t j = 0; s == EVK_SUCCESS && case_runs(run, &conv_cases[i]) && j < batch_count;
+             ++j)
             s = run_case(run, &conv_cases[i], batches[j], 0x5eed0000u + i);
     return s;
+}
+
+static uint32_t count_conv2d(const bench_run *run)
+{
+    uint32_t batch_count, cases = 0;
+    bench_batches(run, &batch_count);
+    for (size_t i = 0; i < CONV_CASE_COUNT; ++i)
+        cases += case_runs(run, &conv_cases[i]);
+    return cases * batch_count;
 }
 
 const bench_suite bench_suite_conv2d = {
     .name = "conv2d",
     .default_batches = conv_default_batches,
     .default_batch_count = sizeof conv_default_batches / sizeof conv_default_batches[0],
+    .headline_batches = conv_headline_batches,
+    .headline_batch_count = sizeof conv_headline_batches / sizeof conv_headline_batches[0],
     .run = run_conv2d,
+    .count_results = count_conv2d,
 };

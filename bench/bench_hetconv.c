@@ -18,7 +18,11 @@
  * (fewer with --iterations). Outputs are checked against the CPU reference for the last
  * batch element only (every element at batch 1), which keeps the check to
  * about a minute; the table marks those results with "*". The whole default
- * run takes about 3 minutes on lavapipe with 2 cores. */
+ * run takes about 3 minutes on lavapipe with 2 cores.
+ *
+ * The headline run: four VGG-16 layers, one per stage from 32² to 4² (the
+ * marked ones), at batch 32, dense against P = 4 and P = 16, without the
+ * totals (whose names mean all 13 layers) and ResNet-34. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,32 +33,50 @@
 typedef struct layer_shape {
     const char *label;
     uint32_t c_in, c_out, size;
+    int headline;
 } layer_shape;
 
 static const layer_shape vgg16_cifar[] = {
-    {"conv1", 3, 64, 32},     {"conv2", 64, 64, 32},    {"conv3", 64, 128, 16},
-    {"conv4", 128, 128, 16},  {"conv5", 128, 256, 8},   {"conv6", 256, 256, 8},
-    {"conv7", 256, 256, 8},   {"conv8", 256, 512, 4},   {"conv9", 512, 512, 4},
-    {"conv10", 512, 512, 4},  {"conv11", 512, 512, 2},  {"conv12", 512, 512, 2},
-    {"conv13", 512, 512, 2},
+    {"conv1", 3, 64, 32, 0},     {"conv2", 64, 64, 32, 1},    {"conv3", 64, 128, 16, 0},
+    {"conv4", 128, 128, 16, 1},  {"conv5", 128, 256, 8, 0},   {"conv6", 256, 256, 8, 0},
+    {"conv7", 256, 256, 8, 1},   {"conv8", 256, 512, 4, 0},   {"conv9", 512, 512, 4, 0},
+    {"conv10", 512, 512, 4, 1},  {"conv11", 512, 512, 2, 0},  {"conv12", 512, 512, 2, 0},
+    {"conv13", 512, 512, 2, 0},
 };
 #define VGG_LAYERS (sizeof vgg16_cifar / sizeof vgg16_cifar[0])
 
 static const layer_shape resnet34[] = {
-    {"conv2_x 56x56", 64, 64, 56},
-    {"conv3_x 28x28", 128, 128, 28},
-    {"conv4_x 14x14", 256, 256, 14},
-    {"conv5_x 7x7", 512, 512, 7},
+    {"conv2_x 56x56", 64, 64, 56, 0},
+    {"conv3_x 28x28", 128, 128, 28, 0},
+    {"conv4_x 14x14", 256, 256, 14, 0},
+    {"conv5_x 7x7", 512, 512, 7, 0},
 };
 #define RESNET_LAYERS (sizeof resnet34 / sizeof resnet34[0])
 
 static const uint32_t parts[] = {1, 2, 4, 8, 16, 32, 64};
 #define PART_COUNT (sizeof parts / sizeof parts[0])
+static const int part_in_headline[PART_COUNT] = {0, 0, 1, 0, 1, 0, 0};
 /* papers.md §1, VGG-16 on CIFAR-10, "FLOPs [calc]" in millions, per P. */
 static const double vgg16_paper_mflops[PART_COUNT] = {313.46, 175.05, 105.85, 71.24,
                                                       53.94, 45.29, 40.97};
 
 static const uint32_t hetconv_default_batches[] = {1, 32};
+static const uint32_t hetconv_headline_batches[] = {32};
+
+/* Whether the run times part slot `slot` (0: dense) of a layer with `c_in`
+ * inputs, `has_het` 0 for VGG's first layer, which stays dense. */
+static int slot_runs(const bench_run *run, uint32_t slot, uint32_t c_in, int has_het)
+{
+    if (slot == 0)
+        return 1;
+    return has_het && parts[slot - 1] <= c_in &&
+           (!bench_headline(run) || part_in_headline[slot - 1]);
+}
+
+static int layer_runs(const bench_run *run, const layer_shape *l)
+{
+    return !bench_headline(run) || l->headline;
+}
 
 /* Timed runs per result at most for shapes whose dense conv has more than
  * SLOW_CASE_MACS multiply-accumulates: a batch-32 VGG layer takes up to 0.3 s
@@ -246,7 +268,7 @@ static evk_status prepare_variants(bench_run *run, const char *model, shape_run 
 {
     evk_status st = EVK_SUCCESS;
     for (uint32_t slot = 0; st == EVK_SUCCESS && slot <= PART_COUNT; ++slot) {
-        if (slot && (!has_het || parts[slot - 1] > s->shape->c_in))
+        if (!slot_runs(run, slot, s->shape->c_in, has_het))
             continue;
         uint32_t i = lv->count++;
         lv->slot[i] = slot;
@@ -342,10 +364,13 @@ static evk_status run_hetconv(bench_run *run)
     for (uint32_t b = 0; st == EVK_SUCCESS && b < batch_count; ++b) {
         totals t = {0};
         for (size_t l = 0; st == EVK_SUCCESS && l < VGG_LAYERS; ++l)
-            st = run_layer(run, "vgg16-cifar", &vgg16_cifar[l], batches[b], l > 0, &t);
-        if (st == EVK_SUCCESS)
+            if (layer_runs(run, &vgg16_cifar[l]))
+                st = run_layer(run, "vgg16-cifar", &vgg16_cifar[l], batches[b], l > 0, &t);
+        if (st == EVK_SUCCESS && !bench_headline(run))
             st = add_vgg_totals(run, batches[b], &t);
     }
+    if (bench_headline(run))
+        return st;
     uint32_t smallest = batches[0];
     for (uint32_t b = 1; b < batch_count; ++b)
         smallest = batches[b] < smallest ? batches[b] : smallest;
@@ -356,9 +381,34 @@ static evk_status run_hetconv(bench_run *run)
     return st;
 }
 
+static uint32_t layer_results(const bench_run *run, const layer_shape *l, int has_het)
+{
+    uint32_t count = 0;
+    for (uint32_t slot = 0; slot <= PART_COUNT; ++slot)
+        count += slot_runs(run, slot, l->c_in, has_het);
+    return count;
+}
+
+static uint32_t count_hetconv(const bench_run *run)
+{
+    uint32_t batch_count, per_batch = 0, resnet = 0;
+    bench_batches(run, &batch_count);
+    for (size_t l = 0; l < VGG_LAYERS; ++l)
+        if (layer_runs(run, &vgg16_cifar[l]))
+            per_batch += layer_results(run, &vgg16_cifar[l], l > 0);
+    if (bench_headline(run))
+        return per_batch * batch_count;
+    for (size_t l = 0; l < RESNET_LAYERS; ++l)
+        resnet += layer_results(run, &resnet34[l], 1);
+    return (per_batch + PART_COUNT + 1) * batch_count + resnet;
+}
+
 const bench_suite bench_suite_hetconv = {
     .name = "hetconv",
     .default_batches = hetconv_default_batches,
     .default_batch_count = sizeof hetconv_default_batches / sizeof hetconv_default_batches[0],
+    .headline_batches = hetconv_headline_batches,
+    .headline_batch_count = sizeof hetconv_headline_batches / sizeof hetconv_headline_batches[0],
     .run = run_hetconv,
+    .count_results = count_hetconv,
 };

@@ -27,7 +27,15 @@
  * the listed models. The state_dict holds the tensors the library's
  * state_dict layout lists for the architecture's layer specs, under the
  * names the model builder reads; HetConv's masked dense weights are zero
- * outside each filter's kept taps. */
+ * outside each filter's kept taps.
+ *
+ * With --profile each network then runs PROFILE_RUNS more forwards with
+ * per-dispatch timestamps, and its result carries the median GPU time of
+ * every layer (layer_profile.h), printed under its row and written as the
+ * result's "layers".
+ *
+ * The headline run: the marked networks at batch 1, EfficientNet-B0 and
+ * ResNet-50 against Oct-ResNet-50 with α = 0.5. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,32 +62,36 @@ typedef struct network {
     const char *baseline;           /* the dense/vanilla network's model, or NULL */
     uint32_t batches[2];            /* default batch sizes; 0 ends the list */
     uint32_t max_iterations;        /* timed runs at most (--iterations may lower it) */
+    int headline;
 } network;
 
 /* A network with a baseline is timed in its baseline's group. */
 static const network networks[] = {
-    {"efficientnet-b0", NULL, 0, 0.0f, NULL, {1, 8}, 10},
-    {"efficientnet-b1", NULL, 0, 0.0f, NULL, {1, 8}, 5},
-    {"efficientnet-b2", NULL, 0, 0.0f, NULL, {1, 8}, 5},
-    {"efficientnet-b3", NULL, 0, 0.0f, NULL, {1, 8}, 3},
-    {"efficientnet-b4", NULL, 0, 0.0f, NULL, {1, 0}, 3},
-    {"efficientnet-b5", NULL, 0, 0.0f, NULL, {1, 0}, 3},
-    {"efficientnet-b6", NULL, 0, 0.0f, NULL, {1, 0}, 2},
-    {"efficientnet-b7", NULL, 0, 0.0f, NULL, {1, 0}, 2},
-    {"resnet50", NULL, 0, 0.0f, NULL, {1, 0}, 3},
-    {"octconv-resnet50", "a=0", 0, -1.0f, "resnet50", {1, 0}, 3},
-    {"octconv-resnet50", "a=0.25", 0, 0.25f, "resnet50", {1, 0}, 3},
-    {"octconv-resnet50", "a=0.5", 0, 0.5f, "resnet50", {1, 0}, 3},
-    {"vgg16-cifar", NULL, 0, 0.0f, NULL, {32, 0}, 3},
-    {"hetconv-vgg16-cifar", "P=1", 1, 0.0f, "vgg16-cifar", {32, 0}, 3},
-    {"hetconv-vgg16-cifar", "P=4", 4, 0.0f, "vgg16-cifar", {32, 0}, 3},
-    {"hetconv-vgg16-cifar", "P=16", 16, 0.0f, "vgg16-cifar", {32, 0}, 3},
-    {"hetconv-vgg16-cifar", "P=64", 64, 0.0f, "vgg16-cifar", {32, 0}, 3},
+    {"efficientnet-b0", NULL, 0, 0.0f, NULL, {1, 8}, 10, 1},
+    {"efficientnet-b1", NULL, 0, 0.0f, NULL, {1, 8}, 5, 0},
+    {"efficientnet-b2", NULL, 0, 0.0f, NULL, {1, 8}, 5, 0},
+    {"efficientnet-b3", NULL, 0, 0.0f, NULL, {1, 8}, 3, 0},
+    {"efficientnet-b4", NULL, 0, 0.0f, NULL, {1, 0}, 3, 0},
+    {"efficientnet-b5", NULL, 0, 0.0f, NULL, {1, 0}, 3, 0},
+    {"efficientnet-b6", NULL, 0, 0.0f, NULL, {1, 0}, 2, 0},
+    {"efficientnet-b7", NULL, 0, 0.0f, NULL, {1, 0}, 2, 0},
+    {"resnet50", NULL, 0, 0.0f, NULL, {1, 0}, 3, 1},
+    {"octconv-resnet50", "a=0", 0, -1.0f, "resnet50", {1, 0}, 3, 0},
+    {"octconv-resnet50", "a=0.25", 0, 0.25f, "resnet50", {1, 0}, 3, 0},
+    {"octconv-resnet50", "a=0.5", 0, 0.5f, "resnet50", {1, 0}, 3, 1},
+    {"vgg16-cifar", NULL, 0, 0.0f, NULL, {32, 0}, 3, 0},
+    {"hetconv-vgg16-cifar", "P=1", 1, 0.0f, "vgg16-cifar", {32, 0}, 3, 0},
+    {"hetconv-vgg16-cifar", "P=4", 4, 0.0f, "vgg16-cifar", {32, 0}, 3, 0},
+    {"hetconv-vgg16-cifar", "P=16", 16, 0.0f, "vgg16-cifar", {32, 0}, 3, 0},
+    {"hetconv-vgg16-cifar", "P=64", 64, 0.0f, "vgg16-cifar", {32, 0}, 3, 0},
 };
 
 /* Only as a list of batch sizes for bench.c; each network's own defaults
  * above apply when the user gives no --batch. */
 static const uint32_t models_default_batches[] = {1, 8};
+static const uint32_t models_headline_batches[] = {1};
+
+#define PROFILE_RUNS 3u
 
 /* ---- Random state_dicts in memory. */
 
@@ -404,6 +416,27 @@ typedef struct group {
     uint32_t count;
 } group;
 
+/* The network's time per layer, into its result. */
+static evk_status profile_network(bench_run *run, const network *net, model_run *r,
+                                  bench_result *result)
+{
+    evk_model_options opts = {.part = net->part, .alpha = net->alpha};
+    return bench_check(run, layer_profile_measure(bench_context(run), r->model, net->model,
+                                                  &opts, forward, r, PROFILE_RUNS,
+                                                  &result->profile),
+                       result->name);
+}
+
+/* Under the result's row. */
+static void print_profile(bench_run *run, const bench_result *result)
+{
+    if (result->profile.count == 0)
+        return;
+    FILE *out = bench_notes_begin(run);
+    layer_profile_print(out, &result->profile, bench_peak(run)->fma_gflops, "  ");
+    bench_notes_end(run);
+}
+
 static evk_status time_group(bench_run *run, const group *g, uint32_t batch, model_run *runs,
                              bench_result *results)
 {
@@ -430,7 +463,12 @@ static evk_status time_group(bench_run *run, const group *g, uint32_t batch, mod
         s = bench_time_interleaved(run, forward, user_data, result_of, g->count, iterations);
     for (uint32_t i = 0; s == EVK_SUCCESS && i < g->count; ++i) {
         describe(g->nets[i], &runs[i], &results[i]);
-        s = bench_add_result(run, &results[i]);
+        if (bench_profile(run))
+            s = profile_network(run, g->nets[i], &runs[i], &results[i]);
+        if (s == EVK_SUCCESS)
+            s = bench_add_result(run, &results[i]);
+        if (s == EVK_SUCCESS)
+            print_profile(run, &results[i]);
         if (s == EVK_SUCCESS && g->nets[i]->baseline)
             note_baseline(run, &results[i]);
     }
@@ -481,9 +519,12 @@ static evk_status check_model_names(const char *list)
     return EVK_SUCCESS;
 }
 
-/* Listed, or the baseline of a listed network. */
-static int selected(const char *list, const network *net)
+/* Listed, or the baseline of a listed network; in the headline run, one of
+ * the headline's. */
+static int selected(const bench_run *run, const char *list, const network *net)
 {
+    if (bench_headline(run) && !net->headline)
+        return 0;
     if (!list || listed(list, net->model))
         return 1;
     for (size_t i = 0; i < NETWORK_COUNT; ++i)
@@ -494,43 +535,71 @@ static int selected(const char *list, const network *net)
 }
 
 /* `base` and the selected networks that name it as their baseline. */
-static void gather_group(const char *list, const network *base, group *g)
+static void gather_group(const bench_run *run, const char *list, const network *base, group *g)
 {
     g->nets[0] = base;
     g->count = 1;
     for (size_t i = 0; i < NETWORK_COUNT && g->count < MAX_GROUP; ++i)
         if (networks[i].baseline && strcmp(networks[i].baseline, base->model) == 0 &&
-            selected(list, &networks[i]))
+            selected(run, list, &networks[i]))
             g->nets[g->count++] = &networks[i];
 }
 
-/* The user's --batch list, else the network's own. */
+/* The batch sizes of `net`: the user's --batch list or the headline's
+ * (which bench_batches gives instead of the suite's defaults), else the
+ * network's own. */
+static const uint32_t *network_batches(const bench_run *run, const network *net, uint32_t *count)
+{
+    const uint32_t *batches = bench_batches(run, count);
+    if (batches != models_default_batches)
+        return batches;
+    *count = net->batches[1] ? 2 : 1;
+    return net->batches;
+}
+
 static evk_status run_models(bench_run *run)
 {
-    uint32_t user_count;
-    const uint32_t *user = bench_batches(run, &user_count);
-    int user_given = user != models_default_batches;
     const char *list = bench_model_names(run);
     evk_status s = check_model_names(list);
     for (size_t i = 0; s == EVK_SUCCESS && i < NETWORK_COUNT; ++i) {
         const network *net = &networks[i];
-        if (net->baseline || !selected(list, net))
+        if (net->baseline || !selected(run, list, net))
             continue;
         group g;
-        gather_group(list, net, &g);
-        const uint32_t *batches = user_given ? user : net->batches;
-        uint32_t count = user_given ? user_count : (net->batches[1] ? 2 : 1);
+        gather_group(run, list, net, &g);
+        uint32_t count;
+        const uint32_t *batches = network_batches(run, net, &count);
         for (uint32_t b = 0; s == EVK_SUCCESS && b < count; ++b)
             s = run_group(run, &g, batches[b]);
     }
     return s;
 }
 
+static uint32_t count_models(const bench_run *run)
+{
+    const char *list = bench_model_names(run);
+    uint32_t results = 0;
+    for (size_t i = 0; i < NETWORK_COUNT; ++i) {
+        const network *net = &networks[i];
+        if (net->baseline || !selected(run, list, net))
+            continue;
+        group g;
+        gather_group(run, list, net, &g);
+        uint32_t count;
+        network_batches(run, net, &count);
+        results += g.count * count;
+    }
+    return results;
+}
+
 const bench_suite bench_suite_models = {
     .name = "models",
     .default_batches = models_default_batches,
     .default_batch_count = sizeof models_default_batches / sizeof models_default_batches[0],
+    .headline_batches = models_headline_batches,
+    .headline_batch_count = sizeof models_headline_batches / sizeof models_headline_batches[0],
     .run = run_models,
+    .count_results = count_models,
     .unchecked_note = "outputs not compared here (a whole network's CPU reference takes longer "
                       "than the suite); test_model checks EfficientNet-B0 against the CPU "
                       "reference, and the torch_* tests (ctest -L torch) B0, B1, B5, ResNet-34/50, "

@@ -11,7 +11,10 @@
  * timed at most SLOW_CASE_ITERATIONS rounds (fewer with --iterations), and
  * outputs are checked against the CPU reference for the last batch element
  * only (every element at batch 1), both output branches. On lavapipe most of
- * the time is shader compilation: two pipelines per OctConv variant. */
+ * the time is shader compilation: two pipelines per OctConv variant.
+ *
+ * The headline run: the three 3×3 layers at batch 32, vanilla against
+ * α = 0.5. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,22 +25,41 @@
 typedef struct layer_shape {
     const char *label;
     uint32_t c_in, c_out, size, kernel;
+    int headline;
 } layer_shape;
 
 static const layer_shape resnet50[] = {
-    {"conv2_x 3x3 64->64 @56", 64, 64, 56, 3},
-    {"conv3_x 3x3 128->128 @28", 128, 128, 28, 3},
-    {"conv4_x 3x3 256->256 @14", 256, 256, 14, 3},
-    {"conv2_x 1x1 256->64 @56", 256, 64, 56, 1},
-    {"conv3_x 1x1 128->512 @28", 128, 512, 28, 1},
-    {"conv4_x 1x1 512->256 @14", 512, 256, 14, 1},
+    {"conv2_x 3x3 64->64 @56", 64, 64, 56, 3, 1},
+    {"conv3_x 3x3 128->128 @28", 128, 128, 28, 3, 1},
+    {"conv4_x 3x3 256->256 @14", 256, 256, 14, 3, 1},
+    {"conv2_x 1x1 256->64 @56", 256, 64, 56, 1, 0},
+    {"conv3_x 1x1 128->512 @28", 128, 512, 28, 1, 0},
+    {"conv4_x 1x1 512->256 @14", 512, 256, 14, 1, 0},
 };
 #define LAYER_COUNT (sizeof resnet50 / sizeof resnet50[0])
 
 static const double alphas[] = {0.125, 0.25, 0.5, 0.75};
 #define ALPHA_COUNT (sizeof alphas / sizeof alphas[0])
+static const int alpha_in_headline[ALPHA_COUNT] = {0, 0, 1, 0};
 
 static const uint32_t octconv_default_batches[] = {1, 32};
+static const uint32_t octconv_headline_batches[] = {32};
+
+/* The vanilla conv (0.0) and the alphas the run times; returns the count. */
+static uint32_t variant_alphas(const bench_run *run, double out[ALPHA_COUNT + 1])
+{
+    uint32_t count = 0;
+    out[count++] = 0.0;
+    for (uint32_t a = 0; a < ALPHA_COUNT; ++a)
+        if (!bench_headline(run) || alpha_in_headline[a])
+            out[count++] = alphas[a];
+    return count;
+}
+
+static int layer_runs(const bench_run *run, const layer_shape *l)
+{
+    return !bench_headline(run) || l->headline;
+}
 
 /* Timed runs at most for shapes whose vanilla conv has more than
  * SLOW_CASE_MACS multiply-accumulates (batch 32: up to 0.2 s per run). */
@@ -249,22 +271,24 @@ static evk_status run_layer(bench_run *run, const layer_shape *l, uint32_t batch
     bench_result results[ALPHA_COUNT + 1] = {0};
     void *users[ALPHA_COUNT + 1];
     bench_result *result_of[ALPHA_COUNT + 1];
+    double alpha_of[ALPHA_COUNT + 1];
+    uint32_t count = variant_alphas(run, alpha_of);
     evk_status s = EVK_SUCCESS;
-    for (uint32_t a = 0; s == EVK_SUCCESS && a <= ALPHA_COUNT; ++a) {
+    for (uint32_t a = 0; s == EVK_SUCCESS && a < count; ++a) {
         users[a] = &v[a];
         result_of[a] = &results[a];
-        s = make_weights(l, a ? alphas[a - 1] : 0.0, &rng, &v[a]);
+        s = make_weights(l, alpha_of[a], &rng, &v[a]);
         if (s == EVK_SUCCESS)
             s = prepare(run, l, batch, &v[a], &rng, &results[a]);
     }
     uint64_t vanilla_macs = results[0].macs;
     if (s == EVK_SUCCESS)
-        s = bench_time_interleaved(run, forward, users, result_of, ALPHA_COUNT + 1,
+        s = bench_time_interleaved(run, forward, users, result_of, count,
                                    vanilla_macs > SLOW_CASE_MACS ? SLOW_CASE_ITERATIONS
                                                                  : UINT32_MAX);
-    for (uint32_t a = 0; s == EVK_SUCCESS && a <= ALPHA_COUNT; ++a)
+    for (uint32_t a = 0; s == EVK_SUCCESS && a < count; ++a)
         s = finish(run, &v[a], a ? baseline : "", &results[a]);
-    for (uint32_t a = 0; a <= ALPHA_COUNT; ++a)
+    for (uint32_t a = 0; a < count; ++a)
         variant_free(&v[a]);
     return s;
 }
@@ -276,13 +300,27 @@ static evk_status run_octconv(bench_run *run)
     evk_status s = EVK_SUCCESS;
     for (uint32_t b = 0; s == EVK_SUCCESS && b < batch_count; ++b)
         for (size_t l = 0; s == EVK_SUCCESS && l < LAYER_COUNT; ++l)
-            s = run_layer(run, &resnet50[l], batches[b]);
+            if (layer_runs(run, &resnet50[l]))
+                s = run_layer(run, &resnet50[l], batches[b]);
     return s;
+}
+
+static uint32_t count_octconv(const bench_run *run)
+{
+    uint32_t batch_count, layers = 0;
+    double alpha_of[ALPHA_COUNT + 1];
+    bench_batches(run, &batch_count);
+    for (size_t l = 0; l < LAYER_COUNT; ++l)
+        layers += layer_runs(run, &resnet50[l]);
+    return layers * variant_alphas(run, alpha_of) * batch_count;
 }
 
 const bench_suite bench_suite_octconv = {
     .name = "octconv",
     .default_batches = octconv_default_batches,
     .default_batch_count = sizeof octconv_default_batches / sizeof octconv_default_batches[0],
+    .headline_batches = octconv_headline_batches,
+    .headline_batch_count = sizeof octconv_headline_batches / sizeof octconv_headline_batches[0],
     .run = run_octconv,
+    .count_results = count_octconv,
 };

@@ -7,7 +7,7 @@
 #include "json.h"
 
 /* MAJOR.MINOR: a new minor only adds fields; a new major changes one. */
-#define BENCH_SCHEMA_VERSION "2.0"
+#define BENCH_SCHEMA_VERSION "2.1"
 
 /* Writes "schema_version", "effvk_version", "git_revision" (the checkout the
  * program was configured in, "unknown" outside one), "date" (now, UTC, ISO

@@ -5,8 +5,9 @@
  * note), peaks that differ between devices and between a device's files,
  * schema versions (none is 1.0; 2.x read; 3.0 and malformed ones refused,
  * naming file and version), PyTorch's file as a column, other effvk files
- * skipped, the baseline's checks, the numbers the JSON parser takes, and
- * the page's charts. */
+ * skipped, the baseline's checks, the numbers the JSON parser takes, the
+ * page's charts, and a network's time per layer (schema 2.1's "layers") in
+ * the page and the text. */
 /* open_memstream is POSIX, not C11. */
 #define _POSIX_C_SOURCE 200809L
 
@@ -412,6 +413,83 @@ static void test_page(void **state)
     free_files(&f);
 }
 
+/* A network with three layers of two kernels, the last without MACs. */
+static void profiled_model_json(char *out, size_t size, const char *layers)
+{
+    snprintf(out, size,
+             "{\"suite\": \"models\", \"name\": \"net b1\", \"op\": \"model\", "
+             "\"shape\": {\"n\": 1}, \"params\": {\"model\": \"net\", \"images_per_s\": 200}, "
+             "\"macs\": 3000000, \"bytes\": 40000, \"gpu_ms_median\": 5.0, "
+             "\"wall_ms_median\": 5.5, \"layers\": %s}", layers);
+}
+
+static const char three_layers[] =
+    "[{\"name\": \"features.0\", \"kernel\": \"conv2d_dense\", \"dispatches\": 1, "
+    "\"gpu_ms\": 1.0, \"share\": 0.2, \"macs\": 1000000, \"gflops\": 2.0, "
+    "\"fraction_of_peak\": 0.02}, "
+    "{\"name\": \"features.1.0\", \"kernel\": \"mbconv\", \"dispatches\": 4, "
+    "\"gpu_ms\": 3.5, \"share\": 0.7, \"macs\": 2000000, \"gflops\": 1.14, "
+    "\"fraction_of_peak\": 0.0114}, "
+    "{\"name\": \"avgpool\", \"kernel\": \"global_avg_pool\", \"dispatches\": 1, "
+    "\"gpu_ms\": 0.4, \"share\": 0.08, \"macs\": 0, \"gflops\": 0, "
+    "\"fraction_of_peak\": null}]";
+
+static size_t count_in(const char *text, const char *end, const char *what)
+{
+    size_t count = 0;
+    for (const char *p = text; (p = strstr(p, what)) && (!end || p < end); ++p)
+        ++count;
+    return count;
+}
+
+static void test_layers(void **state)
+{
+    (void)state;
+    char model[2048], text_1[TEXT_SIZE], text_2[TEXT_SIZE];
+    profiled_model_json(model, sizeof model, three_layers);
+    file_json(text_1, sizeof text_1, "\"schema_version\": \"2.1\", ", "GPU one", 100.0, model);
+    file_json(text_2, sizeof text_2, "\"schema_version\": \"2.1\", ", "GPU two", 200.0, model);
+    files f = {0};
+    read_ok(&f, "one.json", text_1);
+    read_ok(&f, "two.json", text_2);
+    const bench_json_result *net = &f.file[0].results[0];
+    assert_int_equal(net->layer_count, 3);
+    assert_string_equal(net->layers[1].name, "features.1.0");
+    assert_string_equal(net->layers[1].kernel, "mbconv");
+    assert_true(net->layers[1].dispatches == 4.0 && net->layers[1].gpu_ms == 3.5);
+    assert_true(isnan(net->layers[2].fraction_of_peak));
+    report r;
+    char error[REPORT_ERROR_SIZE];
+    assert_int_equal(report_join(f.file, f.count, 0, &r, error), 0);
+    char *page = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&page, &size);
+    assert_non_null(out);
+    assert_int_equal(report_write_html(out, &r), 0);
+    assert_int_equal(fclose(out), 0);
+    /* A bar per device, a segment per kernel, a table row per layer. */
+    const char *chart = strstr(page, "<svg id=\"layers-models\"");
+    assert_non_null(chart);
+    assert_int_equal(count_in(chart, strstr(chart, "</svg>"), "<rect class=\"segment\""), 6);
+    assert_int_equal(count_in(chart, NULL, "<tr class=\"layer\">"), 6);
+    assert_non_null(strstr(page, "[2] net b1, layer by layer"));
+    char *text = print_to_text(&r);
+    assert_non_null(strstr(text, "where the networks' time goes"));
+    assert_non_null(strstr(text, "features.1.0"));
+    free(text);
+    free(page);
+    report_free(&r);
+    free_files(&f);
+
+    char broken[1024], broken_file[TEXT_SIZE];
+    profiled_model_json(broken, sizeof broken, "{\"name\": \"features.0\"}");
+    file_json(broken_file, sizeof broken_file, "", "GPU", 100.0, broken);
+    bench_json_file file;
+    assert_int_equal(bench_json_read_text("broken.json", broken_file, strlen(broken_file), &file,
+                                          error), -1);
+    assert_non_null(strstr(error, "\"layers\" is not an array"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_pytorch_and_skipped_files),
         cmocka_unit_test(test_json_numbers),
         cmocka_unit_test(test_page),
+        cmocka_unit_test(test_layers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,8 +57,10 @@ static void append_tensor(weights_bytes *w, const evk_spec_tensor *t)
     for (uint64_t i = 0; i < count; ++i)
         w->data[w->data_count + i] = near_one ? tu_uniform(&w->rng, 0.5f, 1.5f)
                                               : tu_uniform(&w->rng, -0.05f, 0.05f);
-    snprintf(entry, sizeof entry, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%s],"
-             "\"data_offsets\":[%llu,%llu]}", w->header_length > 1 ? "," : "", t->key, shape,
+    snprintf(entry, sizeof entry,
+             "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%s],"
+             "\"data_offsets\":[%llu,%llu]}",
+             w->header_length > 1 ? "," : "", t->key, shape,
              (unsigned long long)(w->data_count * 4),
              (unsigned long long)((w->data_count + count) * 4));
     append_text(w, entry);
@@ -68,8 +70,7 @@ static void append_tensor(weights_bytes *w, const evk_spec_tensor *t)
 static evk_model *load_random(evk_context *ctx, const char *name, const evk_model_options *opts)
 {
     evk_arch arch;
-    assert_int_equal(evk_arch_get(NULL, name, 1000, opts->part, opts->alpha, &arch),
-                     EVK_SUCCESS);
+    assert_int_equal(evk_arch_get(NULL, name, 1000, opts->part, opts->alpha, &arch), EVK_SUCCESS);
     weights_bytes w = {.rng = tu_rng_seeded(0x9f0f11e)};
     append_text(&w, "{");
     for (uint32_t i = 0; i < arch.count; ++i) {

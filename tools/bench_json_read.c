@@ -191,8 +191,38 @@ static int read_result_name(const reader *r, const evk_json_node *n, size_t inde
     return 0;
 }
 
+/* The result's "layers", appended to the file's block. */
+static int read_layers(const reader *r, const evk_json_node *result, const char *where,
+                       bench_json_file *file, bench_json_result *out)
+{
+    const evk_json_node *layers = member(r, result, "layers");
+    if (!layers || layers->type == EVK_JSON_NULL)
+        return 0;
+    if (layers->type != EVK_JSON_ARRAY)
+        return fail(r, "%s: \"layers\" is not an array", where);
+    out->layers = file->layers + file->layer_count;
+    for (const evk_json_node *n = child_of(r, layers->first_child); n; n = child_of(r, n->next)) {
+        bench_json_layer *layer = &file->layers[file->layer_count];
+        if (n->type != EVK_JSON_OBJECT)
+            return fail(r, "%s: a layer is not an object", where);
+        if (read_string(r, n, "name", where, 1, &layer->name) != 0 ||
+            read_string(r, n, "kernel", where, 0, &layer->kernel) != 0 ||
+            read_number(r, n, "dispatches", where, 0, &layer->dispatches) != 0 ||
+            read_number(r, n, "gpu_ms", where, 1, &layer->gpu_ms) != 0 ||
+            read_number(r, n, "share", where, 0, &layer->share) != 0 ||
+            read_number(r, n, "macs", where, 0, &layer->macs) != 0 ||
+            read_number(r, n, "fraction_of_peak", where, 0, &layer->fraction_of_peak) != 0)
+            return -1;
+        if (!layer->name || !layer->kernel)
+            return fail(r, "%s: a layer's \"name\" or \"kernel\" is null", where);
+        ++file->layer_count;
+        ++out->layer_count;
+    }
+    return 0;
+}
+
 static int read_effvk_result(const reader *r, const evk_json_node *n, size_t index,
-                             bench_json_result *out)
+                             bench_json_file *file, bench_json_result *out)
 {
     char where[WHERE_SIZE];
     if (read_result_name(r, n, index, out, where) != 0)
@@ -225,6 +255,8 @@ static int read_effvk_result(const reader *r, const evk_json_node *n, size_t ind
     read_params(r, member(r, n, "params"), out);
     if (kernel && *kernel)
         out->kernel = kernel;
+    if (read_layers(r, n, where, file, out) != 0)
+        return -1;
     if (isnan(out->gflops) && out->gpu_ms_median > 0.0)
         out->gflops = 2.0 * out->macs / (out->gpu_ms_median * 1e6);
     if (isnan(out->gbps) && out->gpu_ms_median > 0.0)
@@ -280,15 +312,22 @@ static int read_results(const reader *r, const evk_json_node *root, bench_json_f
     if (!results || results->type != EVK_JSON_ARRAY)
         return fail(r, "no \"results\" array");
     out->results = calloc(results->child_count ? results->child_count : 1, sizeof *out->results);
-    if (!out->results)
+    size_t layers = 0;
+    for (const evk_json_node *n = child_of(r, results->first_child); n; n = child_of(r, n->next)) {
+        const evk_json_node *array = member(r, n, "layers");
+        layers += array && array->type == EVK_JSON_ARRAY ? array->child_count : 0;
+    }
+    out->layers = calloc(layers ? layers : 1, sizeof *out->layers);
+    if (!out->results || !out->layers)
         return fail(r, "out of memory");
     size_t index = 0;
     for (const evk_json_node *n = child_of(r, results->first_child); n;
          n = child_of(r, n->next), ++index) {
         bench_json_result *result = &out->results[index];
         clear_result(result, out);
-        int status = out->kind == BENCH_FILE_PYTORCH ? read_pytorch_result(r, n, index, result)
-                                                     : read_effvk_result(r, n, index, result);
+        int status = out->kind == BENCH_FILE_PYTORCH
+                         ? read_pytorch_result(r, n, index, result)
+                         : read_effvk_result(r, n, index, out, result);
         if (status != 0)
             return -1;
         out->result_count = index + 1;
@@ -422,8 +461,11 @@ int bench_json_read_file(const char *path, bench_json_file *out, char error[BENC
 void bench_json_file_free(bench_json_file *file)
 {
     free(file->results);
+    free(file->layers);
     free(file->strings);
     file->results = NULL;
+    file->layers = NULL;
     file->strings = NULL;
     file->result_count = 0;
+    file->layer_count = 0;
 }

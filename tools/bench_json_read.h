@@ -25,6 +25,17 @@ typedef enum bench_file_kind {
     BENCH_FILE_SKIPPED
 } bench_file_kind;
 
+/* One layer of a network's result measured with --profile (schema 2.1). */
+typedef struct bench_json_layer {
+    const char *name;
+    const char *kernel;
+    double dispatches;
+    double gpu_ms;
+    double share;               /* of the forward's GPU time */
+    double macs;
+    double fraction_of_peak;    /* NAN for a layer without MACs */
+} bench_json_layer;
+
 /* One result. Strings live in the file's string block; numbers that are
  * null or absent are NAN. */
 typedef struct bench_json_result {
@@ -45,6 +56,8 @@ typedef struct bench_json_result {
     double batch;               /* shape.n, or PyTorch's batch */
     double images_per_s;        /* params.images_per_s (models), PyTorch's images_per_s */
     int check_passed;           /* 1, 0, or -1 when not checked */
+    const bench_json_layer *layers; /* a network's time per layer; NULL: none */
+    size_t layer_count;
     const struct bench_json_file *file;
 } bench_json_result;
 
@@ -75,6 +88,8 @@ typedef struct bench_json_file {
     double threads;
     bench_json_result *results;
     size_t result_count;
+    bench_json_layer *layers;   /* every result's layers, one block */
+    size_t layer_count;
     char *strings;              /* every string above points into this block */
 } bench_json_file;
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_report_layers.h"
+
 #define NOTE_NAME_SIZE 120
 #define MAX_NAME_WIDTH 60
 
@@ -503,6 +505,7 @@ void report_print(FILE *out, const report *r)
                 print_row(out, r, &r->rows[i], width);
     }
     print_partial_rows(out, r);
+    report_print_layers(out, r);
     if (r->note_count)
         fputs("\nnotes:\n", out);
     for (size_t i = 0; i < r->note_count; ++i)

@@ -11,11 +11,6 @@
 #define MAX_CATEGORIES 512
 #define TEXT_SIZE 512
 
-static const char *const kernel_colours[] = {
-    "#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2",
-    "#b279a2", "#ff9da6", "#9d755d", "#bab0ac", "#eeca3b",
-};
-
 static int in_suite(const report_row *row, const char *suite)
 {
     return strcmp(row->suite, suite) == 0;
@@ -130,14 +125,14 @@ void chart_roofline(FILE *out, const report *r, const char *suite, size_t column
                  cell->name, cell->kernel, 2.0 * cell->macs / cell->bytes, cell->gflops,
                  100.0 * report_fraction_of_fma(cell));
         size_t k = kernel_slot(kernels, &kernel_count, cell->kernel);
-        svg_point(&c, 2.0 * cell->macs / cell->bytes, cell->gflops, kernel_colours[k],
+        svg_point(&c, 2.0 * cell->macs / cell->bytes, cell->gflops, report_kernel_colour(k),
                   cell->is_total, tooltip);
     }
     svg_chart_end(&c);
     fputs("<ul class=\"legend\">\n", out);
     html_legend_column(out, r, column);
     for (size_t k = 0; k < kernel_count; ++k)
-        html_legend_item(out, kernel_colours[k], 0,
+        html_legend_item(out, report_kernel_colour(k), 0,
                     k == MAX_KERNELS - 1 && kernel_count == MAX_KERNELS ? "other kernels"
                                                                        : kernels[k]);
     html_legend_item(out, "#333", 1, "roofs: measured copy bandwidth and FMA peak");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bench_report_charts.h"
+#include "bench_report_layers.h"
 #include "bench_report_svg.h"
 #include "effvk/effvk.h"
 
@@ -60,6 +61,16 @@ static const char *const column_colours[] = {
 const char *report_column_colour(size_t column)
 {
     return column_colours[column % COLUMN_COLOURS];
+}
+
+static const char *const kernel_colours[REPORT_KERNEL_COLOURS] = {
+    "#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2",
+    "#b279a2", "#ff9da6", "#9d755d", "#bab0ac", "#eeca3b",
+};
+
+const char *report_kernel_colour(size_t kernel)
+{
+    return kernel_colours[kernel % REPORT_KERNEL_COLOURS];
 }
 
 void report_id_text(const char *text, char *id, size_t size)
@@ -236,8 +247,10 @@ static void write_suite(FILE *out, const report *r, const char *suite)
         chart_promise(out, r, suite, "octconv");
     else if (strcmp(suite, "mbconv") == 0)
         chart_fusion(out, r, suite);
-    else if (strcmp(suite, "models") == 0)
+    else if (strcmp(suite, "models") == 0) {
         chart_latency(out, r, suite);
+        chart_layers(out, r, suite);
+    }
     for (size_t column = 0; column < r->column_count; ++column)
         chart_roofline(out, r, suite, column);
     fputs("</div>\n</section>\n", out);

@@ -17,6 +17,10 @@ int report_write_html(FILE *out, const report *r);
 
 /* The colour of a column in every chart and table. */
 const char *report_column_colour(size_t column);
+/* The colour of the k-th kernel a chart tells apart (REPORT_KERNEL_COLOURS
+ * of them, then again from the first). */
+#define REPORT_KERNEL_COLOURS 10
+const char *report_kernel_colour(size_t kernel);
 
 /* `text` reduced to [a-z0-9-] for an element id. */
 void report_id_text(const char *text, char *id, size_t size);

@@ -260,6 +260,19 @@ void svg_bar(const svg_chart *c, size_t category, size_t series, double value,
     fputs("</title></rect>\n", c->out);
 }
 
+void svg_bar_segment(const svg_chart *c, size_t category, size_t series, double from,
+                     double to, const char *colour, const char *tooltip)
+{
+    double x0 = svg_x(c, from), x1 = svg_x(c, to);
+    fprintf(c->out,
+            "<rect class=\"segment\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+            "fill=\"%s\" stroke=\"#fff\" stroke-width=\"0.5\"><title>",
+            x0, category_top(c, category) + (double)series * BAR_HEIGHT,
+            x1 > x0 ? x1 - x0 : 0.5, BAR_HEIGHT - 1.0, colour);
+    svg_escape(c->out, tooltip);
+    fputs("</title></rect>\n", c->out);
+}
+
 void svg_category_label(const svg_chart *c, size_t category, const char *text)
 {
     double middle = category_top(c, category) + (double)c->series_count * BAR_HEIGHT / 2.0;

@@ -70,6 +70,10 @@ void svg_text(const svg_chart *chart, double x, double y, const char *css_class,
 void svg_bar(const svg_chart *chart, size_t category, size_t series, double value,
              const char *colour, const char *tooltip);
 void svg_category_label(const svg_chart *chart, size_t category, const char *text);
+/* A piece of a stacked bar, from data value `from` to `to`:
+ * <rect class="segment">, not counted as a bar. */
+void svg_bar_segment(const svg_chart *chart, size_t category, size_t series, double from,
+                     double to, const char *colour, const char *tooltip);
 /* The plot height a bar chart of this many categories and series needs. */
 double svg_bar_plot_height(size_t category_count, size_t series_count);
 

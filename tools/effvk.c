@@ -30,18 +30,24 @@ static const char info_usage[] =
 
 static const char bench_heading[] =
     "  bench [SUITE...]    time op suites, checking every result against the CPU\n"
-    "                      reference\n";
+    "                      reference; no SUITE: the headline set (a few cases of\n"
+    "                      each, then the papers' promises on this device)\n";
 
 static const char bench_option_lines[] =
+    "    --all             every suite in full instead of the headline set\n"
     "    --device N        device N of `effvk info` (default: $EFFVK_DEVICE, else\n"
-    "                      discrete > integrated > virtual > cpu)\n"
+    "                      discrete > integrated > virtual > cpu); 'all': each\n"
+    "                      device in turn, one JSON file each\n"
     "    --iterations N    timed runs per result, after one warm-up (default 10;\n"
     "                      round-robin groups under 150 ms run up to 4x as many)\n"
     "    --batch LIST      batch sizes, e.g. 1,8 (default: each suite's own)\n"
     "    --json FILE       also write the results as JSON; '-' writes it to stdout\n"
-    "                      and moves the table to stderr\n"
+    "                      and moves the table to stderr; with --device all, %d\n"
+    "                      in FILE is the device index (results-%d.json)\n"
     "    --models LIST     the models suite runs only these models (comma-separated,\n"
     "                      e.g. resnet50,octconv-resnet50) and their baselines\n"
+    "    --profile         time every layer of the networks (GPU timestamps per\n"
+    "                      dispatch) and print where their time goes\n"
     PIPELINE_CACHE_USAGE
     "    --help, -h        the command's usage\n";
 
@@ -55,7 +61,7 @@ static void print_bench_usage(void)
     fputs(bench_heading, stdout);
     fputs("    SUITE             ", stdout);
     bench_print_suite_names(stdout);
-    fputs(" (default: all)\n", stdout);
+    fputs("\n", stdout);
     fputs(bench_option_lines, stdout);
 }
 
@@ -211,8 +217,12 @@ static int parse_bench_option(int argc, char **argv, int *i, bench_options *opti
     if (*i + 1 >= argc)
         return report_usage_error("bench", "a value must follow", option);
     const char *value = argv[++*i];
-    if (strcmp(option, "--device") == 0) {
+    if (strcmp(option, "--device") == 0 && strcmp(value, "all") == 0) {
+        options->all_devices = 1;
+        options->use_device_index = 0;
+    } else if (strcmp(option, "--device") == 0) {
         options->use_device_index = 1;
+        options->all_devices = 0;
         if (parse_uint(value, 0, UINT32_MAX, &options->device_index) != 0)
             return report_usage_error("bench", "bad device index", value);
     } else if (strcmp(option, "--iterations") == 0) {
@@ -255,6 +265,10 @@ static int command_bench(int argc, char **argv)
             return print_bench_help();
         if (strcmp(argv[i], "--no-cache") == 0)
             options.no_cache = 1;
+        else if (strcmp(argv[i], "--all") == 0)
+            options.all_suites = 1;
+        else if (strcmp(argv[i], "--profile") == 0)
+            options.profile = 1;
         else if (is_bench_option(argv[i]))
             code = parse_bench_option(argc, argv, &i, &options);
         else if (argv[i][0] == '-')
@@ -264,6 +278,9 @@ static int command_bench(int argc, char **argv)
         if (code != EXIT_OK)
             return code;
     }
+    if (options.all_suites && options.suite_count > 0)
+        return report_usage_error("bench", "--all runs every suite; it takes no suite names, "
+                                  "given", options.suite_names[0]);
     return bench_main(&options);
 }
 

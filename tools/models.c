@@ -11,6 +11,7 @@
 
 #include "effvk/effvk.h"
 #include "json.h"
+#include "layer_profile.h"
 #include "models.h"
 #include "npy.h"
 #include "pipeline_cache_file.h"
@@ -32,6 +33,8 @@ const char models_run_usage[] =
     "    --device N        device N of `effvk info`\n"
     "    --stats           print the plan's memory, the forward's times and the\n"
     "                      pipeline cache\n"
+    "    --profile         print where the forward's GPU time goes: each layer's\n"
+    "                      time, share, kernel and % of the measured FMA peak\n"
     PIPELINE_CACHE_USAGE
     "    --help, -h        the command's usage\n";
 
@@ -52,7 +55,7 @@ enum { USAGE_ASKED = -1 };
 
 typedef struct model_args {
     const char *model, *weights, *input, *output;
-    int use_device, stats, as_json, no_cache;
+    int use_device, stats, profile, as_json, no_cache;
     uint32_t device, size, batch, part;
     double alpha;                   /* evk_model_options.alpha: 0 default, < 0 for α = 0 */
 } model_args;
@@ -90,6 +93,7 @@ static int parse_option(const char *command, int argc, char **argv, int *i, mode
     if (is_help_option(option))
         return USAGE_ASKED;
     int *flag = strcmp(option, "--stats") == 0      ? &a->stats
+              : strcmp(option, "--profile") == 0  ? &a->profile
               : strcmp(option, "--json") == 0     ? &a->as_json
               : strcmp(option, "--no-cache") == 0 ? &a->no_cache
                                                   : NULL;
@@ -285,6 +289,41 @@ static void warn_non_finite(const char *path, const float *y, uint64_t count)
                 "infinite\n", (unsigned long long)bad, (unsigned long long)count, path);
 }
 
+/* Forwards timed with a timestamp after each dispatch, for the median. */
+#define PROFILE_RUNS 3u
+
+typedef struct profiled_run {
+    evk_model *model;
+    const npy_array *x;
+    float *y;
+    uint64_t count;
+} profiled_run;
+
+static evk_status profiled_forward(void *user_data)
+{
+    profiled_run *r = user_data;
+    return evk_model_run(r->model, r->x->data, r->x->count, r->y, r->count);
+}
+
+/* The peak is measured here, since % of peak needs this device's. */
+static evk_status print_profile(evk_context *ctx, const model_args *a, profiled_run *r)
+{
+    evk_peak peak;
+    evk_status s = evk_measure_peak(ctx, &peak);
+    evk_model_options opts = {.part = a->part, .alpha = a->alpha};
+    layer_profile profile;
+    if (s == EVK_SUCCESS)
+        s = layer_profile_measure(ctx, r->model, a->model, &opts, profiled_forward, r,
+                                  PROFILE_RUNS, &profile);
+    if (s != EVK_SUCCESS)
+        return s;
+    printf("where the GPU time goes (median of %u forwards with a timestamp after each "
+           "dispatch; peak FMA %.2f GFLOP/s, measured):\n", PROFILE_RUNS, peak.fma_gflops);
+    layer_profile_print(stdout, &profile, peak.fma_gflops, "");
+    layer_profile_free(&profile);
+    return EVK_SUCCESS;
+}
+
 static int run_model(evk_context *ctx, const model_args *a, const npy_array *x,
                      const pipeline_cache_file *cache)
 {
@@ -303,6 +342,9 @@ static int run_model(evk_context *ctx, const model_args *a, const npy_array *x,
           : EVK_ERROR_OUT_OF_HOST_MEMORY;
     if (s == EVK_SUCCESS && a->stats)
         s = timed_run(ctx, m, x, y, count, "second forward (resubmits)", a->stats);
+    profiled_run profiled = {m, x, y, count};
+    if (s == EVK_SUCCESS && a->profile)
+        s = print_profile(ctx, a, &profiled);
     uint64_t shape[2] = {out.n, out.c};
     if (s == EVK_SUCCESS)
         s = npy_write(ctx, a->output, shape, 2, y);
