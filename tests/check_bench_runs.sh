@@ -68,27 +68,12 @@ print(f"ok: headline, {len(results)} results, {len(unchecked)} not checked in th
 EOF
 
 # The progress line on a terminal.
-"$python" - "$dir" "$effvk" bench conv2d --batch 1 --iterations 1 <<'EOF' ||
-import os, pty, re, sys
+"$python" "$(dirname "$0")/run_on_terminal.py" "$dir" "$effvk" bench conv2d --batch 1 \
+    --iterations 1 || fail "the run on a terminal"
+"$python" - "$dir/terminal" <<'EOF' ||
+import re, sys
 
-directory, command = sys.argv[1], sys.argv[2:]
-pid, terminal = pty.fork()
-if pid == 0:
-    out = os.open(os.path.join(directory, "stdout"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    os.dup2(out, 1)
-    os.execv(command[0], command)
-seen = b""
-while True:
-    try:
-        data = os.read(terminal, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    seen += data
-_, status = os.waitpid(pid, 0)
-if status != 0:
-    sys.exit(f"FAIL: the command failed ({status}); on the terminal: {seen!r}")
+seen = open(sys.argv[1], "rb").read()
 lines = [l for l in seen.decode().split("\r") if l]
 results = sorted({int(m.group(1)) for l in lines
                   for m in [re.match(r"suite 1/1 conv2d, result (\d)/6, ETA (-|\d+:\d\d)", l)]

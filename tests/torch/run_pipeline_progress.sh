@@ -26,27 +26,11 @@ fail() {
 }
 
 # The command with stderr on a pseudo-terminal, stdout in $dir/stdout.
-"$python" - "$dir" "$@" <<'EOF'
-import os, pty, re, sys
+"$python" "$here/../run_on_terminal.py" "$dir" "$@" || fail "the run on a terminal"
+"$python" - "$dir/terminal" <<'EOF'
+import re, sys
 
-directory, command = sys.argv[1], sys.argv[2:]
-pid, terminal = pty.fork()
-if pid == 0:
-    out = os.open(os.path.join(directory, "stdout"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    os.dup2(out, 1)
-    os.execv(command[0], command)
-seen = b""
-while True:
-    try:
-        data = os.read(terminal, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    seen += data
-_, status = os.waitpid(pid, 0)
-if status != 0:
-    sys.exit(f"FAIL: the command failed ({status}); on the terminal: {seen!r}")
+seen = open(sys.argv[1], "rb").read()
 text = seen.decode().replace("\r\n", "\n")
 steps = re.fullmatch(r"((?:\rcreating pipelines \d+/\d+)+)\n", text)
 if not steps:
