@@ -180,11 +180,12 @@ static evk_status resolve_target(evk_context *ctx, const char *path, char **targ
  * and per write so that concurrent writers never share one. */
 static char *temporary_name(evk_context *ctx, const char *target, unsigned serial)
 {
-    static const char suffix_format[] = ".%ld.%u.tmp";
     const char *slash = strrchr(target, '/');
     size_t dir_length = slash ? (size_t)(slash - target) + 1 : 0;
     const char *base = target + dir_length;
-    size_t size = strlen(target) + 2 + sizeof suffix_format + 48;
+    /* The leading dot, the two numbers (at most 20 digits each with their
+     * dots), ".tmp" and the terminator. */
+    size_t size = strlen(target) + 1 + 2 * 21 + 4 + 1;
     char *name = evk_alloc_with(allocator_of(ctx), size);
     if (!name)
         return NULL;
@@ -245,17 +246,25 @@ evk_status evk_file_write_commit(evk_file_writer *writer)
         release_writer(writer);
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "file writer was not begun");
     }
+    /* The first step that fails, and its errno (0: only the stream's error
+     * flag says a write failed). */
     const char *failed = NULL;
     int error = 0;
     if (fflush(writer->stream) != 0 || ferror(writer->stream))
-        failed = "write", error = errno;
+        failed = "write";
     else if (fsync(fileno(writer->stream)) != 0)
-        failed = "sync", error = errno;
-    if (fclose(writer->stream) != 0 && !failed)
-        failed = "close", error = errno;
+        failed = "sync";
+    if (failed)
+        error = errno;
+    if (fclose(writer->stream) != 0 && !failed) {
+        failed = "close";
+        error = errno;
+    }
     writer->stream = NULL;
-    if (!failed && rename(writer->temp, writer->target) != 0)
-        failed = "rename", error = errno;
+    if (!failed && rename(writer->temp, writer->target) != 0) {
+        failed = "rename";
+        error = errno;
+    }
     evk_status status = EVK_SUCCESS;
     if (failed) {
         unlink(writer->temp);
