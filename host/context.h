@@ -8,6 +8,7 @@
 #include "volk.h"
 #include "effvk/effvk.h"
 #include "command.h"
+#include "host_memory.h"
 #include "status.h"
 
 typedef struct evk_pipeline evk_pipeline;
@@ -63,12 +64,5 @@ struct evk_context {
     char error[EVK_ERROR_MESSAGE_BYTES];
 };
 
-/* Host memory through the desc's allocator; NULL on failure (the caller
- * reports EVK_ERROR_OUT_OF_HOST_MEMORY). */
-void *evk_alloc(evk_context *ctx, size_t size);
-void *evk_calloc(evk_context *ctx, size_t count, size_t size);
-void evk_free(evk_context *ctx, void *ptr);
-void *evk_alloc_with(const evk_allocator *allocator, size_t size);
-void evk_free_with(const evk_allocator *allocator, void *ptr);
 
 #endif

@@ -10,6 +10,7 @@
  *                          write random weights under torchvision's names
  *   bench/layout_bench.c   the dense conv2d kernel on plain NCHW buffers
  *   tools/npy.c            messages and host memory the library's way
+ *                          (failure.h, host_memory.h)
  *   tools/bench_json_read.c  the JSON parser (model/json.h), numbers with
  *                          fractions included, for bench result files
  *   bench/, tools/         files read without blocking and written whole
@@ -21,26 +22,12 @@
 #include <stdint.h>
 
 #include "effvk/effvk.h"
+#include "failure.h"
 #include "file_io.h"
+#include "host_memory.h"
 #include "model/arch.h"
 #include "model/json.h"
 #include "model/state_dict_layout.h"
-
-/* ---- Messages and host memory as the library's own readers have them,
- * for the program's .npy reader and writer (context.h and status.h declare
- * the same functions for the library). */
-
-/* Records `status` with a printf-style message as the context's (or, with
- * ctx NULL, this thread's) last error, logs it, and returns `status`. */
-evk_status evk_fail(evk_context *ctx, evk_status status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-/* Host memory through the context's allocator; NULL on failure. */
-void *evk_alloc(evk_context *ctx, size_t size);
-void evk_free(evk_context *ctx, void *ptr);
 
 /* ---- The layout measurement: the same kernel on the packed layout
  * [N][C/4][H][W][4] and on plain NCHW. */
