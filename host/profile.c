@@ -40,7 +40,7 @@ static const class_row class_table[] = {
 enum { MAX_CONV_SPLIT = 64, MAX_LINEAR_IMAGES = 64, DEFAULT_SUBGROUP_SIZE = 8 };
 
 /* The conv reduction split follows the tile set: a split keeps every lane's
- * accumulators in shared memory, which the wide tiles' 128 vec4 per lane
+ * accumulators in shared memory, which the wide tiles' 64 vec4 per lane
  * would overflow on every device. */
 enum { NARROW_TILES_SPLIT_MAX = 16 };
 
@@ -227,9 +227,12 @@ evk_status evk_device_profile_for(const evk_device_properties *device, const evk
 
 const evk_tile_limits *evk_tile_limits_for(const evk_device_profile *profile)
 {
-    /* Wide: measured on lavapipe (see conv2d.c, hetconv.c and octconv.c).
-     * Narrow: at most 8 vec4 accumulators per lane. */
-    static const evk_tile_limits wide = {32, 4, 40, 16, 8, 8, 4, 32, 16, 256, 40, 16};
+    /* Wide: measured on lavapipe (see conv2d.c, hetconv.c and octconv.c),
+     * at most 64 vec4 accumulators per lane, where twice that ran the
+     * headline set no faster and took twice as long to compile (CPU drivers
+     * compile at the first dispatch; bench/results/README.md, "Wide tiles and
+     * compile time"). Narrow: at most 8 vec4 accumulators per lane. */
+    static const evk_tile_limits wide = {16, 4, 40, 16, 4, 8, 4, 16, 8, 64, 40, 16};
     static const evk_tile_limits narrow = {4, 2, 12, 4, 2, 4, 1, 4, 2, 8, 12, 4};
     return profile->tile_set == EVK_TILE_SET_WIDE ? &wide : &narrow;
 }

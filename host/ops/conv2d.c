@@ -223,7 +223,8 @@ static spatial_push spatial_shape(const conv2d_layer *l, evk_shape in, evk_shape
 
 /* Wide row tiles pay on llvmpipe, where every load is a per-lane gather: an
  * input texel loaded once serves up to TILE_C4 quads and KW taps (measured:
- * 4 quads × 32 pixels runs 3×3 64->64 @56 2.2× faster than 2 × 4). The
+ * 4 quads × 32 pixels ran 3×3 64->64 @56 2.2× faster than 2 × 4, and
+ * 4 × 16 as fast as 4 × 32). The
  * width splits the row evenly so that no tile is mostly padding, and the
  * row segment an invocation keeps stays bounded for large strides. */
 static uint32_t dense_tile_width(const evk_tile_limits *limits, uint32_t out_w, uint32_t stride_w,

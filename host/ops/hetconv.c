@@ -25,9 +25,10 @@ enum { MAX_KERNEL = 15, MAX_STRIDE = 64 };
  * are in bench/results/README.md, "HetConv tiles"). As for the dense conv,
  * every SSBO load with a non-constant index is a per-lane gather on
  * llvmpipe, weights included, so large tiles, where each loaded weight feeds more pixels and each loaded
- * input more quads, pay. Rows of up to 32 pixels, split evenly so that no
- * tile is mostly padding, and up to 16 quads, halved until the tile holds at
- * most 256 accumulators. tile_w halves while under 3/4 of a subgroup's lanes
+ * input more quads, pay. Rows of up to 16 pixels, split evenly so that no
+ * tile is mostly padding, and up to 8 quads, halved until the tile holds at
+ * most 64 accumulators (twice both compiled twice as slowly for no gain in
+ * the headline set). tile_w halves while under 3/4 of a subgroup's lanes
  * would hold a tile: small planes gain, planes that fill 7 of 8 lanes lose.
  * The input row segment, (tile_w − 1)·stride + K values, stays within 40
  * registers, which large strides would otherwise blow up. Whole-quad

@@ -16,10 +16,10 @@ typedef struct octconv_layer {
 } octconv_layer;
 
 /* Tiles bounded as conv2d's (evk_tile_limits_for): with the wide set, as
- * measured on lavapipe, K×K convs take up to 32 pixels × 4 quads per
+ * measured on lavapipe, K×K convs take up to 16 pixels × 4 quads per
  * invocation, where each loaded input quad serves 4 quads and K taps and
- * each weight 32 pixels; 1×1 convs take the pointwise kernel's 16 pixels × 8
- * quads. Both hold 128 vec4 accumulators. Depthwise rows take up to
+ * each weight 16 pixels; 1×1 convs take the pointwise kernel's 16 pixels × 4
+ * quads. Both hold 64 vec4 accumulators. Depthwise rows take up to
  * octconv_depthwise_w pixels: 16 wide, the narrow set's depthwise width on
  * GPUs. */
 enum { TWO_ROW_MIN_HEIGHT = 14 };

@@ -395,7 +395,7 @@ typedef enum evk_device_class {
 /* Upper bounds of the per-invocation output tiles of the convolution kernels. */
 typedef enum evk_tile_set {
     EVK_TILE_SET_DEFAULT = 0,
-    /* Up to 32 pixels × 4 channel quads, for CPU drivers, where threads are
+    /* Up to 16 pixels × 4 channel quads, for CPU drivers, where threads are
      * few, registers plentiful and every load with a non-uniform index is a
      * per-lane gather, so each loaded value must feed many outputs. */
     EVK_TILE_SET_WIDE = 1,
