@@ -5,6 +5,7 @@
 #include "profile.h"
 #include "texel_variant.h"
 #include "context_entry.h"
+#include "run.h"
 
 static evk_status add_descriptor_pool(evk_context *ctx)
 {
@@ -103,25 +104,36 @@ void evk_command_destroy(evk_context *ctx)
     memset(c, 0, sizeof *c);
 }
 
-static evk_status begin_buffer(evk_context *ctx, VkCommandBufferUsageFlags flags)
+static void full_barrier(evk_context *ctx);
+
+static void reset_pools(evk_context *ctx)
 {
-    evk_command *c = &ctx->cmd;
-    for (evk_descriptor_pool_node *n = c->descriptor_pools; n; n = n->next) {
+    for (evk_descriptor_pool_node *n = ctx->cmd.descriptor_pools; n; n = n->next) {
         release_views(ctx, n);
         ctx->vk.vkResetDescriptorPool(ctx->device, n->pool, 0);
     }
+}
+
+/* Every recording starts with a barrier after earlier compute and transfer
+ * writes in the queue, so that submissions still in flight (asynchronous
+ * runs, the same recording submitted twice) finish with a buffer before the
+ * next one reads or writes it. */
+static evk_status begin_buffer(evk_context *ctx, VkCommandBufferUsageFlags flags)
+{
+    evk_command *c = &ctx->cmd;
+    reset_pools(ctx);
     VkCommandBufferBeginInfo info = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                      .flags = flags};
     VkResult r = ctx->vk.vkBeginCommandBuffer(c->buffer, &info);
     if (r != VK_SUCCESS)
         return evk_fail_vk(ctx, r, "vkBeginCommandBuffer");
     c->recording = 1;
-    c->written_count = c->read_count = 0;
     c->timed_dispatches = 0;
-    if (c->timestamps) {
+    if (c->timestamps && !c->untimed) {
         ctx->vk.vkCmdResetQueryPool(c->buffer, c->timestamps, 0, 2 + EVK_MAX_TIMED_DISPATCHES);
         ctx->vk.vkCmdWriteTimestamp(c->buffer, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->timestamps, 0);
     }
+    full_barrier(ctx);
     return EVK_SUCCESS;
 }
 
@@ -262,7 +274,8 @@ static evk_status write_set(evk_context *ctx, const evk_pipeline *pipeline, VkDe
 static void write_dispatch_timestamp(evk_context *ctx)
 {
     evk_command *c = &ctx->cmd;
-    if (!c->timestamps || !c->time_dispatches || c->timed_dispatches == EVK_MAX_TIMED_DISPATCHES)
+    if (!c->timestamps || c->untimed || !c->time_dispatches ||
+        c->timed_dispatches == EVK_MAX_TIMED_DISPATCHES)
         return;
     ctx->vk.vkCmdWriteTimestamp(c->buffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->timestamps,
                                 2 + c->timed_dispatches++);
@@ -322,17 +335,18 @@ evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline_key *key,
                                          key->push_bytes, group_count);
 }
 
-void evk_command_copy(evk_context *ctx, VkBuffer src, VkBuffer dst, VkDeviceSize bytes)
+void evk_command_copy(evk_context *ctx, VkBuffer src, VkDeviceSize src_offset, VkBuffer dst,
+                      VkDeviceSize dst_offset, VkDeviceSize bytes)
 {
-    evk_binding pair[2] = {{src, 0, bytes, 0}, {dst, 0, bytes, 1}};
+    evk_binding pair[2] = {{src, src_offset, bytes, 0, 0}, {dst, dst_offset, bytes, 1, 0}};
     track_bindings(ctx, pair, 2);
-    VkBufferCopy region = {.size = bytes};
+    VkBufferCopy region = {.srcOffset = src_offset, .dstOffset = dst_offset, .size = bytes};
     ctx->vk.vkCmdCopyBuffer(ctx->cmd.buffer, src, dst, 1, &region);
 }
 
 void evk_command_fill_zero(evk_context *ctx, VkBuffer dst, VkDeviceSize bytes)
 {
-    evk_binding binding = {dst, 0, bytes, 1};
+    evk_binding binding = {dst, 0, bytes, 1, 0};
     track_bindings(ctx, &binding, 1);
     ctx->vk.vkCmdFillBuffer(ctx->cmd.buffer, dst, 0, bytes, 0);
 }
@@ -382,14 +396,22 @@ void evk_command_abort(evk_context *ctx)
     ctx->cmd.recording = 0;
 }
 
-/* Ends the recording in the context's current buffer. */
+/* Ends the recording in the context's current buffer. A blocking call's
+ * submission ends with the device's writes made visible to the host, which
+ * reads mapped tensors (its own or the application's) after the fence. */
 static evk_status end_buffer(evk_context *ctx)
 {
     evk_command *c = &ctx->cmd;
-    if (c->timestamps) {
+    if (c->timestamps && !c->untimed) {
         full_barrier(ctx);
         ctx->vk.vkCmdWriteTimestamp(c->buffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->timestamps, 1);
     }
+    VkMemoryBarrier to_host = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                               .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                               .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    ctx->vk.vkCmdPipelineBarrier(c->buffer,
+                                 VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                                 VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0, NULL, 0, NULL);
     c->recording = 0;
     VkResult r = ctx->vk.vkEndCommandBuffer(c->buffer);
     if (r != VK_SUCCESS) {
@@ -402,15 +424,13 @@ static evk_status end_buffer(evk_context *ctx)
 static evk_status submit_buffer(evk_context *ctx, VkCommandBuffer buffer)
 {
     evk_command *c = &ctx->cmd;
-    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                           .commandBufferCount = 1,
-                           .pCommandBuffers = &buffer};
-    VkResult r = ctx->vk.vkQueueSubmit(ctx->queue, 1, &submit, c->fence);
-    if (r == VK_SUCCESS)
-        r = ctx->vk.vkWaitForFences(ctx->device, 1, &c->fence, VK_TRUE, UINT64_MAX);
+    evk_status s = evk_queue_submit(ctx, buffer, NULL, c->fence);
+    if (s != EVK_SUCCESS)
+        return s;
+    VkResult r = ctx->vk.vkWaitForFences(ctx->device, 1, &c->fence, VK_TRUE, UINT64_MAX);
     ctx->vk.vkResetFences(ctx->device, 1, &c->fence);
     if (r != VK_SUCCESS)
-        return evk_fail_vk(ctx, r, "vkQueueSubmit/vkWaitForFences");
+        return evk_fail_vk(ctx, r, "vkWaitForFences");
     ctx->stats.submits++;
     if (c->timestamps)
         read_gpu_time(ctx);
@@ -468,7 +488,7 @@ evk_status evk_command_begin_recording(evk_context *ctx, evk_recording *rec)
     swap_in(ctx, rec);
     s = ctx->cmd.descriptor_pools ? EVK_SUCCESS : add_descriptor_pool(ctx);
     if (s == EVK_SUCCESS)
-        s = begin_buffer(ctx, 0);
+        s = begin_buffer(ctx, VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT);
     if (s != EVK_SUCCESS)
         swap_out(ctx, rec);
     return s;
@@ -496,6 +516,45 @@ evk_status evk_command_submit_recording(evk_context *ctx, evk_recording *rec)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "submitting an incomplete recording");
     ctx->cmd.timed_dispatches = rec->timed_dispatches;
     return submit_buffer(ctx, rec->buffer);
+}
+
+evk_status evk_command_begin_foreign(evk_context *ctx, VkCommandBuffer buffer,
+                                     evk_descriptor_pool_node **pools)
+{
+    evk_command *c = &ctx->cmd;
+    if (c->recording)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "command buffer is already recording");
+    c->saved_buffer = c->buffer;
+    c->saved_pools = c->descriptor_pools;
+    c->buffer = buffer;
+    c->descriptor_pools = *pools;
+    evk_status s = c->descriptor_pools ? EVK_SUCCESS : add_descriptor_pool(ctx);
+    if (s != EVK_SUCCESS) {
+        evk_command_end_foreign(ctx, pools);
+        return s;
+    }
+    reset_pools(ctx);
+    c->recording = 1;
+    c->untimed = 1;
+    full_barrier(ctx);
+    return EVK_SUCCESS;
+}
+
+void evk_command_end_foreign(evk_context *ctx, evk_descriptor_pool_node **pools)
+{
+    evk_command *c = &ctx->cmd;
+    *pools = c->descriptor_pools;
+    c->buffer = c->saved_buffer;
+    c->descriptor_pools = c->saved_pools;
+    c->saved_buffer = VK_NULL_HANDLE;
+    c->saved_pools = NULL;
+    c->recording = 0;
+    c->untimed = 0;
+}
+
+void evk_descriptor_pools_destroy(evk_context *ctx, evk_descriptor_pool_node **pools)
+{
+    destroy_pools(ctx, pools);
 }
 
 void evk_recording_destroy(evk_context *ctx, evk_recording *rec)

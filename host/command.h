@@ -51,6 +51,10 @@ typedef struct evk_command {
     uint32_t timed_dispatches;
     double dispatch_ms[EVK_MAX_TIMED_DISPATCHES];
     uint32_t dispatch_ms_count;     /* of the last submission */
+    /* Set while recording into a buffer whose submissions are not waited
+     * for here (an asynchronous run's, the application's): no timestamps, so
+     * that the context's query pool keeps the blocking calls' times. */
+    int untimed;
     /* The context's own buffer and pools while a recording holds their
      * places (evk_command_begin_recording). */
     VkCommandBuffer saved_buffer;
@@ -73,6 +77,9 @@ typedef struct evk_binding {
     VkDeviceSize offset;
     VkDeviceSize range;
     int writes;                     /* the shader writes this buffer */
+    /* The buffer lacks VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT (the
+     * application's): the storage-buffer variant reads it. */
+    int no_texel_views;
 } evk_binding;
 
 evk_status evk_command_init(evk_context *ctx);
@@ -98,7 +105,8 @@ evk_status evk_command_dispatch_pipeline(evk_context *ctx, const evk_pipeline *p
                                          uint64_t group_count);
 
 /* Records a buffer copy (staging transfers), with the barriers it needs. */
-void evk_command_copy(evk_context *ctx, VkBuffer src, VkBuffer dst, VkDeviceSize bytes);
+void evk_command_copy(evk_context *ctx, VkBuffer src, VkDeviceSize src_offset, VkBuffer dst,
+                      VkDeviceSize dst_offset, VkDeviceSize bytes);
 void evk_command_fill_zero(evk_context *ctx, VkBuffer dst, VkDeviceSize bytes);
 
 /* Ends recording, submits, waits, and stores the GPU time. On failure the
@@ -119,6 +127,17 @@ void evk_command_abort_recording(evk_context *ctx, evk_recording *rec);
 evk_status evk_command_submit_recording(evk_context *ctx, evk_recording *rec);
 /* Frees the recording's command buffer and pools; `rec` is zeroed. */
 void evk_recording_destroy(evk_context *ctx, evk_recording *rec);
+
+/* Records into `buffer`, a command buffer of the application that it is
+ * recording, with the sets in `*pools` (created when NULL, reset otherwise):
+ * a leading barrier after earlier compute and transfer writes, no
+ * timestamps, neither vkBeginCommandBuffer nor vkEndCommandBuffer. End
+ * stores the pools back into `*pools`, which then live as long as the
+ * application's submission needs them. */
+evk_status evk_command_begin_foreign(evk_context *ctx, VkCommandBuffer buffer,
+                                     evk_descriptor_pool_node **pools);
+void evk_command_end_foreign(evk_context *ctx, evk_descriptor_pool_node **pools);
+void evk_descriptor_pools_destroy(evk_context *ctx, evk_descriptor_pool_node **pools);
 
 /* Splits a 1-D workgroup count into a 3-D grid with each dimension at most
  * limit[d]; the grid may cover more groups than asked (shaders skip the

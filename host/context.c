@@ -7,6 +7,7 @@
 #include "driver_pin.h"
 #include "pipeline.h"
 #include "profile.h"
+#include "run.h"
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(
     VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT types,
@@ -205,7 +206,11 @@ static evk_status create_device(evk_context *ctx)
                                      .queueFamilyIndex = ctx->queue_family,
                                      .queueCount = 1,
                                      .pQueuePriorities = &priority};
+    VkPhysicalDeviceTimelineSemaphoreFeatures timeline = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
+        .timelineSemaphore = VK_TRUE};
     VkDeviceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                               .pNext = ctx->props.timeline_semaphores ? &timeline : NULL,
                                .queueCreateInfoCount = 1,
                                .pQueueCreateInfos = &queue};
     VkResult r = vkCreateDevice(ctx->physical_device, &info, NULL, &ctx->device);
@@ -256,6 +261,8 @@ static evk_status adopt_external(evk_context *ctx, const evk_external_vulkan *ex
     ctx->device = (VkDevice)ext->device;
     ctx->queue = (VkQueue)ext->queue;
     ctx->queue_family = ext->queue_family_index;
+    ctx->queue_lock = ext->queue_lock;
+    ctx->queue_lock_user_data = ext->queue_lock_user_data;
     volkLoadInstanceOnly(ctx->instance);
     uint32_t index = 0;
     evk_status s = external_device_index(ctx, &index);
@@ -360,8 +367,11 @@ void evk_context_destroy(evk_context *ctx)
     evk_context_entry entry;
     if (!ctx || evk_context_enter(ctx, "evk_context_destroy", &entry) != EVK_SUCCESS)
         return;
-    if (ctx->device)
-        ctx->vk.vkDeviceWaitIdle(ctx->device);
+    if (ctx->device) {
+        evk_runs_destroy_all(ctx);
+        if (ctx->owns_device)
+            ctx->vk.vkDeviceWaitIdle(ctx->device);
+    }
     evk_command_destroy(ctx);
     evk_pipelines_destroy(ctx);
     evk_pipeline_cache_close(ctx);
@@ -395,6 +405,20 @@ evk_status evk_context_device_info(const evk_context *ctx, evk_device_properties
     if (!ctx || !out)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "ctx or out is NULL");
     *out = ctx->props;
+    return EVK_SUCCESS;
+}
+
+evk_status evk_context_vulkan(const evk_context *ctx, evk_external_vulkan *out)
+{
+    if (!ctx || !out)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "evk_context_vulkan: ctx or out is NULL");
+    *out = (evk_external_vulkan){.instance = ctx->instance,
+                                 .physical_device = ctx->physical_device,
+                                 .device = ctx->device,
+                                 .queue = ctx->queue,
+                                 .queue_family_index = ctx->queue_family,
+                                 .queue_lock = ctx->queue_lock,
+                                 .queue_lock_user_data = ctx->queue_lock_user_data};
     return EVK_SUCCESS;
 }
 

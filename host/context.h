@@ -56,6 +56,10 @@ struct evk_context {
     evk_pipeline_progress progress;
 
     evk_command cmd;
+    struct evk_run *runs;           /* asynchronous runs not yet released (run.h) */
+    /* The application's lock around submissions to its adopted queue. */
+    void (*queue_lock)(int lock, void *user_data);
+    void *queue_lock_user_data;
     double last_gpu_ms;
     int have_gpu_time;
 

@@ -44,6 +44,7 @@ static void fill_limits(const VkPhysicalDeviceLimits *l, evk_device_properties *
     out->max_storage_buffer_range = l->maxStorageBufferRange;
     out->max_push_constants_bytes = l->maxPushConstantsSize;
     out->min_texel_buffer_offset_alignment = (uint32_t)l->minTexelBufferOffsetAlignment;
+    out->min_storage_buffer_offset_alignment = (uint32_t)l->minStorageBufferOffsetAlignment;
     out->max_texel_buffer_elements = l->maxTexelBufferElements;
 }
 
@@ -54,11 +55,20 @@ static void fill_features(VkPhysicalDevice pd, const evk_allocator *allocator, u
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
     VkPhysicalDevice16BitStorageFeatures storage16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+    VkPhysicalDeviceTimelineSemaphoreFeatures timeline = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES};
     VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
                                           .pNext = &storage16};
-    if (api >= VK_API_VERSION_1_2 || has_device_extension(pd, allocator, "VK_KHR_shader_float16_int8"))
-        storage16.pNext = &f16;
+    void **tail = &storage16.pNext;
+    if (api >= VK_API_VERSION_1_2 || has_device_extension(pd, allocator, "VK_KHR_shader_float16_int8")) {
+        *tail = &f16;
+        tail = &f16.pNext;
+    }
+    /* Core in 1.2 only: on 1.1 the extension would have to be enabled too. */
+    if (api >= VK_API_VERSION_1_2)
+        *tail = &timeline;
     vkGetPhysicalDeviceFeatures2(pd, &features);
+    out->timeline_semaphores = timeline.timelineSemaphore == VK_TRUE;
     out->fp16_storage = storage16.storageBuffer16BitAccess == VK_TRUE;
     out->fp16_arithmetic = f16.shaderFloat16 == VK_TRUE;
 }

@@ -1,5 +1,8 @@
 #include "layer.h"
+#include "context.h"
 #include "context_entry.h"
+#include "recorded.h"
+#include "run.h"
 
 static evk_status check_forward(evk_layer *layer, const evk_tensor *input, const evk_tensor *output)
 {
@@ -58,6 +61,93 @@ evk_status evk_layer_forward_repeat(evk_layer *layer, const evk_tensor *input, e
 evk_status evk_layer_forward(evk_layer *layer, const evk_tensor *input, evk_tensor *output)
 {
     return evk_layer_forward_repeat(layer, input, output, 1);
+}
+
+static evk_status layer_record_entered(evk_layer *layer, const evk_tensor *input,
+                                       evk_tensor *output, void *command_buffer,
+                                       evk_recorded **out)
+{
+    evk_status s = check_forward(layer, input, output);
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_context *ctx = layer->ctx;
+    if (!command_buffer || !out)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_layer_record: command_buffer or "
+                        "out is NULL");
+    evk_recorded *rec;
+    s = evk_recorded_create(ctx, &rec);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = evk_command_begin_foreign(ctx, (VkCommandBuffer)command_buffer, &rec->pools);
+    if (s == EVK_SUCCESS) {
+        s = layer->ops->record(layer, input, output);
+        evk_command_end_foreign(ctx, &rec->pools);
+    }
+    if (s != EVK_SUCCESS) {
+        evk_recorded_free(rec);
+        return s;
+    }
+    *out = rec;
+    evk_clear_error(ctx);
+    return EVK_SUCCESS;
+}
+
+evk_status evk_layer_record(evk_layer *layer, const evk_tensor *input, evk_tensor *output,
+                            void *command_buffer, evk_recorded **out)
+{
+    EVK_ENTERED_CREATE(layer ? layer->ctx : NULL, out,
+                       layer_record_entered(layer, input, output, command_buffer, out));
+}
+
+/* The run's own command buffer, without timestamps. */
+static evk_status record_run(evk_layer *layer, const evk_tensor *input, evk_tensor *output,
+                             evk_run *run)
+{
+    evk_context *ctx = layer->ctx;
+    ctx->cmd.untimed = 1;
+    evk_status s = evk_command_begin_recording(ctx, &run->own);
+    if (s == EVK_SUCCESS) {
+        s = layer->ops->record(layer, input, output);
+        if (s == EVK_SUCCESS)
+            s = evk_command_end_recording(ctx, &run->own);
+        else
+            evk_command_abort_recording(ctx, &run->own);
+    }
+    ctx->cmd.untimed = 0;
+    return s;
+}
+
+static evk_status layer_submit_entered(evk_layer *layer, const evk_tensor *input,
+                                       evk_tensor *output, const evk_submit_sync *sync,
+                                       evk_run **out)
+{
+    evk_status s = check_forward(layer, input, output);
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_context *ctx = layer->ctx;
+    if (!out)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_layer_submit: out is NULL");
+    evk_run *run;
+    s = evk_run_create(ctx, NULL, &run);
+    if (s != EVK_SUCCESS)
+        return s;
+    s = record_run(layer, input, output, run);
+    if (s == EVK_SUCCESS)
+        s = evk_queue_submit(ctx, run->own.buffer, sync, run->fence);
+    if (s != EVK_SUCCESS) {
+        evk_run_free(run);
+        return s;
+    }
+    *out = run;
+    evk_clear_error(ctx);
+    return EVK_SUCCESS;
+}
+
+evk_status evk_layer_submit(evk_layer *layer, const evk_tensor *input, evk_tensor *output,
+                            const evk_submit_sync *sync, evk_run **out)
+{
+    EVK_ENTERED_CREATE(layer ? layer->ctx : NULL, out,
+                       layer_submit_entered(layer, input, output, sync, out));
 }
 
 static void layer_destroy_entered(evk_layer *layer)

@@ -22,13 +22,14 @@ struct evk_layer {
 /* Binds a tensor's whole buffer to a dispatch. */
 static inline evk_binding evk_tensor_binding(const evk_tensor *t, int writes)
 {
-    evk_binding b = {t->buffer.buffer, 0, t->buffer.bytes, writes};
+    evk_binding b = {t->buffer.buffer, t->buffer.offset, t->buffer.bytes, writes,
+                     !(t->buffer.usage & VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT)};
     return b;
 }
 
 static inline evk_binding evk_buffer_binding(const evk_buffer *buffer)
 {
-    evk_binding b = {buffer->buffer, 0, buffer->bytes, 0};
+    evk_binding b = {buffer->buffer, 0, buffer->bytes, 0, 0};
     return b;
 }
 

@@ -100,6 +100,7 @@ evk_status evk_buffer_create(evk_context *ctx, VkDeviceSize bytes, evk_buffer_ki
         return evk_fail(ctx, evk_status_from_vk(r), "%s: vkCreateBuffer of %llu bytes failed with %s",
                         what, (unsigned long long)bytes, evk_vk_result_name(r));
     out->bytes = bytes;
+    out->usage = usage;
     out->serial = ++ctx->buffer_serial;
     s = allocate_memory(ctx, out, kind, what);
     if (s != EVK_SUCCESS)
@@ -109,7 +110,7 @@ evk_status evk_buffer_create(evk_context *ctx, VkDeviceSize bytes, evk_buffer_ki
 
 void evk_buffer_destroy(evk_context *ctx, evk_buffer *b)
 {
-    if (b->buffer)
+    if (b->buffer && !b->borrowed)
         ctx->vk.vkDestroyBuffer(ctx->device, b->buffer, NULL);
     if (b->memory)
         ctx->vk.vkFreeMemory(ctx->device, b->memory, NULL);
@@ -117,12 +118,22 @@ void evk_buffer_destroy(evk_context *ctx, evk_buffer *b)
     memset(b, 0, sizeof *b);
 }
 
-static evk_status copy_and_wait(evk_context *ctx, VkBuffer src, VkBuffer dst, VkDeviceSize bytes)
+static evk_status copy_and_wait(evk_context *ctx, const evk_buffer *src, const evk_buffer *dst)
 {
+    VkBufferUsageFlags needed = 0;
+    if (!(src->usage & VK_BUFFER_USAGE_TRANSFER_SRC_BIT))
+        needed = VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+    if (!(dst->usage & VK_BUFFER_USAGE_TRANSFER_DST_BIT))
+        needed = VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    if (needed)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "the application's buffer of this tensor "
+                        "lacks %s, which a copy from the host (or to it) needs",
+                        needed == VK_BUFFER_USAGE_TRANSFER_SRC_BIT ? "VK_BUFFER_USAGE_TRANSFER_SRC_BIT"
+                                                                   : "VK_BUFFER_USAGE_TRANSFER_DST_BIT");
     evk_status s = evk_command_begin(ctx);
     if (s != EVK_SUCCESS)
         return s;
-    evk_command_copy(ctx, src, dst, bytes);
+    evk_command_copy(ctx, src->buffer, src->offset, dst->buffer, dst->offset, dst->bytes);
     return evk_command_submit_wait(ctx);
 }
 
@@ -151,7 +162,7 @@ evk_status evk_buffer_end_write(evk_context *ctx, evk_buffer *buffer, evk_host_a
 {
     evk_status s = EVK_SUCCESS;
     if (access->staging.buffer)
-        s = copy_and_wait(ctx, access->staging.buffer, buffer->buffer, buffer->bytes);
+        s = copy_and_wait(ctx, &access->staging, buffer);
     evk_buffer_destroy(ctx, &access->staging);
     return s;
 }
@@ -160,7 +171,7 @@ evk_status evk_buffer_begin_read(evk_context *ctx, const evk_buffer *buffer, evk
 {
     evk_status s = begin_host_access(ctx, buffer, access);
     if (s == EVK_SUCCESS && access->staging.buffer)
-        s = copy_and_wait(ctx, buffer->buffer, access->staging.buffer, buffer->bytes);
+        s = copy_and_wait(ctx, buffer, &access->staging);
     if (s != EVK_SUCCESS)
         evk_buffer_destroy(ctx, &access->staging);
     return s;

@@ -15,6 +15,11 @@ typedef struct evk_buffer {
     /* Unique within the context, never reused (Vulkan handles can be): what
      * a persistent recording remembers of the buffers it binds. */
     uint64_t serial;
+    /* A range of the application's buffer (evk_tensor_create_external):
+     * never destroyed or mapped here; the data starts at `offset`. */
+    int borrowed;
+    VkDeviceSize offset;
+    VkBufferUsageFlags usage;       /* what the buffer was created for */
 } evk_buffer;
 
 typedef enum evk_buffer_kind {

@@ -74,7 +74,7 @@ static evk_status measure_fma(evk_context *ctx, double *gflops)
                             .push_bytes = sizeof push};
     peak_run run = {.binding_count = 1, .push = &push, .push_bytes = sizeof push,
                     .groups = FMA_INVOCATIONS / PEAK_WORKGROUP};
-    run.bindings[0] = (evk_binding){sink.buffer, 0, sink.bytes, 1};
+    run.bindings[0] = (evk_binding){sink.buffer, 0, sink.bytes, 1, 0};
     evk_pipeline *pipeline;
     s = evk_pipeline_get(ctx, &key, &pipeline);
     double ms = 0.0;
@@ -103,8 +103,8 @@ static evk_status measure_copy(evk_context *ctx, double *gbps)
                             .texel_bindings = EVK_BINDING_PEAK_COPY_SOURCE_TEXELS};
     peak_run run = {.binding_count = 2, .push = &push, .push_bytes = sizeof push,
                     .groups = evk_div_up_u64(push.quads, PEAK_WORKGROUP)};
-    run.bindings[0] = (evk_binding){src.buffer, 0, bytes, 0};
-    run.bindings[1] = (evk_binding){dst.buffer, 0, bytes, 1};
+    run.bindings[0] = (evk_binding){src.buffer, 0, bytes, 0, 0};
+    run.bindings[1] = (evk_binding){dst.buffer, 0, bytes, 1, 0};
     /* The copy reads the way the kernels read where that is faster. */
     evk_choose_texel_variant(ctx, &key, run.bindings);
     evk_pipeline *pipeline;

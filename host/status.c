@@ -23,6 +23,7 @@ const char *evk_status_string(evk_status status)
     case EVK_ERROR_DEVICE_LOST: return "EVK_ERROR_DEVICE_LOST";
     case EVK_ERROR_IO: return "EVK_ERROR_IO";
     case EVK_ERROR_BUSY: return "EVK_ERROR_BUSY";
+    case EVK_NOT_READY: return "EVK_NOT_READY";
     }
     return "EVK_ERROR_UNKNOWN_STATUS";
 }

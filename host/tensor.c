@@ -4,6 +4,7 @@
 #include "tensor.h"
 #include "context_entry.h"
 #include "effvk_internal.h"
+#include "handles.h"
 #include "saturating.h"
 
 uint64_t evk_shape_elements(evk_shape s)
@@ -72,6 +73,81 @@ static evk_status tensor_create_entered(evk_context *ctx, evk_shape shape, evk_t
 evk_status evk_tensor_create(evk_context *ctx, evk_shape shape, evk_tensor **out)
 {
     EVK_ENTERED_CREATE(ctx, out, tensor_create_entered(ctx, shape, out));
+}
+
+static evk_status check_external(evk_context *ctx, evk_shape shape, const evk_external_buffer *b)
+{
+    static const char *fn = "evk_tensor_create_external";
+    if (!b || !b->buffer)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: the buffer is NULL", fn);
+    uint64_t needed = evk_shape_device_bytes(shape);
+    if (b->size < needed)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: %llu bytes given, a %ux%ux%ux%u "
+                        "tensor needs %llu (evk_shape_device_bytes)", fn,
+                        (unsigned long long)b->size, shape.n, shape.c, shape.h, shape.w,
+                        (unsigned long long)needed);
+    if (b->offset > UINT64_MAX - b->size)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: offset %llu + size %llu wraps",
+                        fn, (unsigned long long)b->offset, (unsigned long long)b->size);
+    if (!(b->usage & VK_BUFFER_USAGE_STORAGE_BUFFER_BIT))
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: usage 0x%x lacks "
+                        "VK_BUFFER_USAGE_STORAGE_BUFFER_BIT", fn, b->usage);
+    if (needed > ctx->profile.limits.buffer_bytes)
+        return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: %llu bytes exceed the device's "
+                        "storage buffer range of %llu", fn, (unsigned long long)needed,
+                        (unsigned long long)ctx->profile.limits.buffer_bytes);
+    uint32_t align = ctx->props.min_storage_buffer_offset_alignment;
+    if (align && b->offset % align)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: offset %llu is not a multiple of "
+                        "the device's minStorageBufferOffsetAlignment %u", fn,
+                        (unsigned long long)b->offset, align);
+    return EVK_SUCCESS;
+}
+
+static evk_status tensor_create_external_entered(evk_context *ctx, evk_shape shape,
+                                                 const evk_external_buffer *b, evk_tensor **out)
+{
+    if (!ctx || !out)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "ctx or out is NULL");
+    evk_status s = evk_shape_check(ctx, shape, "evk_tensor_create_external");
+    if (s == EVK_SUCCESS)
+        s = check_external(ctx, shape, b);
+    if (s != EVK_SUCCESS)
+        return s;
+    evk_tensor *t = evk_calloc(ctx, 1, sizeof *t);
+    if (!t)
+        return evk_fail_oom(ctx, "tensor");
+    t->ctx = ctx;
+    t->shape = shape;
+    t->buffer = (evk_buffer){.buffer = EVK_HANDLE_FROM_U64(VkBuffer, b->buffer),
+                             .bytes = evk_shape_device_bytes(shape),
+                             .serial = ++ctx->buffer_serial,
+                             .borrowed = 1,
+                             .offset = b->offset,
+                             .usage = b->usage};
+    *out = t;
+    return EVK_SUCCESS;
+}
+
+evk_status evk_tensor_create_external(evk_context *ctx, evk_shape shape,
+                                      const evk_external_buffer *buffer, evk_tensor **out)
+{
+    EVK_ENTERED_CREATE(ctx, out, tensor_create_external_entered(ctx, shape, buffer, out));
+}
+
+static evk_status tensor_get_buffer_entered(const evk_tensor *t, evk_tensor_buffer *out)
+{
+    if (!t || !out)
+        return evk_fail(t ? t->ctx : NULL, EVK_ERROR_INVALID_ARGUMENT,
+                        "evk_tensor_get_buffer: tensor or out is NULL");
+    *out = (evk_tensor_buffer){EVK_HANDLE_TO_U64(t->buffer.buffer), t->buffer.offset,
+                               t->buffer.bytes};
+    return EVK_SUCCESS;
+}
+
+evk_status evk_tensor_get_buffer(const evk_tensor *t, evk_tensor_buffer *out)
+{
+    EVK_ENTERED(t ? (evk_context *)t->ctx : NULL, tensor_get_buffer_entered(t, out));
 }
 
 static void tensor_destroy_entered(evk_tensor *t)

@@ -12,8 +12,8 @@ static const char *texel_variant(const evk_context *ctx, const evk_pipeline_key 
         return NULL;
     for (uint32_t i = 0; i < key->binding_count; ++i)
         if ((key->texel_bindings >> i & 1u) &&
-            !evk_texel_range_usable(&ctx->profile, bindings[i].offset, bindings[i].range,
-                                    (key->float_texel_bindings >> i & 1u) ? 4u : 16u))
+            (bindings[i].no_texel_views || !evk_texel_range_usable(&ctx->profile, bindings[i].offset, bindings[i].range,
+                                    (key->float_texel_bindings >> i & 1u) ? 4u : 16u)))
             return NULL;
     char name[128];
     snprintf(name, sizeof name, "%s_texel", key->shader);

@@ -5,7 +5,9 @@
  * evk_model_forward and evk_model_run and compared with a CPU forward built
  * from the reference ops; the persistent recording reused and re-planned
  * for smaller and larger inputs; missing, misshapen and unused tensors and
- * unknown names rejected by name. */
+ * unknown names rejected by name; the asynchronous and recorded forwards
+ * (two runs in flight, the forward recorded into a command buffer the test
+ * owns) giving the blocking forward's logits bit for bit. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "pool.h"
 #include "reference.h"
 #include "test_util.h"
+#include "volk.h"
 
 /* Logits are compared with max |error| <= LOGIT_BOUND * max |logit|. */
 #define LOGIT_BOUND 1e-4
@@ -504,6 +507,101 @@ static void test_b0_run_reuses_recording(void **state)
     tu_assert_no_validation_messages(g);
 }
 
+/* The model's forward into the test's own command buffer on the context's
+ * queue; the logits into `out`. */
+static void record_and_submit(evk_context *ctx, evk_model *m, const evk_tensor *x, evk_tensor *out)
+{
+    evk_external_vulkan vk;
+    assert_int_equal(evk_context_vulkan(ctx, &vk), EVK_SUCCESS);
+    struct VolkDeviceTable t;
+    volkLoadDeviceTable(&t, (VkDevice)vk.device);
+    VkDevice device = (VkDevice)vk.device;
+    VkCommandPoolCreateInfo pool_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                         .queueFamilyIndex = vk.queue_family_index};
+    VkCommandPool pool;
+    assert_int_equal(t.vkCreateCommandPool(device, &pool_info, NULL, &pool), VK_SUCCESS);
+    VkCommandBufferAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                         .commandPool = pool,
+                                         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                         .commandBufferCount = 1};
+    VkCommandBuffer cb;
+    assert_int_equal(t.vkAllocateCommandBuffers(device, &alloc, &cb), VK_SUCCESS);
+    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    assert_int_equal(t.vkBeginCommandBuffer(cb, &begin), VK_SUCCESS);
+    evk_recorded *rec = NULL;
+    assert_int_equal(evk_model_record(m, x, out, cb, &rec), EVK_SUCCESS);
+    VkMemoryBarrier barrier = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                               .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                               .dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT};
+    t.vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                           VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
+                           &barrier, 0, NULL, 0, NULL);
+    assert_int_equal(t.vkEndCommandBuffer(cb), VK_SUCCESS);
+    VkFenceCreateInfo fence_info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VkFence fence;
+    assert_int_equal(t.vkCreateFence(device, &fence_info, NULL, &fence), VK_SUCCESS);
+    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                           .commandBufferCount = 1,
+                           .pCommandBuffers = &cb};
+    assert_int_equal(t.vkQueueSubmit((VkQueue)vk.queue, 1, &submit, fence), VK_SUCCESS);
+    assert_int_equal(t.vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX), VK_SUCCESS);
+    evk_recorded_release(rec);
+    t.vkDestroyFence(device, fence, NULL);
+    t.vkDestroyCommandPool(device, pool, NULL);
+}
+
+static void test_b0_submit_and_record(void **state)
+{
+    tu_gpu *g = *state;
+    shared_b0();
+    evk_model_options opts = {.batch = 2, .height = 33, .width = 47};
+    evk_model *m;
+    assert_int_equal(evk_model_load(g->ctx, "efficientnet-b0", B0_FILE, &opts, &m), EVK_SUCCESS);
+    evk_shape in = {2, 3, 33, 47}, out = {2, CLASSES, 1, 1};
+    tu_rng rng = tu_rng_seeded(300);
+    float *x = tu_random_array(&rng, evk_shape_elements(in), -2.0f, 2.0f);
+    evk_tensor *tx = tu_tensor(g->ctx, in, x), *ty = tu_tensor(g->ctx, out, NULL),
+               *ty_async = tu_tensor(g->ctx, out, NULL), *ty_recorded = tu_tensor(g->ctx, out, NULL);
+    assert_int_equal(evk_model_forward(m, tx, ty), EVK_SUCCESS);
+    float *expected = tu_download(ty);
+
+    evk_run *runs[2] = {NULL, NULL};
+    assert_int_equal(evk_model_submit(m, tx, ty_async, NULL, &runs[0]), EVK_SUCCESS);
+    assert_int_equal(evk_model_submit(m, tx, ty_async, NULL, &runs[1]), EVK_SUCCESS);
+    assert_int_equal(evk_run_wait(runs[1], UINT64_MAX), EVK_SUCCESS);
+    assert_int_equal(evk_run_poll(runs[0]), EVK_SUCCESS);
+    float *got = tu_download(ty_async);
+    assert_memory_equal(got, expected, evk_shape_elements(out) * sizeof *got);
+    free(got);
+    evk_run_release(runs[0]);
+    evk_run_release(runs[1]);
+
+    record_and_submit(g->ctx, m, tx, ty_recorded);
+    got = tu_download(ty_recorded);
+    assert_memory_equal(got, expected, evk_shape_elements(out) * sizeof *got);
+    free(got);
+
+    /* A run of another recording (other output) waits for the runs of the
+     * old one; destroying the model waits for its runs in flight. */
+    assert_int_equal(evk_model_submit(m, tx, ty_async, NULL, &runs[0]), EVK_SUCCESS);
+    assert_int_equal(evk_model_submit(m, tx, ty, NULL, &runs[1]), EVK_SUCCESS);
+    evk_model_destroy(m);
+    assert_int_equal(evk_run_poll(runs[0]), EVK_SUCCESS);
+    assert_int_equal(evk_run_poll(runs[1]), EVK_SUCCESS);
+    evk_run_release(runs[0]);
+    evk_run_release(runs[1]);
+    got = tu_download(ty);
+    assert_memory_equal(got, expected, evk_shape_elements(out) * sizeof *got);
+    free(got);
+    free(expected);
+    free(x);
+    evk_tensor_destroy(tx);
+    evk_tensor_destroy(ty);
+    evk_tensor_destroy(ty_async);
+    evk_tensor_destroy(ty_recorded);
+    tu_assert_no_validation_messages(g);
+}
+
 static void assert_load_fails(evk_context *ctx, const char *name, const char *path,
                               evk_status status, const char *word)
 {
@@ -600,6 +698,7 @@ int main(void)
         TU_GPU_TEST(test_linear),
         TU_GPU_TEST(test_b0_forward),
         TU_GPU_TEST(test_b0_run_reuses_recording),
+        TU_GPU_TEST(test_b0_submit_and_record),
         TU_GPU_TEST(test_bad_weights),
         TU_GPU_TEST(test_b0_load_memory),
     };

@@ -20,18 +20,18 @@ static void test_usable_bindings(void **state)
     ctx->profile.texel_loads = EVK_SWITCH_ON;
     VkDeviceSize align = ctx->profile.limits.texel_offset_alignment;
     assert_true(align > 0);
-    evk_binding whole = {VK_NULL_HANDLE, 0, 64, 0};
+    evk_binding whole = {VK_NULL_HANDLE, 0, 64, 0, 0};
     assert_true(usable(ctx, &whole, 16));
-    evk_binding aligned = {VK_NULL_HANDLE, 4 * align, 64, 0};
+    evk_binding aligned = {VK_NULL_HANDLE, 4 * align, 64, 0, 0};
     assert_true(usable(ctx, &aligned, 16));
-    evk_binding part_texel = {VK_NULL_HANDLE, 0, 60, 0};
+    evk_binding part_texel = {VK_NULL_HANDLE, 0, 60, 0, 0};
     assert_false(usable(ctx, &part_texel, 16));
     assert_true(usable(ctx, &part_texel, 4));
     VkDeviceSize longest = (VkDeviceSize)ctx->profile.limits.texel_buffer_elements * 16;
-    evk_binding too_long = {VK_NULL_HANDLE, 0, longest + 16, 0};
+    evk_binding too_long = {VK_NULL_HANDLE, 0, longest + 16, 0, 0};
     assert_false(usable(ctx, &too_long, 16));
     if (align > 4) {
-        evk_binding unaligned = {VK_NULL_HANDLE, 4, 64, 0};
+        evk_binding unaligned = {VK_NULL_HANDLE, 4, 64, 0, 0};
         assert_false(usable(ctx, &unaligned, 4));
     }
     ctx->profile.texel_loads = EVK_SWITCH_OFF;

@@ -2,6 +2,9 @@
  *  - Two contexts, one thread each, at the same time: every result right (and
  *    under ThreadSanitizer, no race: contexts share nothing but volk's
  *    instance-level pointers, loaded before the threads start).
+ *  - Two contexts on one application's device and one queue, one thread
+ *    each: the application's queue lock serialises their submissions (each
+ *    submission inside the lock, never two at once), every result right.
  *  - One context, two threads, made to overlap for certain: thread A is
  *    inside a call (stopped in the log callback of a failure it reports)
  *    while thread B calls forward, upload and destroy on the same context.
@@ -17,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "test_util.h"
+#include "host_app.h"
 
 enum { IN_C = 6, OUT_C = 5, H = 9, W = 7, PIXELS = H * W, RUNS = 50 };
 
@@ -141,6 +144,62 @@ static void two_contexts_two_threads(void **state)
         conv_case_close(&conv[i]);
         tu_gpu_close(&g[i]);
     }
+}
+
+/* ---- Two contexts, one adopted queue. */
+
+typedef struct queue_lock {
+    pthread_mutex_t mutex;
+    int held, overlapped, locks;
+} queue_lock;
+
+static void lock_queue(int lock, void *user)
+{
+    queue_lock *q = user;
+    if (lock) {
+        pthread_mutex_lock(&q->mutex);
+        q->overlapped += q->held;
+        q->held = 1;
+        q->locks++;
+    } else {
+        q->held = 0;
+        pthread_mutex_unlock(&q->mutex);
+    }
+}
+
+static void two_contexts_one_queue(void **state)
+{
+    (void)state;
+    host_app app;
+    host_app_create(&app, 0);
+    queue_lock q = {.mutex = PTHREAD_MUTEX_INITIALIZER};
+    tu_log log = {0};
+    evk_context *ctx[2];
+    conv_case conv[2];
+    worker w[2];
+    for (int i = 0; i < 2; ++i) {
+        ctx[i] = host_app_adopt(&app, &log, lock_queue, &q);
+        conv_case_open(ctx[i], &conv[i]);
+        w[i] = (worker){.conv = &conv[i], .runs = RUNS};
+        assert_int_equal(evk_tensor_create(ctx[i], (evk_shape){1, OUT_C, H, W}, &w[i].y),
+                         EVK_SUCCESS);
+    }
+    int before = q.locks;
+    run_workers(&w[0], &w[1]);
+    for (int i = 0; i < 2; ++i) {
+        assert_worker_clean(&w[i]);
+        assert_int_equal(w[i].succeeded, RUNS);
+        evk_tensor_destroy(w[i].y);
+        conv_case_close(&conv[i]);
+        evk_context_destroy(ctx[i]);
+    }
+    /* A forward submits once; a download on a device without mapped
+     * tensors once more. */
+    assert_true(q.locks - before >= 2 * RUNS);
+    assert_int_equal(q.overlapped, 0);
+    host_app_destroy(&app);
+    assert_int_equal(app.messages, 0);
+    assert_int_equal(log.unexpected, 0);
 }
 
 /* ---- One context, a certain overlap. */
@@ -275,6 +334,7 @@ int main(void)
     make_case();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_contexts_two_threads),
+        cmocka_unit_test(two_contexts_one_queue),
         cmocka_unit_test(one_context_refuses_a_second_thread),
         cmocka_unit_test(one_context_two_threads_hammering),
     };

@@ -3,6 +3,7 @@
 
 #include "graph.h"
 #include "pipeline.h"
+#include "run.h"
 
 #define NO_BUFFER UINT32_MAX
 #define NO_SLOT UINT32_MAX
@@ -57,8 +58,11 @@ evk_status evk_graph_create(evk_context *ctx, evk_graph **out)
     return EVK_SUCCESS;
 }
 
+/* Runs in flight that submitted the recording finish first: they use its
+ * command buffer and the intermediates. */
 static void release_plan(evk_graph *g)
 {
+    evk_runs_wait_for(g->ctx, g);
     evk_recording_destroy(g->ctx, &g->recording);
     for (uint32_t i = 0; i < g->buffer_count; ++i)
         evk_buffer_destroy(g->ctx, &g->buffers[i].buffer);
@@ -78,6 +82,7 @@ void evk_graph_destroy(evk_graph *g)
     if (!g)
         return;
     release_plan(g);
+    evk_runs_forget(g->ctx, g);
     for (uint32_t i = 0; i < g->node_count; ++i)
         evk_layer_destroy(g->nodes[i].layer);
     evk_free(g->ctx, g->nodes);
@@ -377,10 +382,10 @@ static void keep_node_times(evk_graph *g)
         g->last_timing = EVK_GRAPH_TOO_MANY_DISPATCHES;
 }
 
-evk_status evk_graph_forward(evk_graph *g, const evk_tensor *input, evk_tensor *output)
+/* Plans for the input's shape (unless planned) and checks the output's. */
+static evk_status plan_for(evk_graph *g, const evk_tensor *input, const evk_tensor *output)
 {
     evk_status s = EVK_SUCCESS;
-    g->last_timing = EVK_GRAPH_NOT_TIMED;
     if (!g->planned || !same_shape(g->planned_input, input->shape))
         s = plan(g, input->shape);
     if (s != EVK_SUCCESS)
@@ -391,10 +396,47 @@ evk_status evk_graph_forward(evk_graph *g, const evk_tensor *input, evk_tensor *
                         "the input gives %ux%ux%ux%u", output->shape.n, output->shape.c,
                         output->shape.h, output->shape.w, expected.n, expected.c, expected.h,
                         expected.w);
-    if (!g->recording.valid || g->recorded_input != input->buffer.serial ||
-        g->recorded_output != output->buffer.serial ||
-        g->recorded_timed != g->ctx->cmd.time_dispatches)
-        s = record(g, input, output);
+    return EVK_SUCCESS;
+}
+
+evk_status evk_graph_prepare(evk_graph *g, const evk_tensor *input, const evk_tensor *output)
+{
+    g->last_timing = EVK_GRAPH_NOT_TIMED;
+    evk_status s = plan_for(g, input, output);
+    if (s != EVK_SUCCESS)
+        return s;
+    if (g->recording.valid && g->recorded_input == input->buffer.serial &&
+        g->recorded_output == output->buffer.serial &&
+        g->recorded_timed == g->ctx->cmd.time_dispatches)
+        return EVK_SUCCESS;
+    s = evk_runs_wait_for(g->ctx, g);
+    return s == EVK_SUCCESS ? record(g, input, output) : s;
+}
+
+evk_recording *evk_graph_recording(evk_graph *g)
+{
+    return &g->recording;
+}
+
+evk_status evk_graph_record_foreign(evk_graph *g, const evk_tensor *input, const evk_tensor *output,
+                                    VkCommandBuffer buffer, evk_descriptor_pool_node **pools)
+{
+    evk_status s = plan_for(g, input, output);
+    if (s == EVK_SUCCESS)
+        s = count_new_pipelines(g, input, output);
+    if (s == EVK_SUCCESS)
+        s = evk_command_begin_foreign(g->ctx, buffer, pools);
+    if (s != EVK_SUCCESS)
+        return s;
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < g->node_count; ++i)
+        s = record_node(g, &g->nodes[i], input, output);
+    evk_command_end_foreign(g->ctx, pools);
+    return s;
+}
+
+evk_status evk_graph_forward(evk_graph *g, const evk_tensor *input, evk_tensor *output)
+{
+    evk_status s = evk_graph_prepare(g, input, output);
     if (s == EVK_SUCCESS)
         s = evk_command_submit_recording(g->ctx, &g->recording);
     if (s == EVK_SUCCESS && g->recorded_timed)

@@ -53,6 +53,18 @@ evk_status evk_graph_output_shape(evk_graph *graph, evk_shape input, evk_shape *
  * evk_graph_output_shape gives) in one submission, and waits. */
 evk_status evk_graph_forward(evk_graph *graph, const evk_tensor *input, evk_tensor *output);
 
+/* Plans and records the graph for (input, output) unless its recording
+ * already is for them (waiting first for runs in flight of an older
+ * recording); evk_graph_recording is then ready to submit. */
+evk_status evk_graph_prepare(evk_graph *graph, const evk_tensor *input, const evk_tensor *output);
+evk_recording *evk_graph_recording(evk_graph *graph);
+
+/* Records the whole forward into the application's `buffer`
+ * (evk_command_begin_foreign), planning first when needed. */
+evk_status evk_graph_record_foreign(evk_graph *graph, const evk_tensor *input,
+                                    const evk_tensor *output, VkCommandBuffer buffer,
+                                    evk_descriptor_pool_node **pools);
+
 typedef struct evk_graph_stats {
     uint32_t layers;
     uint32_t buffers;               /* intermediate buffers of the current plan */

@@ -10,6 +10,8 @@
 #include "tensor.h"
 #include "context_entry.h"
 #include "saturating.h"
+#include "recorded.h"
+#include "run.h"
 
 struct evk_model {
     evk_context *ctx;
@@ -262,10 +264,8 @@ evk_status evk_model_output_shape(const evk_model *m, evk_shape *out)
     return EVK_SUCCESS;
 }
 
-static evk_status model_forward_entered(evk_model *m, const evk_tensor *input, evk_tensor *output)
+static evk_status check_tensors(evk_model *m, const evk_tensor *input, const evk_tensor *output)
 {
-    if (!m)
-        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "evk_model_forward: model is NULL");
     evk_status s = evk_tensor_check(m->ctx, input, "model input");
     if (s == EVK_SUCCESS)
         s = evk_tensor_check(m->ctx, output, "model output");
@@ -274,6 +274,14 @@ static evk_status model_forward_entered(evk_model *m, const evk_tensor *input, e
     if (s == EVK_SUCCESS && input->shape.c != 3)
         s = evk_fail(m->ctx, EVK_ERROR_SHAPE_MISMATCH, "%s: input has %u channels, the model "
                      "expects 3", m->arch.name, input->shape.c);
+    return s;
+}
+
+static evk_status model_forward_entered(evk_model *m, const evk_tensor *input, evk_tensor *output)
+{
+    if (!m)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "evk_model_forward: model is NULL");
+    evk_status s = check_tensors(m, input, output);
     if (s == EVK_SUCCESS)
         s = evk_graph_forward(m->graph, input, output);
     if (s == EVK_SUCCESS)
@@ -284,6 +292,71 @@ static evk_status model_forward_entered(evk_model *m, const evk_tensor *input, e
 evk_status evk_model_forward(evk_model *m, const evk_tensor *input, evk_tensor *output)
 {
     EVK_ENTERED(m ? m->ctx : NULL, model_forward_entered(m, input, output));
+}
+
+static evk_status model_record_entered(evk_model *m, const evk_tensor *input, evk_tensor *output,
+                                       void *command_buffer, evk_recorded **out)
+{
+    if (!m)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "evk_model_record: model is NULL");
+    evk_status s = check_tensors(m, input, output);
+    if (s != EVK_SUCCESS)
+        return s;
+    if (!command_buffer || !out)
+        return evk_fail(m->ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_model_record: command_buffer "
+                        "or out is NULL");
+    evk_recorded *rec;
+    s = evk_recorded_create(m->ctx, &rec);
+    if (s == EVK_SUCCESS)
+        s = evk_graph_record_foreign(m->graph, input, output, (VkCommandBuffer)command_buffer,
+                                     &rec->pools);
+    if (s != EVK_SUCCESS) {
+        if (rec)
+            evk_recorded_free(rec);
+        return s;
+    }
+    *out = rec;
+    evk_clear_error(m->ctx);
+    return EVK_SUCCESS;
+}
+
+evk_status evk_model_record(evk_model *m, const evk_tensor *input, evk_tensor *output,
+                            void *command_buffer, evk_recorded **out)
+{
+    EVK_ENTERED_CREATE(m ? m->ctx : NULL, out,
+                       model_record_entered(m, input, output, command_buffer, out));
+}
+
+static evk_status model_submit_entered(evk_model *m, const evk_tensor *input, evk_tensor *output,
+                                       const evk_submit_sync *sync, evk_run **out)
+{
+    if (!m)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "evk_model_submit: model is NULL");
+    evk_status s = check_tensors(m, input, output);
+    if (s != EVK_SUCCESS)
+        return s;
+    if (!out)
+        return evk_fail(m->ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_model_submit: out is NULL");
+    s = evk_graph_prepare(m->graph, input, output);
+    evk_run *run = NULL;
+    if (s == EVK_SUCCESS)
+        s = evk_run_create(m->ctx, m->graph, &run);
+    if (s == EVK_SUCCESS)
+        s = evk_queue_submit(m->ctx, evk_graph_recording(m->graph)->buffer, sync, run->fence);
+    if (s != EVK_SUCCESS) {
+        if (run)
+            evk_run_free(run);
+        return s;
+    }
+    *out = run;
+    evk_clear_error(m->ctx);
+    return EVK_SUCCESS;
+}
+
+evk_status evk_model_submit(evk_model *m, const evk_tensor *input, evk_tensor *output,
+                            const evk_submit_sync *sync, evk_run **out)
+{
+    EVK_ENTERED_CREATE(m ? m->ctx : NULL, out, model_submit_entered(m, input, output, sync, out));
 }
 
 static evk_status create_run_tensors(evk_model *m)

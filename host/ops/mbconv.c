@@ -278,7 +278,7 @@ static evk_status record_se(mbconv_layer *l, evk_binding partials, const stages 
                             .texel_bindings = EVK_BINDING_MBCONV_SE_PARTIAL_TEXELS |
                                               EVK_BINDING_MBCONV_SE_FC1_TEXELS |
                                               EVK_BINDING_MBCONV_SE_FC2_TEXELS};
-    evk_binding bindings[6] = {partials, {l->scratch->scale.buffer, 0, l->scratch->scale.bytes, 1},
+    evk_binding bindings[6] = {partials, {l->scratch->scale.buffer, 0, l->scratch->scale.bytes, 1, 0},
                                evk_buffer_binding(&l->fc1), evk_buffer_binding(&l->fc1_bias),
                                evk_buffer_binding(&l->fc2), evk_buffer_binding(&l->fc2_bias)};
     return evk_command_dispatch(l->base.ctx, &key, bindings, &push, st->out.n);
@@ -310,7 +310,7 @@ static evk_status record_fused(mbconv_layer *l, const evk_tensor *in, evk_tensor
 {
     const evk_tensor *dw_in = l->expand ? &st->expanded : in;
     evk_status s = l->expand ? l->expand->ops->record(l->expand, in, &st->expanded) : EVK_SUCCESS;
-    evk_binding partials = {l->scratch->partials.buffer, 0, l->scratch->partials.bytes, 1};
+    evk_binding partials = {l->scratch->partials.buffer, 0, l->scratch->partials.bytes, 1, 0};
     int per_lane = lane_partials(l->base.ctx);
     evk_conv2d_variant dw = {.shader = "mbconv_depthwise", .bindings = &partials,
                              .binding_count = 1, .spec = {(uint32_t)per_lane}, .spec_count = 1,

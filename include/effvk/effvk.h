@@ -5,7 +5,8 @@
  *
  * Conventions that hold for every function below:
  *  - Every fallible call returns an evk_status. EVK_SUCCESS is 0; errors are
- *    negative. evk_status_string() names a status; evk_last_error() gives a
+ *    negative; EVK_NOT_READY (positive) only says that an asynchronous run
+ *    has not finished yet. evk_status_string() names a status; evk_last_error() gives a
  *    human-readable message of the last failure on a context (which argument,
  *    which shape, which VkResult).
  *  - Desc structs are zero-initialised by the caller; a zero field means "the
@@ -21,7 +22,8 @@
  *    thread is inside one fails with EVK_ERROR_BUSY and changes nothing; a
  *    destroy function in that case does nothing (the object stays valid and
  *    evk_last_error(NULL) says why). A context may move between threads
- *    between calls.
+ *    between calls. evk_run_poll and evk_run_wait do not enter the context:
+ *    any thread may wait for a run while the context's thread goes on.
  *    Exception: evk_context_create, evk_device_count and evk_device_info load
  *    the process-wide volk instance-level function pointers (device-level
  *    functions live in a per-context table), so call them from one thread at
@@ -69,6 +71,9 @@ extern "C" {
 
 typedef enum evk_status {
     EVK_SUCCESS = 0,
+    /* evk_run_poll and evk_run_wait: the run has not finished (not an
+     * error; nothing failed). */
+    EVK_NOT_READY = 1,
     /* An argument is NULL, out of range or inconsistent with another. */
     EVK_ERROR_INVALID_ARGUMENT = -1,
     /* A tensor's shape does not match what the operation expects. */
@@ -148,6 +153,18 @@ typedef struct evk_external_vulkan {
     /* PFN_vkGetInstanceProcAddr of the application's loader; NULL means the
      * system loader (libvulkan). */
     void *get_instance_proc_addr;
+    /* Vulkan requires vkQueueSubmit on one queue to be externally
+     * synchronised. effvk submits to the adopted queue in every blocking
+     * call (a forward, an upload or download through staging, a tensor's
+     * creation) and in evk_layer_submit / evk_model_submit; when the
+     * application also submits to that queue from other threads, it gives a
+     * lock here, which effvk calls as queue_lock(1, user_data) just before
+     * each of its vkQueueSubmit calls and queue_lock(0, user_data) just after,
+     * on the calling thread. NULL: effvk takes no lock, so the application
+     * must not use the queue during effvk's calls. Unused without adopted
+     * objects (effvk's own queue is its own). */
+    void (*queue_lock)(int lock, void *user_data);
+    void *queue_lock_user_data;
 } evk_external_vulkan;
 
 /* Reports the creation of compute pipelines, which a layer's or model's first
@@ -232,9 +249,15 @@ typedef struct evk_context_desc {
  * EVK_ERROR_OUT_OF_HOST_MEMORY. */
 EVK_API evk_status evk_context_create(const evk_context_desc *desc, evk_context **out);
 
-/* Waits for the device to be idle, writes the pipeline cache file when one is
- * named, and frees everything the context created (not adopted objects).
- * Every tensor and layer of the context must have been destroyed first. */
+/* Waits for the context's own work (its asynchronous runs not yet released,
+ * which it then releases), writes the pipeline cache file when one is named,
+ * and frees everything the context created (not adopted objects). On an
+ * adopted device it waits only for effvk's own fences, never for the whole
+ * device (vkDeviceWaitIdle would stall the application's other queues); on
+ * its own device it also waits for the device to be idle. Every tensor,
+ * layer, model and evk_recorded of the context must have been released
+ * first, and the application's submissions of recorded work must have
+ * completed. */
 EVK_API void evk_context_destroy(evk_context *ctx);
 
 /* The message of the last failure on `ctx`; with ctx NULL, of the last failure
@@ -322,6 +345,7 @@ typedef struct evk_device_properties {
     uint32_t max_push_constants_bytes;
     uint64_t max_memory_allocation_bytes;
     uint32_t min_texel_buffer_offset_alignment;
+    uint32_t min_storage_buffer_offset_alignment;
     uint32_t max_texel_buffer_elements;
     /* Subgroups (Vulkan 1.1). */
     uint32_t subgroup_size;
@@ -331,6 +355,9 @@ typedef struct evk_device_properties {
     /* Half precision. */
     int fp16_storage;               /* storageBuffer16BitAccess */
     int fp16_arithmetic;            /* shaderFloat16 */
+    /* Vulkan 1.2's timelineSemaphore: evk_submit_sync can take timeline
+     * semaphores (enabled on effvk's own devices). */
+    int timeline_semaphores;
     /* Timing: nanoseconds per timestamp tick; 0 when the compute queue has no
      * timestamps. */
     double timestamp_period_ns;
@@ -530,6 +557,57 @@ EVK_API evk_status evk_tensor_upload(evk_tensor *tensor, const float *data, uint
 
 /* Copies the tensor into `count` NCHW float32 values of host memory. */
 EVK_API evk_status evk_tensor_download(const evk_tensor *tensor, float *data, uint64_t count);
+
+/* Zero-copy: where a tensor's data lives, for the application's own
+ * shaders, copies and barriers. The layout is packed: element (n, c, h, w)
+ * of a tensor of shape N × C × H × W is the float32 at byte
+ *     offset + 4 · (4 · (((n · C4 + ⌊c / 4⌋) · H + h) · W + w) + c mod 4)
+ * with C4 = ⌈C / 4⌉, over `size` = evk_shape_device_bytes(shape) bytes.
+ * The lanes of channels C … 4·C4 − 1 in the last quad are padding: effvk
+ * writes zeros there, and an input written by the application must hold
+ * zeros there too (the kernels read whole quads). */
+typedef struct evk_tensor_buffer {
+    uint64_t buffer;                /* VkBuffer (a 64-bit handle on every platform) */
+    uint64_t offset;                /* bytes from the buffer's start to element (0, 0, 0, 0) */
+    uint64_t size;                  /* bytes */
+} evk_tensor_buffer;
+
+/* The tensor's VkBuffer range, valid while the tensor lives; the buffer
+ * stays effvk's (or the application's, for evk_tensor_create_external).
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL). */
+EVK_API evk_status evk_tensor_get_buffer(const evk_tensor *tensor, evk_tensor_buffer *out);
+
+/* A range of a VkBuffer the application owns, to hold a tensor. */
+typedef struct evk_external_buffer {
+    uint64_t buffer;                /* VkBuffer of the context's device, bound to memory */
+    /* Where the tensor starts: a multiple of the device's
+     * minStorageBufferOffsetAlignment (evk_device_properties'
+     * min_storage_buffer_offset_alignment). */
+    uint64_t offset;
+    uint64_t size;                  /* bytes from offset the tensor may use */
+    /* The VkBufferUsageFlags the buffer was created with (Vulkan cannot be
+     * asked): STORAGE_BUFFER is required; UNIFORM_TEXEL_BUFFER lets the
+     * kernels read it through texel views where the device profile does
+     * (without it they read it as a storage buffer, which is slower on CPU
+     * devices); TRANSFER_DST and TRANSFER_SRC are needed only by
+     * evk_tensor_upload and evk_tensor_download. */
+    uint32_t usage;
+} evk_external_buffer;
+
+/* Creates a tensor of `shape` over the application's buffer range, in the
+ * layout above, without copying and without clearing it. The application
+ * keeps ownership: evk_tensor_destroy frees only effvk's handle, and the
+ * buffer must outlive the tensor and every submission that uses it. The
+ * buffer's memory must be usable by the context's queue family
+ * (VK_SHARING_MODE_EXCLUSIVE to that family, or CONCURRENT including it).
+ * Upload and download go through a staging buffer, never a mapping.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL buffer or out; size smaller than
+ * evk_shape_device_bytes(shape); usage without STORAGE_BUFFER; offset not
+ * aligned; offset + size wrapping), and as evk_tensor_create for the
+ * shape. The message says which requirement failed and by how much. */
+EVK_API evk_status evk_tensor_create_external(evk_context *ctx, evk_shape shape,
+                                              const evk_external_buffer *buffer,
+                                              evk_tensor **out);
 
 /* ------------------------------------------------------------------------ */
 /* Layers                                                                    */
@@ -1197,6 +1275,150 @@ EVK_API evk_status evk_model_layer_times(const evk_model *model, evk_model_layer
  * EVK_ERROR_LIMIT_EXCEEDED when the totals do not fit in 64 bits. */
 EVK_API evk_status evk_model_cost(const char *name, const evk_model_options *opts, uint64_t *macs,
                                   uint64_t *params);
+
+/* ------------------------------------------------------------------------ */
+/* Embedding: the application's command buffers, semaphores and queue        */
+/* ------------------------------------------------------------------------ */
+
+/* The Vulkan objects the context works with, its own or the adopted ones,
+ * as evk_external_vulkan (instance, physical device, device, queue and its
+ * family; get_instance_proc_addr and the queue lock as given, NULL for
+ * effvk's own). With them an application creates command pools (of this
+ * queue family), semaphores and buffers for the calls below on a context
+ * that made its own device. The handles stay the context's.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL). */
+EVK_API evk_status evk_context_vulkan(const evk_context *ctx, evk_external_vulkan *out);
+
+/* What a recording into the application's command buffer holds: the
+ * descriptor sets and texel-buffer views its dispatches bind. */
+typedef struct evk_recorded evk_recorded;
+
+/* Records the layer's forward (evk_layer_forward's dispatches, with effvk's
+ * own barriers between them) into `command_buffer`, a VkCommandBuffer of the
+ * application that is in the recording state, primary, outside a render
+ * pass, allocated from a pool of the context's queue family
+ * (evk_context_vulkan's queue_family_index; effvk's buffers are exclusive to
+ * that family, so another family would need ownership transfers the
+ * recording does not make). The context may be effvk's own or one made
+ * from the application's device (desc.external); recording never submits,
+ * waits, begins or ends the command buffer. `*out` receives what the
+ * recording holds, which the application releases with
+ * evk_recorded_release once every submission of the command buffer has
+ * completed (or when it was never submitted).
+ *
+ * Synchronisation contract:
+ *  - On entry the recorded commands start with a memory barrier from
+ *    VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT
+ *    (VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT) to the same
+ *    stages (shader and transfer reads and writes). Earlier compute-shader
+ *    and transfer writes of the input, in this command buffer or earlier
+ *    submissions to the same queue, are therefore visible without the
+ *    application's help, and so are host writes made before the submission
+ *    (vkQueueSubmit's host-write guarantee). Writes from any other stage (a
+ *    fragment shader, a colour attachment, an image copy to a buffer by
+ *    another queue) must be made available to
+ *    VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT / VK_ACCESS_SHADER_READ_BIT by the
+ *    application's own barrier (or semaphore, across queues) before it.
+ *  - At its end the output has been written by
+ *    VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT with VK_ACCESS_SHADER_WRITE_BIT and
+ *    no barrier follows: before the application reads the output (or writes
+ *    the input or output again) it records a barrier with srcStageMask
+ *    VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT and srcAccessMask
+ *    VK_ACCESS_SHADER_WRITE_BIT (a vertex fetch: dstStage VERTEX_INPUT,
+ *    VERTEX_ATTRIBUTE_READ; a copy: TRANSFER, TRANSFER_READ; the host: HOST,
+ *    HOST_READ, then a fence).
+ *  - The tensors, the layer (its weights and scratch buffers) and the
+ *    evk_recorded must stay alive until the submissions complete. Running or
+ *    recording the layer again meanwhile is allowed on the same queue: each
+ *    recording starts with the barrier above, so the uses follow one another
+ *    in submission order.
+ *  - No timestamps are written: evk_context_last_gpu_ms and the dispatch
+ *    times keep describing the last blocking call.
+ *  - To record again (other tensors, another command buffer, the buffer
+ *    reset), call this again; every call gives its own evk_recorded.
+ * Errors: as evk_layer_forward; EVK_ERROR_INVALID_ARGUMENT (command_buffer
+ * or out NULL); device memory errors. On failure nothing usable was
+ * recorded: the application must reset or free the command buffer. */
+EVK_API evk_status evk_layer_record(evk_layer *layer, const evk_tensor *input, evk_tensor *output,
+                                    void *command_buffer, evk_recorded **out);
+
+/* Records the model's whole forward (evk_model_forward's dispatches) into
+ * the application's command buffer, under evk_layer_record's contract. The
+ * intermediate tensors are the model's own, planned for this input shape:
+ * until the submissions complete, the model must not be destroyed nor run
+ * or recorded with another input shape (which plans new intermediates and
+ * frees these); forwards of the same shape on the same queue follow one
+ * another as above.
+ * Errors: as evk_model_forward and evk_layer_record. */
+EVK_API evk_status evk_model_record(evk_model *model, const evk_tensor *input, evk_tensor *output,
+                                    void *command_buffer, evk_recorded **out);
+
+/* Frees what a recording held. Only after every submission of its command
+ * buffer has completed. NULL is allowed. */
+EVK_API void evk_recorded_release(evk_recorded *recorded);
+
+/* Semaphores an asynchronous run waits for before it starts and signals when
+ * it ends, to chain effvk between the application's own submissions. Zero:
+ * none. Handles are VkSemaphore, as 64-bit integers on every platform
+ * (non-dispatchable handles are not pointers on 32-bit targets); a semaphore created with
+ * VK_SEMAPHORE_TYPE_TIMELINE takes its value from wait_values /
+ * signal_values (indexed like the semaphores; entries of binary semaphores
+ * are ignored), which then must be non-NULL, and the device must have the
+ * timelineSemaphore feature enabled (effvk enables it on its own devices
+ * where supported: evk_device_properties.timeline_semaphores; on an adopted
+ * device the application must have enabled it). */
+typedef struct evk_submit_sync {
+    uint32_t wait_count;
+    const uint64_t *wait_semaphores;
+    /* VkPipelineStageFlags per wait; NULL: VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+     * (the first dispatch waits, nothing of effvk's reads before it). */
+    const uint32_t *wait_stages;
+    const uint64_t *wait_values;    /* NULL: every wait is binary */
+    uint32_t signal_count;
+    const uint64_t *signal_semaphores;
+    const uint64_t *signal_values;  /* NULL: every signal is binary */
+} evk_submit_sync;
+
+/* A submitted piece of work: poll it, wait for it, release it. */
+typedef struct evk_run evk_run;
+
+/* Records the layer's forward into a command buffer of its own and submits
+ * it to the context's queue with `sync` (may be NULL), returning at once.
+ * The run's recording starts with a barrier after earlier work in the queue,
+ * so runs of one layer (or of layers sharing tensors) may be in flight
+ * together and execute in submission order; the host must not read the
+ * output (evk_tensor_download) before the run has finished, nor destroy the
+ * layer or tensors. The run's GPU time is not recorded (the blocking calls'
+ * evk_context_last_gpu_ms is kept).
+ * Errors: as evk_layer_forward; EVK_ERROR_INVALID_ARGUMENT (out NULL, a
+ * semaphore array NULL with a count); EVK_ERROR_UNSUPPORTED (timeline values
+ * on a device without timeline semaphores). */
+EVK_API evk_status evk_layer_submit(evk_layer *layer, const evk_tensor *input, evk_tensor *output,
+                                    const evk_submit_sync *sync, evk_run **out);
+
+/* Submits the model's forward, as evk_layer_submit. The model's recorded
+ * command buffer (recorded on the first call with these tensors) is the one
+ * evk_model_forward submits, with the model's intermediates: several runs of
+ * one model can be in flight at once and execute one after another in
+ * submission order (they share the intermediates, so they do not overlap
+ * on the GPU). Recording again (other tensors, another input shape) first
+ * waits for the model's runs in flight. */
+EVK_API evk_status evk_model_submit(evk_model *model, const evk_tensor *input, evk_tensor *output,
+                                    const evk_submit_sync *sync, evk_run **out);
+
+/* EVK_SUCCESS when the run has finished, EVK_NOT_READY while it is in
+ * flight. Neither call enters the context: another thread may poll or wait
+ * while the context's thread goes on with other calls.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL), EVK_ERROR_DEVICE_LOST. */
+EVK_API evk_status evk_run_poll(const evk_run *run);
+
+/* Waits up to `timeout_ns` nanoseconds (UINT64_MAX: without a limit) for the
+ * run to finish: EVK_SUCCESS, or EVK_NOT_READY when the time ran out. */
+EVK_API evk_status evk_run_wait(const evk_run *run, uint64_t timeout_ns);
+
+/* Waits for the run if it is still in flight and frees it. Runs not
+ * released are released by evk_context_destroy. NULL is allowed. */
+EVK_API void evk_run_release(evk_run *run);
 
 #ifdef __cplusplus
 }
