@@ -1098,6 +1098,81 @@ typedef struct evk_peak {
 EVK_API evk_status evk_measure_peak(evk_context *ctx, evk_peak *out);
 
 /* ------------------------------------------------------------------------ */
+/* Image preprocessing on the device                                         */
+/* ------------------------------------------------------------------------ */
+
+typedef enum evk_pixel_format {
+    EVK_PIXEL_RGBA8 = 1,            /* 4 bytes per pixel: R, G, B, A (A unused) */
+    EVK_PIXEL_BGRA8 = 2,            /* 4 bytes per pixel: B, G, R, A (a swapchain's) */
+    EVK_PIXEL_RGB8 = 3              /* 3 bytes per pixel */
+} evk_pixel_format;
+
+typedef enum evk_resize_filter {
+    EVK_RESIZE_BILINEAR = 1,
+    EVK_RESIZE_BICUBIC = 2          /* a = -0.5, as torchvision's and PIL's */
+} evk_resize_filter;
+
+/* A network's input from an 8-bit interleaved image, as torchvision's
+ * evaluation transforms do to a uint8 image tensor: Resize(resize) with
+ * antialiasing (the shorter side becomes `resize`, the longer
+ * int(resize · longer / shorter); the filter's support widens by the
+ * downscale factor, weights normalised per output pixel, computed in fp32
+ * and rounded to 8 bits, half to even, as torchvision rounds a uint8
+ * tensor), CenterCrop(crop) (offsets int(round((size − crop) / 2)), Python's
+ * rounding), then (v / 255 − mean) / std per channel, into image
+ * `image_index` of an N × 3 × crop × crop tensor. One dispatch. */
+typedef struct evk_preprocess_desc {
+    uint32_t width, height;         /* the source image, pixels */
+    uint32_t row_pitch;             /* bytes from a row to the next; 0: width × pixel bytes */
+    evk_pixel_format format;
+    evk_resize_filter filter;
+    uint32_t resize;                /* the shorter side after resizing, >= crop */
+    uint32_t crop;                  /* the side of the centre crop, >= 1 */
+    float mean[3], std[3];          /* R, G, B on the [0, 1] scale; std > 0 */
+} evk_preprocess_desc;
+
+typedef struct evk_preprocess evk_preprocess;
+
+/* What a recording into the application's command buffer holds: the
+ * descriptor sets and texel-buffer views its dispatches bind
+ * (evk_layer_record, evk_model_record, evk_preprocess_record). */
+typedef struct evk_recorded evk_recorded;
+
+/* Validates the desc and uploads the resampling taps (a few KiB).
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (zero or inconsistent sizes, a pitch
+ * shorter than a row, an unknown format or filter, std <= 0 or not finite:
+ * the message names the field), EVK_ERROR_LIMIT_EXCEEDED (an image past
+ * the device's storage buffer range), device memory errors. */
+EVK_API evk_status evk_preprocess_create(evk_context *ctx, const evk_preprocess_desc *desc,
+                                         evk_preprocess **out);
+EVK_API void evk_preprocess_destroy(evk_preprocess *preprocess);
+
+/* The image's bytes: row_pitch × (height − 1) + width × pixel bytes. */
+EVK_API uint64_t evk_preprocess_image_bytes(const evk_preprocess *preprocess);
+
+/* Preprocesses `bytes` of host pixels (at least evk_preprocess_image_bytes)
+ * into image `image_index` of `output` (N × 3 × crop × crop) and waits.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT, EVK_ERROR_SHAPE_MISMATCH (output
+ * shape, image_index >= N), device memory errors. */
+EVK_API evk_status evk_preprocess_run(evk_preprocess *preprocess, const void *pixels,
+                                      uint64_t bytes, evk_tensor *output, uint32_t image_index);
+
+/* Records the dispatch into the application's command buffer, reading the
+ * image from the application's buffer range (a camera frame's, say: offset
+ * aligned as for evk_tensor_create_external, size at least
+ * evk_preprocess_image_bytes rounded up to 4, usage STORAGE_BUFFER), under
+ * evk_layer_record's contract: the image's writes by compute or transfer
+ * commands earlier in the queue are ordered by the leading barrier, any
+ * other stage's need the application's barrier; the output is written by
+ * COMPUTE_SHADER / SHADER_WRITE at the end. Record the model's forward
+ * after it into the same command buffer (it starts with its own barrier).
+ * Errors: as evk_preprocess_run and evk_layer_record. */
+EVK_API evk_status evk_preprocess_record(evk_preprocess *preprocess,
+                                         const evk_external_buffer *image, evk_tensor *output,
+                                         uint32_t image_index, void *command_buffer,
+                                         evk_recorded **out);
+
+/* ------------------------------------------------------------------------ */
 /* Models (EfficientNet-B0..B7 from torchvision state_dicts)                 */
 /* ------------------------------------------------------------------------ */
 
@@ -1288,10 +1363,6 @@ EVK_API evk_status evk_model_cost(const char *name, const evk_model_options *opt
  * that made its own device. The handles stay the context's.
  * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL). */
 EVK_API evk_status evk_context_vulkan(const evk_context *ctx, evk_external_vulkan *out);
-
-/* What a recording into the application's command buffer holds: the
- * descriptor sets and texel-buffer views its dispatches bind. */
-typedef struct evk_recorded evk_recorded;
 
 /* Records the layer's forward (evk_layer_forward's dispatches, with effvk's
  * own barriers between them) into `command_buffer`, a VkCommandBuffer of the

@@ -1,6 +1,7 @@
 #!/bin/sh
 # ctest: `effvk classify` against PyTorch on a random-weight EfficientNet-B0
-# and a synthetic PNG (make_classify_case.py), then its errors: a missing
+# and a synthetic PNG (make_classify_case.py), also with --gpu-preprocess,
+# then its errors: a missing
 # file, an undecodable one, an unknown model, weights of another model.
 # Usage: run_classify_case.sh EFFVK DIR
 # Exit 77 (ctest's skip) when Debian's python3-torch/torchvision/pil are missing.
@@ -16,6 +17,11 @@ rm -rf "$EFFVK_CACHE_DIR"
 weights=$dir/weights.safetensors
 "$effvk" classify --model efficientnet-b0 --weights "$weights" "$dir/image.png" | tee "$dir/output.txt"
 "$python" "$here/make_classify_case.py" check "$dir" "$dir/output.txt"
+# The same with the preprocessing on the device (one rounding, where PIL's
+# CPU path rounds after each pass): the same first class.
+"$effvk" classify --gpu-preprocess --model efficientnet-b0 --weights "$weights" "$dir/image.png" \
+    | tee "$dir/output-gpu.txt"
+"$python" "$here/make_classify_case.py" check "$dir" "$dir/output-gpu.txt"
 
 # Each must fail with a message naming the problem.
 expect_failure() {
