@@ -15,6 +15,10 @@ packages+=(python3-numpy python3-torch python3-torchvision)
 packages+=(libstb-dev python3-pil)
 # effvk report's page is tested in a real browser: headless Chromium.
 packages+=(chromium)
+# The aarch64 cross-build (cmake/toolchains/linux-aarch64.cmake) and its
+# GPU-free tests under qemu: the cross compilers, qemu-user and cmocka for
+# arm64 through Debian's multiarch.
+packages+=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user libcmocka-dev:arm64)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -29,5 +33,7 @@ if [ "$(id -u)" -ne 0 ]; then
     sudo_cmd=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
+dpkg --print-foreign-architectures | grep -qx arm64 ||
+    "${sudo_cmd[@]}" dpkg --add-architecture arm64
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -3,7 +3,8 @@
 # test suite three times on the default Vulkan device (lavapipe here): as is,
 # with lavapipe's subgroup size 4 (LP_NATIVE_VECTOR_WIDTH=128; the PyTorch
 # end-to-end tests only in the first run), and built with AddressSanitizer +
-# UndefinedBehaviorSanitizer; then the threads test under ThreadSanitizer.
+# UndefinedBehaviorSanitizer; then the aarch64 cross-build's GPU-free tests
+# under qemu-aarch64 and the threads test under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -29,6 +30,14 @@ build build-asan -DEFFVK_SANITIZE=ON -DEFFVK_BUILD_TOOLS=OFF
 echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer)"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j 1)
+
+# The aarch64 cross-build (CMakePresets.json's linux-aarch64) and its
+# GPU-free tests under qemu-aarch64: lavapipe under qemu is far too slow for
+# the device tests, so ARM is built and unit-tested here, not run on a GPU.
+cmake --preset linux-aarch64 -DEFFVK_WERROR=ON >/dev/null
+cmake --build --preset linux-aarch64 -j "$jobs"
+echo "== ctest (aarch64 cross-build, GPU-free tests under qemu-aarch64)"
+(cd build-aarch64 && ctest --output-on-failure -j 1 -L cpu -LE torch)
 
 # Only the test that uses threads: the library itself starts none.
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEFFVK_WERROR=ON \

@@ -8,7 +8,8 @@
 # Neither writes a file: the commands run in an empty folder that must stay
 # empty (a layout bench that took its first argument as the JSON path once
 # wrote a file named --help).
-# Usage: check_usage.sh PROGRAM NAME [COMMAND]
+# Usage: check_usage.sh PROGRAM NAME [COMMAND]; EFFVK_TEST_EMULATOR (a cross
+# build's qemu) runs PROGRAM.
 set -u
 program=$1
 name=$2
@@ -29,8 +30,10 @@ fail() {
 
 # run EXPECTED_STATUS ARGUMENT: the command with one argument, in the empty folder.
 run() {
-    # shellcheck disable=SC2086 # an empty $command is no argument
-    (cd "$dir/cwd" && exec "$program" $command "$2") >"$dir/stdout" 2>"$dir/stderr"
+    # shellcheck disable=SC2086 # an empty $command is no argument; the
+    # emulator is a command with its arguments
+    (cd "$dir/cwd" && exec ${EFFVK_TEST_EMULATOR:-} "$program" $command "$2") \
+        >"$dir/stdout" 2>"$dir/stderr"
     status=$?
     [ "$status" = "$1" ] || fail "$2: exit status $status, expected $1"
     [ -z "$(ls -A "$dir/cwd")" ] || fail "$2: wrote $(ls -A "$dir/cwd")"
