@@ -356,6 +356,7 @@ static evk_status open_device(bench_run *run)
     desc.pipeline_progress_user_data = run;
     pipeline_cache_file cache;
     use_pipeline_cache("bench", !run->options->no_cache, &cache, &desc);
+    report_attach_log(&desc);
     evk_status s = evk_context_create(&desc, &run->ctx);
     if (s != EVK_SUCCESS)
         return bench_check(run, s, "creating the context");

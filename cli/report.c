@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* VkSubgroupFeatureFlagBits by bit position; this header-free spelling keeps
@@ -273,6 +274,34 @@ void report_failure(const char *command, const char *what, evk_status status,
 }
 
 enum { USAGE_SHOWN = 0, BAD_USAGE = 2 };
+
+static const char *const log_level_names[] = {"debug", "info", "warning", "error"};
+
+static void log_to_stderr(evk_log_level level, const char *message, void *user_data)
+{
+    const evk_log_level *threshold = user_data;
+    if (level >= *threshold && (unsigned)level < 4)
+        fprintf(stderr, "effvk: %s: %s\n", log_level_names[level], message);
+}
+
+void report_attach_log(evk_context_desc *desc)
+{
+    static evk_log_level threshold;
+    const char *env = getenv("EFFVK_LOG");
+    int chosen = -1;
+    for (int i = 0; env && i < 4; ++i)
+        if (strcmp(env, log_level_names[i]) == 0)
+            chosen = i;
+#ifdef __ANDROID__
+    if (!env)
+        chosen = EVK_LOG_INFO;
+#endif
+    if (chosen < 0)
+        return;
+    threshold = (evk_log_level)chosen;
+    desc->log = log_to_stderr;
+    desc->log_user_data = &threshold;
+}
 
 int is_help_option(const char *arg)
 {

@@ -34,6 +34,13 @@ void device_print_full(FILE *out, const evk_device_properties *props);
 void report_failure(const char *command, const char *what, evk_status status,
                     const char *message);
 
+/* Sets desc->log to print the library's log lines on stderr ("effvk:
+ * LEVEL: message") at and above the level the environment variable
+ * EFFVK_LOG names (debug, info, warning or error). Unset: none, but on
+ * Android, where a program run from adb has no other way to show them,
+ * from info. */
+void report_attach_log(evk_context_desc *desc);
+
 /* Whether `arg` asks for a command's usage: --help or -h. */
 int is_help_option(const char *arg);
 

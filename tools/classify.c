@@ -240,6 +240,7 @@ int classify_main(int argc, char **argv)
     pipeline_cache_file cache;
     use_pipeline_cache("classify", !a.no_cache, &cache, &desc);
     show_pipeline_progress(&desc);
+    report_attach_log(&desc);
     evk_context *ctx = NULL;
     evk_status s = evk_context_create(&desc, &ctx);
     if (s == EVK_SUCCESS && a.gpu_preprocess)

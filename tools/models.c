@@ -383,6 +383,7 @@ int models_run(int argc, char **argv)
     pipeline_cache_file cache;
     use_pipeline_cache("run", !a.no_cache, &cache, &desc);
     show_pipeline_progress(&desc);
+    report_attach_log(&desc);
     evk_context *ctx = NULL;
     s = evk_context_create(&desc, &ctx);
     code = s == EVK_SUCCESS ? run_model(ctx, &a, &x, &cache) : run_failure("context", s, NULL);
