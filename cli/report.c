@@ -73,6 +73,13 @@ static void write_limits_json(json_writer *w, const evk_device_properties *props
     json_key_uint(w, "max_storage_buffer_range", props->max_storage_buffer_range);
     json_key_uint(w, "max_push_constants_bytes", props->max_push_constants_bytes);
     json_key_uint(w, "max_memory_allocation_bytes", props->max_memory_allocation_bytes);
+    json_key_uint(w, "max_per_stage_storage_buffers", props->max_per_stage_storage_buffers);
+    json_key_uint(w, "max_per_stage_sampled_images", props->max_per_stage_sampled_images);
+    json_key_uint(w, "min_storage_buffer_offset_alignment",
+                  props->min_storage_buffer_offset_alignment);
+    json_key_uint(w, "max_texel_buffer_elements", props->max_texel_buffer_elements);
+    json_key_string(w, "limits_profile", props->limits_profile[0] ? props->limits_profile
+                                                                 : "device");
     json_object_end(w);
 }
 
@@ -194,6 +201,12 @@ static void print_limits(FILE *out, const evk_device_properties *props)
     fprintf(out, "  %-22s %u bytes\n", "push constants", props->max_push_constants_bytes);
     fprintf(out, "  %-22s %llu bytes\n", "memory allocation",
             (unsigned long long)props->max_memory_allocation_bytes);
+    fprintf(out, "  %-22s %u storage buffers, %u sampled images (texel buffers)\n",
+            "per shader stage", props->max_per_stage_storage_buffers,
+            props->max_per_stage_sampled_images);
+    fprintf(out, "  %-22s %u bytes\n", "storage offsets", props->min_storage_buffer_offset_alignment);
+    fprintf(out, "  %-22s %s\n", "limits in force",
+            props->limits_profile[0] ? props->limits_profile : "the device's");
 }
 
 static void print_heaps(FILE *out, const evk_device_properties *props)

@@ -220,7 +220,8 @@ static evk_status create_texel_view(evk_context *ctx, const evk_binding *binding
 {
     evk_descriptor_pool_node *node = ctx->cmd.descriptor_pools;
     const evk_device_profile *profile = &ctx->profile;
-    if (!evk_texel_range_usable(profile, binding->offset, binding->range, float_texels ? 4u : 16u))
+    if (!evk_texel_range_fits(&profile->limits, binding->offset, binding->range,
+                              float_texels ? 4u : 16u))
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
                         "texel binding at offset %llu, %llu bytes: not aligned to %u bytes or "
                         "over the device's %u texels", (unsigned long long)binding->offset,

@@ -5,6 +5,7 @@
 #include "context_entry.h"
 #include "device.h"
 #include "driver_pin.h"
+#include "limits_profile.h"
 #include "pipeline.h"
 #include "profile.h"
 #include "run.h"
@@ -285,6 +286,9 @@ static evk_status check_desc(const evk_context_desc *desc)
     if (set != 0 && set != 4)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "desc.external: instance, "
                         "physical_device, device and queue must be set together (%d of 4 set)", set);
+    if ((unsigned)desc->limits > EVK_LIMITS_ANDROID_BASELINE_2022)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "desc.limits: %d is not an "
+                        "evk_limits_profile", (int)desc->limits);
     if (!desc->allocator.alloc != !desc->allocator.free)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT,
                         "desc.allocator: alloc and free must be set together");
@@ -321,6 +325,7 @@ static evk_status init_context(evk_context *ctx, const evk_context_desc *desc)
     }
     if (s != EVK_SUCCESS)
         return s;
+    evk_limits_apply(evk_limits_chosen(desc->limits), &ctx->props);
     vkGetPhysicalDeviceMemoryProperties(ctx->physical_device, &ctx->memory);
     s = evk_profile_choose(ctx, &ctx->props, desc, &ctx->profile);
     if (s == EVK_SUCCESS)

@@ -6,6 +6,7 @@
 #include "context.h"
 #include "device.h"
 #include "driver_pin.h"
+#include "limits_profile.h"
 
 static evk_device_type device_type(VkPhysicalDeviceType type)
 {
@@ -46,6 +47,8 @@ static void fill_limits(const VkPhysicalDeviceLimits *l, evk_device_properties *
     out->min_texel_buffer_offset_alignment = (uint32_t)l->minTexelBufferOffsetAlignment;
     out->min_storage_buffer_offset_alignment = (uint32_t)l->minStorageBufferOffsetAlignment;
     out->max_texel_buffer_elements = l->maxTexelBufferElements;
+    out->max_per_stage_storage_buffers = l->maxPerStageDescriptorStorageBuffers;
+    out->max_per_stage_sampled_images = l->maxPerStageDescriptorSampledImages;
 }
 
 static void fill_features(VkPhysicalDevice pd, const evk_allocator *allocator, uint32_t api,
@@ -299,9 +302,10 @@ evk_status evk_device_info(uint32_t index, evk_device_properties *out)
     evk_status s = with_probe_instance(&count, &devices, &inst);
     if (s != EVK_SUCCESS)
         return s;
-    if (index < count)
+    if (index < count) {
         evk_fill_device_properties(devices[index], index, NULL, out);
-    else
+        evk_limits_apply(evk_limits_chosen(EVK_LIMITS_DEFAULT), out);
+    } else
         s = evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "device index %u out of range (%u devices)",
                      index, count);
     free(devices);
@@ -327,8 +331,10 @@ evk_status evk_device_choose(const evk_context_desc *desc, evk_device_properties
     uint32_t chosen = 0;
     s = count ? evk_choose_device(NULL, desc, devices, count, &chosen)
               : evk_fail(NULL, EVK_ERROR_NO_DEVICE, "the Vulkan loader reports no device");
-    if (s == EVK_SUCCESS)
+    if (s == EVK_SUCCESS) {
         evk_fill_device_properties(devices[chosen], chosen, NULL, out);
+        evk_limits_apply(evk_limits_chosen(desc->limits), out);
+    }
     free(devices);
     vkDestroyInstance(inst, NULL);
     return s;

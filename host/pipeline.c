@@ -50,6 +50,14 @@ static evk_status check_limits(evk_context *ctx, const evk_pipeline_key *key)
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED,
                         "%s: %u bytes of push constants exceed the device's %u", key->shader,
                         key->push_bytes, l->push_constants_bytes);
+    uint32_t texels = bit_count(key->texel_bindings);
+    uint32_t storage = key->binding_count > texels ? key->binding_count - texels : 0;
+    if (storage > l->storage_buffers || texels > l->sampled_images)
+        return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED,
+                        "%s: %u storage buffers and %u texel buffers exceed the device's %u "
+                        "storage buffers (maxPerStageDescriptorStorageBuffers) or %u sampled "
+                        "images (maxPerStageDescriptorSampledImages) per stage", key->shader,
+                        storage, texels, l->storage_buffers, l->sampled_images);
     if (key->binding_count > EVK_MAX_BINDINGS || key->spec_count > EVK_MAX_SPEC_CONSTANTS ||
         (key->texel_bindings >> key->binding_count) != 0 ||
         bit_count(key->texel_bindings) > EVK_MAX_TEXEL_BINDINGS)

@@ -181,7 +181,9 @@ static evk_device_limits limits_of(const evk_device_properties *device,
         .push_constants_bytes = device->max_push_constants_bytes,
         .buffer_bytes = device->max_storage_buffer_range,
         .texel_offset_alignment = device->min_texel_buffer_offset_alignment,
-        .texel_buffer_elements = device->max_texel_buffer_elements};
+        .texel_buffer_elements = device->max_texel_buffer_elements,
+        .storage_buffers = device->max_per_stage_storage_buffers,
+        .sampled_images = device->max_per_stage_sampled_images};
     for (int d = 0; d < 3; ++d) {
         l.workgroup_count[d] = device->max_workgroup_count[d];
         if (max_workgroup_count && max_workgroup_count < l.workgroup_count[d])
@@ -259,11 +261,16 @@ evk_lane_plan evk_lane_plan_for(const evk_device_profile *profile, uint32_t plan
     return (evk_lane_plan){split, wg, wg / split};
 }
 
+int evk_texel_range_fits(const evk_device_limits *l, uint64_t offset, uint64_t range,
+                         uint32_t texel_bytes)
+{
+    return l->texel_offset_alignment && offset % l->texel_offset_alignment == 0 &&
+           range % texel_bytes == 0 && range / texel_bytes <= l->texel_buffer_elements;
+}
+
 int evk_texel_range_usable(const evk_device_profile *profile, uint64_t offset, uint64_t range,
                            uint32_t texel_bytes)
 {
-    const evk_device_limits *l = &profile->limits;
-    return profile->texel_loads == EVK_SWITCH_ON && l->texel_offset_alignment &&
-           offset % l->texel_offset_alignment == 0 && range % texel_bytes == 0 &&
-           range / texel_bytes <= l->texel_buffer_elements;
+    return profile->texel_loads == EVK_SWITCH_ON &&
+           evk_texel_range_fits(&profile->limits, offset, range, texel_bytes);
 }

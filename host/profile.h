@@ -54,9 +54,12 @@ static inline uint32_t evk_split_shared_bytes(evk_lane_plan lanes, uint32_t accu
     return lanes.split > 1 ? lanes.workgroup * accumulators * 16u : 0u;
 }
 
-/* Whether `range` bytes at `offset` of a buffer can be read as a uniform
- * texel buffer of `texel_bytes` texels (16: vec4, 4: float): texel loads on,
- * the offset aligned and the texels whole and within the device's limit. */
+/* Whether `range` bytes at `offset` of a buffer can be viewed as a uniform
+ * texel buffer of `texel_bytes` texels (16: vec4, 4: float): the offset
+ * aligned and the texels whole and within the device's limit. */
+int evk_texel_range_fits(const evk_device_limits *limits, uint64_t offset, uint64_t range,
+                         uint32_t texel_bytes);
+/* The same with the profile's texel loads on: whether kernels read it so. */
 int evk_texel_range_usable(const evk_device_profile *profile, uint64_t offset, uint64_t range,
                            uint32_t texel_bytes);
 

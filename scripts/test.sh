@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds with warnings as errors, and runs the whole
-# test suite three times on the default Vulkan device (lavapipe here): as is,
-# with lavapipe's subgroup size 4 (LP_NATIVE_VECTOR_WIDTH=128; the PyTorch
-# end-to-end tests only in the first run), and built with AddressSanitizer +
+# test suite on the default Vulkan device (lavapipe here): as is, with
+# lavapipe's subgroup size 4 (LP_NATIVE_VECTOR_WIDTH=128; the PyTorch
+# end-to-end tests only in the first run), the device tests under Android's
+# baseline limits (EFFVK_LIMITS=android-baseline-2022), and built with AddressSanitizer +
 # UndefinedBehaviorSanitizer; then the aarch64 cross-build's GPU-free tests
 # under qemu-aarch64 and the threads test under ThreadSanitizer.
 set -euo pipefail
@@ -25,6 +26,13 @@ echo "== ctest (default)"
 # the installed package's test (label package).
 echo "== ctest (LP_NATIVE_VECTOR_WIDTH=128: subgroup size 4 on lavapipe)"
 (cd build && LP_NATIVE_VECTOR_WIDTH=128 ctest --output-on-failure -j 1 -LE 'torch|package')
+
+# Khronos' Android Baseline 2022 limits (4 storage buffers per stage, 16 KiB
+# of shared memory, 128 invocations, ...): every kernel must run within
+# them, on the CPU profile and (the *_narrow_tiles tests) the GPU one.
+echo "== ctest (EFFVK_LIMITS=android-baseline-2022)"
+(cd build && EFFVK_LIMITS=android-baseline-2022 ctest --output-on-failure -j 1 \
+    -L 'gpu|torch' -LE 'package|browser')
 
 build build-asan -DEFFVK_SANITIZE=ON -DEFFVK_BUILD_TOOLS=OFF
 echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer)"

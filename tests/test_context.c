@@ -1,5 +1,5 @@
 /* Device tier: context lifecycle, device choice (desc and environment),
- * device facts, timestamps, stats. */
+ * device facts, timestamps, stats, the Android baseline limits profile. */
 #define _GNU_SOURCE                 /* setenv, strdup, dl_iterate_phdr, RTLD_NOLOAD */
 
 #include <ctype.h>
@@ -285,6 +285,74 @@ static void test_device_from_environment(void **state)
     restore_env("EFFVK_DEVICE", saved);
 }
 
+/* desc.limits = EVK_LIMITS_ANDROID_BASELINE_2022 lowers the limits the
+ * context reads; with storage-buffer loads (the GPU profile) an OctConv's
+ * five bindings exceed its four storage buffers, so the kernel reads its
+ * inputs as texel buffers instead of failing (scripts/test.sh runs the
+ * whole suite under EFFVK_LIMITS against the reference); EFFVK_LIMITS
+ * does the same for evk_device_info; a value out of range is refused. */
+static void test_android_baseline_limits(void **state)
+{
+    (void)state;
+    char *saved = save_env("EFFVK_LIMITS");
+    unsetenv("EFFVK_LIMITS");
+    evk_device_properties own, lowered;
+    assert_int_equal(evk_device_info(0, &own), EVK_SUCCESS);
+    assert_string_equal(own.limits_profile, "");
+    evk_device_profile storage_loads = {.texel_loads = EVK_SWITCH_OFF};
+    evk_context_desc desc = {.limits = EVK_LIMITS_ANDROID_BASELINE_2022,
+                             .profile = &storage_loads};
+    tu_gpu g;
+    tu_gpu_open(&g, &desc);
+    assert_int_equal(evk_context_device_info(g.ctx, &lowered), EVK_SUCCESS);
+    assert_string_equal(lowered.limits_profile, "android-baseline-2022");
+    assert_true(lowered.max_shared_memory_bytes <= 16384);
+    assert_true(lowered.max_workgroup_invocations <= 128);
+    assert_true(lowered.max_workgroup_size[2] <= 64);
+    assert_true(lowered.max_storage_buffer_range <= 128u << 20);
+    assert_true(lowered.max_push_constants_bytes <= 128);
+    assert_true(lowered.max_per_stage_storage_buffers <= 4);
+    assert_true(lowered.max_per_stage_sampled_images <= 16);
+    assert_true(lowered.min_storage_buffer_offset_alignment >= 256);
+    assert_int_equal(lowered.fp16_storage, 0);
+    evk_device_profile p;
+    assert_int_equal(evk_context_profile(g.ctx, &p), EVK_SUCCESS);
+    assert_true(p.limits.storage_buffers <= 4 && p.limits.shared_memory_bytes <= 16384);
+    static float weight[3 * 3 * 9];     /* each path: 3 -> 3 channels, 3 x 3 */
+    for (size_t i = 0; i < sizeof weight / sizeof weight[0]; ++i)
+        weight[i] = (float)(i % 7) * 0.1f - 0.3f;
+    evk_octconv_desc oct = {.in_channels = 6, .out_channels = 6, .kernel_size = 3, .padding = 1,
+                            .alpha_in = 0.5, .alpha_out = 0.5,
+                            .weight_hh = weight, .weight_hh_count = 81,
+                            .weight_hl = weight, .weight_hl_count = 81,
+                            .weight_lh = weight, .weight_lh_count = 81,
+                            .weight_ll = weight, .weight_ll_count = 81};
+    evk_layer *layer = NULL;
+    assert_int_equal(evk_octconv_create(g.ctx, &oct, &layer), EVK_SUCCESS);
+    evk_shape high = {1, 3, 8, 8}, low = {1, 3, 4, 4};
+    evk_tensor *xh = tu_tensor(g.ctx, high, NULL), *xl = tu_tensor(g.ctx, low, NULL),
+               *yh = tu_tensor(g.ctx, high, NULL), *yl = tu_tensor(g.ctx, low, NULL);
+    evk_status s = evk_octconv_forward(layer, xh, xl, yh, yl);
+    if (s != EVK_SUCCESS)
+        fail_msg("OctConv under the baseline limits: %s", evk_last_error(g.ctx));
+    evk_tensor_destroy(xh);
+    evk_tensor_destroy(xl);
+    evk_tensor_destroy(yh);
+    evk_tensor_destroy(yl);
+    evk_layer_destroy(layer);
+    tu_gpu_close(&g);
+    setenv("EFFVK_LIMITS", "android-baseline-2022", 1);
+    assert_int_equal(evk_device_info(0, &lowered), EVK_SUCCESS);
+    assert_string_equal(lowered.limits_profile, "android-baseline-2022");
+    assert_true(lowered.max_per_stage_storage_buffers <= 4);
+    restore_env("EFFVK_LIMITS", saved);
+    evk_context_desc bad = {.limits = (evk_limits_profile)7};
+    evk_context *ctx = (evk_context *)&ctx;
+    assert_int_equal(evk_context_create(&bad, &ctx), EVK_ERROR_INVALID_ARGUMENT);
+    assert_null(ctx);
+    tu_assert_message(evk_last_error(NULL), EVK_ERROR_INVALID_ARGUMENT, "desc.limits");
+}
+
 /* EFFVK_VALIDATION=1 turns the layer on without the desc flag. */
 static void test_validation_from_environment(void **state)
 {
@@ -318,6 +386,7 @@ int main(void)
         TU_GPU_TEST(test_stats),
         cmocka_unit_test(test_device_from_environment),
         cmocka_unit_test(test_validation_from_environment),
+        cmocka_unit_test(test_android_baseline_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

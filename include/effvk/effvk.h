@@ -203,6 +203,22 @@ typedef enum evk_context_flags {
 
 typedef struct evk_device_profile evk_device_profile;
 
+/* Limits to run within instead of the device's own where those are higher,
+ * to check on a desktop that the kernels fit a class of devices. */
+typedef enum evk_limits_profile {
+    /* The environment variable EFFVK_LIMITS (android-baseline-2022 or
+     * device), else the device's own. */
+    EVK_LIMITS_DEFAULT = 0,
+    EVK_LIMITS_DEVICE = 1,
+    /* Khronos' Android Baseline 2022 profile: 16384 bytes of compute
+     * shared memory, 128 invocations and a 128 x 128 x 64 workgroup, 128 MiB
+     * storage buffer range, 4 storage buffers and 16 sampled images (texel
+     * buffers) per shader stage, 128 bytes of push constants, 256-byte
+     * storage buffer offset alignment, 65536 texel buffer elements, and no
+     * 16-bit storage. */
+    EVK_LIMITS_ANDROID_BASELINE_2022 = 2
+} evk_limits_profile;
+
 typedef struct evk_context_desc {
     /* Device choice, in this order: a non-empty `device_name` (case-insensitive
      * substring of the device name; the first match wins), else
@@ -234,6 +250,10 @@ typedef struct evk_context_desc {
      * not reported. `pipeline_progress_user_data` is passed through. */
     evk_pipeline_progress_fn pipeline_progress;
     void *pipeline_progress_user_data;
+    /* Limits to run within (evk_limits_profile); 0: EFFVK_LIMITS, else the
+     * device's. A kernel beyond them fails with EVK_ERROR_LIMIT_EXCEEDED,
+     * naming the limit. */
+    evk_limits_profile limits;
     /* Choices of the device profile to make differently: each non-zero field
      * replaces the default (see evk_device_profile); NULL: none. A value out
      * of range fails creation with EVK_ERROR_INVALID_ARGUMENT. */
@@ -347,6 +367,13 @@ typedef struct evk_device_properties {
     uint32_t min_texel_buffer_offset_alignment;
     uint32_t min_storage_buffer_offset_alignment;
     uint32_t max_texel_buffer_elements;
+    uint32_t max_per_stage_storage_buffers;  /* maxPerStageDescriptorStorageBuffers */
+    /* maxPerStageDescriptorSampledImages: uniform texel buffers count here. */
+    uint32_t max_per_stage_sampled_images;
+    /* The limits above are the device's, or those of a limits profile
+     * (EVK_LIMITS_ANDROID_BASELINE_2022, by the desc or EFFVK_LIMITS) where
+     * lower: then this names it, e.g. "android-baseline-2022"; else "". */
+    char limits_profile[32];
     /* Subgroups (Vulkan 1.1). */
     uint32_t subgroup_size;
     uint32_t subgroup_min_size;     /* equal to subgroup_size without size control */
@@ -451,6 +478,8 @@ typedef struct evk_device_limits {
     uint64_t buffer_bytes;          /* min(maxStorageBufferRange, maxMemoryAllocationSize) */
     uint32_t texel_offset_alignment; /* minTexelBufferOffsetAlignment */
     uint32_t texel_buffer_elements; /* maxTexelBufferElements */
+    uint32_t storage_buffers;       /* maxPerStageDescriptorStorageBuffers */
+    uint32_t sampled_images;        /* maxPerStageDescriptorSampledImages */
 } evk_device_limits;
 
 struct evk_device_profile {
@@ -462,7 +491,10 @@ struct evk_device_profile {
      * turns every storage-buffer load into a loop over the SIMD lanes with a
      * bounds check per lane, even where all lanes read one address, while a
      * texel fetch is one vectorised gather: the depthwise conv runs 1.4-1.9x
-     * faster); GPUs: off, the loads they were measured with. */
+     * faster); GPUs: off, the loads they were measured with. Either way a
+     * kernel whose storage-buffer variant would bind more storage buffers
+     * than a stage may (limits.storage_buffers: 4 on Android's baseline)
+     * reads through texel buffers. */
     evk_switch texel_loads;
     /* The most lanes that share one convolution output tile, each summing a
      * slice of its input steps (1 to 64; 1: no split). The split is the
