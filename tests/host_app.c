@@ -71,14 +71,14 @@ static void create_instance(host_app *app, int sync_validation)
 static void pick_device(host_app *app)
 {
     uint32_t count = 1;
-    VkResult r = vkEnumeratePhysicalDevices(app->instance, &count, &app->physical_device);
+    VkResult r = vkEnumeratePhysicalDevices(app->instance, &count, &app->vulkan.physical_device);
     assert_true(r == VK_SUCCESS || r == VK_INCOMPLETE);
     assert_int_equal(count, 1);
     VkQueueFamilyProperties families[16];
     count = 16;
-    vkGetPhysicalDeviceQueueFamilyProperties(app->physical_device, &count, families);
-    for (app->family = 0; app->family < count; ++app->family)
-        if (families[app->family].queueFlags & VK_QUEUE_COMPUTE_BIT)
+    vkGetPhysicalDeviceQueueFamilyProperties(app->vulkan.physical_device, &count, families);
+    for (app->vulkan.family = 0; app->vulkan.family < count; ++app->vulkan.family)
+        if (families[app->vulkan.family].queueFlags & VK_QUEUE_COMPUTE_BIT)
             return;
     fail_msg("the first device has no compute queue");
 }
@@ -86,27 +86,27 @@ static void pick_device(host_app *app)
 static void create_device(host_app *app)
 {
     VkPhysicalDeviceProperties props;
-    vkGetPhysicalDeviceProperties(app->physical_device, &props);
+    vkGetPhysicalDeviceProperties(app->vulkan.physical_device, &props);
     VkPhysicalDeviceTimelineSemaphoreFeatures timeline = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES};
     if (props.apiVersion >= VK_API_VERSION_1_2) {
         VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
                                               .pNext = &timeline};
-        vkGetPhysicalDeviceFeatures2(app->physical_device, &features);
+        vkGetPhysicalDeviceFeatures2(app->vulkan.physical_device, &features);
     }
     app->timeline_semaphores = timeline.timelineSemaphore == VK_TRUE;
     float priority = 1.0f;
     VkDeviceQueueCreateInfo queue = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                     .queueFamilyIndex = app->family,
+                                     .queueFamilyIndex = app->vulkan.family,
                                      .queueCount = 1,
                                      .pQueuePriorities = &priority};
     VkDeviceCreateInfo create = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                                  .pNext = app->timeline_semaphores ? &timeline : NULL,
                                  .queueCreateInfoCount = 1,
                                  .pQueueCreateInfos = &queue};
-    assert_int_equal(vkCreateDevice(app->physical_device, &create, NULL, &app->device), VK_SUCCESS);
-    volkLoadDeviceTable(&app->vk, app->device);
-    app->vk.vkGetDeviceQueue(app->device, app->family, 0, &app->queue);
+    assert_int_equal(vkCreateDevice(app->vulkan.physical_device, &create, NULL, &app->vulkan.device), VK_SUCCESS);
+    volkLoadDeviceTable(&app->vulkan.vk, app->vulkan.device);
+    app->vulkan.vk.vkGetDeviceQueue(app->vulkan.device, app->vulkan.family, 0, &app->vulkan.queue);
 }
 
 void host_app_create(host_app *app, int sync_validation)
@@ -123,20 +123,20 @@ void host_app_assert_alive(host_app *app)
     volkLoadInstanceOnly(app->instance);
     uint32_t count = 0;
     assert_int_equal(vkEnumeratePhysicalDevices(app->instance, &count, NULL), VK_SUCCESS);
-    assert_int_equal(app->vk.vkDeviceWaitIdle(app->device), VK_SUCCESS);
-    assert_int_equal(app->vk.vkQueueWaitIdle(app->queue), VK_SUCCESS);
+    assert_int_equal(app->vulkan.vk.vkDeviceWaitIdle(app->vulkan.device), VK_SUCCESS);
+    assert_int_equal(app->vulkan.vk.vkQueueWaitIdle(app->vulkan.queue), VK_SUCCESS);
     VkBufferCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                                .size = 4096,
                                .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
                                .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
     VkBuffer buffer = VK_NULL_HANDLE;
-    assert_int_equal(app->vk.vkCreateBuffer(app->device, &info, NULL, &buffer), VK_SUCCESS);
-    app->vk.vkDestroyBuffer(app->device, buffer, NULL);
+    assert_int_equal(app->vulkan.vk.vkCreateBuffer(app->vulkan.device, &info, NULL, &buffer), VK_SUCCESS);
+    app->vulkan.vk.vkDestroyBuffer(app->vulkan.device, buffer, NULL);
 }
 
 void host_app_destroy(host_app *app)
 {
-    app->vk.vkDestroyDevice(app->device, NULL);
+    app->vulkan.vk.vkDestroyDevice(app->vulkan.device, NULL);
     vkDestroyDebugUtilsMessengerEXT(app->instance, app->messenger, NULL);
     vkDestroyInstance(app->instance, NULL);
 }
@@ -148,56 +148,14 @@ evk_context *host_app_adopt(host_app *app, tu_log *log, void (*lock)(int, void *
     evk_context_desc desc = {0};
     tu_desc_add_log(&desc, log);
     desc.external = (evk_external_vulkan){.instance = app->instance,
-                                          .physical_device = app->physical_device,
-                                          .device = app->device,
-                                          .queue = app->queue,
-                                          .queue_family_index = app->family,
+                                          .physical_device = app->vulkan.physical_device,
+                                          .device = app->vulkan.device,
+                                          .queue = app->vulkan.queue,
+                                          .queue_family_index = app->vulkan.family,
                                           .queue_lock = lock,
                                           .queue_lock_user_data = user};
     evk_context *ctx = NULL;
     if (evk_context_create(&desc, &ctx) != EVK_SUCCESS)
         fail_msg("evk_context_create with external objects: %s", evk_last_error(NULL));
     return ctx;
-}
-
-VkCommandBuffer host_app_begin(host_app *app, VkCommandPool *pool)
-{
-    VkCommandPoolCreateInfo pool_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                         .queueFamilyIndex = app->family};
-    assert_int_equal(app->vk.vkCreateCommandPool(app->device, &pool_info, NULL, pool), VK_SUCCESS);
-    VkCommandBufferAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                         .commandPool = *pool,
-                                         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                         .commandBufferCount = 1};
-    VkCommandBuffer buffer;
-    assert_int_equal(app->vk.vkAllocateCommandBuffers(app->device, &alloc, &buffer), VK_SUCCESS);
-    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-                                      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-    assert_int_equal(app->vk.vkBeginCommandBuffer(buffer, &begin), VK_SUCCESS);
-    return buffer;
-}
-
-void host_app_submit(host_app *app, VkCommandBuffer buffer)
-{
-    assert_int_equal(app->vk.vkEndCommandBuffer(buffer), VK_SUCCESS);
-    VkFenceCreateInfo fence_info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VkFence fence;
-    assert_int_equal(app->vk.vkCreateFence(app->device, &fence_info, NULL, &fence), VK_SUCCESS);
-    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                           .commandBufferCount = 1,
-                           .pCommandBuffers = &buffer};
-    assert_int_equal(app->vk.vkQueueSubmit(app->queue, 1, &submit, fence), VK_SUCCESS);
-    assert_int_equal(app->vk.vkWaitForFences(app->device, 1, &fence, VK_TRUE, UINT64_MAX),
-                     VK_SUCCESS);
-    app->vk.vkDestroyFence(app->device, fence, NULL);
-}
-
-void host_app_barrier_to_host(host_app *app, VkCommandBuffer buffer)
-{
-    VkMemoryBarrier barrier = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                               .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                               .dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT};
-    app->vk.vkCmdPipelineBarrier(buffer, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                                 VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
-                                 &barrier, 0, NULL, 0, NULL);
 }

@@ -6,18 +6,13 @@
 #ifndef EFFVK_TEST_HOST_APP_H
 #define EFFVK_TEST_HOST_APP_H
 
-#include "test_util.h"
-#include "volk.h"
+#include "vk_commands.h"
 
 typedef struct host_app {
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;
-    VkPhysicalDevice physical_device;
-    VkDevice device;
-    VkQueue queue;
-    uint32_t family;
+    tu_vulkan vulkan;               /* its device, queue and their functions */
     int timeline_semaphores;        /* enabled on the device */
-    struct VolkDeviceTable vk;
     unsigned messages;
 } host_app;
 
@@ -31,13 +26,5 @@ void host_app_destroy(host_app *app);
 /* A context on the application's objects, logging into `log`, with the
  * queue lock `lock` (may be NULL). */
 evk_context *host_app_adopt(host_app *app, tu_log *log, void (*lock)(int, void *), void *user);
-
-/* A primary command buffer of the queue's family in the recording state,
- * from `*pool` (created here); host_app_submit ends, submits and waits for
- * it. */
-VkCommandBuffer host_app_begin(host_app *app, VkCommandPool *pool);
-void host_app_submit(host_app *app, VkCommandBuffer buffer);
-/* A barrier from compute-shader writes to host reads. */
-void host_app_barrier_to_host(host_app *app, VkCommandBuffer buffer);
 
 #endif

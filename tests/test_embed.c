@@ -127,7 +127,7 @@ static void test_record_into_application_buffer(void **state)
     evk_tensor *a = tu_tensor(e.ctx, e.t.in, e.t.x), *b = tu_tensor(e.ctx, e.t.mid, NULL),
                *c = tu_tensor(e.ctx, e.t.out, NULL);
     VkCommandPool pool;
-    VkCommandBuffer cb = host_app_begin(&e.app, &pool);
+    VkCommandBuffer cb = tu_commands_begin(&e.app.vulkan, &pool);
     evk_recorded *r1 = NULL, *r2 = NULL;
     evk_context_stats before, after;
     assert_int_equal(evk_context_stats_get(e.ctx, &before), EVK_SUCCESS);
@@ -137,8 +137,8 @@ static void test_record_into_application_buffer(void **state)
     /* Recording neither submits nor waits: the dispatches are the app's. */
     assert_true(after.submits == before.submits);
     assert_true(after.dispatches_recorded == before.dispatches_recorded + 2);
-    host_app_barrier_to_host(&e.app, cb);
-    host_app_submit(&e.app, cb);
+    tu_commands_barrier_to_host(&e.app.vulkan, cb);
+    tu_commands_submit(&e.app.vulkan, cb);
     float *got = tu_download(c);
     assert_same(got, e.expected, e.t.out, "recorded into the application's buffer");
     free(got);
@@ -150,7 +150,7 @@ static void test_record_into_application_buffer(void **state)
     assert_null(none);
     assert_int_equal(evk_layer_record(e.t.l1, a, c, cb, &none), EVK_ERROR_SHAPE_MISMATCH);
     assert_null(none);
-    e.app.vk.vkDestroyCommandPool(e.app.device, pool, NULL);
+    e.app.vulkan.vk.vkDestroyCommandPool(e.app.vulkan.device, pool, NULL);
     evk_tensor_destroy(a);
     evk_tensor_destroy(b);
     evk_tensor_destroy(c);
@@ -164,7 +164,7 @@ static VkSemaphore create_semaphore(host_app *app, int timeline)
     VkSemaphoreCreateInfo info = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
                                   .pNext = timeline ? &type : NULL};
     VkSemaphore s;
-    assert_int_equal(app->vk.vkCreateSemaphore(app->device, &info, NULL, &s), VK_SUCCESS);
+    assert_int_equal(app->vulkan.vk.vkCreateSemaphore(app->vulkan.device, &info, NULL, &s), VK_SUCCESS);
     return s;
 }
 
@@ -211,14 +211,14 @@ static void test_asynchronous_runs(void **state)
         VkSemaphoreSignalInfo signal = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
                                         .semaphore = gate,
                                         .value = 1};
-        assert_int_equal(e.app.vk.vkSignalSemaphore(e.app.device, &signal), VK_SUCCESS);
+        assert_int_equal(e.app.vulkan.vk.vkSignalSemaphore(e.app.vulkan.device, &signal), VK_SUCCESS);
         assert_int_equal(evk_run_wait(r1, UINT64_MAX), EVK_SUCCESS);
         assert_int_equal(evk_layer_submit(e.t.l2, b, c2, &second, &r2), EVK_SUCCESS);
         VkSemaphoreWaitInfo wait = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
                                     .semaphoreCount = 1,
                                     .pSemaphores = &gate,
                                     .pValues = &two};
-        assert_int_equal(e.app.vk.vkWaitSemaphores(e.app.device, &wait, UINT64_MAX), VK_SUCCESS);
+        assert_int_equal(e.app.vulkan.vk.vkWaitSemaphores(e.app.vulkan.device, &wait, UINT64_MAX), VK_SUCCESS);
         assert_int_equal(evk_run_wait(r2, UINT64_MAX), EVK_SUCCESS);
         got = tu_download(c2);
         assert_same(got, e.expected, e.t.out, "chained by semaphores");
@@ -226,8 +226,8 @@ static void test_asynchronous_runs(void **state)
         evk_run_release(r1);
         evk_run_release(r2);
         evk_tensor_destroy(c2);
-        e.app.vk.vkDestroySemaphore(e.app.device, gate, NULL);
-        e.app.vk.vkDestroySemaphore(e.app.device, link, NULL);
+        e.app.vulkan.vk.vkDestroySemaphore(e.app.vulkan.device, gate, NULL);
+        e.app.vulkan.vk.vkDestroySemaphore(e.app.vulkan.device, link, NULL);
     } else {
         print_message("no timeline semaphores: the semaphore part is skipped\n");
     }
@@ -250,50 +250,6 @@ static void test_asynchronous_runs(void **state)
     embed_close(&e);
 }
 
-typedef struct app_buffer {
-    VkBuffer buffer;
-    VkDeviceMemory memory;
-    float *mapped;
-} app_buffer;
-
-static app_buffer create_app_buffer(host_app *app, VkDeviceSize bytes, VkBufferUsageFlags usage)
-{
-    app_buffer b = {0};
-    VkBufferCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                               .size = bytes,
-                               .usage = usage,
-                               .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
-    assert_int_equal(app->vk.vkCreateBuffer(app->device, &info, NULL, &b.buffer), VK_SUCCESS);
-    VkMemoryRequirements req;
-    app->vk.vkGetBufferMemoryRequirements(app->device, b.buffer, &req);
-    VkPhysicalDeviceMemoryProperties mem;
-    vkGetPhysicalDeviceMemoryProperties(app->physical_device, &mem);
-    VkMemoryPropertyFlags want = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                 VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-    uint32_t type = 0;
-    while (type < mem.memoryTypeCount &&
-           !((req.memoryTypeBits >> type & 1u) &&
-             (mem.memoryTypes[type].propertyFlags & want) == want))
-        ++type;
-    assert_true(type < mem.memoryTypeCount);
-    VkMemoryAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                                  .allocationSize = req.size,
-                                  .memoryTypeIndex = type};
-    assert_int_equal(app->vk.vkAllocateMemory(app->device, &alloc, NULL, &b.memory), VK_SUCCESS);
-    assert_int_equal(app->vk.vkBindBufferMemory(app->device, b.buffer, b.memory, 0), VK_SUCCESS);
-    void *p;
-    assert_int_equal(app->vk.vkMapMemory(app->device, b.memory, 0, VK_WHOLE_SIZE, 0, &p),
-                     VK_SUCCESS);
-    b.mapped = p;
-    return b;
-}
-
-static void destroy_app_buffer(host_app *app, app_buffer *b)
-{
-    app->vk.vkDestroyBuffer(app->device, b->buffer, NULL);
-    app->vk.vkFreeMemory(app->device, b->memory, NULL);
-}
-
 /* Element (n, c, h, w) at the documented place. */
 static size_t packed_index(evk_shape s, uint32_t n, uint32_t c, uint32_t h, uint32_t w)
 {
@@ -313,13 +269,15 @@ static void test_tensors_over_application_buffers(void **state)
     uint64_t align = props.min_storage_buffer_offset_alignment ? props.min_storage_buffer_offset_alignment : 4;
     uint64_t in_bytes = evk_shape_device_bytes(e.t.in), out_bytes = evk_shape_device_bytes(e.t.out);
     uint64_t out_offset = (in_bytes + align) / align * align + align;
-    app_buffer ab = create_app_buffer(&e.app, out_offset + out_bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
-    memset(ab.mapped, 0, (size_t)(out_offset + out_bytes));
+    tu_host_buffer ab = tu_host_buffer_create(&e.app.vulkan, out_offset + out_bytes,
+                                              VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
+    float *mapped = ab.mapped;
+    memset(mapped, 0, (size_t)(out_offset + out_bytes));
     for (uint32_t n = 0; n < e.t.in.n; ++n)
         for (uint32_t c = 0; c < e.t.in.c; ++c)
             for (uint32_t h = 0; h < e.t.in.h; ++h)
                 for (uint32_t w = 0; w < e.t.in.w; ++w)
-                    ab.mapped[packed_index(e.t.in, n, c, h, w)] =
+                    mapped[packed_index(e.t.in, n, c, h, w)] =
                         e.t.x[(((size_t)n * e.t.in.c + c) * e.t.in.h + h) * e.t.in.w + w];
     evk_external_buffer in_range = {EVK_HANDLE_TO_U64(ab.buffer), 0, in_bytes,
                                     VK_BUFFER_USAGE_STORAGE_BUFFER_BIT};
@@ -334,7 +292,7 @@ static void test_tensors_over_application_buffers(void **state)
                 where.size == out_bytes);
     assert_int_equal(evk_layer_forward(e.t.l1, a, b), EVK_SUCCESS);
     assert_int_equal(evk_layer_forward(e.t.l2, b, c), EVK_SUCCESS);
-    const float *out = ab.mapped + out_offset / sizeof(float);
+    const float *out = mapped + out_offset / sizeof(float);
     for (uint32_t n = 0; n < e.t.out.n; ++n)
         for (uint32_t ch = 0; ch < (e.t.out.c + 3) / 4 * 4; ++ch)
             for (uint32_t h = 0; h < e.t.out.h; ++h)
@@ -380,7 +338,7 @@ static void test_tensors_over_application_buffers(void **state)
     evk_tensor_destroy(a);
     evk_tensor_destroy(b);
     evk_tensor_destroy(c);
-    destroy_app_buffer(&e.app, &ab);
+    tu_host_buffer_destroy(&e.app.vulkan, &ab);
     embed_close(&e);
 }
 
@@ -413,8 +371,8 @@ static void test_destroy_waits_only_for_its_own_work(void **state)
     tu_run_conv_case(ctx, &dense_case, 41);
     VkSemaphore gate = create_semaphore(&app, 1);
     VkCommandPool pool;
-    VkCommandBuffer cb = host_app_begin(&app, &pool);
-    assert_int_equal(app.vk.vkEndCommandBuffer(cb), VK_SUCCESS);
+    VkCommandBuffer cb = tu_commands_begin(&app.vulkan, &pool);
+    assert_int_equal(app.vulkan.vk.vkEndCommandBuffer(cb), VK_SUCCESS);
     uint64_t one = 1;
     VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
     VkTimelineSemaphoreSubmitInfo values = {.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
@@ -427,7 +385,7 @@ static void test_destroy_waits_only_for_its_own_work(void **state)
                            .pWaitDstStageMask = &stage,
                            .commandBufferCount = 1,
                            .pCommandBuffers = &cb};
-    assert_int_equal(app.vk.vkQueueSubmit(app.queue, 1, &submit, VK_NULL_HANDLE), VK_SUCCESS);
+    assert_int_equal(app.vulkan.vk.vkQueueSubmit(app.vulkan.queue, 1, &submit, VK_NULL_HANDLE), VK_SUCCESS);
     destroyer d = {ctx, 0};
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, destroy_context, &d), 0);
@@ -437,12 +395,12 @@ static void test_destroy_waits_only_for_its_own_work(void **state)
     VkSemaphoreSignalInfo signal = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
                                     .semaphore = gate,
                                     .value = 1};
-    assert_int_equal(app.vk.vkSignalSemaphore(app.device, &signal), VK_SUCCESS);
+    assert_int_equal(app.vulkan.vk.vkSignalSemaphore(app.vulkan.device, &signal), VK_SUCCESS);
     pthread_join(thread, NULL);
     assert_true(returned);
-    assert_int_equal(app.vk.vkQueueWaitIdle(app.queue), VK_SUCCESS);
-    app.vk.vkDestroyCommandPool(app.device, pool, NULL);
-    app.vk.vkDestroySemaphore(app.device, gate, NULL);
+    assert_int_equal(app.vulkan.vk.vkQueueWaitIdle(app.vulkan.queue), VK_SUCCESS);
+    app.vulkan.vk.vkDestroyCommandPool(app.vulkan.device, pool, NULL);
+    app.vulkan.vk.vkDestroySemaphore(app.vulkan.device, gate, NULL);
     host_app_destroy(&app);
     assert_int_equal(app.messages, 0);
     assert_int_equal(log.unexpected, 0);

@@ -16,7 +16,7 @@ static void test_adopt_and_leave_alive(void **state)
     tu_log log = {0};
     evk_context *ctx = host_app_adopt(&app, &log, NULL, NULL);
     VkPhysicalDeviceProperties mine;
-    vkGetPhysicalDeviceProperties(app.physical_device, &mine);
+    vkGetPhysicalDeviceProperties(app.vulkan.physical_device, &mine);
     evk_device_properties props;
     assert_int_equal(evk_context_device_info(ctx, &props), EVK_SUCCESS);
     assert_string_equal(props.name, mine.deviceName);

@@ -17,7 +17,7 @@
 #include "pool.h"
 #include "reference.h"
 #include "test_util.h"
-#include "volk.h"
+#include "vk_commands.h"
 
 /* Logits are compared with max |error| <= LOGIT_BOUND * max |logit|. */
 #define LOGIT_BOUND 1e-4
@@ -511,43 +511,16 @@ static void test_b0_run_reuses_recording(void **state)
  * queue; the logits into `out`. */
 static void record_and_submit(evk_context *ctx, evk_model *m, const evk_tensor *x, evk_tensor *out)
 {
-    evk_external_vulkan vk;
-    assert_int_equal(evk_context_vulkan(ctx, &vk), EVK_SUCCESS);
-    struct VolkDeviceTable t;
-    volkLoadDeviceTable(&t, (VkDevice)vk.device);
-    VkDevice device = (VkDevice)vk.device;
-    VkCommandPoolCreateInfo pool_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                         .queueFamilyIndex = vk.queue_family_index};
+    tu_vulkan v;
+    tu_vulkan_of_context(ctx, &v);
     VkCommandPool pool;
-    assert_int_equal(t.vkCreateCommandPool(device, &pool_info, NULL, &pool), VK_SUCCESS);
-    VkCommandBufferAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                         .commandPool = pool,
-                                         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                         .commandBufferCount = 1};
-    VkCommandBuffer cb;
-    assert_int_equal(t.vkAllocateCommandBuffers(device, &alloc, &cb), VK_SUCCESS);
-    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    assert_int_equal(t.vkBeginCommandBuffer(cb, &begin), VK_SUCCESS);
+    VkCommandBuffer cb = tu_commands_begin(&v, &pool);
     evk_recorded *rec = NULL;
     assert_int_equal(evk_model_record(m, x, out, cb, &rec), EVK_SUCCESS);
-    VkMemoryBarrier barrier = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                               .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                               .dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT};
-    t.vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                           VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
-                           &barrier, 0, NULL, 0, NULL);
-    assert_int_equal(t.vkEndCommandBuffer(cb), VK_SUCCESS);
-    VkFenceCreateInfo fence_info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VkFence fence;
-    assert_int_equal(t.vkCreateFence(device, &fence_info, NULL, &fence), VK_SUCCESS);
-    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                           .commandBufferCount = 1,
-                           .pCommandBuffers = &cb};
-    assert_int_equal(t.vkQueueSubmit((VkQueue)vk.queue, 1, &submit, fence), VK_SUCCESS);
-    assert_int_equal(t.vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX), VK_SUCCESS);
+    tu_commands_barrier_to_host(&v, cb);
+    tu_commands_submit(&v, cb);
     evk_recorded_release(rec);
-    t.vkDestroyFence(device, fence, NULL);
-    t.vkDestroyCommandPool(device, pool, NULL);
+    v.vk.vkDestroyCommandPool(v.device, pool, NULL);
 }
 
 static void test_b0_submit_and_record(void **state)

@@ -13,7 +13,7 @@
 #include "handles.h"
 #include "preprocess.h"
 #include "test_util.h"
-#include "volk.h"
+#include "vk_commands.h"
 
 typedef struct image_case {
     uint32_t width, height, pitch_padding;
@@ -254,53 +254,15 @@ static void test_recorded_from_a_buffer(void **state)
     unsigned char *px = make_image(&c, 91, &pitch);
     evk_preprocess *p = create(ctx, &c, pitch);
     uint64_t bytes = (evk_preprocess_image_bytes(p) + 3) / 4 * 4;
-    evk_external_vulkan vk;
-    assert_int_equal(evk_context_vulkan(ctx, &vk), EVK_SUCCESS);
-    struct VolkDeviceTable t;
-    VkDevice device = (VkDevice)vk.device;
-    volkLoadDeviceTable(&t, device);
-    VkBufferCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                               .size = bytes,
-                               .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
-                               .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
-    VkBuffer buffer;
-    assert_int_equal(t.vkCreateBuffer(device, &info, NULL, &buffer), VK_SUCCESS);
-    VkMemoryRequirements req;
-    t.vkGetBufferMemoryRequirements(device, buffer, &req);
-    VkPhysicalDeviceMemoryProperties mem;
-    vkGetPhysicalDeviceMemoryProperties((VkPhysicalDevice)vk.physical_device, &mem);
-    VkMemoryPropertyFlags want = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                 VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-    uint32_t type = 0;
-    while (type < mem.memoryTypeCount && !((req.memoryTypeBits >> type & 1u) &&
-                                           (mem.memoryTypes[type].propertyFlags & want) == want))
-        ++type;
-    assert_true(type < mem.memoryTypeCount);
-    VkMemoryAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                                  .allocationSize = req.size,
-                                  .memoryTypeIndex = type};
-    VkDeviceMemory memory;
-    assert_int_equal(t.vkAllocateMemory(device, &alloc, NULL, &memory), VK_SUCCESS);
-    assert_int_equal(t.vkBindBufferMemory(device, buffer, memory, 0), VK_SUCCESS);
-    void *mapped;
-    assert_int_equal(t.vkMapMemory(device, memory, 0, VK_WHOLE_SIZE, 0, &mapped), VK_SUCCESS);
-    memset(mapped, 0, (size_t)bytes);
-    memcpy(mapped, px, (size_t)evk_preprocess_image_bytes(p));
-
-    VkCommandPoolCreateInfo pool_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                         .queueFamilyIndex = vk.queue_family_index};
+    tu_vulkan v;
+    tu_vulkan_of_context(ctx, &v);
+    tu_host_buffer image_buffer = tu_host_buffer_create(&v, bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
+    memset(image_buffer.mapped, 0, (size_t)bytes);
+    memcpy(image_buffer.mapped, px, (size_t)evk_preprocess_image_bytes(p));
     VkCommandPool pool;
-    assert_int_equal(t.vkCreateCommandPool(device, &pool_info, NULL, &pool), VK_SUCCESS);
-    VkCommandBufferAllocateInfo cb_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                           .commandPool = pool,
-                                           .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                           .commandBufferCount = 1};
-    VkCommandBuffer cb;
-    assert_int_equal(t.vkAllocateCommandBuffers(device, &cb_info, &cb), VK_SUCCESS);
-    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    assert_int_equal(t.vkBeginCommandBuffer(cb, &begin), VK_SUCCESS);
+    VkCommandBuffer cb = tu_commands_begin(&v, &pool);
     evk_tensor *out = tu_tensor(ctx, (evk_shape){1, 3, c.crop, c.crop}, NULL);
-    evk_external_buffer image = {EVK_HANDLE_TO_U64(buffer), 0, bytes,
+    evk_external_buffer image = {EVK_HANDLE_TO_U64(image_buffer.buffer), 0, bytes,
                                  VK_BUFFER_USAGE_STORAGE_BUFFER_BIT};
     evk_recorded *rec = NULL;
     evk_external_buffer short_image = image;
@@ -309,18 +271,8 @@ static void test_recorded_from_a_buffer(void **state)
                      EVK_ERROR_INVALID_ARGUMENT);
     assert_null(rec);
     assert_int_equal(evk_preprocess_record(p, &image, out, 0, cb, &rec), EVK_SUCCESS);
-    VkMemoryBarrier barrier = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                               .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                               .dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT};
-    t.vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                           VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
-                           &barrier, 0, NULL, 0, NULL);
-    assert_int_equal(t.vkEndCommandBuffer(cb), VK_SUCCESS);
-    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                           .commandBufferCount = 1,
-                           .pCommandBuffers = &cb};
-    assert_int_equal(t.vkQueueSubmit((VkQueue)vk.queue, 1, &submit, VK_NULL_HANDLE), VK_SUCCESS);
-    assert_int_equal(t.vkQueueWaitIdle((VkQueue)vk.queue), VK_SUCCESS);
+    tu_commands_barrier_to_host(&v, cb);
+    tu_commands_submit(&v, cb);
     evk_recorded_release(rec);
     float *got = tu_download(out);
     float *ref = reference(&c, px, pitch);
@@ -328,9 +280,8 @@ static void test_recorded_from_a_buffer(void **state)
     free(got);
     free(ref);
     evk_tensor_destroy(out);
-    t.vkDestroyCommandPool(device, pool, NULL);
-    t.vkDestroyBuffer(device, buffer, NULL);
-    t.vkFreeMemory(device, memory, NULL);
+    v.vk.vkDestroyCommandPool(v.device, pool, NULL);
+    tu_host_buffer_destroy(&v, &image_buffer);
     evk_preprocess_destroy(p);
     free(px);
     tu_assert_no_validation_messages(g);

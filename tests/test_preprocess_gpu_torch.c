@@ -16,31 +16,15 @@
 static const char *case_directory;
 static const float mean[3] = {0.485f, 0.456f, 0.406f}, std_[3] = {0.229f, 0.224f, 0.225f};
 
-static void *read_case_file(const char *name, size_t size)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", case_directory, name);
-    FILE *file = fopen(path, "rb");
-    if (!file)
-        fail_msg("cannot open %s", path);
-    unsigned char *data = malloc(size + 1);
-    assert_non_null(data);
-    size_t got = fread(data, 1, size + 1, file);
-    fclose(file);
-    if (got != size)
-        fail_msg("%s holds %zu bytes, expected %zu", path, got, size);
-    return data;
-}
-
 static void check_case(evk_context *ctx, unsigned n, uint32_t width, uint32_t height,
                        uint32_t resize, uint32_t crop, int filter)
 {
     char name[64];
     snprintf(name, sizeof name, "case%u.rgb", n);
-    unsigned char *rgb = read_case_file(name, (size_t)width * height * 3);
+    unsigned char *rgb = tu_read_case_file(case_directory, name, (size_t)width * height * 3);
     size_t count = 3 * (size_t)crop * crop;
     snprintf(name, sizeof name, "case%u.f32", n);
-    float *expected = read_case_file(name, count * sizeof(float));
+    float *expected = tu_read_case_file(case_directory, name, count * sizeof(float));
     evk_preprocess_desc desc = {.width = width, .height = height, .format = EVK_PIXEL_RGB8,
                                 .filter = (evk_resize_filter)filter, .resize = resize,
                                 .crop = crop};

@@ -21,30 +21,12 @@
 
 static const char *case_directory;
 
-/* `name` in the case directory, read whole into a malloc'd buffer that must
- * hold exactly `size` bytes. */
-static void *read_case_file(const char *name, size_t size)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", case_directory, name);
-    FILE *file = fopen(path, "rb");
-    if (!file)
-        fail_msg("cannot open %s", path);
-    unsigned char *data = malloc(size + 1);
-    assert_non_null(data);
-    size_t got = fread(data, 1, size + 1, file);
-    fclose(file);
-    if (got != size)
-        fail_msg("%s holds %zu bytes, expected %zu", path, got, size);
-    return data;
-}
-
 static void check_resize(const char *input, uint32_t width, uint32_t height, const char *output,
                          uint32_t out_width, uint32_t out_height)
 {
     size_t out_bytes = (size_t)out_width * out_height * 3;
-    unsigned char *rgb = read_case_file(input, (size_t)width * height * 3);
-    unsigned char *expected = read_case_file(output, out_bytes);
+    unsigned char *rgb = tu_read_case_file(case_directory, input, (size_t)width * height * 3);
+    unsigned char *expected = tu_read_case_file(case_directory, output, out_bytes);
     unsigned char *got = malloc(out_bytes);
     assert_non_null(got);
     assert_int_equal(preprocess_resize_rgb(rgb, width, height, out_width, out_height, got), 0);
@@ -70,8 +52,8 @@ static void check_transform(const char *input, uint32_t width, uint32_t height, 
     preprocess_spec spec;
     assert_int_equal(preprocess_spec_for(model, &spec), 0);
     size_t plane = (size_t)spec.crop * spec.crop;
-    unsigned char *rgb = read_case_file(input, (size_t)width * height * 3);
-    float *expected = read_case_file(output, 3 * plane * sizeof *expected);
+    unsigned char *rgb = tu_read_case_file(case_directory, input, (size_t)width * height * 3);
+    float *expected = tu_read_case_file(case_directory, output, 3 * plane * sizeof *expected);
     float *got = malloc(3 * plane * sizeof *got);
     assert_non_null(got);
     assert_int_equal(preprocess_image(rgb, width, height, &spec, got), 0);

@@ -419,3 +419,19 @@ void tu_failing_free(void *ptr, void *user)
     a->outstanding--;
     free(ptr);
 }
+
+void *tu_read_case_file(const char *dir, const char *name, size_t size)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        fail_msg("cannot open %s", path);
+    unsigned char *data = malloc(size + 1);
+    assert_non_null(data);
+    size_t got = fread(data, 1, size + 1, file);
+    fclose(file);
+    if (got != size)
+        fail_msg("%s holds %zu bytes, expected %zu", path, got, size);
+    return data;
+}

@@ -137,6 +137,9 @@ void *tu_failing_alloc(size_t size, void *user);
 void tu_failing_free(void *ptr, void *user);
 
 /* ---- Small things. */
+/* The file `name` in folder `dir`, read whole into a malloc'd buffer that
+ * must hold exactly `size` bytes (the cases the torch scripts write). */
+void *tu_read_case_file(const char *dir, const char *name, size_t size);
 /* Fails unless `message` (an evk_last_error) starts with the name of
  * `status` and names the problem: contains `word`, case-insensitively. */
 void tu_assert_message(const char *message, evk_status status, const char *word);
