@@ -432,7 +432,6 @@ static evk_status submit_buffer(evk_context *ctx, VkCommandBuffer buffer)
     ctx->vk.vkResetFences(ctx->device, 1, &c->fence);
     if (r != VK_SUCCESS)
         return evk_fail_vk(ctx, r, "vkWaitForFences");
-    ctx->stats.submits++;
     if (c->timestamps)
         read_gpu_time(ctx);
     return EVK_SUCCESS;
@@ -446,20 +445,22 @@ evk_status evk_command_submit_wait(evk_context *ctx)
 
 /* ---- Persistent recordings. */
 
-/* Exchanges the context's buffer and pools with the recording's. */
-static void swap_in(evk_context *ctx, evk_recording *rec)
+/* Puts `buffer` and `*pools` (a recording's, or the application's buffer
+ * with its sets) in the places of the context's own, which swap_out puts
+ * back, storing the pools, grown meanwhile, into `*pools`. */
+static void swap_in(evk_context *ctx, VkCommandBuffer buffer, evk_descriptor_pool_node *pools)
 {
     evk_command *c = &ctx->cmd;
     c->saved_buffer = c->buffer;
     c->saved_pools = c->descriptor_pools;
-    c->buffer = rec->buffer;
-    c->descriptor_pools = rec->descriptor_pools;
+    c->buffer = buffer;
+    c->descriptor_pools = pools;
 }
 
-static void swap_out(evk_context *ctx, evk_recording *rec)
+static void swap_out(evk_context *ctx, evk_descriptor_pool_node **pools)
 {
     evk_command *c = &ctx->cmd;
-    rec->descriptor_pools = c->descriptor_pools;
+    *pools = c->descriptor_pools;
     c->buffer = c->saved_buffer;
     c->descriptor_pools = c->saved_pools;
     c->saved_buffer = VK_NULL_HANDLE;
@@ -486,12 +487,12 @@ evk_status evk_command_begin_recording(evk_context *ctx, evk_recording *rec)
     evk_status s = allocate_recording_buffer(ctx, rec);
     if (s != EVK_SUCCESS)
         return s;
-    swap_in(ctx, rec);
+    swap_in(ctx, rec->buffer, rec->descriptor_pools);
     s = ctx->cmd.descriptor_pools ? EVK_SUCCESS : add_descriptor_pool(ctx);
     if (s == EVK_SUCCESS)
         s = begin_buffer(ctx, VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT);
     if (s != EVK_SUCCESS)
-        swap_out(ctx, rec);
+        swap_out(ctx, &rec->descriptor_pools);
     return s;
 }
 
@@ -500,7 +501,7 @@ evk_status evk_command_end_recording(evk_context *ctx, evk_recording *rec)
     evk_status s = end_buffer(ctx);
     rec->timed_dispatches = ctx->cmd.timed_dispatches;
     rec->valid = s == EVK_SUCCESS;
-    swap_out(ctx, rec);
+    swap_out(ctx, &rec->descriptor_pools);
     return s;
 }
 
@@ -508,7 +509,7 @@ void evk_command_abort_recording(evk_context *ctx, evk_recording *rec)
 {
     evk_command_abort(ctx);
     rec->valid = 0;
-    swap_out(ctx, rec);
+    swap_out(ctx, &rec->descriptor_pools);
 }
 
 evk_status evk_command_submit_recording(evk_context *ctx, evk_recording *rec)
@@ -525,10 +526,7 @@ evk_status evk_command_begin_foreign(evk_context *ctx, VkCommandBuffer buffer,
     evk_command *c = &ctx->cmd;
     if (c->recording)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "command buffer is already recording");
-    c->saved_buffer = c->buffer;
-    c->saved_pools = c->descriptor_pools;
-    c->buffer = buffer;
-    c->descriptor_pools = *pools;
+    swap_in(ctx, buffer, *pools);
     evk_status s = c->descriptor_pools ? EVK_SUCCESS : add_descriptor_pool(ctx);
     if (s != EVK_SUCCESS) {
         evk_command_end_foreign(ctx, pools);
@@ -543,14 +541,9 @@ evk_status evk_command_begin_foreign(evk_context *ctx, VkCommandBuffer buffer,
 
 void evk_command_end_foreign(evk_context *ctx, evk_descriptor_pool_node **pools)
 {
-    evk_command *c = &ctx->cmd;
-    *pools = c->descriptor_pools;
-    c->buffer = c->saved_buffer;
-    c->descriptor_pools = c->saved_pools;
-    c->saved_buffer = VK_NULL_HANDLE;
-    c->saved_pools = NULL;
-    c->recording = 0;
-    c->untimed = 0;
+    swap_out(ctx, pools);
+    ctx->cmd.recording = 0;
+    ctx->cmd.untimed = 0;
 }
 
 void evk_descriptor_pools_destroy(evk_context *ctx, evk_descriptor_pool_node **pools)

@@ -14,7 +14,10 @@
  *   tools/bench_json_read.c  the JSON parser (model/json.h), numbers with
  *                          fractions included, for bench result files
  *   bench/, tools/         files read without blocking and written whole
- *                          (file_io.h) */
+ *                          (file_io.h)
+ *   tools/preprocess.c     torchvision's resize size, crop offset and the
+ *                          bicubic filter, as the device's preprocessing
+ *                          computes them (ops/resize_rule.h) */
 #ifndef EFFVK_HOST_EFFVK_INTERNAL_H
 #define EFFVK_HOST_EFFVK_INTERNAL_H
 
@@ -28,6 +31,7 @@
 #include "model/arch.h"
 #include "model/json.h"
 #include "model/state_dict_layout.h"
+#include "ops/resize_rule.h"
 
 /* ---- The layout measurement: the same kernel on the packed layout
  * [N][C/4][H][W][4] and on plain NCHW. */

@@ -75,17 +75,14 @@ evk_status evk_tensor_create(evk_context *ctx, evk_shape shape, evk_tensor **out
     EVK_ENTERED_CREATE(ctx, out, tensor_create_entered(ctx, shape, out));
 }
 
-static evk_status check_external(evk_context *ctx, evk_shape shape, const evk_external_buffer *b)
+evk_status evk_external_range_check(evk_context *ctx, const char *fn,
+                                    const evk_external_buffer *b, uint64_t needed)
 {
-    static const char *fn = "evk_tensor_create_external";
     if (!b || !b->buffer)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: the buffer is NULL", fn);
-    uint64_t needed = evk_shape_device_bytes(shape);
     if (b->size < needed)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: %llu bytes given, a %ux%ux%ux%u "
-                        "tensor needs %llu (evk_shape_device_bytes)", fn,
-                        (unsigned long long)b->size, shape.n, shape.c, shape.h, shape.w,
-                        (unsigned long long)needed);
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: %llu bytes given, the range needs "
+                        "%llu", fn, (unsigned long long)b->size, (unsigned long long)needed);
     if (b->offset > UINT64_MAX - b->size)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: offset %llu + size %llu wraps",
                         fn, (unsigned long long)b->offset, (unsigned long long)b->size);
@@ -111,7 +108,8 @@ static evk_status tensor_create_external_entered(evk_context *ctx, evk_shape sha
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "ctx or out is NULL");
     evk_status s = evk_shape_check(ctx, shape, "evk_tensor_create_external");
     if (s == EVK_SUCCESS)
-        s = check_external(ctx, shape, b);
+        s = evk_external_range_check(ctx, "evk_tensor_create_external", b,
+                                     evk_shape_device_bytes(shape));
     if (s != EVK_SUCCESS)
         return s;
     evk_tensor *t = evk_calloc(ctx, 1, sizeof *t);

@@ -32,6 +32,12 @@ static inline uint32_t evk_even_tile(uint32_t total, uint32_t max)
  * (evk_shape_device_bytes(s) bytes), padded channels zeroed. */
 void evk_pack_nchw(evk_shape s, const float *src, float *dst);
 
+/* Checks an application's buffer range that must hold `needed` bytes:
+ * set, large enough, not wrapping, with STORAGE_BUFFER usage, within the
+ * storage buffer range, its offset aligned; `fn` names the caller. */
+evk_status evk_external_range_check(evk_context *ctx, const char *fn,
+                                    const evk_external_buffer *range, uint64_t needed);
+
 /* Checks that `t` is a tensor of `ctx`; `what` names it in the message. */
 evk_status evk_tensor_check(evk_context *ctx, const evk_tensor *t, const char *what);
 evk_status evk_shape_check(evk_context *ctx, evk_shape shape, const char *what);

@@ -62,8 +62,12 @@ static int parse_option(int argc, char **argv, int *i, classify_args *a)
     const char *option = argv[*i];
     if (is_help_option(option))
         return USAGE_ASKED;
-    if (strcmp(option, "--no-cache") == 0 || strcmp(option, "--gpu-preprocess") == 0) {
-        *(option[2] == 'n' ? &a->no_cache : &a->gpu_preprocess) = 1;
+    if (strcmp(option, "--no-cache") == 0) {
+        a->no_cache = 1;
+        return EXIT_OK;
+    }
+    if (strcmp(option, "--gpu-preprocess") == 0) {
+        a->gpu_preprocess = 1;
         return EXIT_OK;
     }
     const char **text = strcmp(option, "--model") == 0 ? &a->model

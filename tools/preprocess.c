@@ -6,6 +6,7 @@
  * passes; at hard edges that moves pixels by several levels from a float
  * resize, so this reproduces its integer arithmetic instead. */
 #include "preprocess.h"
+#include "effvk_internal.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -49,23 +50,7 @@ int preprocess_spec_for(const char *model, preprocess_spec *out)
 void preprocess_resized_size(uint32_t width, uint32_t height, uint32_t resize, uint32_t *out_width,
                              uint32_t *out_height)
 {
-    uint32_t shorter = width <= height ? width : height;
-    uint32_t longer = width <= height ? height : width;
-    uint32_t new_long = (uint32_t)((double)((uint64_t)resize * longer) / (double)shorter);
-    *out_width = width <= height ? resize : new_long;
-    *out_height = width <= height ? new_long : resize;
-}
-
-/* PIL's bicubic kernel (a = -0.5), support 2. */
-static double bicubic(double x)
-{
-    const double a = -0.5;
-    x = fabs(x);
-    if (x < 1.0)
-        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
-    if (x < 2.0)
-        return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
-    return 0.0;
+    evk_resize_size(width, height, resize, out_width, out_height);
 }
 
 #define BICUBIC_SUPPORT 2.0
@@ -116,7 +101,7 @@ static void fill_output_taps(axis_taps *t, uint32_t i, uint32_t in_size, double 
     uint32_t count = high - low;
     double sum = 0.0;
     for (uint32_t k = 0; k < count; ++k) {
-        t->scratch[k] = bicubic(((double)k + (double)low - center + 0.5) * reciprocal);
+        t->scratch[k] = evk_resize_filter_weight(EVK_RESIZE_BICUBIC, ((double)k + (double)low - center + 0.5) * reciprocal);
         sum += t->scratch[k];
     }
     int32_t *fixed = t->weights + (size_t)i * t->taps;
@@ -220,14 +205,6 @@ int preprocess_resize_rgb(const unsigned char *rgb, uint32_t width, uint32_t hei
     return failed ? -1 : 0;
 }
 
-/* torchvision's centre crop offset, int(round((size - crop) / 2.0)): Python
- * rounds halves to even. */
-static uint32_t crop_offset(uint32_t size, uint32_t crop)
-{
-    uint32_t difference = size - crop, half = difference / 2;
-    return difference % 2 && half % 2 ? half + 1 : half;
-}
-
 int preprocess_image(const unsigned char *rgb, uint32_t width, uint32_t height,
                      const preprocess_spec *spec, float *out)
 {
@@ -240,7 +217,8 @@ int preprocess_image(const unsigned char *rgb, uint32_t width, uint32_t height,
         free(resized);
         return -1;
     }
-    uint32_t top = crop_offset(rh, spec->crop), left = crop_offset(rw, spec->crop);
+    uint32_t top = evk_center_crop_offset(rh, spec->crop);
+    uint32_t left = evk_center_crop_offset(rw, spec->crop);
     for (uint32_t c = 0; c < 3; ++c)
         for (uint32_t y = 0; y < spec->crop; ++y)
             for (uint32_t x = 0; x < spec->crop; ++x) {

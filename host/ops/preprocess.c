@@ -12,6 +12,7 @@
 #include "layer.h"
 #include "pipeline.h"
 #include "recorded.h"
+#include "resize_rule.h"
 #include "profile.h"
 
 enum { PREPROCESS_WORKGROUP = 64, MAX_TAPS = 1u << 12 };
@@ -26,7 +27,7 @@ struct evk_preprocess {
     evk_buffer image;               /* host pixels' copy, created on first run */
 };
 
-static double filter(evk_resize_filter f, double x)
+double evk_resize_filter_weight(evk_resize_filter f, double x)
 {
     x = fabs(x);
     if (f == EVK_RESIZE_BILINEAR)
@@ -66,7 +67,7 @@ static void fill_table(evk_resize_filter f, uint32_t in_size, uint32_t out_size,
             count = taps;
         double w[MAX_TAPS], sum = 0.0;
         for (uint32_t k = 0; k < count; ++k) {
-            w[k] = filter(f, ((double)k + (double)low - center + 0.5) / filter_scale);
+            w[k] = evk_resize_filter_weight(f, ((double)k + (double)low - center + 0.5) / filter_scale);
             sum += w[k];
         }
         table[i] = low;
@@ -76,9 +77,7 @@ static void fill_table(evk_resize_filter f, uint32_t in_size, uint32_t out_size,
     }
 }
 
-/* torchvision's centre crop offset, int(round((size - crop) / 2.0)): Python
- * rounds halves to even. */
-static uint32_t crop_offset(uint32_t size, uint32_t crop)
+uint32_t evk_center_crop_offset(uint32_t size, uint32_t crop)
 {
     uint32_t difference = size - crop, half = difference / 2;
     return difference % 2 && half % 2 ? half + 1 : half;
@@ -108,20 +107,21 @@ static evk_status check_desc(evk_context *ctx, const evk_preprocess_desc *d)
     return EVK_SUCCESS;
 }
 
-static void resized_size(const evk_preprocess_desc *d, uint32_t *w, uint32_t *h)
+void evk_resize_size(uint32_t width, uint32_t height, uint32_t resize, uint32_t *out_width,
+                     uint32_t *out_height)
 {
-    uint32_t shorter = d->width <= d->height ? d->width : d->height;
-    uint32_t longer = d->width <= d->height ? d->height : d->width;
-    uint32_t new_long = (uint32_t)((double)((uint64_t)d->resize * longer) / (double)shorter);
-    *w = d->width <= d->height ? d->resize : new_long;
-    *h = d->width <= d->height ? new_long : d->resize;
+    uint32_t shorter = width <= height ? width : height;
+    uint32_t longer = width <= height ? height : width;
+    uint32_t new_long = (uint32_t)((double)((uint64_t)resize * longer) / (double)shorter);
+    *out_width = width <= height ? resize : new_long;
+    *out_height = width <= height ? new_long : resize;
 }
 
 static evk_status upload_taps(evk_preprocess *p)
 {
     const evk_preprocess_desc *d = &p->desc;
     uint32_t rw, rh;
-    resized_size(d, &rw, &rh);
+    evk_resize_size(d->width, d->height, d->resize, &rw, &rh);
     p->taps_x = tap_count(d->filter, d->width, rw);
     p->taps_y = tap_count(d->filter, d->height, rh);
     if (p->taps_x > MAX_TAPS || p->taps_y > MAX_TAPS)
@@ -133,8 +133,8 @@ static evk_status upload_taps(evk_preprocess *p)
     uint32_t *table = evk_calloc(p->ctx, words, sizeof *table);
     if (!table)
         return evk_fail_oom(p->ctx, "preprocess taps");
-    fill_table(d->filter, d->width, rw, crop_offset(rw, d->crop), d->crop, p->taps_x, table);
-    fill_table(d->filter, d->height, rh, crop_offset(rh, d->crop), d->crop, p->taps_y,
+    fill_table(d->filter, d->width, rw, evk_center_crop_offset(rw, d->crop), d->crop, p->taps_x, table);
+    fill_table(d->filter, d->height, rh, evk_center_crop_offset(rh, d->crop), d->crop, p->taps_y,
                table + p->y_table);
     evk_status s = evk_buffer_create_with_data(p->ctx, table, words * sizeof *table,
                                                "preprocess taps", &p->taps);
@@ -248,15 +248,10 @@ static evk_status preprocess_run_entered(evk_preprocess *p, const void *pixels, 
                         "pixels given, the image needs %llu", (unsigned long long)bytes,
                         (unsigned long long)p->image_bytes);
     evk_status s = check_output(p, out, index);
-    if (s == EVK_SUCCESS && !p->image.buffer) {
-        uint64_t size = word_bytes(p->image_bytes);
-        void *copy = evk_calloc(ctx, 1, (size_t)size);
-        if (!copy)
-            return evk_fail_oom(ctx, "preprocess image");
-        memcpy(copy, pixels, (size_t)p->image_bytes);
-        s = evk_buffer_create_with_data(ctx, copy, size, "preprocess image", &p->image);
-        evk_free(ctx, copy);
-    } else if (s == EVK_SUCCESS) {
+    if (s == EVK_SUCCESS && !p->image.buffer)
+        s = evk_buffer_create(ctx, word_bytes(p->image_bytes), EVK_BUFFER_DEVICE,
+                              "preprocess image", &p->image);
+    if (s == EVK_SUCCESS) {
         evk_host_access access;
         s = evk_buffer_begin_write(ctx, &p->image, &access);
         if (s == EVK_SUCCESS) {
@@ -292,19 +287,13 @@ static evk_status preprocess_record_entered(evk_preprocess *p, const evk_externa
                                             evk_recorded **rec_out)
 {
     evk_context *ctx = p->ctx;
-    if (!image || !image->buffer || !cb || !rec_out)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_preprocess_record: image, "
+    if (!cb || !rec_out)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_preprocess_record: "
                         "command_buffer or out is NULL");
     uint64_t needed = word_bytes(p->image_bytes);
-    uint32_t align = ctx->props.min_storage_buffer_offset_alignment;
-    if (image->size < needed || !(image->usage & VK_BUFFER_USAGE_STORAGE_BUFFER_BIT) ||
-        (align && image->offset % align))
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_preprocess_record: the image range "
-                        "(offset %llu, %llu bytes, usage 0x%x) must hold %llu bytes, have "
-                        "STORAGE_BUFFER usage and an offset aligned to %u",
-                        (unsigned long long)image->offset, (unsigned long long)image->size,
-                        image->usage, (unsigned long long)needed, align);
-    evk_status s = check_output(p, out, index);
+    evk_status s = evk_external_range_check(ctx, "evk_preprocess_record", image, needed);
+    if (s == EVK_SUCCESS)
+        s = check_output(p, out, index);
     evk_recorded *rec = NULL;
     if (s == EVK_SUCCESS)
         s = evk_recorded_create(ctx, &rec);
