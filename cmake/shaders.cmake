@@ -51,16 +51,32 @@ function(effvk_add_shaders target shader_dir)
   set(entries "")
   foreach(comp ${comp_files})
     get_filename_component(name ${comp} NAME_WE)
-    set(variants "${name}:")
-    # A shader with this line also builds as NAME_texel with EVK_TEXEL_LOADS
-    # defined: its inputs and weights read as uniform texel buffers
-    # (host/texel_variant.h).
+    # Markers (host/shader_variant.h): `// effvk-variant: texel` adds
+    # NAME_texel (EVK_TEXEL_LOADS: inputs and weights read as uniform texel
+    # buffers); `fp16-storage` adds NAME_f16s (EVK_FP16_STORAGE); `fp16`
+    # adds NAME_f16s and NAME_f16 (EVK_FP16_STORAGE and EVK_FP16_ARITHMETIC);
+    # the texel variant gets its 16-bit ones too.
     file(STRINGS ${comp} texel_marker REGEX "^// effvk-variant: texel$")
-    # Reconfigure when a shader changes, so that adding the marker adds the variant.
+    file(STRINGS ${comp} storage_marker REGEX "^// effvk-variant: fp16-storage$")
+    file(STRINGS ${comp} arithmetic_marker REGEX "^// effvk-variant: fp16$")
+    # Reconfigure when a shader changes, so that adding a marker adds the variant.
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${comp})
+    set(bases "${name}:")
     if(texel_marker)
-      list(APPEND variants "${name}_texel:-DEVK_TEXEL_LOADS")
+      list(APPEND bases "${name}_texel:-DEVK_TEXEL_LOADS")
     endif()
+    set(variants "")
+    foreach(base ${bases})
+      list(APPEND variants "${base}")
+      if(storage_marker OR arithmetic_marker)
+        string(REPLACE ":" "_f16s:-DEVK_FP16_STORAGE " storage "${base}")
+        list(APPEND variants "${storage}")
+      endif()
+      if(arithmetic_marker)
+        string(REPLACE ":" "_f16:-DEVK_FP16_STORAGE -DEVK_FP16_ARITHMETIC " arithmetic "${base}")
+        list(APPEND variants "${arithmetic}")
+      endif()
+    endforeach()
     foreach(variant ${variants})
       string(REPLACE ":" ";" fields "${variant}")
       list(GET fields 0 entry)
@@ -68,6 +84,8 @@ function(effvk_add_shaders target shader_dir)
       set(define "")
       if(field_count GREATER 1)
         list(GET fields 1 define)
+        string(STRIP "${define}" define)
+        separate_arguments(define UNIX_COMMAND "${define}")
       endif()
       set(spv ${out_dir}/${entry}.spv)
       set(header ${out_dir}/${entry}.spv.h)

@@ -3,7 +3,7 @@
 #include "context.h"
 #include "pipeline.h"
 #include "profile.h"
-#include "texel_variant.h"
+#include "shader_variant.h"
 #include "context_entry.h"
 #include "run.h"
 
@@ -214,23 +214,28 @@ static evk_status allocate_set(evk_context *ctx, const evk_pipeline *p, VkDescri
     return r == VK_SUCCESS ? EVK_SUCCESS : evk_fail_vk(ctx, r, "vkAllocateDescriptorSets");
 }
 
-/* A view of a texel binding, owned by the pool that holds the set. */
-static evk_status create_texel_view(evk_context *ctx, const evk_binding *binding, int float_texels,
-                                    VkBufferView *out)
+/* A view of texel binding `index` of `key`, owned by the pool that holds
+ * the set. */
+static evk_status create_texel_view(evk_context *ctx, const evk_pipeline_key *key, uint32_t index,
+                                    const evk_binding *binding, VkBufferView *out)
 {
     evk_descriptor_pool_node *node = ctx->cmd.descriptor_pools;
     const evk_device_profile *profile = &ctx->profile;
-    if (!evk_texel_range_fits(&profile->limits, binding->offset, binding->range,
-                              float_texels ? 4u : 16u))
+    uint32_t texel_bytes = evk_texel_bytes(key, index);
+    if (!evk_texel_range_fits(&profile->limits, binding->offset, binding->range, texel_bytes))
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
                         "texel binding at offset %llu, %llu bytes: not aligned to %u bytes or "
                         "over the device's %u texels", (unsigned long long)binding->offset,
                         (unsigned long long)binding->range, profile->limits.texel_offset_alignment,
                         profile->limits.texel_buffer_elements);
+    static const VkFormat formats[] = {VK_FORMAT_R16_SFLOAT, VK_FORMAT_R32_SFLOAT,
+                                       VK_FORMAT_R16G16B16A16_SFLOAT,
+                                       VK_FORMAT_R32G32B32A32_SFLOAT};
+    int half = (key->half_texel_bindings >> index & 1u) != 0;
+    int vec4 = !(key->float_texel_bindings >> index & 1u);
     VkBufferViewCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                                    .buffer = binding->buffer,
-                                   .format = float_texels ? VK_FORMAT_R32_SFLOAT
-                                                          : VK_FORMAT_R32G32B32A32_SFLOAT,
+                                   .format = formats[vec4 * 2 + !half],
                                    .offset = binding->offset,
                                    .range = binding->range};
     VkResult r = ctx->vk.vkCreateBufferView(ctx->device, &info, NULL, &node->views[node->view_count]);
@@ -257,9 +262,7 @@ static evk_status write_set(evk_context *ctx, const evk_pipeline *pipeline, VkDe
                                            .pBufferInfo = &infos[i]};
         if (!(pipeline->key.texel_bindings >> i & 1u))
             continue;
-        evk_status s = create_texel_view(ctx, &bindings[i],
-                                         (int)(pipeline->key.float_texel_bindings >> i & 1u),
-                                         &views[i]);
+        evk_status s = create_texel_view(ctx, &pipeline->key, i, &bindings[i], &views[i]);
         if (s != EVK_SUCCESS)
             return s;
         writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
@@ -325,11 +328,13 @@ evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline_key *key,
                                 uint64_t group_count)
 {
     evk_pipeline_key chosen = *key;
-    evk_choose_texel_variant(ctx, &chosen, bindings);
+    evk_status s = evk_choose_variant(ctx, &chosen, bindings);
+    if (s != EVK_SUCCESS)
+        return s;
     if (ctx->progress.counting)
         return evk_pipeline_census_add(ctx, &chosen);
     evk_pipeline *pipeline;
-    evk_status s = evk_pipeline_get(ctx, &chosen, &pipeline);
+    s = evk_pipeline_get(ctx, &chosen, &pipeline);
     if (s != EVK_SUCCESS)
         return s;
     return evk_command_dispatch_pipeline(ctx, pipeline, bindings, key->binding_count, push,

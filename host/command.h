@@ -89,7 +89,7 @@ void evk_command_destroy(evk_context *ctx);
 evk_status evk_command_begin(evk_context *ctx);
 
 /* Records a dispatch of `key`'s pipeline (its texel variant where
- * evk_choose_texel_variant picks it, created on first use) with
+ * evk_choose_variant picks it, created on first use) with
  * key->binding_count bindings and key->push_bytes of push constants; during
  * a pipeline census (pipeline.h) counts the pipeline instead. */
 evk_status evk_command_dispatch(evk_context *ctx, const evk_pipeline_key *key,

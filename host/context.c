@@ -6,6 +6,7 @@
 #include "device.h"
 #include "driver_pin.h"
 #include "limits_profile.h"
+#include "precision.h"
 #include "pipeline.h"
 #include "profile.h"
 #include "run.h"
@@ -207,11 +208,35 @@ static evk_status create_device(evk_context *ctx)
                                      .queueFamilyIndex = ctx->queue_family,
                                      .queueCount = 1,
                                      .pQueuePriorities = &priority};
+    /* The 16-bit features where the device has them (the precisions that
+     * need them are chosen later, evk_precision_choose); shaderFloat16 only
+     * where it is core (1.2), so that no extension needs enabling. */
+    int float16 = ctx->props.fp16_arithmetic && ctx->props.api_version >= VK_API_VERSION_1_2;
+    VkPhysicalDeviceShaderFloat16Int8Features f16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES,
+        .shaderFloat16 = VK_TRUE};
+    VkPhysicalDevice16BitStorageFeatures storage16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+        .pNext = float16 ? &f16 : NULL,
+        .storageBuffer16BitAccess = VK_TRUE};
     VkPhysicalDeviceTimelineSemaphoreFeatures timeline = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
         .timelineSemaphore = VK_TRUE};
+    void *features = NULL;
+    if (ctx->props.fp16_storage) {
+        features = &storage16;
+        ctx->storage_16bit_enabled = 1;
+        ctx->shader_float16_enabled = float16;
+    } else if (float16) {
+        features = &f16;
+        ctx->shader_float16_enabled = 1;
+    }
+    if (ctx->props.timeline_semaphores) {
+        timeline.pNext = features;
+        features = &timeline;
+    }
     VkDeviceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                               .pNext = ctx->props.timeline_semaphores ? &timeline : NULL,
+                               .pNext = features,
                                .queueCreateInfoCount = 1,
                                .pQueueCreateInfos = &queue};
     VkResult r = vkCreateDevice(ctx->physical_device, &info, NULL, &ctx->device);
@@ -264,6 +289,8 @@ static evk_status adopt_external(evk_context *ctx, const evk_external_vulkan *ex
     ctx->queue_family = ext->queue_family_index;
     ctx->queue_lock = ext->queue_lock;
     ctx->queue_lock_user_data = ext->queue_lock_user_data;
+    ctx->storage_16bit_enabled = ext->enabled_storage_16bit != 0;
+    ctx->shader_float16_enabled = ext->enabled_shader_float16 != 0;
     volkLoadInstanceOnly(ctx->instance);
     uint32_t index = 0;
     evk_status s = external_device_index(ctx, &index);
@@ -289,6 +316,9 @@ static evk_status check_desc(const evk_context_desc *desc)
     if ((unsigned)desc->limits > EVK_LIMITS_ANDROID_BASELINE_2022)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "desc.limits: %d is not an "
                         "evk_limits_profile", (int)desc->limits);
+    if ((unsigned)desc->precision > EVK_PRECISION_FP16)
+        return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT, "desc.precision: %d is not an "
+                        "evk_precision", (int)desc->precision);
     if (!desc->allocator.alloc != !desc->allocator.free)
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT,
                         "desc.allocator: alloc and free must be set together");
@@ -332,6 +362,8 @@ static evk_status init_context(evk_context *ctx, const evk_context_desc *desc)
         s = evk_pipeline_cache_open(ctx);
     if (s == EVK_SUCCESS)
         s = evk_command_init(ctx);
+    if (s == EVK_SUCCESS)
+        s = evk_precision_choose(ctx, desc);
     return s;
 }
 

@@ -48,6 +48,12 @@ struct evk_context {
     /* Every tuning choice and the limits in force (profile.h); kernels read
      * it instead of the device type. */
     evk_device_profile profile;
+    /* The precision every tensor and layer of the context uses (precision.h). */
+    evk_precision_choice precision;
+    /* 16-bit features enabled on the device (ours: where supported; an
+     * adopted one: as desc.external says). */
+    int storage_16bit_enabled;
+    int shader_float16_enabled;
     VkPhysicalDeviceMemoryProperties memory;
     int force_staging;              /* EVK_CONTEXT_FORCE_STAGING */
 

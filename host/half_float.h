@@ -9,4 +9,9 @@
 float evk_f16_to_f32(uint16_t bits);
 float evk_bf16_to_f32(uint16_t bits);
 
+/* Float to IEEE half bits, rounded to nearest even as the GPU's conversion
+ * (OpFConvert) rounds: values past 65504 become infinities, tiny ones
+ * subnormals or zero, NaN stays NaN. */
+uint16_t evk_f32_to_f16(float value);
+
 #endif

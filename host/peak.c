@@ -3,7 +3,7 @@
 #include "tensor.h"
 #include "pipeline.h"
 #include "shader_bindings.h"
-#include "texel_variant.h"
+#include "shader_variant.h"
 #include "context_entry.h"
 
 #define PEAK_WORKGROUP 64
@@ -71,7 +71,7 @@ static evk_status measure_fma(evk_context *ctx, double *gflops)
     struct { uint32_t invocations; float seed; } push = {FMA_INVOCATIONS, 0.5f};
     evk_pipeline_key key = {.shader = "peak_fma", .workgroup_size = PEAK_WORKGROUP,
                             .spec = {FMA_ITERATIONS}, .spec_count = 1, .binding_count = 1,
-                            .push_bytes = sizeof push};
+                            .push_bytes = sizeof push, .precision_independent = 1};
     peak_run run = {.binding_count = 1, .push = &push, .push_bytes = sizeof push,
                     .groups = FMA_INVOCATIONS / PEAK_WORKGROUP};
     run.bindings[0] = (evk_binding){sink.buffer, 0, sink.bytes, 1, 0};
@@ -100,13 +100,15 @@ static evk_status measure_copy(evk_context *ctx, double *gbps)
     struct { uint32_t quads; } push = {(uint32_t)(bytes / 16)};
     evk_pipeline_key key = {.shader = "peak_copy", .workgroup_size = PEAK_WORKGROUP,
                             .binding_count = 2, .push_bytes = sizeof push,
-                            .texel_bindings = EVK_BINDING_PEAK_COPY_SOURCE_TEXELS};
+                            .texel_bindings = EVK_BINDING_PEAK_COPY_SOURCE_TEXELS,
+                            .precision_independent = 1};
     peak_run run = {.binding_count = 2, .push = &push, .push_bytes = sizeof push,
                     .groups = evk_div_up_u64(push.quads, PEAK_WORKGROUP)};
     run.bindings[0] = (evk_binding){src.buffer, 0, bytes, 0, 0};
     run.bindings[1] = (evk_binding){dst.buffer, 0, bytes, 1, 0};
     /* The copy reads the way the kernels read where that is faster. */
-    evk_choose_texel_variant(ctx, &key, run.bindings);
+    if (s == EVK_SUCCESS)
+        s = evk_choose_variant(ctx, &key, run.bindings);
     evk_pipeline *pipeline;
     if (s == EVK_SUCCESS)
         s = evk_pipeline_get(ctx, &key, &pipeline);

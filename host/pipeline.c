@@ -22,6 +22,7 @@ static int same_key(const evk_pipeline_key *a, const evk_pipeline_key *b)
     return strcmp(a->shader, b->shader) == 0 && a->workgroup_size == b->workgroup_size &&
            a->spec_count == b->spec_count && a->texel_bindings == b->texel_bindings &&
            a->float_texel_bindings == b->float_texel_bindings &&
+           a->half_texel_bindings == b->half_texel_bindings &&
            memcmp(a->spec, b->spec, a->spec_count * sizeof a->spec[0]) == 0;
 }
 

@@ -21,10 +21,18 @@ typedef struct evk_pipeline_key {
     uint32_t binding_count;         /* storage buffers at bindings 0..n-1, */
     /* but bit i set: binding i is a vec4 uniform texel buffer. Recorders set
      * the bindings their shader's texel variant reads that way
-     * (shader_bindings.h names them) and let evk_choose_texel_variant
+     * (shader_bindings.h names them) and let evk_choose_variant
      * decide. */
     uint32_t texel_bindings;
     uint32_t float_texel_bindings;  /* of those, the ones viewed as float texels, not vec4 */
+    /* Bindings that hold float32 at every precision (reduction partials,
+     * biases): their texel views stay 32-bit. */
+    uint32_t wide_bindings;
+    /* Set by evk_choose_variant: the texel bindings viewed as halves. */
+    uint32_t half_texel_bindings;
+    /* The shader reads and writes no tensors (the peak measurement): it
+     * runs as it is at every precision. */
+    int precision_independent;
     uint32_t push_bytes;
     uint32_t shared_bytes;          /* the shader's shared memory for these constants */
 } evk_pipeline_key;

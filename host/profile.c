@@ -37,6 +37,47 @@ static const class_row class_table[] = {
       .host_visible_tensors = EVK_SWITCH_ON}},
 };
 
+/* Drivers that report 16-bit floats but compute with them wrongly, after
+ * what ncnn's users and its device table report (docs/precision.md): the
+ * first row whose vendor matches and whose driver_version is below
+ * `driver_below` (UINT32_MAX: every version) caps EVK_PRECISION_AUTO. The
+ * version bounds are this table's own conservative choice where the
+ * reports say only "old drivers"; a desc's profile.precision_cap overrides. */
+typedef struct precision_row {
+    uint32_t vendor_id;
+    uint32_t driver_below;
+    evk_precision cap;
+    const char *why;
+} precision_row;
+
+static const precision_row precision_table[] = {
+    /* Arm Mali: 16-bit storage off on old drivers (wrong results), before
+     * r26p0 here (driver_version's major field). */
+    {0x13B5, 26u << 22, EVK_PRECISION_FP32, "old Mali drivers store 16-bit floats wrongly"},
+    /* Qualcomm Adreno: half arithmetic "yields wrong result" on old
+     * drivers; all of them before 512.500 here. */
+    {0x5143, 512u << 22 | 500u << 12, EVK_PRECISION_FP16_STORAGE,
+     "old Adreno drivers compute half arithmetic wrongly"},
+    /* Imagination PowerVR Rogue: large errors of half arithmetic reported
+     * on every driver seen. */
+    {0x1010, UINT32_MAX, EVK_PRECISION_FP16_STORAGE,
+     "PowerVR's half arithmetic errs far beyond half precision"},
+};
+
+const char *evk_precision_cap_for(const evk_device_properties *device, evk_precision *cap)
+{
+    for (size_t i = 0; i < sizeof precision_table / sizeof precision_table[0]; ++i) {
+        const precision_row *r = &precision_table[i];
+        if (r->vendor_id == device->vendor_id &&
+            (r->driver_below == UINT32_MAX || device->driver_version < r->driver_below)) {
+            *cap = r->cap;
+            return r->why;
+        }
+    }
+    *cap = EVK_PRECISION_FP16;
+    return NULL;
+}
+
 enum { MAX_CONV_SPLIT = 64, MAX_LINEAR_IMAGES = 64, DEFAULT_SUBGROUP_SIZE = 8 };
 
 /* The conv reduction split follows the tile set: a split keeps every lane's
@@ -127,6 +168,7 @@ static evk_status check_requested(evk_context *ctx, const evk_device_profile *r,
         {"texel_loads", (uint32_t)r->texel_loads, EVK_SWITCH_OFF, 0},
         {"se_partials_per_lane", (uint32_t)r->se_partials_per_lane, EVK_SWITCH_OFF, 0},
         {"host_visible_tensors", (uint32_t)r->host_visible_tensors, EVK_SWITCH_OFF, 0},
+        {"precision_cap", (uint32_t)r->precision_cap, EVK_PRECISION_FP16, 0},
         {"conv_split_max", r->conv_split_max, MAX_CONV_SPLIT, 0},
         {"linear_images", r->linear_images, MAX_LINEAR_IMAGES, 0},
         {"pool_lanes", r->pool_lanes, max_lanes, 1},
@@ -169,6 +211,8 @@ static void apply_requested(evk_device_profile *p, const evk_device_profile *r)
         p->host_visible_tensors = r->host_visible_tensors;
     if (r->subgroup_size)
         p->subgroup_size = r->subgroup_size;
+    if (r->precision_cap)
+        p->precision_cap = r->precision_cap;
 }
 
 static evk_device_limits limits_of(const evk_device_properties *device,
@@ -206,6 +250,7 @@ evk_status evk_profile_choose(evk_context *ctx, const evk_device_properties *dev
     evk_device_profile p = row_for(device_class, device->vendor_id)->defaults;
     p.device_class = device_class;
     p.subgroup_size = device->subgroup_size ? device->subgroup_size : DEFAULT_SUBGROUP_SIZE;
+    evk_precision_cap_for(device, &p.precision_cap);
     apply_environment(&p);
     apply_requested(&p, requested);
     if (!requested->conv_split_max)

@@ -63,4 +63,8 @@ int evk_texel_range_fits(const evk_device_limits *limits, uint64_t offset, uint6
 int evk_texel_range_usable(const evk_device_profile *profile, uint64_t offset, uint64_t range,
                            uint32_t texel_bytes);
 
+/* The precision cap of the driver table (profile.c) for `device`, and
+ * why: NULL when no row matches (cap FP16). */
+const char *evk_precision_cap_for(const evk_device_properties *device, evk_precision *cap);
+
 #endif

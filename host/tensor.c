@@ -3,6 +3,7 @@
 
 #include "tensor.h"
 #include "context_entry.h"
+#include "element_storage.h"
 #include "effvk_internal.h"
 #include "handles.h"
 #include "saturating.h"
@@ -15,6 +16,16 @@ uint64_t evk_shape_elements(evk_shape s)
 uint64_t evk_shape_device_bytes(evk_shape s)
 {
     return EVK_PRODUCT(s.n, evk_div_up_u64(s.c, 4), 4u, s.h, s.w, sizeof(float));
+}
+
+uint64_t evk_tensor_bytes(const evk_context *ctx, evk_shape s)
+{
+    return EVK_PRODUCT(s.n, evk_div_up_u64(s.c, 4), 4u, s.h, s.w, evk_element_bytes(ctx));
+}
+
+uint64_t evk_tensor_device_bytes(const evk_context *ctx, evk_shape s)
+{
+    return ctx ? evk_tensor_bytes(ctx, s) : UINT64_MAX;
 }
 
 evk_status evk_shape_check(evk_context *ctx, evk_shape s, const char *what)
@@ -55,7 +66,7 @@ static evk_status tensor_create_entered(evk_context *ctx, evk_shape shape, evk_t
     t->shape = shape;
     char what[96];
     snprintf(what, sizeof what, "tensor %ux%ux%ux%u", shape.n, shape.c, shape.h, shape.w);
-    s = evk_buffer_create(ctx, evk_shape_device_bytes(shape), EVK_BUFFER_DEVICE, what, &t->buffer);
+    s = evk_buffer_create(ctx, evk_tensor_bytes(ctx, shape), EVK_BUFFER_DEVICE, what, &t->buffer);
     if (s == EVK_SUCCESS)
         s = evk_command_begin(ctx);
     if (s == EVK_SUCCESS) {
@@ -109,7 +120,7 @@ static evk_status tensor_create_external_entered(evk_context *ctx, evk_shape sha
     evk_status s = evk_shape_check(ctx, shape, "evk_tensor_create_external");
     if (s == EVK_SUCCESS)
         s = evk_external_range_check(ctx, "evk_tensor_create_external", b,
-                                     evk_shape_device_bytes(shape));
+                                     evk_tensor_bytes(ctx, shape));
     if (s != EVK_SUCCESS)
         return s;
     evk_tensor *t = evk_calloc(ctx, 1, sizeof *t);
@@ -118,7 +129,7 @@ static evk_status tensor_create_external_entered(evk_context *ctx, evk_shape sha
     t->ctx = ctx;
     t->shape = shape;
     t->buffer = (evk_buffer){.buffer = EVK_HANDLE_FROM_U64(VkBuffer, b->buffer),
-                             .bytes = evk_shape_device_bytes(shape),
+                             .bytes = evk_tensor_bytes(ctx, shape),
                              .serial = ++ctx->buffer_serial,
                              .borrowed = 1,
                              .offset = b->offset,
@@ -168,30 +179,35 @@ evk_shape evk_tensor_shape(const evk_tensor *t)
     return t ? t->shape : none;
 }
 
-void evk_pack_nchw(evk_shape s, const float *src, float *dst)
+void evk_pack_nchw(const evk_context *ctx, evk_shape s, const float *src, void *dst)
 {
     uint32_t c4 = evk_div_up(s.c, 4);
     size_t plane = (size_t)s.h * s.w;
-    memset(dst, 0, (size_t)evk_shape_device_bytes(s));
+    int half = evk_storage_is_half(ctx);
+    memset(dst, 0, (size_t)evk_tensor_bytes(ctx, s));
     for (uint32_t n = 0; n < s.n; ++n)
         for (uint32_t c = 0; c < s.c; ++c) {
             const float *in = src + ((size_t)n * s.c + c) * plane;
-            float *out = dst + ((size_t)n * c4 + c / 4) * plane * 4 + c % 4;
-            for (size_t p = 0; p < plane; ++p)
-                out[p * 4] = in[p];
+            size_t first = ((size_t)n * c4 + c / 4) * plane * 4 + c % 4;
+            for (size_t p = 0; p < plane; ++p) {
+                if (half)
+                    evk_store_elements(ctx, (uint16_t *)dst + first + p * 4, in + p, 1);
+                else
+                    ((float *)dst)[first + p * 4] = in[p];
+            }
         }
 }
 
-static void unpack(evk_shape s, const float *src, float *dst)
+static void unpack(const evk_context *ctx, evk_shape s, const void *src, float *dst)
 {
     uint32_t c4 = evk_div_up(s.c, 4);
     size_t plane = (size_t)s.h * s.w;
     for (uint32_t n = 0; n < s.n; ++n)
         for (uint32_t c = 0; c < s.c; ++c) {
-            const float *in = src + ((size_t)n * c4 + c / 4) * plane * 4 + c % 4;
+            size_t first = ((size_t)n * c4 + c / 4) * plane * 4 + c % 4;
             float *out = dst + ((size_t)n * s.c + c) * plane;
             for (size_t p = 0; p < plane; ++p)
-                out[p] = in[p * 4];
+                out[p] = evk_load_element(ctx, src, first + p * 4);
         }
 }
 
@@ -223,9 +239,9 @@ static evk_status tensor_upload_entered(evk_tensor *t, const float *data, uint64
     if (s != EVK_SUCCESS)
         return s;
     if (planar)
-        memcpy(access.ptr, data, count * sizeof *data);
+        evk_store_elements(t->ctx, access.ptr, data, (size_t)count);
     else
-        evk_pack_nchw(t->shape, data, access.ptr);
+        evk_pack_nchw(t->ctx, t->shape, data, access.ptr);
     return evk_buffer_end_write(t->ctx, &t->buffer, &access);
 }
 
@@ -251,9 +267,10 @@ static evk_status tensor_download_entered(const evk_tensor *t, float *data, uint
     if (s != EVK_SUCCESS)
         return s;
     if (planar)
-        memcpy(data, access.ptr, count * sizeof *data);
+        for (uint64_t i = 0; i < count; ++i)
+            data[i] = evk_load_element(t->ctx, access.ptr, (size_t)i);
     else
-        unpack(t->shape, access.ptr, data);
+        unpack(t->ctx, t->shape, access.ptr, data);
     evk_buffer_end_read(t->ctx, &access);
     return EVK_SUCCESS;
 }

@@ -1,4 +1,5 @@
-/* Device tensors in the packed layout [N][ceil(C/4)][H][W][4] float32. */
+/* Device tensors in the packed layout [N][ceil(C/4)][H][W][4], float32 or
+ * half by the context's precision (element_storage.h). */
 #ifndef EFFVK_HOST_TENSOR_H
 #define EFFVK_HOST_TENSOR_H
 
@@ -29,8 +30,11 @@ static inline uint32_t evk_even_tile(uint32_t total, uint32_t max)
 }
 
 /* Writes NCHW floats `src` into the packed layout at `dst`
- * (evk_shape_device_bytes(s) bytes), padded channels zeroed. */
-void evk_pack_nchw(evk_shape s, const float *src, float *dst);
+ * (evk_tensor_bytes(ctx, s) bytes) at the context's precision, padded
+ * channels zeroed. */
+void evk_pack_nchw(const evk_context *ctx, evk_shape s, const float *src, void *dst);
+/* Bytes of a tensor of shape `s` in `ctx` (evk_tensor_device_bytes). */
+uint64_t evk_tensor_bytes(const evk_context *ctx, evk_shape s);
 
 /* Checks an application's buffer range that must hold `needed` bytes:
  * set, large enough, not wrapping, with STORAGE_BUFFER usage, within the

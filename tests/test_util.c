@@ -41,6 +41,46 @@ float *tu_random_array(tu_rng *rng, size_t n, float lo, float hi)
     return a;
 }
 
+/* ---- Precision. */
+
+evk_precision tu_precision(void)
+{
+    const char *env = getenv("EFFVK_TEST_PRECISION");
+    if (env && strcmp(env, "fp16-storage") == 0)
+        return EVK_PRECISION_FP16_STORAGE;
+    if (env && strcmp(env, "fp16") == 0)
+        return EVK_PRECISION_FP16;
+    return EVK_PRECISION_FP32;
+}
+
+double tu_storage_u(void)
+{
+    return tu_precision() >= EVK_PRECISION_FP16_STORAGE ? 0x1p-11 : FLT_EPSILON / 2.0;
+}
+
+double tu_arith_u(void)
+{
+    return tu_precision() == EVK_PRECISION_FP16 ? 0x1p-11 : FLT_EPSILON / 2.0;
+}
+
+double tu_gamma(double n)
+{
+    if (tu_precision() != EVK_PRECISION_FP16) {
+        double u = FLT_EPSILON / 2.0;
+        return n * u / (1.0 - n * u);
+    }
+    /* Half arithmetic: the worst case n u passes 0.1 at n = 205 and would
+     * hide a wrong tap, so the bound is Higham and Mary's probabilistic one,
+     * lambda sqrt(n) u, which fails with probability below
+     * 2 exp(-lambda^2 / 2) per output (lambda = 8: 2.5e-14). */
+    return 8.0 * sqrt(n) * 0x1p-11;
+}
+
+double tu_rounding_slack(void)
+{
+    return 64.0 * tu_arith_u() + 2.0 * tu_storage_u();
+}
+
 /* ---- Contexts. */
 
 static void on_log(evk_log_level level, const char *message, void *user_data)
@@ -71,6 +111,8 @@ void tu_gpu_open(tu_gpu *g, const evk_context_desc *desc)
     if (desc)
         d = *desc;
     memset(g, 0, sizeof *g);
+    if (d.precision == EVK_PRECISION_AUTO)
+        d.precision = tu_precision();
     tu_desc_add_validation(&d, &g->log);
     evk_status s = evk_context_create(&d, &g->ctx);
     if (s != EVK_SUCCESS)
@@ -226,13 +268,16 @@ static void abs_folded(const evk_conv2d_desc *d, float *weight, float *bias)
  * slope (at most 1.1, SiLU's maximum), and exp() and division in a shader may
  * err by a few ulp of the result (Vulkan: exp 3 + 2|x| ulp, division 2.5
  * ulp): 64 u |ref| covers them for the |x| < 30 these data produce. The
- * reference is computed in double and rounded once (u |ref|, inside that). */
+ * reference is computed in double and rounded once (u |ref|, inside that).
+ * At the 16-bit precisions (test_util.h) the input and the folded weights
+ * are stored as halves, each off by tu_storage_u of itself (2 u_s over M),
+ * the sum is tu_gamma's, and the output's rounding to half is in
+ * tu_rounding_slack. */
 static void error_bounds(const evk_conv2d_desc *d, evk_shape input, const float *x, float *bound)
 {
-    const double u = FLT_EPSILON / 2.0;
     uint32_t groups = d->groups ? d->groups : 1;
     double n = (double)d->in_channels / groups * d->kernel_h * d->kernel_w + 2.0;
-    double gamma = n * u / (1.0 - n * u);
+    double gamma = tu_gamma(n) + 2.0 * tu_storage_u();
     size_t per_out = (size_t)d->in_channels / groups * d->kernel_h * d->kernel_w;
     float *abs_w = malloc(d->out_channels * per_out * sizeof *abs_w);
     float *abs_b = malloc(d->out_channels * sizeof *abs_b);
@@ -261,10 +306,9 @@ static void error_bounds(const evk_conv2d_desc *d, evk_shape input, const float 
 static void compare(const float *got, const float *ref, const float *bound, evk_shape out,
                     const char *what)
 {
-    const double u = FLT_EPSILON / 2.0;
     for (uint64_t i = 0; i < evk_shape_elements(out); ++i) {
         double err = fabs((double)got[i] - ref[i]);
-        double limit = bound[i] + 64.0 * u * fabs(ref[i]);
+        double limit = bound[i] + tu_rounding_slack() * fabs(ref[i]);
         if (isfinite(got[i]) && err <= limit)
             continue;
         uint64_t plane = (uint64_t)out.h * out.w;

@@ -27,6 +27,28 @@ float tu_uniform(tu_rng *rng, float lo, float hi);
 /* A malloc'd array of n values uniform in [lo, hi); the caller frees it. */
 float *tu_random_array(tu_rng *rng, size_t n, float lo, float hi);
 
+/* ---- Precision. The kernels' tests run at the precision EFFVK_TEST_PRECISION
+ * names (fp32 when unset; fp16-storage, fp16), which tu_gpu_open gives a
+ * desc that sets none, and their bounds follow it:
+ *  - tu_storage_u: the unit roundoff of stored activations and weights
+ *    (2^-24, or 2^-11 for halves); each stored input, weight and output is
+ *    off by at most that relative to itself;
+ *  - tu_arith_u: that of the arithmetic (2^-11 only at fp16);
+ *  - tu_gamma(n): the relative error of a sum of n products, as a fraction
+ *    of the sum of their magnitudes: Higham's rigorous n u / (1 - n u) in
+ *    float32; at fp16 the probabilistic 8 sqrt(n) u (Higham and Mary 2019),
+ *    since the rigorous one passes 0.1 at n = 205;
+ *  - tu_rounding_slack: the part of the bound relative to |reference|: 64
+ *    ulp of the arithmetic (exp and division in the activations) and the
+ *    output's rounding to storage, twice.
+ * A conv's bound is so (tu_gamma(L + 2) + 2 tu_storage_u) sum |w x| +
+ * tu_rounding_slack |ref|, L the reduction length. */
+evk_precision tu_precision(void);
+double tu_storage_u(void);
+double tu_arith_u(void);
+double tu_gamma(double n);
+double tu_rounding_slack(void);
+
 /* ---- Contexts with validation.
  * Every device test runs with VK_LAYER_KHRONOS_validation required. The log
  * counts lines that must not appear: validation-layer messages and any other
@@ -149,8 +171,8 @@ int tu_is_lavapipe(const evk_device_properties *props);
 
 /* ---- Bounds computed by the caller (ops that are not one conv2d). */
 /* Fails with the first output of `shape` that is not finite or differs from
- * `ref` by more than bound[i] + 64 u |ref[i]|, the slack of error_bounds in
- * test_util.c for the activation and the reference's rounding. */
+ * `ref` by more than bound[i] + tu_rounding_slack() |ref[i]|, the slack for
+ * the activation, the output's storage and the reference's rounding. */
 void tu_assert_within_bound(const float *got, const float *ref, const float *bound, evk_shape shape,
                             const char *what);
 

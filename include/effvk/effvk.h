@@ -165,6 +165,13 @@ typedef struct evk_external_vulkan {
      * objects (effvk's own queue is its own). */
     void (*queue_lock)(int lock, void *user_data);
     void *queue_lock_user_data;
+    /* Whether the application created the device with
+     * VkPhysicalDevice16BitStorageFeatures.storageBuffer16BitAccess and
+     * VkPhysicalDeviceShaderFloat16Int8Features.shaderFloat16 enabled
+     * (Vulkan cannot be asked): the 16-bit precisions need them, and AUTO
+     * considers only what is enabled. */
+    int enabled_storage_16bit;
+    int enabled_shader_float16;
 } evk_external_vulkan;
 
 /* Reports the creation of compute pipelines, which a layer's or model's first
@@ -219,6 +226,38 @@ typedef enum evk_limits_profile {
     EVK_LIMITS_ANDROID_BASELINE_2022 = 2
 } evk_limits_profile;
 
+/* How tensors are stored and kernels compute (evk_context_desc.precision).
+ * One precision holds for every tensor and layer of a context. */
+typedef enum evk_precision {
+    /* Chosen at evk_context_create: the environment variable EFFVK_PRECISION
+     * (auto, fp32, fp16-storage or fp16) when set, else by the device: FP32
+     * without 16-bit storage, or where the device profile's precision_cap
+     * (its table of drivers that report 16-bit floats but compute them
+     * wrongly) says so; otherwise the fastest of the precisions the device
+     * offers in a short measurement of a 1x1 convolution, a 16-bit one
+     * taken only when at least 10 % faster than the next wider one. The
+     * measurement's result is kept in the pipeline cache's folder
+     * (effvk-precision-VENDOR-DEVICE-DRIVER.txt, beside
+     * desc.pipeline_cache_path) and reused while the device, driver and
+     * library version stay the same; without a pipeline cache path it runs
+     * at every creation. evk_context_precision says what was chosen and why. */
+    EVK_PRECISION_AUTO = 0,
+    /* float32 tensors, weights and arithmetic. */
+    EVK_PRECISION_FP32 = 1,
+    /* Activations and weights stored as IEEE half (8 bytes per channel
+     * quad), arithmetic and accumulation in float32; biases and BatchNorm
+     * shifts stay float32. Needs storageBuffer16BitAccess. */
+    EVK_PRECISION_FP16_STORAGE = 2,
+    /* FP16_STORAGE with half arithmetic in the convolutions, depthwise and
+     * elementwise kernels (shaderFloat16); the reductions (global pool,
+     * squeeze-excitation pool and its two small layers, the classifier)
+     * still accumulate in float32. */
+    EVK_PRECISION_FP16 = 3
+} evk_precision;
+
+/* "auto", "fp32", "fp16-storage", "fp16"; "?" for other values. */
+EVK_API const char *evk_precision_name(evk_precision precision);
+
 typedef struct evk_context_desc {
     /* Device choice, in this order: a non-empty `device_name` (case-insensitive
      * substring of the device name; the first match wins), else
@@ -258,6 +297,11 @@ typedef struct evk_context_desc {
      * replaces the default (see evk_device_profile); NULL: none. A value out
      * of range fails creation with EVK_ERROR_INVALID_ARGUMENT. */
     const evk_device_profile *profile;
+    /* evk_precision; 0 (AUTO): EFFVK_PRECISION, else chosen by the device.
+     * A precision the device cannot run (no 16-bit storage for
+     * FP16_STORAGE, no shaderFloat16 for FP16, or either not enabled on an
+     * adopted device) fails creation with EVK_ERROR_UNSUPPORTED. */
+    evk_precision precision;
 } evk_context_desc;
 
 /* Creates a context: Vulkan instance (or the adopted one), device choice,
@@ -537,6 +581,12 @@ struct evk_device_profile {
     /* The subgroup size workgroups and tiles are sized for: the device's, 8
      * when it reports none. */
     uint32_t subgroup_size;
+    /* The widest 16-bit use EVK_PRECISION_AUTO may choose on this driver
+     * (FP32, FP16_STORAGE or FP16; an explicit desc.precision is not
+     * capped, only warned about): from a table of drivers that report
+     * 16-bit floats but compute them wrongly (host/profile.c), FP16 on all
+     * others. In a desc, non-zero replaces it. */
+    evk_precision precision_cap;
     /* In force on the context. Read only: zero in desc.profile. */
     evk_device_limits limits;
 };
@@ -552,6 +602,21 @@ EVK_API evk_status evk_device_profile_for(const evk_device_properties *device,
 
 /* The profile a context runs with. */
 EVK_API evk_status evk_context_profile(const evk_context *ctx, evk_device_profile *out);
+
+/* The precision a context runs at and how it was chosen. */
+typedef struct evk_precision_choice {
+    evk_precision requested;        /* desc.precision, or EFFVK_PRECISION's */
+    evk_precision chosen;           /* in force; never AUTO */
+    /* AUTO's measurement, milliseconds of GPU time per run of its 1x1
+     * convolution, indexed by evk_precision (0: not timed); `kept` is 1
+     * when they were read from the file of an earlier measurement. */
+    double measured_ms[4];
+    int kept;
+    char reason[256];               /* one sentence, e.g. for effvk info */
+} evk_precision_choice;
+
+/* Errors: EVK_ERROR_INVALID_ARGUMENT (NULL). */
+EVK_API evk_status evk_context_precision(const evk_context *ctx, evk_precision_choice *out);
 
 /* ------------------------------------------------------------------------ */
 /* Tensors                                                                   */
@@ -575,6 +640,12 @@ EVK_API uint64_t evk_shape_elements(evk_shape shape);
  * UINT64_MAX when the size does not fit in 64 bits. */
 EVK_API uint64_t evk_shape_device_bytes(evk_shape shape);
 
+/* Device bytes a tensor of `shape` occupies in a context: as
+ * evk_shape_device_bytes at EVK_PRECISION_FP32, half of it at the 16-bit
+ * precisions (each element an IEEE half). UINT64_MAX on overflow or a NULL
+ * context. */
+EVK_API uint64_t evk_tensor_device_bytes(const evk_context *ctx, evk_shape shape);
+
 /* Creates a device tensor of `shape`, filled with zeros.
  * Errors: EVK_ERROR_INVALID_ARGUMENT (zero dimension), EVK_ERROR_LIMIT_EXCEEDED
  * (more than maxStorageBufferRange or maxMemoryAllocationSize bytes),
@@ -592,9 +663,11 @@ EVK_API evk_status evk_tensor_download(const evk_tensor *tensor, float *data, ui
 
 /* Zero-copy: where a tensor's data lives, for the application's own
  * shaders, copies and barriers. The layout is packed: element (n, c, h, w)
- * of a tensor of shape N × C × H × W is the float32 at byte
- *     offset + 4 · (4 · (((n · C4 + ⌊c / 4⌋) · H + h) · W + w) + c mod 4)
- * with C4 = ⌈C / 4⌉, over `size` = evk_shape_device_bytes(shape) bytes.
+ * of a tensor of shape N × C × H × W is the float32 (at the 16-bit
+ * precisions, the IEEE half: E = 2) at byte
+ *     offset + E · (4 · (((n · C4 + ⌊c / 4⌋) · H + h) · W + w) + c mod 4)
+ * with C4 = ⌈C / 4⌉ and E = 4, over `size` = evk_tensor_device_bytes(ctx,
+ * shape) bytes.
  * The lanes of channels C … 4·C4 − 1 in the last quad are padding: effvk
  * writes zeros there, and an input written by the application must hold
  * zeros there too (the kernels read whole quads). */
@@ -634,7 +707,7 @@ typedef struct evk_external_buffer {
  * (VK_SHARING_MODE_EXCLUSIVE to that family, or CONCURRENT including it).
  * Upload and download go through a staging buffer, never a mapping.
  * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL buffer or out; size smaller than
- * evk_shape_device_bytes(shape); usage without STORAGE_BUFFER; offset not
+ * evk_tensor_device_bytes(ctx, shape); usage without STORAGE_BUFFER; offset not
  * aligned; offset + size wrapping), and as evk_tensor_create for the
  * shape. The message says which requirement failed and by how much. */
 EVK_API evk_status evk_tensor_create_external(evk_context *ctx, evk_shape shape,
