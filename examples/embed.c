@@ -139,7 +139,7 @@ static uint64_t handle(VkBuffer b)
 
 static evk_tensor *tensor_over(evk_context *ctx, const app_buffer *b, evk_shape shape)
 {
-    evk_external_buffer range = {handle(b->buffer), 0, evk_shape_device_bytes(shape),
+    evk_external_buffer range = {handle(b->buffer), 0, evk_tensor_device_bytes(ctx, shape),
                                  VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
                                      VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
                                      VK_BUFFER_USAGE_TRANSFER_DST_BIT};
@@ -186,6 +186,8 @@ int main(void)
                                           .get_instance_proc_addr = (void *)vkGetInstanceProcAddr,
                                           .queue_lock = lock_queue,
                                           .queue_lock_user_data = &a};
+    /* The buffers below are written and read as float32 by the host. */
+    desc.precision = EVK_PRECISION_FP32;
     evk_context *ctx;
     if (evk_context_create(&desc, &ctx) != EVK_SUCCESS) {
         fprintf(stderr, "embed: %s\n", evk_last_error(NULL));
@@ -204,9 +206,9 @@ int main(void)
         return 1;
     }
     evk_shape in_shape = {1, C_IN, H, W}, out_shape = {1, C_OUT, H, W};
-    app_buffer in = create_buffer(&a, evk_shape_device_bytes(in_shape));
-    app_buffer out = create_buffer(&a, evk_shape_device_bytes(out_shape));
-    memset(in.data, 0, (size_t)evk_shape_device_bytes(in_shape));
+    app_buffer in = create_buffer(&a, evk_tensor_device_bytes(ctx, in_shape));
+    app_buffer out = create_buffer(&a, evk_tensor_device_bytes(ctx, out_shape));
+    memset(in.data, 0, (size_t)evk_tensor_device_bytes(ctx, in_shape));
     for (uint32_t c = 0; c < C_IN; ++c)
         for (uint32_t h = 0; h < H; ++h)
             for (uint32_t w = 0; w < W; ++w)
@@ -256,7 +258,7 @@ int main(void)
     /* 2. Asynchronously, signalling a timeline semaphore (where the device
      * has them) that the application waits for, as it would before its
      * next frame used the output. */
-    memset(out.data, 0, (size_t)evk_shape_device_bytes(out_shape));
+    memset(out.data, 0, (size_t)evk_tensor_device_bytes(ctx, out_shape));
     VkSemaphoreTypeCreateInfo type = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
                                       .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE};
     VkSemaphoreCreateInfo sem_info = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,

@@ -2,6 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 // effvk-variant: texel
+// effvk-variant: fp16
 // Depthwise K×K convolution (the body is depthwise.glsl).
 #include "common.glsl"
 #include "depthwise.glsl"

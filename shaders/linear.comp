@@ -2,6 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 // effvk-variant: texel
+// effvk-variant: fp16-storage
 // Fully connected layer on packed [N][C4] vec4 features with [K4][C4] mat4
 // weights, summed in fp32. SPLIT lanes share one output quad of IMAGES
 // images, each summing every SPLIT-th input quad, and reduce in shared
@@ -14,20 +15,20 @@
 layout(constant_id = 1) const uint SPLIT = 64u;
 layout(constant_id = 2) const uint IMAGES = 1u;
 
-layout(std430, binding = 0) buffer Output { vec4 y[]; };
+layout(std430, binding = 0) buffer Output { evk_store4 y[]; };
 layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
 // EVK_TEXEL_LOADS: the input and the weights are uniform texel buffers (see
-// texel_variant.h), else storage buffers.
+// shader_variant.h), else storage buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 1) uniform samplerBuffer input_texels;
 layout(binding = 2) uniform samplerBuffer weight_texels;
 vec4 load_input(uint i) { return texelFetch(input_texels, int(i)); }
 mat4 load_weight(uint i) { return evk_fetch_mat4(weight_texels, i); }
 #else
-layout(std430, binding = 1) readonly buffer Input { vec4 x[]; };
-layout(std430, binding = 2) readonly buffer Weight { mat4 w[]; };
-vec4 load_input(uint i) { return x[i]; }
-mat4 load_weight(uint i) { return w[i]; }
+layout(std430, binding = 1) readonly buffer Input { evk_store4 x[]; };
+layout(std430, binding = 2) readonly buffer Weight { EVK_MAT4_ARRAY(w); };
+vec4 load_input(uint i) { return vec4(x[i]); }
+mat4 load_weight(uint i) { return evk_mat4_at(w, i); }
 #endif
 
 layout(push_constant) uniform Shape {
@@ -74,5 +75,5 @@ void main()
         return;
     [[unroll]] for (uint i = 0u; i < IMAGES; ++i)
         if (n0 + i < p.batch)
-            y[(n0 + i) * p.k4 + k] = sum[i] + b[k];
+            y[(n0 + i) * p.k4 + k] = evk_store4(sum[i] + b[k]);
 }

@@ -2,6 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 // effvk-variant: texel
+// effvk-variant: fp16
 // MBConv's depthwise K×K + BN + activation (the body is depthwise.glsl),
 // which also writes partial channel sums for the SE's average pool: with
 // LANE_PARTIALS one per invocation, partials[(n·c4 + quad)·lanes + lane]

@@ -14,19 +14,19 @@ layout(constant_id = 4) const uint SPLIT = 1u;
 #include "split_reduce.glsl"
 
 // EVK_TEXEL_LOADS: input and weights are uniform texel buffers (see
-// texel_variant.h), else storage buffers.
+// shader_variant.h), else storage buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer input_texels;
 layout(binding = 2) uniform samplerBuffer weight_texels;
-vec4 load_input(uint quad) { return texelFetch(input_texels, int(quad)); }
-mat4 load_weight(uint index) { return evk_fetch_mat4(weight_texels, index); }
+evk_real4 load_input(uint quad) { return evk_fetch4(input_texels, quad); }
+evk_real4x4 load_weight(uint index) { return evk_fetch_mat4(weight_texels, index); }
 #else
-layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
-layout(std430, binding = 2) readonly buffer Weight { mat4 w[]; };
-vec4 load_input(uint quad) { return x[quad]; }
-mat4 load_weight(uint index) { return w[index]; }
+layout(std430, binding = 0) readonly buffer Input { evk_store4 x[]; };
+layout(std430, binding = 2) readonly buffer Weight { EVK_MAT4_ARRAY(w); };
+evk_real4 load_input(uint quad) { return evk_real4(x[quad]); }
+evk_real4x4 load_weight(uint index) { return evk_mat4_at(w, index); }
 #endif
-layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
+layout(std430, binding = 1) writeonly buffer Output { evk_store4 y[]; };
 layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -35,9 +35,9 @@ layout(push_constant) uniform Shape {
 } p;
 
 // A factor for every input quad of image n, channel quad ci4.
-vec4 pointwise_input_scale(uint n, uint ci4);
+evk_real4 pointwise_input_scale(uint n, uint ci4);
 // The value stored at output quad `index`, from the activated, masked sum.
-vec4 pointwise_output(vec4 value, uint index);
+evk_real4 pointwise_output(evk_real4 value, uint index);
 
 void main()
 {
@@ -54,20 +54,21 @@ void main()
     uint co4_first = co_block * TILE_C4;
     uint last = p.plane - 1u;
 
-    vec4 acc[TILE_C4][TILE_W];
+    evk_real4 acc[TILE_C4][TILE_W];
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-        vec4 bias = split_slice() == 0u ? b[min(co4_first + c, p.out_c4 - 1u)] : vec4(0.0);
+        evk_real4 bias = split_slice() == 0u ? evk_real4(b[min(co4_first + c, p.out_c4 - 1u)])
+                                             : evk_real4(0.0);
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             acc[c][t] = bias;
     }
     for (uint ci4 = split_slice(); ci4 < p.in_c4; ci4 += SPLIT) {
         uint base = (n * p.in_c4 + ci4) * p.plane;
-        vec4 scale = pointwise_input_scale(n, ci4);
-        vec4 v[TILE_W];
+        evk_real4 scale = pointwise_input_scale(n, ci4);
+        evk_real4 v[TILE_W];
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             v[t] = load_input(base + min(p0 + t, last)) * scale;
         [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-            mat4 m = load_weight(min(co4_first + c, p.out_c4 - 1u) * p.in_c4 + ci4);
+            evk_real4x4 m = load_weight(min(co4_first + c, p.out_c4 - 1u) * p.in_c4 + ci4);
             [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
                 acc[c][t] = evk_mat4_fma(m, v[t], acc[c][t]);
         }
@@ -79,11 +80,11 @@ void main()
         uint co4 = co4_first + c;
         if (co4 >= p.out_c4)
             break;
-        vec4 mask = evk_channel_mask(co4, p.out_c);
+        evk_real4 mask = evk_channel_mask(co4, p.out_c);
         uint base = (n * p.out_c4 + co4) * p.plane;
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             if (p0 + t < p.plane)
-                y[base + p0 + t] = pointwise_output(evk_activate(acc[c][t], ACTIVATION) * mask,
-                                                    base + p0 + t);
+                y[base + p0 + t] = evk_store4(pointwise_output(
+                    evk_activate(acc[c][t], ACTIVATION) * mask, base + p0 + t));
     }
 }

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // effvk-variant: texel
+// effvk-variant: fp16-storage
 // Global average pool of a packed tensor, summed in fp32: SPLIT lanes share
 // one (image, channel quad) plane, each summing every SPLIT-th quad, and
 // reduce in shared memory. GPUs take SPLIT = 64 (a plane per workgroup);
@@ -10,15 +11,15 @@
 
 layout(constant_id = 1) const uint SPLIT = 64u;
 
-layout(std430, binding = 0) buffer Output { vec4 y[]; };
+layout(std430, binding = 0) buffer Output { evk_store4 y[]; };
 // EVK_TEXEL_LOADS: the input is a uniform texel buffer (see
-// texel_variant.h), else a storage buffer.
+// shader_variant.h), else a storage buffer.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 1) uniform samplerBuffer input_texels;
 vec4 load_input(uint i) { return texelFetch(input_texels, int(i)); }
 #else
-layout(std430, binding = 1) readonly buffer Input { vec4 x[]; };
-vec4 load_input(uint i) { return x[i]; }
+layout(std430, binding = 1) readonly buffer Input { evk_store4 x[]; };
+vec4 load_input(uint i) { return vec4(x[i]); }
 #endif
 
 layout(push_constant) uniform Shape {
@@ -53,5 +54,5 @@ void main()
         sum = partial[lane];
     }
     if (slice == 0u && plane_index < p.planes)
-        y[plane_index] = sum * p.inv_plane;
+        y[plane_index] = evk_store4(sum * p.inv_plane);
 }

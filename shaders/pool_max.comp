@@ -1,20 +1,21 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // effvk-variant: texel
+// effvk-variant: fp16
 // Max pooling of a packed tensor (PyTorch's MaxPool2d, floor mode): one lane
 // per output quad, the window clipped to the map, so that padding never
 // wins (PyTorch pads with -inf).
 #include "common.glsl"
 
-layout(std430, binding = 0) buffer Output { vec4 y[]; };
+layout(std430, binding = 0) buffer Output { evk_store4 y[]; };
 // EVK_TEXEL_LOADS: the input is a uniform texel buffer (see
-// texel_variant.h), else a storage buffer.
+// shader_variant.h), else a storage buffer.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 1) uniform samplerBuffer input_texels;
-vec4 load_input(uint i) { return texelFetch(input_texels, int(i)); }
+evk_real4 load_input(uint i) { return evk_fetch4(input_texels, i); }
 #else
-layout(std430, binding = 1) readonly buffer Input { vec4 x[]; };
-vec4 load_input(uint i) { return x[i]; }
+layout(std430, binding = 1) readonly buffer Input { evk_store4 x[]; };
+evk_real4 load_input(uint i) { return evk_real4(x[i]); }
 #endif
 
 layout(push_constant) uniform Shape {
@@ -34,9 +35,9 @@ void main()
     uint y_end = uint(min(y0 + int(p.kernel), int(p.in_h)));
     uint x_end = uint(min(x0 + int(p.kernel), int(p.in_w)));
     uint base = plane * p.in_h * p.in_w;
-    vec4 best = load_input(base + y_begin * p.in_w + x_begin);
+    evk_real4 best = load_input(base + y_begin * p.in_w + x_begin);
     for (uint iy = y_begin; iy < y_end; ++iy)
         for (uint ix = x_begin; ix < x_end; ++ix)
             best = max(best, load_input(base + iy * p.in_w + ix));
-    y[index] = best;
+    y[index] = evk_store4(best);
 }

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// effvk-variant: fp16-storage
 // Image preprocessing in one dispatch: an invocation per pixel of the
 // centre crop resamples the 8-bit source at that pixel of the resized image
 // with the host's separable antialiasing taps (horizontal sums per source
@@ -8,7 +9,7 @@
 // (v / 255 - mean) / std of R, G and B as one quad of the packed output.
 #include "common.glsl"
 
-layout(std430, binding = 0) buffer Output { vec4 y[]; };
+layout(std430, binding = 0) buffer Output { evk_store4 y[]; };
 // The source image's bytes, four to a word, little-endian.
 layout(std430, binding = 1) readonly buffer Image { uint pixels[]; };
 // For the crop's columns then its rows: first source index, tap count, then
@@ -53,5 +54,5 @@ void main()
     }
     vec3 byte_value = clamp(roundEven(sum), 0.0, 255.0);
     vec3 normal = (byte_value / 255.0 - p.mean.xyz) / p.std.xyz;
-    y[(p.image * p.crop + cy) * p.crop + cx] = vec4(normal, 0.0);
+    y[(p.image * p.crop + cy) * p.crop + cx] = evk_store4(vec4(normal, 0.0));
 }

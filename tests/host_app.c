@@ -154,6 +154,8 @@ evk_context *host_app_adopt(host_app *app, tu_log *log, void (*lock)(int, void *
                                           .queue_family_index = app->vulkan.family,
                                           .queue_lock = lock,
                                           .queue_lock_user_data = user};
+    /* The tests read and write the application's buffers as float32. */
+    desc.precision = EVK_PRECISION_FP32;
     evk_context *ctx = NULL;
     if (evk_context_create(&desc, &ctx) != EVK_SUCCESS)
         fail_msg("evk_context_create with external objects: %s", evk_last_error(NULL));

@@ -47,6 +47,20 @@ static evk_tensor *create(evk_context *ctx, evk_shape shape)
     return t;
 }
 
+/* Fails unless `out` holds `in` exactly as the precision stores it: bit for
+ * bit (signed zeros, subnormals and infinities included; halves round to
+ * nearest even and overflow to infinity), NaN as a NaN. */
+static void assert_stored(const float *in, const float *out, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; ++i) {
+        float want = tu_stored(in[i]);
+        if (isnan(want) ? isnan(out[i]) : memcmp(&want, &out[i], sizeof want) == 0)
+            continue;
+        fail_msg("%s: value %zu uploaded as %.9g, downloaded %.9g, stored should be %.9g", what,
+                 i, (double)in[i], (double)out[i], (double)want);
+    }
+}
+
 static void assert_round_trip(evk_context *ctx, evk_shape shape, uint64_t seed)
 {
     size_t n = (size_t)evk_shape_elements(shape);
@@ -55,8 +69,9 @@ static void assert_round_trip(evk_context *ctx, evk_shape shape, uint64_t seed)
     evk_tensor *t = create(ctx, shape);
     assert_int_equal(evk_tensor_upload(t, in, n), EVK_SUCCESS);
     assert_int_equal(evk_tensor_download(t, out, n), EVK_SUCCESS);
-    if (memcmp(in, out, n * sizeof *in) != 0)
-        fail_msg("%ux%ux%ux%u: download differs from upload", shape.n, shape.c, shape.h, shape.w);
+    char what[64];
+    snprintf(what, sizeof what, "%ux%ux%ux%u", shape.n, shape.c, shape.h, shape.w);
+    assert_stored(in, out, n, what);
     evk_tensor_destroy(t);
     free(in);
     free(out);
@@ -82,7 +97,7 @@ static void test_overwrite_and_repeat(void **state)
     assert_int_equal(evk_tensor_upload(t, second, n), EVK_SUCCESS);
     for (int i = 0; i < 2; ++i) {
         assert_int_equal(evk_tensor_download(t, out, n), EVK_SUCCESS);
-        assert_memory_equal(out, second, n * sizeof *out);
+        assert_stored(second, out, n, "second upload");
     }
     evk_tensor_destroy(t);
     free(first);
@@ -179,9 +194,11 @@ static void test_beyond_buffer_limit(void **state)
         limit = props.max_memory_allocation_bytes;
     char limit_text[32];
     snprintf(limit_text, sizeof limit_text, "%llu", (unsigned long long)limit);
-    /* 4 channels of W pixels take 16 W bytes. */
-    evk_shape at_limit = {1, 4, 1, (uint32_t)(limit / 16)};
-    evk_shape beyond = {1, 4, 1, (uint32_t)(limit / 16) + 1};
+    /* 4 channels of W pixels take 16 W bytes (8 W as halves). */
+    uint64_t quad_bytes = evk_tensor_device_bytes(g->ctx, (evk_shape){1, 4, 1, 1});
+    assert_int_equal(quad_bytes, tu_precision() >= EVK_PRECISION_FP16_STORAGE ? 8 : 16);
+    evk_shape at_limit = {1, 4, 1, (uint32_t)(limit / quad_bytes)};
+    evk_shape beyond = {1, 4, 1, (uint32_t)(limit / quad_bytes) + 1};
     assert_rejected_shape(g->ctx, beyond, EVK_ERROR_LIMIT_EXCEEDED, limit_text);
     evk_shape beyond_32_bits = {1, 4, 65536, 65536};
     assert_rejected_shape(g->ctx, beyond_32_bits, EVK_ERROR_LIMIT_EXCEEDED, limit_text);
@@ -217,7 +234,7 @@ static void test_device_bytes_accounted(void **state)
     evk_tensor *t = create(g->ctx, shape);
     assert_int_equal(evk_context_stats_get(g->ctx, &during), EVK_SUCCESS);
     assert_true(during.device_bytes_allocated - before.device_bytes_allocated >=
-                evk_shape_device_bytes(shape));
+                evk_tensor_device_bytes(g->ctx, shape));
     evk_tensor_destroy(t);
     assert_int_equal(evk_context_stats_get(g->ctx, &after), EVK_SUCCESS);
     assert_int_equal(after.device_bytes_allocated, before.device_bytes_allocated);

@@ -76,6 +76,27 @@ double tu_gamma(double n)
     return 8.0 * sqrt(n) * 0x1p-11;
 }
 
+float tu_round_to_half(float x)
+{
+    if (isnan(x))
+        return x;
+    double magnitude = fabs((double)x);
+    if (magnitude >= 65520.0)
+        return copysignf(INFINITY, x);
+    /* The spacing of halves around x: 2^-24 among the subnormals (below
+     * 2^-14), else 2^(e - 10) for x in [2^e, 2^(e+1)); x / spacing is exact
+     * in double, and nearbyint rounds it half to even. */
+    int e;
+    frexp(magnitude, &e);
+    double spacing = e - 1 < -14 ? 0x1p-24 : ldexp(1.0, e - 1 - 10);
+    return (float)(nearbyint((double)x / spacing) * spacing);
+}
+
+float tu_stored(float x)
+{
+    return tu_precision() >= EVK_PRECISION_FP16_STORAGE ? tu_round_to_half(x) : x;
+}
+
 double tu_rounding_slack(void)
 {
     return 64.0 * tu_arith_u() + 2.0 * tu_storage_u();

@@ -48,6 +48,11 @@ double tu_storage_u(void);
 double tu_arith_u(void);
 double tu_gamma(double n);
 double tu_rounding_slack(void);
+/* x as an IEEE half holds it (round to nearest even, overflow to infinity),
+ * computed independently of the library's conversion; tu_stored: x as the
+ * test's precision stores it. */
+float tu_round_to_half(float x);
+float tu_stored(float x);
 
 /* ---- Contexts with validation.
  * Every device test runs with VK_LAYER_KHRONOS_validation required. The log

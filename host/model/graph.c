@@ -232,7 +232,7 @@ static void assign_buffers(evk_graph *g, const uint32_t *last)
     for (uint32_t i = 0; i < g->node_count; ++i) {
         const graph_node *node = &g->nodes[i];
         if (node->output != final_slot) {
-            uint64_t bytes = evk_shape_device_bytes(g->slot_shapes[node->output]);
+            uint64_t bytes = evk_tensor_bytes(g->ctx, g->slot_shapes[node->output]);
             g->slot_buffer[node->output] = take_buffer(g, bytes);
             g->unplanned_bytes += bytes;
         }

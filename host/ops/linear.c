@@ -3,6 +3,7 @@
  * images per weight load. */
 #include <string.h>
 
+#include "element_storage.h"
 #include "linear.h"
 #include "pipeline.h"
 #include "profile.h"
@@ -92,7 +93,8 @@ static evk_status upload(linear_layer *l, const float *weight, const float *bias
     if (s == EVK_SUCCESS && bias)
         memcpy(packed_bias, bias, (size_t)l->out_features * sizeof(float));
     if (s == EVK_SUCCESS)
-        s = evk_buffer_create_with_data(ctx, packed, weight_bytes, "linear weight", &l->weight);
+        s = evk_buffer_create_weights(ctx, packed, weight_bytes / sizeof(float), "linear weight",
+                                      &l->weight);
     if (s == EVK_SUCCESS)
         s = evk_buffer_create_with_data(ctx, packed_bias, bias_bytes, "linear bias", &l->bias);
     evk_free(ctx, packed);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conv2d.h"
+#include "element_storage.h"
 #include "mbconv.h"
 #include "pipeline.h"
 #include "profile.h"
@@ -240,17 +241,18 @@ static evk_status prepare_stages(mbconv_layer *l, evk_shape in, stages *st)
     evk_shape expanded = {in.n, e, in.h, in.w}, dw = {in.n, e, st->out.h, st->out.w};
     st->partials = evk_conv2d_depthwise_partials(l->depthwise, dw, lane_partials(ctx));
     uint64_t quads = (uint64_t)in.n * evk_div_up(e, 4);
-    evk_status s = reserve(ctx, &l->scratch->depthwise_out, evk_shape_device_bytes(dw),
+    evk_status s = reserve(ctx, &l->scratch->depthwise_out, evk_tensor_bytes(ctx, dw),
                            "mbconv depthwise output");
     if (s == EVK_SUCCESS && l->expand)
-        s = reserve(ctx, &l->scratch->expanded, evk_shape_device_bytes(expanded), "mbconv expanded");
+        s = reserve(ctx, &l->scratch->expanded, evk_tensor_bytes(ctx, expanded), "mbconv expanded");
+    /* The scales are stored like activations; the partial sums stay float32. */
     if (s == EVK_SUCCESS && l->has_se)
-        s = reserve(ctx, &l->scratch->scale, quads * 16, "mbconv SE scale");
+        s = reserve(ctx, &l->scratch->scale, quads * 4 * evk_element_bytes(ctx), "mbconv SE scale");
     if (s == EVK_SUCCESS && l->has_se && l->fused)
         s = reserve(ctx, &l->scratch->partials, quads * st->partials * 16,
                     "mbconv SE partial sums");
     if (s == EVK_SUCCESS && l->has_se && !l->fused)
-        s = reserve(ctx, &l->scratch->scaled, evk_shape_device_bytes(dw), "mbconv scaled");
+        s = reserve(ctx, &l->scratch->scaled, evk_tensor_bytes(ctx, dw), "mbconv scaled");
     st->expanded = view(l, expanded, &l->scratch->expanded);
     st->depthwise = view(l, dw, &l->scratch->depthwise_out);
     return s;
@@ -264,20 +266,25 @@ static int split_pool(const evk_context *ctx, uint32_t count)
     return count > ctx->profile.se_shared_pool_above;
 }
 
-/* mbconv_se.comp over `count` partial sums per channel quad in `partials`. */
-static evk_status record_se(mbconv_layer *l, evk_binding partials, const stages *st, uint32_t count)
+/* mbconv_se.comp over `count` partial sums per channel quad in `partials`:
+ * float32 sums of the fused depthwise, or (`stored`) the depthwise output,
+ * stored at the context's precision. */
+static evk_status record_se(mbconv_layer *l, evk_binding partials, const stages *st, uint32_t count,
+                            int stored)
 {
     uint32_t e = l->desc.expanded_channels, e4 = evk_div_up(e, 4);
     uint32_t squeeze = evk_mbconv_squeeze_channels(&l->desc);
     struct { uint32_t batch, channels, count; float inv_plane; } push = {
         st->out.n, e, count, 1.0f / ((float)st->out.h * (float)st->out.w)};
     evk_pipeline_key key = {.shader = "mbconv_se", .workgroup_size = SE_WORKGROUP,
-                            .spec = {l->desc.activation, e4, squeeze, split_pool(l->base.ctx, count)},
-                            .spec_count = 4, .binding_count = 6, .push_bytes = sizeof push,
+                            .spec = {l->desc.activation, e4, squeeze, split_pool(l->base.ctx, count),
+                                     (uint32_t)stored},
+                            .spec_count = 5, .binding_count = 6, .push_bytes = sizeof push,
                             .shared_bytes = 16 * e4 + 4 * squeeze + 16 * SE_WORKGROUP,
                             .texel_bindings = EVK_BINDING_MBCONV_SE_PARTIAL_TEXELS |
                                               EVK_BINDING_MBCONV_SE_FC1_TEXELS |
-                                              EVK_BINDING_MBCONV_SE_FC2_TEXELS};
+                                              EVK_BINDING_MBCONV_SE_FC2_TEXELS,
+                            .wide_bindings = stored ? 0 : EVK_BINDING_MBCONV_SE_PARTIAL_TEXELS};
     evk_binding bindings[6] = {partials, {l->scratch->scale.buffer, 0, l->scratch->scale.bytes, 1, 0},
                                evk_buffer_binding(&l->fc1), evk_buffer_binding(&l->fc1_bias),
                                evk_buffer_binding(&l->fc2), evk_buffer_binding(&l->fc2_bias)};
@@ -290,7 +297,7 @@ static evk_status record_elementwise(mbconv_layer *l, uint32_t mode, const evk_t
 {
     evk_shape s = y->shape;
     struct { uint32_t quads, plane; } push = {
-        (uint32_t)(evk_shape_device_bytes(s) / 16), s.h * s.w};
+        (uint32_t)((uint64_t)s.n * evk_div_up(s.c, 4) * s.h * s.w), s.h * s.w};
     evk_pipeline_key key = {.shader = "mbconv_elementwise", .workgroup_size = ELEMENTWISE_WORKGROUP,
                             .spec = {mode}, .spec_count = 1, .binding_count = 3,
                             .push_bytes = sizeof push,
@@ -320,7 +327,7 @@ static evk_status record_fused(mbconv_layer *l, const evk_tensor *in, evk_tensor
                       : l->depthwise->ops->record(l->depthwise, dw_in, &st->depthwise);
     partials.writes = 0;
     if (s == EVK_SUCCESS && l->has_se)
-        s = record_se(l, partials, st, st->partials);
+        s = record_se(l, partials, st, st->partials, 0);
     /* Bindings that the constants leave unused get the project's input, which
      * can always be a texel view (the texel variant needs all of them to be). */
     evk_binding unused = evk_tensor_binding(&st->depthwise, 0);
@@ -345,7 +352,7 @@ static evk_status record_unfused(mbconv_layer *l, const evk_tensor *in, evk_tens
         s = l->depthwise->ops->record(l->depthwise, dw_in, &st->depthwise);
     evk_tensor scaled = view(l, st->depthwise.shape, &l->scratch->scaled);
     if (s == EVK_SUCCESS && l->has_se)
-        s = record_se(l, evk_tensor_binding(&st->depthwise, 0), st, st->out.h * st->out.w);
+        s = record_se(l, evk_tensor_binding(&st->depthwise, 0), st, st->out.h * st->out.w, 1);
     if (s == EVK_SUCCESS && l->has_se)
         s = record_elementwise(l, ELEMENTWISE_SCALE, &scaled, &st->depthwise);
     if (s == EVK_SUCCESS)
@@ -422,12 +429,14 @@ static evk_status upload_se(mbconv_layer *l, const evk_mbconv_desc *d)
     evk_status s = evk_mbconv_pack_se(ctx, d, &packed);
     if (s != EVK_SUCCESS)
         return s;
-    s = evk_buffer_create_with_data(ctx, packed.fc1, packed.fc1_bytes, "mbconv SE fc1", &l->fc1);
+    s = evk_buffer_create_weights(ctx, packed.fc1, packed.fc1_bytes / sizeof(float),
+                                  "mbconv SE fc1", &l->fc1);
     if (s == EVK_SUCCESS)
         s = evk_buffer_create_with_data(ctx, packed.fc1_bias, packed.fc1_bias_bytes,
                                         "mbconv SE fc1 bias", &l->fc1_bias);
     if (s == EVK_SUCCESS)
-        s = evk_buffer_create_with_data(ctx, packed.fc2, packed.fc2_bytes, "mbconv SE fc2", &l->fc2);
+        s = evk_buffer_create_weights(ctx, packed.fc2, packed.fc2_bytes / sizeof(float),
+                                      "mbconv SE fc2", &l->fc2);
     if (s == EVK_SUCCESS)
         s = evk_buffer_create_with_data(ctx, packed.fc2_bias, packed.fc2_bias_bytes,
                                         "mbconv SE fc2 bias", &l->fc2_bias);

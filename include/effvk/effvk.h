@@ -239,8 +239,11 @@ typedef enum evk_precision {
      * measurement's result is kept in the pipeline cache's folder
      * (effvk-precision-VENDOR-DEVICE-DRIVER.txt, beside
      * desc.pipeline_cache_path) and reused while the device, driver and
-     * library version stay the same; without a pipeline cache path it runs
-     * at every creation. evk_context_precision says what was chosen and why. */
+     * library version stay the same, and in the process's memory (without a
+     * pipeline cache path it runs once per process and device; it takes a
+     * second or so on lavapipe, milliseconds on GPUs). The 1x1 convolution
+     * is a pipeline of each precision and a 64-channel 56x56 map.
+     * evk_context_precision says what was chosen and why. */
     EVK_PRECISION_AUTO = 0,
     /* float32 tensors, weights and arithmetic. */
     EVK_PRECISION_FP32 = 1,
@@ -609,7 +612,8 @@ typedef struct evk_precision_choice {
     evk_precision chosen;           /* in force; never AUTO */
     /* AUTO's measurement, milliseconds of GPU time per run of its 1x1
      * convolution, indexed by evk_precision (0: not timed); `kept` is 1
-     * when they were read from the file of an earlier measurement. */
+     * when they come from an earlier measurement (the file or this
+     * process's memory). */
     double measured_ms[4];
     int kept;
     char reason[256];               /* one sentence, e.g. for effvk info */
