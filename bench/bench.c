@@ -8,6 +8,7 @@
 #include "bench_run.h"
 #include "reference.h"
 #include "pipeline_cache_file.h"
+#include "precision_option.h"
 #include "report.h"
 
 /* Every suite, in the order `effvk bench` runs them. A new suite is one more
@@ -43,6 +44,53 @@ void bench_print_suite_names(FILE *out)
 }
 
 evk_context *bench_context(bench_run *run) { return run->ctx; }
+
+uint32_t bench_precision_count(const bench_run *run)
+{
+    return run->options->precision_count ? run->options->precision_count : 1;
+}
+
+/* A context for `precision` on the run's device; NULL on failure, reported. */
+static evk_context *create_context(bench_run *run, evk_precision precision,
+                                   pipeline_cache_file *cache)
+{
+    evk_context_desc desc = {.use_device_index = run->options->use_device_index,
+                             .device_index = run->options->device_index,
+                             .pipeline_progress = bench_progress_pipelines,
+                             .pipeline_progress_user_data = run,
+                             .precision = precision};
+    use_pipeline_cache("bench", !run->options->no_cache, cache, &desc);
+    report_attach_log(&desc);
+    evk_context *ctx = NULL;
+    bench_check(run, evk_context_create(&desc, &ctx), "creating the context");
+    return ctx;
+}
+
+evk_context *bench_precision_context(bench_run *run, uint32_t index)
+{
+    if (index == 0)
+        return run->ctx;
+    if (!run->precision_ctx[index]) {
+        pipeline_cache_file cache;
+        run->precision_ctx[index] = create_context(run, run->options->precisions[index], &cache);
+    }
+    return run->precision_ctx[index];
+}
+
+double bench_tolerance(evk_precision precision)
+{
+    switch (precision) {
+    case EVK_PRECISION_FP16_STORAGE: return 1e-2;
+    case EVK_PRECISION_FP16: return 5e-2;
+    default: return BENCH_REL_TOLERANCE;
+    }
+}
+
+static evk_precision precision_of(const evk_context *ctx)
+{
+    evk_precision_choice c;
+    return evk_context_precision(ctx, &c) == EVK_SUCCESS ? c.chosen : EVK_PRECISION_FP32;
+}
 
 int bench_headline(const bench_run *run) { return run->headline; }
 
@@ -128,7 +176,7 @@ int bench_result_checked(const bench_result *result) { return result->checked_va
 int bench_result_check_passed(const bench_result *result)
 {
     return bench_result_checked(result) && isfinite(result->max_rel_err) &&
-           result->max_rel_err <= BENCH_REL_TOLERANCE;
+           result->max_rel_err <= result->tolerance;
 }
 
 static int partly_checked(const bench_result *result)
@@ -242,12 +290,16 @@ evk_status bench_add_result(bench_run *run, const bench_result *result)
         run->results = grown;
         run->result_capacity = capacity;
     }
-    run->results[run->result_count++] = *result;
-    if (bench_result_checked(result) && !bench_result_check_passed(result))
+    bench_result *added = &run->results[run->result_count++];
+    *added = *result;
+    evk_precision precision = precision_of(result->ctx ? result->ctx : run->ctx);
+    added->tolerance = bench_tolerance(precision);
+    bench_param_text(added, "precision", evk_precision_name(precision));
+    if (bench_result_checked(added) && !bench_result_check_passed(added))
         ++run->failed_checks;
-    if (partly_checked(result))
+    if (partly_checked(added))
         ++run->partial_checks;
-    print_table_row(run, result);
+    print_table_row(run, added);
     bench_progress_result(run);
     return EVK_SUCCESS;
 }
@@ -349,21 +401,16 @@ int bench_suite_selected(const bench_run *run, const bench_suite *suite)
 /* The device line comes before the peak, which takes a while. */
 static evk_status open_device(bench_run *run)
 {
-    evk_context_desc desc = {0};
-    desc.use_device_index = run->options->use_device_index;
-    desc.device_index = run->options->device_index;
-    desc.pipeline_progress = bench_progress_pipelines;
-    desc.pipeline_progress_user_data = run;
     pipeline_cache_file cache;
-    use_pipeline_cache("bench", !run->options->no_cache, &cache, &desc);
-    report_attach_log(&desc);
-    evk_status s = evk_context_create(&desc, &run->ctx);
-    if (s != EVK_SUCCESS)
-        return bench_check(run, s, "creating the context");
-    s = bench_check(run, evk_context_device_info(run->ctx, &run->device), "device info");
+    run->ctx = create_context(run, run->options->precision_count ? run->options->precisions[0]
+                                                                  : EVK_PRECISION_AUTO, &cache);
+    if (!run->ctx)
+        return EVK_ERROR_UNSUPPORTED;
+    evk_status s = bench_check(run, evk_context_device_info(run->ctx, &run->device), "device info");
     if (s != EVK_SUCCESS)
         return s;
     device_print_summary(run->table, &run->device);
+    precision_print(run->table, run->ctx);
     print_pipeline_cache(run->table, &cache, run->ctx);
     fflush(run->table);
     bench_progress_activity(run, "measuring the peak");
@@ -412,10 +459,11 @@ static void print_check_summary(const bench_run *run)
     fprintf(run->table, "\n%zu results; ", run->result_count);
     if (run->failed_checks > 0)
         fprintf(run->table, "%zu of %zu checked FAILED the CPU reference check (max_rel_err > %g, "
-                "floor %g)", run->failed_checks, compared, BENCH_REL_TOLERANCE, BENCH_REL_FLOOR);
+                "floor %g)", run->failed_checks, compared, bench_tolerance(precision_of(run->ctx)),
+                BENCH_REL_FLOOR);
     else if (compared > 0)
         fprintf(run->table, "all %zu checked match the CPU reference (max_rel_err <= %g, "
-                "floor %g)", compared, BENCH_REL_TOLERANCE, BENCH_REL_FLOOR);
+                "floor %g)", compared, bench_tolerance(precision_of(run->ctx)), BENCH_REL_FLOOR);
     if (unchecked > 0)
         fprintf(run->table, "%s%zu not checked in this run", compared > 0 ? "; " : "", unchecked);
     fputc('\n', run->table);
@@ -453,6 +501,8 @@ int bench_run_device(const bench_options *options, const char *device_label)
     for (size_t i = 0; i < run.result_count; ++i)
         layer_profile_free(&run.results[i].profile);
     free(run.results);
+    for (uint32_t i = 1; i < BENCH_MAX_PRECISIONS; ++i)
+        evk_context_destroy(run.precision_ctx[i]);
     evk_context_destroy(run.ctx);
     return code;
 }

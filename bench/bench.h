@@ -14,7 +14,8 @@
  * bench_headline.c; every suite in full (--all); or the suites named.
  *
  * Correctness: a result passes when max_rel_err, computed by evk_ref_compare
- * with the floor BENCH_REL_FLOOR, is finite and at most BENCH_REL_TOLERANCE.
+ * with the floor BENCH_REL_FLOOR, is finite and at most the tolerance of the
+ * precision it ran at (bench_tolerance): BENCH_REL_TOLERANCE in float32.
  * Suites generate data whose outputs are of unit order; the floor then makes
  * the check absolute (1e-5) for outputs near zero, where fp32 rounding of a
  * long sum is large relative to the value itself. With a floor of 1e-3,
@@ -33,7 +34,8 @@
 #define BENCH_REL_TOLERANCE 1e-3
 #define BENCH_DEFAULT_ITERATIONS 10u
 #define BENCH_MAX_BATCHES 16
-#define BENCH_MAX_PARAMS 10
+#define BENCH_MAX_PARAMS 12
+#define BENCH_MAX_PRECISIONS 3
 #define BENCH_NAME_SIZE 96
 #define BENCH_MAX_SUITES 16
 #define BENCH_TEXT_SIZE 48
@@ -58,6 +60,10 @@ typedef struct bench_options {
     /* The models suite's networks, comma-separated model names; NULL: all. */
     const char *model_names;
     int no_cache;                       /* --no-cache: no pipeline cache file */
+    /* --precision LIST: the run's context takes the first (0 entries:
+     * AUTO); the models suite runs every network at each, round-robin. */
+    evk_precision precisions[BENCH_MAX_PRECISIONS];
+    uint32_t precision_count;
     int profile;                        /* --profile: the networks' time per layer */
 } bench_options;
 
@@ -96,6 +102,12 @@ typedef struct bench_result {
     /* A network's time per layer (--profile), or none; malloc'd rows that
      * bench_add_result takes over. */
     layer_profile profile;
+    /* The context the result ran on when not the run's own (the models
+     * suite's other precisions): its GPU times and precision are read there. */
+    evk_context *ctx;
+    /* Set by bench_add_result: the check's max_rel_err at the result's
+     * precision (bench_tolerance). */
+    double tolerance;
 } bench_result;
 
 typedef struct bench_run bench_run;
@@ -141,6 +153,18 @@ int bench_headline(const bench_run *run);
 int bench_profile(const bench_run *run);
 /* The peak measured at the start of the run. */
 const evk_peak *bench_peak(const bench_run *run);
+
+/* The precisions --precision lists (at least 1: the run's own context's),
+ * and the context of entry `index` (0: bench_context), created on first use
+ * with the run's device and pipeline cache; NULL when that fails (reported). */
+uint32_t bench_precision_count(const bench_run *run);
+evk_context *bench_precision_context(bench_run *run, uint32_t index);
+/* max_rel_err allowed at `precision` (never AUTO): 1e-3 in float32 (see
+ * above); 1e-2 with halves stored, about 20 half epsilons (2^-10) for the
+ * two roundings of input and weights and the output's; 5e-2 with half
+ * arithmetic, whose sums of a few thousand terms err by sqrt(L) half
+ * epsilons. */
+double bench_tolerance(evk_precision precision);
 
 /* The user's --models list (comma-separated), or NULL. */
 const char *bench_model_names(const bench_run *run);

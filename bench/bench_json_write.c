@@ -4,6 +4,7 @@
 
 #include "bench_provenance.h"
 #include "bench_run.h"
+#include "precision_option.h"
 #include "report.h"
 
 static void write_shape_json(json_writer *w, const bench_shape *shape)
@@ -115,9 +116,12 @@ static void write_header_json(json_writer *w, const bench_run *run)
     json_key_number(w, "copy_gbps", run->peak.copy_gbps);
     json_key_string(w, "method", bench_peak_method);
     json_object_end(w);
+    precision_write_json(w, run->ctx);
     json_key(w, "tolerance");
     json_object_begin(w);
-    json_key_number(w, "max_rel_err", BENCH_REL_TOLERANCE);
+    evk_precision_choice precision;
+    evk_context_precision(run->ctx, &precision);
+    json_key_number(w, "max_rel_err", bench_tolerance(precision.chosen));
     json_key_number(w, "rel_floor", BENCH_REL_FLOOR);
     json_object_end(w);
 }

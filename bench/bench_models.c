@@ -29,6 +29,12 @@
  * names the model builder reads; HetConv's masked dense weights are zero
  * outside each filter's kept taps.
  *
+ * With --precision LIST (several entries) every network runs at each
+ * precision, each in a context of its own, all round-robin in one group:
+ * "<model> bN <precision>", the first precision's result as the baseline of
+ * the others (the JSON's speed-up is that precision's over the first), and
+ * params.precision in every result.
+ *
  * With --profile each network then runs PROFILE_RUNS more forwards with
  * per-dispatch timestamps, and its result carries the median GPU time of
  * every layer (layer_profile.h), printed under its row and written as the
@@ -266,9 +272,9 @@ static unsigned char *weights_bytes(weights_file *f, size_t *size)
     return bytes;
 }
 
-/* Loads `net` with fresh random weights. */
-static evk_status load_random(bench_run *run, const network *net, uint32_t batch,
-                              evk_model **model)
+/* Loads `net` with fresh random weights into `ctx`. */
+static evk_status load_random(bench_run *run, evk_context *ctx, const network *net,
+                              uint32_t batch, evk_model **model)
 {
     weights_file file = {.rng = bench_rng_seeded(0x6d6f64656c73u)};
     append_header(&file, "{");
@@ -282,8 +288,8 @@ static evk_status load_random(bench_run *run, const network *net, uint32_t batch
     if (!bytes)
         return bench_out_of_memory(net->model);
     evk_model_options opts = {.batch = batch, .part = net->part, .alpha = net->alpha};
-    s = bench_check(run, evk_model_load_memory(bench_context(run), net->model, bytes, size,
-                                               &opts, model), net->model);
+    s = bench_check(run, evk_model_load_memory(ctx, net->model, bytes, size, &opts, model),
+                    net->model);
     free(bytes);
     return s;
 }
@@ -291,6 +297,7 @@ static evk_status load_random(bench_run *run, const network *net, uint32_t batch
 /* ---- Timing. */
 
 typedef struct model_run {
+    evk_context *ctx;               /* of the run's precision, or of another --precision entry */
     evk_model *model;
     evk_tensor *input, *output;
     /* What the context held with only this model loaded, after a forward
@@ -309,7 +316,7 @@ static evk_status make_tensors(bench_run *run, model_run *r)
     evk_shape in, out;
     evk_model_input_shape(r->model, &in);
     evk_model_output_shape(r->model, &out);
-    evk_context *ctx = bench_context(run);
+    evk_context *ctx = r->ctx;
     evk_status s = bench_check(run, evk_tensor_create(ctx, in, &r->input), "model input");
     if (s == EVK_SUCCESS)
         s = bench_check(run, evk_tensor_create(ctx, out, &r->output), "model output");
@@ -335,7 +342,8 @@ static void describe(const network *net, const model_run *r, bench_result *resul
     evk_model_output_shape(r->model, &out);
     result->shape = (bench_shape){.n = in.n, .c_in = in.c, .h = in.h, .w = in.w, .c_out = out.c};
     result->macs = st.macs;
-    result->bytes = 4 * (evk_shape_elements(in) + evk_shape_elements(out) + st.params);
+    uint64_t element_bytes = evk_tensor_device_bytes(r->ctx, (evk_shape){1, 4, 1, 1}) / 4;
+    result->bytes = element_bytes * (evk_shape_elements(in) + evk_shape_elements(out) + st.params);
     bench_param_text(result, "model", net->model);
     if (net->part)
         bench_param_number(result, "part", net->part);
@@ -350,11 +358,13 @@ static void describe(const network *net, const model_run *r, bench_result *resul
     bench_param_number(result, "activation_mib", (double)st.activation_bytes / 1048576.0);
 }
 
-/* "<model> [variant] b<batch>", the result's name. */
-static void result_name(const char *model, const char *variant, uint32_t batch, char *name,
-                        size_t size)
+/* "<model> [variant] b<batch> [precision]", the result's name; the
+ * precision is named when --precision lists several. */
+static void result_name(const char *model, const char *variant, uint32_t batch,
+                        const char *precision, char *name, size_t size)
 {
-    snprintf(name, size, "%s%s%s b%u", model, variant ? " " : "", variant ? variant : "", batch);
+    snprintf(name, size, "%s%s%s b%u%s%s", model, variant ? " " : "", variant ? variant : "", batch,
+             precision ? " " : "", precision ? precision : "");
 }
 
 static double param_number(const bench_result *result, const char *key)
@@ -378,10 +388,10 @@ static void note_baseline(const bench_run *run, const bench_result *result)
                param_number(result, "images_per_s"), param_number(result, "device_mib"));
 }
 
-static uint64_t context_device_bytes(bench_run *run)
+static uint64_t context_device_bytes(const evk_context *ctx)
 {
     evk_context_stats st;
-    evk_context_stats_get(bench_context(run), &st);
+    evk_context_stats_get(ctx, &st);
     return st.device_bytes_allocated;
 }
 
@@ -389,13 +399,13 @@ static uint64_t context_device_bytes(bench_run *run)
  * activations), so that its own device memory is what the context gained. */
 static evk_status set_up(bench_run *run, const network *net, uint32_t batch, model_run *r)
 {
-    uint64_t before = context_device_bytes(run);
-    evk_status s = load_random(run, net, batch, &r->model);
+    uint64_t before = context_device_bytes(r->ctx);
+    evk_status s = load_random(run, r->ctx, net, batch, &r->model);
     if (s == EVK_SUCCESS)
         s = make_tensors(run, r);
     if (s == EVK_SUCCESS)
         s = bench_check(run, forward(r), net->model);
-    r->device_bytes = context_device_bytes(run) - before;
+    r->device_bytes = context_device_bytes(r->ctx) - before;
     return s;
 }
 
@@ -408,8 +418,9 @@ static void tear_down(model_run *r)
 
 /* A dense/vanilla network and the networks compared with it, timed
  * round-robin (bench_time_interleaved) so that a change in the shared
- * machine's load falls on all of them alike and their ratios stay fair. */
-enum { MAX_GROUP = 5 };
+ * machine's load falls on all of them alike and their ratios stay fair;
+ * with several --precision entries, each network at each precision. */
+enum { MAX_GROUP = 5, MAX_CASES = MAX_GROUP * BENCH_MAX_PRECISIONS };
 
 typedef struct group {
     const network *nets[MAX_GROUP];
@@ -421,7 +432,7 @@ static evk_status profile_network(bench_run *run, const network *net, model_run 
                                   bench_result *result)
 {
     evk_model_options opts = {.part = net->part, .alpha = net->alpha};
-    return bench_check(run, layer_profile_measure(bench_context(run), r->model, net->model,
+    return bench_check(run, layer_profile_measure(r->ctx, r->model, net->model,
                                                   &opts, forward, r, PROFILE_RUNS,
                                                   &result->profile),
                        result->name);
@@ -437,52 +448,82 @@ static void print_profile(bench_run *run, const bench_result *result)
     bench_notes_end(run);
 }
 
+/* The precision of --precision's entry `index` as its context chose it,
+ * for the result names; NULL with a single entry. */
+static const char *precision_label(bench_run *run, uint32_t index)
+{
+    evk_precision_choice c;
+    if (bench_precision_count(run) == 1 ||
+        evk_context_precision(bench_precision_context(run, index), &c) != EVK_SUCCESS)
+        return NULL;
+    return evk_precision_name(c.chosen);
+}
+
+/* Case j is network j / P at precision entry j % P (P entries). A network's
+ * baseline is the dense/vanilla network at the same precision; at the other
+ * precisions the network at the first one is, so that the JSON and the
+ * table carry the speed-up of each precision over the first. */
 static evk_status time_group(bench_run *run, const group *g, uint32_t batch, model_run *runs,
                              bench_result *results)
 {
-    void *user_data[MAX_GROUP];
-    bench_result *result_of[MAX_GROUP];
+    uint32_t precisions = bench_precision_count(run), cases = g->count * precisions;
+    void *user_data[MAX_CASES];
+    bench_result *result_of[MAX_CASES];
+    uint64_t context_own[BENCH_MAX_PRECISIONS];
     uint32_t iterations = UINT32_MAX;
-    uint64_t context_own = context_device_bytes(run);
     evk_status s = EVK_SUCCESS;
-    for (uint32_t i = 0; s == EVK_SUCCESS && i < g->count; ++i) {
-        const network *net = g->nets[i];
-        result_name(net->model, net->variant, batch, results[i].name, sizeof results[i].name);
-        if (net->baseline)
-            result_name(net->baseline, NULL, batch, results[i].baseline,
-                        sizeof results[i].baseline);
-        snprintf(results[i].kernel, sizeof results[i].kernel, "%s", net->model);
-        s = set_up(run, net, batch, &runs[i]);
-        runs[i].device_bytes += context_own;
-        user_data[i] = &runs[i];
-        result_of[i] = &results[i];
+    for (uint32_t k = 0; s == EVK_SUCCESS && k < precisions; ++k) {
+        evk_context *ctx = bench_precision_context(run, k);
+        s = ctx ? EVK_SUCCESS : EVK_ERROR_UNSUPPORTED;
+        context_own[k] = ctx ? context_device_bytes(ctx) : 0;
+    }
+    for (uint32_t j = 0; s == EVK_SUCCESS && j < cases; ++j) {
+        const network *net = g->nets[j / precisions];
+        uint32_t k = j % precisions;
+        const char *label = precision_label(run, k);
+        result_name(net->model, net->variant, batch, label, results[j].name,
+                    sizeof results[j].name);
+        if (k > 0)
+            result_name(net->model, net->variant, batch, precision_label(run, 0),
+                        results[j].baseline, sizeof results[j].baseline);
+        else if (net->baseline)
+            result_name(net->baseline, NULL, batch, label, results[j].baseline,
+                        sizeof results[j].baseline);
+        snprintf(results[j].kernel, sizeof results[j].kernel, "%s", net->model);
+        runs[j].ctx = bench_precision_context(run, k);
+        results[j].ctx = k > 0 ? runs[j].ctx : NULL;
+        s = set_up(run, net, batch, &runs[j]);
+        runs[j].device_bytes += context_own[k];
+        user_data[j] = &runs[j];
+        result_of[j] = &results[j];
         if (net->max_iterations < iterations)
             iterations = net->max_iterations;
     }
     if (s == EVK_SUCCESS)
-        s = bench_time_interleaved(run, forward, user_data, result_of, g->count, iterations);
-    for (uint32_t i = 0; s == EVK_SUCCESS && i < g->count; ++i) {
-        describe(g->nets[i], &runs[i], &results[i]);
+        s = bench_time_interleaved(run, forward, user_data, result_of, cases, iterations);
+    for (uint32_t j = 0; s == EVK_SUCCESS && j < cases; ++j) {
+        const network *net = g->nets[j / precisions];
+        describe(net, &runs[j], &results[j]);
         if (bench_profile(run))
-            s = profile_network(run, g->nets[i], &runs[i], &results[i]);
+            s = profile_network(run, net, &runs[j], &results[j]);
         if (s == EVK_SUCCESS)
-            s = bench_add_result(run, &results[i]);
+            s = bench_add_result(run, &results[j]);
         if (s == EVK_SUCCESS)
-            print_profile(run, &results[i]);
-        if (s == EVK_SUCCESS && g->nets[i]->baseline)
-            note_baseline(run, &results[i]);
+            print_profile(run, &results[j]);
+        if (s == EVK_SUCCESS && results[j].baseline[0])
+            note_baseline(run, &results[j]);
     }
     return s;
 }
 
 static evk_status run_group(bench_run *run, const group *g, uint32_t batch)
 {
-    model_run runs[MAX_GROUP] = {0};
-    bench_result results[MAX_GROUP];
-    for (uint32_t i = 0; i < MAX_GROUP; ++i)
+    model_run runs[MAX_CASES] = {0};
+    bench_result results[MAX_CASES];
+    for (uint32_t i = 0; i < MAX_CASES; ++i)
         results[i] = (bench_result){.suite = "models", .op = "model"};
     evk_status s = time_group(run, g, batch, runs, results);
-    for (uint32_t i = 0; i < g->count; ++i)
+    for (uint32_t i = 0; i < MAX_CASES; ++i)
         tear_down(&runs[i]);
     return s;
 }
@@ -587,7 +628,7 @@ static uint32_t count_models(const bench_run *run)
         gather_group(run, list, net, &g);
         uint32_t count;
         network_batches(run, net, &count);
-        results += g.count * count;
+        results += g.count * count * bench_precision_count(run);
     }
     return results;
 }

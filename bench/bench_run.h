@@ -35,6 +35,9 @@ struct bench_run {
     int headline;             /* the headline set (no suite named, no --all) */
     const bench_suite *suite; /* the one running now */
     evk_context *ctx;
+    /* --precision's other entries' contexts, made on first use (ctx is the
+     * first entry's). */
+    evk_context *precision_ctx[BENCH_MAX_PRECISIONS];
     evk_device_properties device;
     evk_peak peak;
     FILE *table;               /* stdout, or stderr when JSON goes to stdout */

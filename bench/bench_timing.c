@@ -88,8 +88,10 @@ static evk_status time_rounds(bench_run *run, bench_forward_fn forward, void *co
             s = bench_check(run, forward(user_data[c]), results[c]->name);
             wall_ms[at] = monotonic_ms() - start;
             if (s == EVK_SUCCESS)
-                s = bench_check(run, evk_context_last_gpu_ms(run->ctx, &gpu_ms[at]),
-                                results[c]->name);
+                s = bench_check(run, evk_context_last_gpu_ms(results[c]->ctx ? results[c]->ctx
+                                                                         : run->ctx,
+                                                         &gpu_ms[at]),
+                            results[c]->name);
         }
     return s;
 }

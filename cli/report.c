@@ -1,4 +1,5 @@
 #include "report.h"
+#include "precision_option.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,7 @@ static void write_profile_json(json_writer *w, const evk_device_properties *prop
     json_key_uint(w, "se_shared_pool_above", p.se_shared_pool_above);
     json_key_bool(w, "host_visible_tensors", p.host_visible_tensors == EVK_SWITCH_ON);
     json_key_uint(w, "subgroup_size", p.subgroup_size);
+    json_key_string(w, "precision_cap", evk_precision_name(p.precision_cap));
     const evk_device_limits *l = &p.limits;
     json_key(w, "limits");
     json_object_begin(w);
@@ -165,7 +167,8 @@ static void write_profile_json(json_writer *w, const evk_device_properties *prop
     json_object_end(w);
 }
 
-void device_write_full_json(json_writer *w, const evk_device_properties *props)
+void device_write_full_json(json_writer *w, const evk_device_properties *props,
+                            const evk_context *ctx)
 {
     json_object_begin(w);
     json_key_uint(w, "index", props->index);
@@ -177,6 +180,8 @@ void device_write_full_json(json_writer *w, const evk_device_properties *props)
     json_key_number(w, "timestamp_period_ns", props->timestamp_period_ns);
     write_heaps_json(w, props);
     write_profile_json(w, props);
+    if (ctx)
+        precision_write_json(w, ctx);
     json_object_end(w);
 }
 
@@ -245,6 +250,7 @@ static void print_profile(FILE *out, const evk_device_properties *props)
         fprintf(out, "  %-22s above %u partial sums\n", "SE shared pool", p.se_shared_pool_above);
     fprintf(out, "  %-22s %s\n", "host-visible tensors", on_off(p.host_visible_tensors));
     fprintf(out, "  %-22s %u\n", "sized for subgroup", p.subgroup_size);
+    fprintf(out, "  %-22s %s\n", "precision cap (auto)", evk_precision_name(p.precision_cap));
     fprintf(out, "  %-22s %llu bytes\n", "buffer limit", (unsigned long long)p.limits.buffer_bytes);
     fprintf(out, "  %-22s offsets aligned to %u bytes, up to %u texels\n", "texel buffers",
             p.limits.texel_offset_alignment, p.limits.texel_buffer_elements);

@@ -24,8 +24,10 @@ void device_write_summary_json(json_writer *w, const evk_device_properties *prop
 void device_print_summary(FILE *out, const evk_device_properties *props);
 
 /* Everything evk_device_properties holds and the device profile a default
- * context gets on the device, as an object / as indented text. */
-void device_write_full_json(json_writer *w, const evk_device_properties *props);
+ * context gets on the device, as an object / as indented text; the JSON
+ * adds the precision of `ctx`, a default context on the device, unless NULL. */
+void device_write_full_json(json_writer *w, const evk_device_properties *props,
+                            const evk_context *ctx);
 void device_print_full(FILE *out, const evk_device_properties *props);
 
 /* "effvk <command>: <what>: STATUS: message" on stderr; `what` may be NULL.

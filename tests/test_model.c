@@ -19,8 +19,19 @@
 #include "test_util.h"
 #include "vk_commands.h"
 
-/* Logits are compared with max |error| <= LOGIT_BOUND * max |logit|. */
-#define LOGIT_BOUND 1e-4
+/* Logits are compared with max |error| <= logit_bound() * max |logit|:
+ * 1e-4 in float32; at fp16-storage the figure the PyTorch end-to-end check
+ * holds the networks to, 1e-2 (this B0 errs by 0.2 %); with half
+ * arithmetic, whose sums of up to 1152 terms err by sqrt(L) u_a each, 3e-2
+ * (this B0: 1.1 %; the end-to-end check asks for the same top-1 instead). */
+static double logit_bound(void)
+{
+    switch (tu_precision()) {
+    case EVK_PRECISION_FP16_STORAGE: return 1e-2;
+    case EVK_PRECISION_FP16: return 3e-2;
+    default: return 1e-4;
+    }
+}
 #define CLASSES 37
 /* Conv weights are uniform with this times the unit-variance bound: SiLU
  * and the SE gate shrink the signal in every block, and with unit gain the
@@ -41,10 +52,15 @@ static void check_pool(evk_context *ctx, evk_shape in)
     float *y = tu_download(ty);
     size_t plane = (size_t)in.h * in.w;
     for (size_t nc = 0; nc < (size_t)in.n * in.c; ++nc) {
-        double sum = 0.0;
-        for (size_t i = 0; i < plane; ++i)
+        double sum = 0.0, magnitude = 0.0;
+        for (size_t i = 0; i < plane; ++i) {
             sum += x[nc * plane + i];
-        assert_true(fabs(y[nc] - sum / plane) < 1e-5);
+            magnitude += fabs(x[nc * plane + i]);
+        }
+        /* float32 sums; at 16-bit precisions the stored inputs (u_s of the
+         * mean of |x|) and the stored mean (u_s of it) add. */
+        double bound = 1e-5 + tu_storage_u() * (magnitude / plane + fabs(sum / plane));
+        assert_true(fabs(y[nc] - sum / plane) <= bound);
     }
     free(x);
     free(y);
@@ -77,10 +93,16 @@ static void check_linear(evk_context *ctx, uint32_t n, uint32_t c, uint32_t k)
     float *y = tu_download(ty);
     for (uint32_t i = 0; i < n; ++i)
         for (uint32_t o = 0; o < k; ++o) {
-            double sum = b[o];
-            for (uint32_t j = 0; j < c; ++j)
+            double sum = b[o], magnitude = fabs(b[o]);
+            for (uint32_t j = 0; j < c; ++j) {
                 sum += (double)w[(size_t)o * c + j] * x[(size_t)i * c + j];
-            assert_true(fabs(y[(size_t)i * k + o] - sum) < 1e-4 * (1.0 + sqrt((double)c)));
+                magnitude += fabs((double)w[(size_t)o * c + j] * x[(size_t)i * c + j]);
+            }
+            /* float32 sums; at 16-bit precisions stored inputs and weights
+             * (2 u_s of the sum of |w x|) and the stored output (u_s). */
+            double bound = 1e-4 * (1.0 + sqrt((double)c)) +
+                           tu_storage_u() * (2.0 * magnitude + fabs(sum));
+            assert_true(fabs(y[(size_t)i * k + o] - sum) <= bound);
         }
     evk_tensor *wrong = tu_tensor(ctx, (evk_shape){n, c + 1, 1, 1}, NULL);
     assert_int_equal(evk_layer_forward(linear, wrong, ty), EVK_ERROR_SHAPE_MISMATCH);
@@ -411,7 +433,7 @@ static void assert_logits_near(const float *got, const double *ref, size_t count
     }
     printf("logits: max |ref| %.4f, max |error| %.3g\n", max_ref, max_err);
     assert_true(max_ref > 0.1);
-    assert_true(max_err <= LOGIT_BOUND * max_ref);
+    assert_true(max_err <= logit_bound() * max_ref);
 }
 
 /* Runs `m` on a random input of `shape` into new tensors; checks it. */
@@ -469,8 +491,9 @@ static void test_b0_forward(void **state)
     assert_true(stats.activation_buffers >= 2 && stats.activation_bytes > 0);
     assert_true(stats.activation_bytes * 2 < stats.unplanned_activation_bytes);
     /* Sized by the first forward's larger input (2x3x64x64): features.2.0's
-     * expanded tensor, 2 x 96 x 32 x 32 floats, is the largest. */
-    assert_true(stats.block_scratch_bytes >= 2 * 96 * 32 * 32 * 4);
+     * expanded tensor, 2 x 96 x 32 x 32 elements, is the largest. */
+    assert_true(stats.block_scratch_bytes >=
+                evk_tensor_device_bytes(g->ctx, (evk_shape){2, 96, 32, 32}));
     /* A larger input grows the shared scratch before anything records. */
     check_forward(g->ctx, m, sd, (evk_shape){1, 3, 97, 101});
     assert_int_equal(evk_model_stats_get(m, &stats), EVK_SUCCESS);

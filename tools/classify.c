@@ -14,6 +14,7 @@
 #include "imagenet_classes.h"
 #include "preprocess.h"
 #include "pipeline_cache_file.h"
+#include "precision_option.h"
 #include "report.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1 };
@@ -25,6 +26,7 @@ const char classify_usage[] =
     "    --weights FILE    ImageNet weights as .safetensors (1000 classes)\n"
     "    --top K           classes to print (default 5)\n"
     "    --device N        device N of `effvk info`\n"
+    PRECISION_USAGE
     "    --gpu-preprocess  resize, crop and normalise on the device (evk_preprocess:\n"
     "                      torchvision's uint8 tensor path, one rounding) instead of\n"
     "                      on the CPU (PIL's two passes, as for a PIL image)\n"
@@ -35,6 +37,7 @@ typedef struct classify_args {
     const char *model, *weights, *image;
     uint32_t top, device;
     int use_device, no_cache, gpu_preprocess;
+    evk_precision precision;
 } classify_args;
 
 /* parse_args's result when the command line asks for the usage. */
@@ -74,11 +77,15 @@ static int parse_option(int argc, char **argv, int *i, classify_args *a)
                       : strcmp(option, "--weights") == 0 ? &a->weights : NULL;
     uint32_t *number = strcmp(option, "--top") == 0 ? &a->top
                      : strcmp(option, "--device") == 0 ? &a->device : NULL;
-    if (!text && !number)
+    int precision = strcmp(option, "--precision") == 0;
+    if (!text && !number && !precision)
         return usage("unknown option", option);
     if (*i + 1 >= argc)
         return usage("a value must follow", option);
     const char *value = argv[++*i];
+    if (precision)
+        return precision_parse(value, &a->precision) == 0 ? EXIT_OK
+                                                           : usage("bad precision", value);
     if (text) {
         *text = value;
         return EXIT_OK;
@@ -240,7 +247,8 @@ int classify_main(int argc, char **argv)
     float *input = a.gpu_preprocess ? NULL : load_input(a.image, &spec, NULL);
     if (!input && !a.gpu_preprocess)
         return EXIT_ERROR;
-    evk_context_desc desc = {.device_index = a.device, .use_device_index = a.use_device};
+    evk_context_desc desc = {.device_index = a.device, .use_device_index = a.use_device,
+                             .precision = a.precision};
     pipeline_cache_file cache;
     use_pipeline_cache("classify", !a.no_cache, &cache, &desc);
     show_pipeline_progress(&desc);

@@ -10,6 +10,7 @@
 #include "bench.h"
 #include "bench_report.h"
 #include "pipeline_cache_file.h"
+#include "precision_option.h"
 #include "report.h"
 #include "effvk/effvk.h"
 #include "json.h"
@@ -48,6 +49,10 @@ static const char bench_option_lines[] =
     "                      e.g. resnet50,octconv-resnet50) and their baselines\n"
     "    --profile         time every layer of the networks (GPU timestamps per\n"
     "                      dispatch) and print where their time goes\n"
+    "    --precision LIST  auto (default: the device's choice), fp32, fp16-storage,\n"
+    "                      fp16: the run takes the first; with several (e.g.\n"
+    "                      fp32,fp16-storage,fp16) the models suite times every\n"
+    "                      network at each, round-robin, as \"<model> bN <precision>\"\n"
     PIPELINE_CACHE_USAGE
     "    --help, -h        the command's usage\n";
 
@@ -149,6 +154,22 @@ static int info_failure(evk_status status)
     return EXIT_ERROR;
 }
 
+/* A context on device `index`, for what AUTO chooses there (with the
+ * pipeline cache's folder, where its measurement is kept); NULL when none
+ * can be created, with the reason on stderr. */
+static evk_context *precision_context(uint32_t index)
+{
+    evk_context_desc desc = {.device_index = index, .use_device_index = 1};
+    pipeline_cache_file cache;
+    use_pipeline_cache("info", 1, &cache, &desc);
+    report_attach_log(&desc);
+    evk_context *ctx = NULL;
+    if (evk_context_create(&desc, &ctx) != EVK_SUCCESS)
+        fprintf(stderr, "effvk info: device %u: no context for the precision: %s\n", index,
+                evk_last_error(NULL));
+    return ctx;
+}
+
 static int print_info_text(uint32_t count)
 {
     if (count == 0)
@@ -161,6 +182,10 @@ static int print_info_text(uint32_t count)
         if (i > 0)
             putchar('\n');
         device_print_full(stdout, &props);
+        evk_context *ctx = precision_context(i);
+        if (ctx)
+            precision_print(stdout, ctx);
+        evk_context_destroy(ctx);
     }
     return EXIT_OK;
 }
@@ -178,7 +203,9 @@ static int print_info_json(uint32_t count)
         evk_status s = evk_device_info(i, &props);
         if (s != EVK_SUCCESS)
             return info_failure(s);
-        device_write_full_json(&w, &props);
+        evk_context *ctx = precision_context(i);
+        device_write_full_json(&w, &props, ctx);
+        evk_context_destroy(ctx);
     }
     json_array_end(&w);
     json_object_end(&w);
@@ -235,6 +262,10 @@ static int parse_bench_option(int argc, char **argv, int *i, bench_options *opti
         options->json_path = value;
     } else if (strcmp(option, "--models") == 0) {
         options->model_names = value;
+    } else if (strcmp(option, "--precision") == 0) {
+        if (precision_list_parse(value, options->precisions, BENCH_MAX_PRECISIONS,
+                                 &options->precision_count) != 0)
+            return report_usage_error("bench", "bad precision list", value);
     }
     return EXIT_OK;
 }
@@ -243,7 +274,7 @@ static int is_bench_option(const char *arg)
 {
     return strcmp(arg, "--device") == 0 || strcmp(arg, "--iterations") == 0 ||
            strcmp(arg, "--batch") == 0 || strcmp(arg, "--json") == 0 ||
-           strcmp(arg, "--models") == 0;
+           strcmp(arg, "--models") == 0 || strcmp(arg, "--precision") == 0;
 }
 
 static int add_suite_name(const char *name, bench_options *options)

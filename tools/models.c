@@ -15,6 +15,7 @@
 #include "models.h"
 #include "npy.h"
 #include "pipeline_cache_file.h"
+#include "precision_option.h"
 #include "report.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1 };
@@ -31,8 +32,9 @@ const char models_run_usage[] =
     "    --input FILE      float32 .npy of shape [N, 3, H, W]\n"
     "    --output FILE     float32 .npy of shape [N, classes]\n"
     "    --device N        device N of `effvk info`\n"
-    "    --stats           print the plan's memory, the forward's times and the\n"
-    "                      pipeline cache\n"
+    PRECISION_USAGE
+    "    --stats           print the plan's memory, the forward's times, the\n"
+    "                      precision and the pipeline cache\n"
     "    --profile         print where the forward's GPU time goes: each layer's\n"
     "                      time, share, kernel and % of the measured FMA peak\n"
     PIPELINE_CACHE_USAGE
@@ -57,6 +59,7 @@ typedef struct model_args {
     const char *model, *weights, *input, *output;
     int use_device, stats, profile, as_json, no_cache;
     uint32_t device, size, batch, part;
+    evk_precision precision;
     double alpha;                   /* evk_model_options.alpha: 0 default, < 0 for α = 0 */
 } model_args;
 
@@ -110,7 +113,8 @@ static int parse_option(const char *command, int argc, char **argv, int *i, mode
                     : strcmp(option, "--batch") == 0 ? &a->batch
                     : strcmp(option, "--part") == 0 ? &a->part : NULL;
     int alpha = strcmp(option, "--alpha") == 0;
-    if (!text && !count && !alpha)
+    int precision = strcmp(option, "--precision") == 0;
+    if (!text && !count && !alpha && !precision)
         return report_usage_error(command, "unknown option", option);
     if (*i + 1 >= argc)
         return report_usage_error(command, "a value must follow", option);
@@ -118,6 +122,9 @@ static int parse_option(const char *command, int argc, char **argv, int *i, mode
     if (alpha)
         return parse_alpha(value, &a->alpha) == 0 ? EXIT_OK
                                                   : report_usage_error(command, "bad alpha", value);
+    if (precision)
+        return precision_parse(value, &a->precision) == 0
+                   ? EXIT_OK : report_usage_error(command, "bad precision", value);
     if (text)
         *text = value;
     else if (parse_count(value, count == &a->device ? 0 : 1, count) != 0)
@@ -352,6 +359,7 @@ static int run_model(evk_context *ctx, const model_args *a, const npy_array *x,
         warn_non_finite(a->output, y, count);
     if (s == EVK_SUCCESS && a->stats) {
         print_stats(m);
+        precision_print(stdout, ctx);
         print_pipeline_cache(stdout, cache, ctx);
     }
     int code = s == EVK_SUCCESS ? EXIT_OK : run_failure(a->model, s, ctx);
@@ -379,7 +387,8 @@ int models_run(int argc, char **argv)
         npy_free(NULL, &x);
         return EXIT_ERROR;
     }
-    evk_context_desc desc = {.device_index = a.device, .use_device_index = a.use_device};
+    evk_context_desc desc = {.device_index = a.device, .use_device_index = a.use_device,
+                             .precision = a.precision};
     pipeline_cache_file cache;
     use_pipeline_cache("run", !a.no_cache, &cache, &desc);
     show_pipeline_progress(&desc);
