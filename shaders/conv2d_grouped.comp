@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // effvk-variant: texel
+// effvk-variant: fp16
 // Grouped convolution for any groups that divides both channel counts (the
 // general path: a group's channels need not align with the packed quads).
 // Each invocation computes one output pixel for one output channel quad, each
@@ -14,20 +15,20 @@ layout(constant_id = 4) const uint SH = 1u;
 layout(constant_id = 5) const uint SW = 1u;
 
 // EVK_TEXEL_LOADS: the input (vec4 texels) and the weights (float texels)
-// are uniform texel buffers (see texel_variant.h), else storage
+// are uniform texel buffers (see shader_variant.h), else storage
 // buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer input_texels;
 layout(binding = 2) uniform samplerBuffer weight_floats;
-vec4 load_input(uint i) { return texelFetch(input_texels, int(i)); }
-float load_weight(uint i) { return texelFetch(weight_floats, int(i)).x; }
+evk_real4 load_input(uint i) { return evk_fetch4(input_texels, i); }
+evk_real load_weight(uint i) { return evk_real(texelFetch(weight_floats, int(i)).x); }
 #else
-layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
-layout(std430, binding = 2) readonly buffer Weight { float w[]; };
-vec4 load_input(uint i) { return x[i]; }
-float load_weight(uint i) { return w[i]; }
+layout(std430, binding = 0) readonly buffer Input { evk_store4 x[]; };
+layout(std430, binding = 2) readonly buffer Weight { evk_store w[]; };
+evk_real4 load_input(uint i) { return evk_real4(x[i]); }
+evk_real load_weight(uint i) { return evk_real(w[i]); }
 #endif
-layout(std430, binding = 1) writeonly buffer Output { vec4 y[]; };
+layout(std430, binding = 1) writeonly buffer Output { evk_store4 y[]; };
 layout(std430, binding = 3) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -37,10 +38,10 @@ layout(push_constant) uniform Shape {
     uint groups_per_plane;
 } p;
 
-float output_channel(uint n, uint co, uint oy, uint ox)
+evk_real output_channel(uint n, uint co, uint oy, uint ox)
 {
     uint ci_first = (co / p.out_per_group) * p.in_per_group;
-    float sum = 0.0;
+    evk_real sum = evk_real(0.0);
     for (uint i = 0u; i < p.in_per_group; ++i) {
         uint ci = ci_first + i;
         uint plane = (n * p.in_c4 + ci / 4u) * p.in_h;
@@ -72,12 +73,12 @@ void main()
         return;
     uint oy = pixel / p.out_w;
     uint ox = pixel % p.out_w;
-    vec4 acc = b[co4];
+    evk_real4 acc = evk_real4(b[co4]);
     for (uint lane = 0u; lane < 4u; ++lane) {
         uint co = co4 * 4u + lane;
         if (co < p.out_c)
             acc[lane] += output_channel(n, co, oy, ox);
     }
     y[((n * p.out_c4 + co4) * p.out_h + oy) * p.out_w + ox] =
-        evk_activate(acc, ACTIVATION) * evk_channel_mask(co4, p.out_c);
+        evk_store4(evk_activate(acc, ACTIVATION) * evk_channel_mask(co4, p.out_c));
 }

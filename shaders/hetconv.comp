@@ -2,6 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 // effvk-variant: texel
+// effvk-variant: fp16
 // HetConv with part P in one pass. Output channels fall into classes that
 // share a K×K pattern (see host/ops/hetconv.h); a workgroup computes TILE_C4
 // quads of one lane group for TILE_W horizontally adjacent pixels per
@@ -45,29 +46,29 @@ const uint SEGMENT = (TILE_W - 1u) * STRIDE + K;
 #include "split_reduce.glsl"
 
 // EVK_TEXEL_LOADS: input and weights are uniform texel buffers (see
-// texel_variant.h), else storage buffers.
+// shader_variant.h), else storage buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer input_texels;
 layout(binding = 2) uniform samplerBuffer centre_texels;
 layout(binding = 3) uniform samplerBuffer off_centre_texels;
 // The input again, as float texels: one gathered float per scalar load.
 layout(binding = 5) uniform samplerBuffer input_floats;
-vec4 input_texel(uint index) { return texelFetch(input_texels, int(index)); }
-float input_float(uint index) { return texelFetch(input_floats, int(index)).x; }
-mat4 centre_weight(uint index) { return evk_fetch_mat4(centre_texels, index); }
-vec4 off_centre_weight(uint index) { return texelFetch(off_centre_texels, int(index)); }
+evk_real4 input_texel(uint index) { return evk_fetch4(input_texels, index); }
+evk_real input_float(uint index) { return evk_real(texelFetch(input_floats, int(index)).x); }
+evk_real4x4 centre_weight(uint index) { return evk_fetch_mat4(centre_texels, index); }
+evk_real4 off_centre_weight(uint index) { return evk_fetch4(off_centre_texels, index); }
 #else
-layout(std430, binding = 0) readonly buffer Input { vec4 x[]; };
-layout(std430, binding = 0) readonly buffer InputScalar { float xs[]; };
-layout(std430, binding = 2) readonly buffer Centre { mat4 w_centre[]; };
-layout(std430, binding = 3) readonly buffer OffCentre { vec4 w_off[]; };
-vec4 input_texel(uint index) { return x[index]; }
-float input_float(uint index) { return xs[index]; }
-mat4 centre_weight(uint index) { return w_centre[index]; }
-vec4 off_centre_weight(uint index) { return w_off[index]; }
+layout(std430, binding = 0) readonly buffer Input { evk_store4 x[]; };
+layout(std430, binding = 0) readonly buffer InputScalar { evk_store xs[]; };
+layout(std430, binding = 2) readonly buffer Centre { EVK_MAT4_ARRAY(w_centre); };
+layout(std430, binding = 3) readonly buffer OffCentre { evk_store4 w_off[]; };
+evk_real4 input_texel(uint index) { return evk_real4(x[index]); }
+evk_real input_float(uint index) { return evk_real(xs[index]); }
+evk_real4x4 centre_weight(uint index) { return evk_mat4_at(w_centre, index); }
+evk_real4 off_centre_weight(uint index) { return evk_real4(w_off[index]); }
 #endif
-layout(std430, binding = 1) writeonly buffer Output { float ys[]; };
-layout(std430, binding = 1) writeonly buffer OutputQuads { vec4 y[]; };
+layout(std430, binding = 1) writeonly buffer Output { evk_store ys[]; };
+layout(std430, binding = 1) writeonly buffer OutputQuads { evk_store4 y[]; };
 layout(std430, binding = 4) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -124,42 +125,43 @@ uvec4 step_offsets(uint n, uint g, uint t)
 }
 
 // Step t's inputs at one pixel.
-vec4 load_step(uvec4 offset, uint pixel)
+evk_real4 load_step(uvec4 offset, uint pixel)
 {
     if (TERMS != 0u)
         return input_texel(offset.x + pixel);
     if (LANE_CLASSES == 1u)
-        return vec4(input_float(offset.x + pixel * 4u));
-    return vec4(input_float(offset.x + pixel * 4u), input_float(offset.y + pixel * 4u),
-                input_float(offset.z + pixel * 4u), input_float(offset.w + pixel * 4u));
+        return evk_real4(input_float(offset.x + pixel * 4u));
+    return evk_real4(input_float(offset.x + pixel * 4u), input_float(offset.y + pixel * 4u),
+                     input_float(offset.z + pixel * 4u), input_float(offset.w + pixel * 4u));
 }
 
 // The input lanes that term k of a whole quad brings to each output lane.
-vec4 term_inputs(vec4 v, uint k)
+evk_real4 term_inputs(evk_real4 v, uint k)
 {
     if (TERMS == 2u)
         return k == 0u ? v.xyxy : v.zwzw;
     if (TERMS == 4u)
-        return vec4(v[k]);
+        return evk_real4(v[k]);
     return v;
 }
 
-void accumulate_centre(uint n, uint g, uint quad_first, int iy0, int ix0, inout vec4 acc[TILE_C4][TILE_W])
+void accumulate_centre(uint n, uint g, uint quad_first, int iy0, int ix0,
+                       inout evk_real4 acc[TILE_C4][TILE_W])
 {
     int iy = iy0 + int(MID);
     bool row_inside = iy >= 0 && iy < int(p.in_h);
     uint row = uint(clamp(iy, 0, int(p.in_h) - 1));
     for (uint ci4 = split_slice(); ci4 < p.in_c4; ci4 += SPLIT) {
         uint base = ((n * p.in_c4 + ci4) * p.in_h + row) * p.in_w;
-        vec4 v[TILE_W];
+        evk_real4 v[TILE_W];
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t) {
             int ix = ix0 + int(t * STRIDE + MID);
             bool inside = row_inside && ix >= 0 && ix < int(p.in_w);
-            v[t] = mix(vec4(0.0), input_texel(base + uint(clamp(ix, 0, int(p.in_w) - 1))),
+            v[t] = mix(evk_real4(0.0), input_texel(base + uint(clamp(ix, 0, int(p.in_w) - 1))),
                        bvec4(inside));
         }
         [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-            mat4 m = centre_weight(weight_quad(g, quad_first, c) * p.in_c4 + ci4);
+            evk_real4x4 m = centre_weight(weight_quad(g, quad_first, c) * p.in_c4 + ci4);
             [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
                 acc[c][t] = evk_mat4_fma(m, v[t], acc[c][t]);
         }
@@ -167,7 +169,7 @@ void accumulate_centre(uint n, uint g, uint quad_first, int iy0, int ix0, inout 
 }
 
 void accumulate_off_centre(uint n, uint g, uint quad_first, int iy0, int ix0,
-                           inout vec4 acc[TILE_C4][TILE_W])
+                           inout evk_real4 acc[TILE_C4][TILE_W])
 {
     for (uint t = split_slice(); t < p.inputs; t += SPLIT) {
         uvec4 offset = step_offsets(n, g, t);
@@ -175,16 +177,16 @@ void accumulate_off_centre(uint n, uint g, uint quad_first, int iy0, int ix0,
             int iy = iy0 + int(ky);
             bool row_inside = iy >= 0 && iy < int(p.in_h);
             uint row = uint(clamp(iy, 0, int(p.in_h) - 1)) * p.in_w;
-            vec4 seg[SEGMENT];
+            evk_real4 seg[SEGMENT];
             [[unroll]] for (uint s = 0u; s < SEGMENT; ++s) {
                 int ix = ix0 + int(s);
                 bool inside = row_inside && ix >= 0 && ix < int(p.in_w);
-                vec4 v = load_step(offset, row + uint(clamp(ix, 0, int(p.in_w) - 1)));
-                seg[s] = mix(vec4(0.0), v, bvec4(inside));
+                evk_real4 v = load_step(offset, row + uint(clamp(ix, 0, int(p.in_w) - 1)));
+                seg[s] = mix(evk_real4(0.0), v, bvec4(inside));
             }
             [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
                 uint wbase = (weight_quad(g, quad_first, c) * p.inputs + t) * OFF_TAPS;
-                vec4 w[K][WEIGHT_TERMS];
+                evk_real4 w[K][WEIGHT_TERMS];
                 [[unroll]] for (uint kx = 0u; kx < K; ++kx) {
                     uint tap = (wbase + off_tap(ky, kx)) * WEIGHT_TERMS;
                     [[unroll]] for (uint k = 0u; k < WEIGHT_TERMS; ++k)
@@ -194,7 +196,7 @@ void accumulate_off_centre(uint n, uint g, uint quad_first, int iy0, int ix0,
                 // Each accumulator takes all of the row's products at once:
                 // llvmpipe keeps large tiles in memory.
                 [[unroll]] for (uint px = 0u; px < TILE_W; ++px) {
-                    vec4 sum = acc[c][px];
+                    evk_real4 sum = acc[c][px];
                     [[unroll]] for (uint kx = 0u; kx < K; ++kx)
                         [[unroll]] for (uint k = 0u; k < WEIGHT_TERMS; ++k)
                             if (ky != MID || kx != MID)
@@ -208,7 +210,7 @@ void accumulate_off_centre(uint n, uint g, uint quad_first, int iy0, int ix0,
 
 // Writes one output quad's lanes to the channels they stand for; lanes that
 // are padding (past out_c) get zeros, lanes of no channel nothing.
-void store_quad(uint n, uint g, uint quad, uint oy, uint ox, vec4 v)
+void store_quad(uint n, uint g, uint quad, uint oy, uint ox, evk_real4 v)
 {
     [[unroll]] for (uint lane = 0u; lane < 4u; ++lane) {
         uint r = lane_class(g, lane);
@@ -217,19 +219,20 @@ void store_quad(uint n, uint g, uint quad, uint oy, uint ox, vec4 v)
         bool owned = j < p.out_class_size || r == p.classes - 1u;
         if (r < p.classes && owned && o < p.out_c4 * 4u)
             ys[(((n * p.out_c4 + o / 4u) * p.out_h + oy) * p.out_w + ox) * 4u + o % 4u] =
-                o < p.out_c ? v[lane] : 0.0;
+                evk_store(o < p.out_c ? v[lane] : evk_real(0.0));
     }
 }
 
 // Writes quad j of group g of a whole-quad layout as one vec4, its lanes past
 // out_c as zeros.
-void store_texel(uint n, uint g, uint j, uint oy, uint ox, vec4 v)
+void store_texel(uint n, uint g, uint j, uint oy, uint ox, evk_real4 v)
 {
     uint quad = g * p.out_first + j * p.out_step;
     if (quad >= p.out_c4)
         return;
     bvec4 padding = greaterThanEqual(uvec4(quad * 4u) + uvec4(0u, 1u, 2u, 3u), uvec4(p.out_c));
-    y[((n * p.out_c4 + quad) * p.out_h + oy) * p.out_w + ox] = mix(v, vec4(0.0), padding);
+    y[((n * p.out_c4 + quad) * p.out_h + oy) * p.out_w + ox] =
+        evk_store4(mix(v, evk_real4(0.0), padding));
 }
 
 void main()
@@ -250,9 +253,10 @@ void main()
     uint oy = tile / p.tiles_x;
     uint ox0 = (tile % p.tiles_x) * TILE_W;
 
-    vec4 acc[TILE_C4][TILE_W];
+    evk_real4 acc[TILE_C4][TILE_W];
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-        vec4 bias = split_slice() == 0u ? b[weight_quad(g, quad_first, c)] : vec4(0.0);
+        evk_real4 bias = split_slice() == 0u ? evk_real4(b[weight_quad(g, quad_first, c)])
+                                             : evk_real4(0.0);
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             acc[c][t] = bias;
     }
@@ -269,7 +273,7 @@ void main()
             break;
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             if (ox0 + t < p.out_w) {
-                vec4 v = evk_activate(acc[c][t], ACTIVATION);
+                evk_real4 v = evk_activate(acc[c][t], ACTIVATION);
                 if (TERMS != 0u)
                     store_texel(n, g, quad_first + c, oy, ox0 + t, v);
                 else

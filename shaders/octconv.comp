@@ -2,6 +2,7 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 // effvk-variant: texel
+// effvk-variant: fp16
 // One output branch of an OctConv, Y^H or Y^L, in one dispatch that sums two
 // sources into the same accumulators: A, the input of the branch's own
 // frequency (X^H for Y^H, X^L for Y^L), and B, the other one. Each source is
@@ -40,24 +41,28 @@ const uint SEGMENT = TILE_W + K - 1u;
 
 // Weights: [out_c4][a_c4 + b_c4][K][K] mat4, A's input quads, then B's.
 // EVK_TEXEL_LOADS: sources and weights are uniform texel buffers (see
-// texel_variant.h), else storage buffers.
+// shader_variant.h), else storage buffers.
 #ifdef EVK_TEXEL_LOADS
 layout(binding = 0) uniform samplerBuffer source_a_texels;
 layout(binding = 1) uniform samplerBuffer source_b_texels;
 layout(binding = 3) uniform samplerBuffer weight_texels;
-vec4 source_texel(bool from_b, uint index)
+evk_real4 source_texel(bool from_b, uint index)
 {
-    return from_b ? texelFetch(source_b_texels, int(index)) : texelFetch(source_a_texels, int(index));
+    return from_b ? evk_fetch4(source_b_texels, index) : evk_fetch4(source_a_texels, index);
 }
-mat4 load_weight(uint index) { return evk_fetch_mat4(weight_texels, index); }
+evk_real4x4 load_weight(uint index) { return evk_fetch_mat4(weight_texels, index); }
 #else
-layout(std430, binding = 0) readonly buffer SourceA { vec4 xa[]; };
-layout(std430, binding = 1) readonly buffer SourceB { vec4 xb[]; };
-layout(std430, binding = 3) readonly buffer Weight { mat4 w[]; };
-vec4 source_texel(bool from_b, uint index) { return from_b ? xb[index] : xa[index]; }
-mat4 load_weight(uint index) { return w[index]; }
+layout(std430, binding = 0) readonly buffer SourceA { evk_store4 xa[]; };
+layout(std430, binding = 1) readonly buffer SourceB { evk_store4 xb[]; };
+layout(std430, binding = 3) readonly buffer Weight { EVK_MAT4_ARRAY(w); };
+evk_real4 source_texel(bool from_b, uint index)
+{
+    return from_b ? evk_real4(xb[index]) : evk_real4(xa[index]);
+}
+evk_real4x4 load_weight(uint index) { return evk_mat4_at(w, index); }
 #endif
-layout(std430, binding = 2) writeonly buffer Output { vec4 y[]; };
+layout(std430, binding = 2) writeonly buffer Output { evk_store4 y[]; };
+// The folded bias stays float32 at every precision.
 layout(std430, binding = 4) readonly buffer Bias { vec4 b[]; };
 
 layout(push_constant) uniform Shape {
@@ -68,8 +73,9 @@ layout(push_constant) uniform Shape {
 
 // The tile's sums, shared by the two passes (a function cannot take an
 // array by reference); NIR makes it local again once the passes are inlined.
-vec4 acc[TILE_C4][TILE_H][TILE_W];
+evk_real4 acc[TILE_C4][TILE_H][TILE_W];
 
+// vec4 whatever the compute type, as the host's shared_bytes counts it.
 const uint SPLIT_SLOTS = SPLIT > 1u ? gl_WorkGroupSize.x * TILE_C4 * TILE_H * TILE_W : 1u;
 shared vec4 split_partial[SPLIT_SLOTS];
 
@@ -84,14 +90,14 @@ void reduce_slices()
     const uint size = TILE_C4 * TILE_H * TILE_W;
     uint base = gl_LocalInvocationID.x * size;
     [[unroll]] for (uint i = 0u; i < size; ++i)
-        split_partial[base + i] = acc[i / (TILE_H * TILE_W)][i / TILE_W % TILE_H][i % TILE_W];
+        split_partial[base + i] = vec4(acc[i / (TILE_H * TILE_W)][i / TILE_W % TILE_H][i % TILE_W]);
     barrier();
     if (slice() != 0u)
         return;
     for (uint s = 1u; s < SPLIT; ++s)
         [[unroll]] for (uint i = 0u; i < size; ++i)
             acc[i / (TILE_H * TILE_W)][i / TILE_W % TILE_H][i % TILE_W] +=
-                split_partial[base + s * size + i];
+                evk_real4(split_partial[base + s * size + i]);
 }
 
 // Adds one source's K×K conv to the accumulators; with `up` 2 only to the
@@ -121,14 +127,17 @@ void accumulate_source(bool from_b, uint up, uint pool, uint n, uint oy0, uint o
     }
     for (uint ci4 = slice(); ci4 < c4; ci4 += SPLIT) {
         uint plane = (n * c4 + ci4) * height * width;
-        vec4 rows[ROWS][SEGMENT];
+        evk_real4 rows[ROWS][SEGMENT];
         [[unroll]] for (uint r = 0u; r < rows_used; ++r)
             [[unroll]] for (uint j = 0u; j < cols_used; ++j) {
-                vec4 sum = vec4(0.0);
+                // The taps' weights are powers of two down to 1/16,
+                // exact in half too.
+                evk_real4 sum = evk_real4(0.0);
                 [[unroll]] for (uint a = 0u; a < pool; ++a)
                     [[unroll]] for (uint c = 0u; c < pool; ++c) {
                         uint at = plane + row_offset[r][a] + col_index[j][c];
-                        sum += (row_weight[r][a] * col_weight[j][c]) * source_texel(from_b, at);
+                        sum += evk_real(row_weight[r][a] * col_weight[j][c]) *
+                               source_texel(from_b, at);
                     }
                 rows[r][j] = sum;
             }
@@ -136,7 +145,7 @@ void accumulate_source(bool from_b, uint up, uint pool, uint n, uint oy0, uint o
             uint wbase = (min(co4_first + c, p.out_c4 - 1u) * quads + quad_first + ci4) * K * K;
             [[unroll]] for (uint ky = 0u; ky < K; ++ky)
                 [[unroll]] for (uint kx = 0u; kx < K; ++kx) {
-                    mat4 m = load_weight(wbase + ky * K + kx);
+                    evk_real4x4 m = load_weight(wbase + ky * K + kx);
                     [[unroll]] for (uint th = 0u; th < TILE_H / up; ++th)
                         [[unroll]] for (uint t = 0u; t < TILE_W / up; ++t)
                             acc[c][th * up][t * up] = evk_mat4_fma(m, rows[th + ky][t + kx],
@@ -151,7 +160,8 @@ void accumulate_source(bool from_b, uint up, uint pool, uint n, uint oy0, uint o
 void spread_and_bias(uint co4_first)
 {
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c) {
-        vec4 bias = slice() == 0u ? b[min(co4_first + c, p.out_c4 - 1u)] : vec4(0.0);
+        evk_real4 bias = slice() == 0u ? evk_real4(b[min(co4_first + c, p.out_c4 - 1u)])
+                                       : evk_real4(0.0);
         [[unroll]] for (uint i = 0u; i < TILE_H * TILE_W; ++i) {
             uint th = (TILE_H * TILE_W - 1u - i) / TILE_W, t = (TILE_H * TILE_W - 1u - i) % TILE_W;
             acc[c][th][t] = acc[c][th / UP_B * UP_B][t / UP_B * UP_B] + bias;
@@ -165,14 +175,14 @@ void store(uint n, uint co4_first, uint oy0, uint ox0)
         uint co4 = co4_first + c;
         if (co4 >= p.out_c4)
             break;
-        vec4 mask = evk_channel_mask(co4, p.out_c);
+        evk_real4 mask = evk_channel_mask(co4, p.out_c);
         [[unroll]] for (uint th = 0u; th < TILE_H; ++th) {
             if (oy0 + th >= p.out_h)
                 break;
             uint row = ((n * p.out_c4 + co4) * p.out_h + oy0 + th) * p.out_w;
             [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
                 if (ox0 + t < p.out_w)
-                    y[row + ox0 + t] = evk_activate(acc[c][th][t], ACTIVATION) * mask;
+                    y[row + ox0 + t] = evk_store4(evk_activate(acc[c][th][t], ACTIVATION) * mask);
         }
     }
 }
@@ -196,7 +206,7 @@ void main()
     [[unroll]] for (uint c = 0u; c < TILE_C4; ++c)
         [[unroll]] for (uint th = 0u; th < TILE_H; ++th)
             [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
-                acc[c][th][t] = vec4(0.0);
+                acc[c][th][t] = evk_real4(0.0);
     accumulate_source(true, UP_B, POOL_B, n, oy0, ox0, co4_first);
     spread_and_bias(co4_first);
     accumulate_source(false, 1u, POOL_A, n, oy0, ox0, co4_first);

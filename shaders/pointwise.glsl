@@ -34,6 +34,25 @@ layout(push_constant) uniform Shape {
     uint out_c4, co_blocks, groups_per_plane;
 } p;
 
+#ifdef EVK_FP16_ARITHMETIC
+// Half arithmetic sums HALF_BLOCK input quads (16 products per output) in
+// half, then adds that partial sum into a float32 total: a running half sum
+// rounds at every add relative to its own size, so the long reductions of
+// the 1×1 convolutions (up to 3840 terms in EfficientNet) would err far more
+// than blocks of 16 folded in float32 do, at one conversion and one float32
+// add per 16 half FMAs (docs/precision.md has the accuracy it buys).
+const uint HALF_BLOCK = 4u;
+
+void fold_half_sums(inout evk_real4 acc[TILE_C4][TILE_W], inout vec4 total[TILE_C4][TILE_W])
+{
+    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c)
+        [[unroll]] for (uint t = 0u; t < TILE_W; ++t) {
+            total[c][t] += vec4(acc[c][t]);
+            acc[c][t] = evk_real4(0.0);
+        }
+}
+#endif
+
 // A factor for every input quad of image n, channel quad ci4.
 evk_real4 pointwise_input_scale(uint n, uint ci4);
 // The value stored at output quad `index`, from the activated, masked sum.
@@ -61,6 +80,13 @@ void main()
         [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
             acc[c][t] = bias;
     }
+#ifdef EVK_FP16_ARITHMETIC
+    vec4 total[TILE_C4][TILE_W];
+    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c)
+        [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
+            total[c][t] = vec4(0.0);
+    uint block_steps = 0u;
+#endif
     for (uint ci4 = split_slice(); ci4 < p.in_c4; ci4 += SPLIT) {
         uint base = (n * p.in_c4 + ci4) * p.plane;
         evk_real4 scale = pointwise_input_scale(n, ci4);
@@ -72,7 +98,19 @@ void main()
             [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
                 acc[c][t] = evk_mat4_fma(m, v[t], acc[c][t]);
         }
+#ifdef EVK_FP16_ARITHMETIC
+        if (++block_steps == HALF_BLOCK) {
+            fold_half_sums(acc, total);
+            block_steps = 0u;
+        }
+#endif
     }
+#ifdef EVK_FP16_ARITHMETIC
+    fold_half_sums(acc, total);
+    [[unroll]] for (uint c = 0u; c < TILE_C4; ++c)
+        [[unroll]] for (uint t = 0u; t < TILE_W; ++t)
+            acc[c][t] = evk_real4(total[c][t]);
+#endif
     split_reduce(acc);
     if (p0 >= p.plane || split_slice() != 0u)
         return;

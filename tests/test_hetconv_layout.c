@@ -96,7 +96,7 @@ static void test_packed_weights_are_the_mask(void **state)
         evk_hetconv_packed packed;
         assert_int_equal(evk_hetconv_pack(&ctx, &d, &packed), EVK_SUCCESS);
         uint64_t non_zero = 0;
-        for (size_t k = 0; k < packed.off_centre_bytes / sizeof(float); ++k)
+        for (size_t k = 0; k < packed.off_centre_count; ++k)
             non_zero += packed.off_centre[k] != 0.0f;
         assert_int_equal(non_zero, expected);
         assert_int_equal(evk_hetconv_classes_of(&d).terms, c->terms);

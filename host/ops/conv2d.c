@@ -1,5 +1,6 @@
 #include "conv2d.h"
 #include "effvk_internal.h"
+#include "element_storage.h"
 #include "pipeline.h"
 #include "profile.h"
 #include "saturating.h"
@@ -428,6 +429,8 @@ evk_status evk_conv2d_record_variant(evk_layer *layer, const evk_tensor *in, evk
 static const evk_layer_ops conv2d_ops = {conv2d_kernel_name, conv2d_output_shape, conv2d_record,
                                          conv2d_destroy};
 
+/* The packing sizes its float32 host arrays in bytes; the weights go to the
+ * device at the context's precision, the bias as float32. */
 static evk_status upload_weights(conv2d_layer *l, const float *weight, const float *bias)
 {
     evk_context *ctx = l->base.ctx;
@@ -445,8 +448,8 @@ static evk_status upload_weights(conv2d_layer *l, const float *weight, const flo
     if ((!packed && l->kernel != EVK_CONV2D_GROUPED) || !packed_bias)
         s = evk_fail_oom(ctx, "conv2d packed weights");
     if (s == EVK_SUCCESS)
-        s = evk_buffer_create_with_data(ctx, packed ? packed : weight, weight_bytes,
-                                        "conv2d weights", &l->weight);
+        s = evk_buffer_create_weights(ctx, packed ? packed : weight, weight_bytes / sizeof(float),
+                                      "conv2d weights", &l->weight);
     if (s == EVK_SUCCESS)
         s = evk_buffer_create_with_data(ctx, packed_bias, bias_bytes, "conv2d bias", &l->bias);
     evk_free(ctx, packed);

@@ -2,6 +2,7 @@
  * shaders/hetconv.comp for the kernel and hetconv_weights.c for the layout of
  * its weights. */
 #include "conv2d.h"
+#include "element_storage.h"
 #include "hetconv.h"
 #include "layer.h"
 #include "pipeline.h"
@@ -241,14 +242,14 @@ static evk_status upload_weights(hetconv_layer *l, const evk_hetconv_desc *d)
     evk_status s = evk_hetconv_pack(ctx, d, &packed);
     if (s != EVK_SUCCESS)
         return s;
-    s = evk_buffer_create_with_data(ctx, packed.centre, packed.centre_bytes,
-                                    "hetconv centre weights", &l->centre);
+    s = evk_buffer_create_weights(ctx, packed.centre, packed.centre_count,
+                                  "hetconv centre weights", &l->centre);
     if (s == EVK_SUCCESS)
-        s = evk_buffer_create_with_data(ctx, packed.off_centre, packed.off_centre_bytes,
-                                        "hetconv off-centre weights", &l->off_centre);
+        s = evk_buffer_create_weights(ctx, packed.off_centre, packed.off_centre_count,
+                                      "hetconv off-centre weights", &l->off_centre);
     if (s == EVK_SUCCESS)
-        s = evk_buffer_create_with_data(ctx, packed.bias, packed.bias_bytes, "hetconv bias",
-                                        &l->bias);
+        s = evk_buffer_create_with_data(ctx, packed.bias, packed.bias_count * sizeof(float),
+                                        "hetconv bias", &l->bias);
     evk_hetconv_packed_free(ctx, &packed);
     return s;
 }

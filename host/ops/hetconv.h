@@ -64,10 +64,12 @@ evk_status evk_hetconv_check_weights(evk_context *ctx, const evk_hetconv_desc *d
 /* The folded device weights: centre taps of every input as [group][quad]
  * [in_c4] mat4 (column = input lane, row = output lane), the off-centre taps
  * of each lane's K×K inputs as [group][quad][t][tap][term] vec4, and the bias as
- * [group][quad] vec4. Each array is allocated with evk_alloc. */
+ * [group][quad] vec4. Each array is float32, allocated with evk_alloc, and
+ * counted in floats: the weights go to the device at the context's
+ * precision (evk_buffer_create_weights), the bias as float32. */
 typedef struct evk_hetconv_packed {
     float *centre, *off_centre, *bias;
-    size_t centre_bytes, off_centre_bytes, bias_bytes;
+    size_t centre_count, off_centre_count, bias_count;
 } evk_hetconv_packed;
 
 evk_status evk_hetconv_pack(evk_context *ctx, const evk_hetconv_desc *d, evk_hetconv_packed *out);

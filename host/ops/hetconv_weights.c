@@ -263,13 +263,12 @@ evk_status evk_hetconv_pack(evk_context *ctx, const evk_hetconv_desc *d, evk_het
 {
     evk_hetconv_classes c = evk_hetconv_classes_of(d);
     size_t quads = (size_t)c.groups * c.quads, k = d->kernel_size;
-    out->centre_bytes = quads * evk_div_up(d->in_channels, 4) * 16 * sizeof(float);
-    out->off_centre_bytes = quads * c.inputs * (k * k - 1) * (c.terms ? c.terms : 1) * 4 *
-                            sizeof(float);
-    out->bias_bytes = quads * 4 * sizeof(float);
-    out->centre = evk_calloc(ctx, 1, out->centre_bytes);
-    out->off_centre = evk_calloc(ctx, 1, out->off_centre_bytes);
-    out->bias = evk_calloc(ctx, 1, out->bias_bytes);
+    out->centre_count = quads * evk_div_up(d->in_channels, 4) * 16;
+    out->off_centre_count = quads * c.inputs * (k * k - 1) * (c.terms ? c.terms : 1) * 4;
+    out->bias_count = quads * 4;
+    out->centre = evk_calloc(ctx, out->centre_count, sizeof(float));
+    out->off_centre = evk_calloc(ctx, out->off_centre_count, sizeof(float));
+    out->bias = evk_calloc(ctx, out->bias_count, sizeof(float));
     if (!out->centre || !out->off_centre || !out->bias) {
         evk_hetconv_packed_free(ctx, out);
         return evk_fail_oom(ctx, "hetconv packed weights");

@@ -1,6 +1,7 @@
 /* OctConv in one dispatch per output branch: shaders/octconv.comp (dense)
  * and shaders/octconv_depthwise.comp; octconv_weights.c packs the weights. */
 #include "conv2d.h"
+#include "element_storage.h"
 #include "layer.h"
 #include "octconv.h"
 #include "pipeline.h"
@@ -306,8 +307,8 @@ static evk_status upload_branch(octconv_layer *l, const evk_octconv_desc *d, int
     evk_octconv_packed packed;
     evk_status s = evk_octconv_pack(ctx, d, branch, &packed);
     if (s == EVK_SUCCESS)
-        s = evk_buffer_create_with_data(ctx, packed.weight, packed.weight_bytes,
-                                        "octconv weights", &l->weight[branch]);
+        s = evk_buffer_create_weights(ctx, packed.weight, packed.weight_count, "octconv weights",
+                                      &l->weight[branch]);
     if (s == EVK_SUCCESS)
         s = evk_buffer_create_with_data(ctx, packed.bias, packed.bias_bytes, "octconv bias",
                                         &l->bias[branch]);

@@ -40,10 +40,12 @@ enum { EVK_OCTCONV_HIGH = 0, EVK_OCTCONV_LOW = 1 };
  * bias and BatchNorm folded: dense, [out_c4][a_c4 + b_c4][K][K] mat4 over
  * source A (the branch's own frequency) then source B (the other one);
  * depthwise, [c4][K][K] vec4. The bias is [out_c4] vec4. Both arrays are
- * allocated with evk_alloc. */
+ * float32, allocated with evk_alloc: the weights go to the device at the
+ * context's precision (weight_count of them, evk_buffer_create_weights), the
+ * bias as it is (bias_bytes), float32 at every precision. */
 typedef struct evk_octconv_packed {
     float *weight, *bias;
-    size_t weight_bytes, bias_bytes;
+    size_t weight_count, bias_bytes;
 } evk_octconv_packed;
 
 /* A layer running output branch `branch` of OctConv layer `octconv` (made by

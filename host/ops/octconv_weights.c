@@ -77,8 +77,10 @@ evk_status evk_octconv_pack(evk_context *ctx, const evk_octconv_desc *d, int bra
     if (s == EVK_SUCCESS)
         s = evk_conv2d_fold(ctx, &conv, &weight, &bias);
     if (s == EVK_SUCCESS) {
-        out->weight = d->groups > 1 ? evk_conv2d_pack_depthwise(ctx, &conv, weight, &out->weight_bytes)
-                                    : evk_conv2d_pack_mat4(ctx, &conv, weight, &out->weight_bytes);
+        size_t weight_bytes = 0;
+        out->weight = d->groups > 1 ? evk_conv2d_pack_depthwise(ctx, &conv, weight, &weight_bytes)
+                                    : evk_conv2d_pack_mat4(ctx, &conv, weight, &weight_bytes);
+        out->weight_count = weight_bytes / sizeof *out->weight;
         out->bias = evk_conv2d_pack_bias(ctx, b.out_c, bias, &out->bias_bytes);
         if (!out->weight || !out->bias)
             s = evk_fail_oom(ctx, "octconv packed weights");
