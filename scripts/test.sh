@@ -2,9 +2,10 @@
 # Installs what is missing, builds with warnings as errors, and runs the whole
 # test suite on the default Vulkan device (lavapipe here): as is, with
 # lavapipe's subgroup size 4 (LP_NATIVE_VECTOR_WIDTH=128; the PyTorch
-# end-to-end tests only in the first run), the device tests under Android's
-# baseline limits (EFFVK_LIMITS=android-baseline-2022), and built with AddressSanitizer +
-# UndefinedBehaviorSanitizer; then the aarch64 cross-build's GPU-free tests
+# end-to-end tests and the 16-bit precisions' runs only in the first run),
+# the device tests under Android's baseline limits
+# (EFFVK_LIMITS=android-baseline-2022), and built with AddressSanitizer +
+# UndefinedBehaviorSanitizer (fp16 of the 16-bit runs); then the aarch64 cross-build's GPU-free tests
 # under qemu-aarch64 and the threads test under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,20 +25,27 @@ echo "== ctest (default)"
 # check the model plumbing, which the subgroup size does not change, and with
 # a cold shader cache each compiles minutes of pipelines on lavapipe. So does
 # the installed package's test (label package).
+# The 16-bit precisions' runs (label fp16) too: their shaders are the same
+# sources with other types, which the subgroup size does not treat
+# differently.
 echo "== ctest (LP_NATIVE_VECTOR_WIDTH=128: subgroup size 4 on lavapipe)"
-(cd build && LP_NATIVE_VECTOR_WIDTH=128 ctest --output-on-failure -j 1 -LE 'torch|package')
+(cd build && LP_NATIVE_VECTOR_WIDTH=128 ctest --output-on-failure -j 1 -LE 'torch|package|fp16')
 
 # Khronos' Android Baseline 2022 limits (4 storage buffers per stage, 16 KiB
 # of shared memory, 128 invocations, ...): every kernel must run within
-# them, on the CPU profile and (the *_narrow_tiles tests) the GPU one.
+# them, on the CPU profile and (the *_narrow_tiles tests) the GPU one. The
+# baseline has no 16-bit storage, so the 16-bit precisions' runs (label
+# fp16) are left out (test_precision checks that they are refused there).
 echo "== ctest (EFFVK_LIMITS=android-baseline-2022)"
 (cd build && EFFVK_LIMITS=android-baseline-2022 ctest --output-on-failure -j 1 \
-    -L 'gpu|torch' -LE 'package|browser')
+    -L 'gpu|torch' -LE 'package|browser|fp16')
 
+# Of the 16-bit runs, the fp16 ones: the host code of both 16-bit
+# precisions is the same, and fp16 takes every 16-bit shader variant.
 build build-asan -DEFFVK_SANITIZE=ON -DEFFVK_BUILD_TOOLS=OFF
 echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer)"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --output-on-failure -j 1)
+    ctest --output-on-failure -j 1 -E '_fp16-storage$|_narrow_tiles_fp16$')
 
 # The aarch64 cross-build (CMakePresets.json's linux-aarch64) and its
 # GPU-free tests under qemu-aarch64: lavapipe under qemu is far too slow for
