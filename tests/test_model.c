@@ -257,11 +257,30 @@ static void sd_free(state_dict *sd)
         free(sd->entries[i].data);
 }
 
+/* The IEEE half bits of `value`, which must be a half exactly. */
+static uint16_t half_bits(float value)
+{
+    uint16_t sign = signbit(value) ? 0x8000u : 0u;
+    double magnitude = fabs((double)value);
+    if (magnitude == 0.0)
+        return sign;
+    int e;
+    frexp(magnitude, &e);
+    int field = e - 1 + 15;
+    if (field < 1)
+        return (uint16_t)(sign | (uint16_t)(magnitude / 0x1p-24));
+    double mantissa = (ldexp(magnitude, -(e - 1)) - 1.0) * 1024.0;
+    return (uint16_t)(sign | field << 10 | (uint16_t)mantissa);
+}
+
 /* Writes the state_dict as .safetensors with bn_eps metadata and an I64
  * num_batches_tracked, leaving out tensor `skip` and writing tensor
- * `transpose` with its first two dimensions swapped (either may be NULL). */
-static void sd_write(const state_dict *sd, const char *path, const char *skip, const char *transpose)
+ * `transpose` with its first two dimensions swapped (either may be NULL);
+ * with `half`, every tensor as F16 (its values must be halves). */
+static void sd_write_as(const state_dict *sd, const char *path, const char *skip,
+                        const char *transpose, int half)
 {
+    const unsigned element = half ? 2 : 4;
     size_t capacity = 1 << 17, used = 0;
     char *header = malloc(capacity);
     assert_non_null(header);
@@ -274,8 +293,9 @@ static void sd_write(const state_dict *sd, const char *path, const char *skip, c
         if (skip && strcmp(e->name, skip) == 0)
             continue;
         int swap = transpose && strcmp(e->name, transpose) == 0;
-        used += (size_t)snprintf(header + used, capacity - used, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[",
-                                 e->name);
+        used += (size_t)snprintf(header + used, capacity - used,
+                                 ",\"%s\":{\"dtype\":\"%s\",\"shape\":[", e->name,
+                                 half ? "F16" : "F32");
         for (uint32_t d = 0; d < e->rank; ++d) {
             uint32_t from = swap && d < 2 ? 1 - d : d;
             used += (size_t)snprintf(header + used, capacity - used, "%s%llu", d ? "," : "",
@@ -283,8 +303,8 @@ static void sd_write(const state_dict *sd, const char *path, const char *skip, c
         }
         used += (size_t)snprintf(header + used, capacity - used, "],\"data_offsets\":[%llu,%llu]}",
                                  (unsigned long long)offset,
-                                 (unsigned long long)(offset + 4 * e->count));
-        offset += 4 * e->count;
+                                 (unsigned long long)(offset + element * e->count));
+        offset += element * e->count;
         assert_true(used < capacity - 256);
     }
     used += (size_t)snprintf(header + used, capacity - used, "}");
@@ -297,12 +317,27 @@ static void sd_write(const state_dict *sd, const char *path, const char *skip, c
     assert_int_equal(fwrite(length, 1, 8, f), 8);
     assert_int_equal(fwrite(header, 1, used, f), used);
     assert_int_equal(fwrite(batches, 1, 8, f), 8);
-    for (uint32_t i = 0; i < sd->count; ++i)
-        if (!skip || strcmp(sd->entries[i].name, skip) != 0)
-            assert_int_equal(fwrite(sd->entries[i].data, 4, sd->entries[i].count, f),
-                             sd->entries[i].count);
+    for (uint32_t i = 0; i < sd->count; ++i) {
+        const sd_entry *e = &sd->entries[i];
+        if (skip && strcmp(e->name, skip) == 0)
+            continue;
+        if (!half) {
+            assert_int_equal(fwrite(e->data, 4, e->count, f), e->count);
+            continue;
+        }
+        for (uint64_t j = 0; j < e->count; ++j) {
+            uint16_t bits = half_bits(e->data[j]);
+            unsigned char bytes[2] = {(unsigned char)bits, (unsigned char)(bits >> 8)};
+            assert_int_equal(fwrite(bytes, 1, 2, f), 2);
+        }
+    }
     assert_int_equal(fclose(f), 0);
     free(header);
+}
+
+static void sd_write(const state_dict *sd, const char *path, const char *skip, const char *transpose)
+{
+    sd_write_as(sd, path, skip, transpose, 0);
 }
 
 /* ---- The CPU forward from the reference ops. */
@@ -607,6 +642,49 @@ static void assert_load_fails(evk_context *ctx, const char *name, const char *pa
     tu_assert_message(evk_last_error(ctx), status, word);
 }
 
+/* An F16 file gives the model exactly the values it holds: its weights
+ * rounded to halves, written as F16 and as F32, give bit-identical logits
+ * at the test's precision (at the 16-bit precisions, weights that no
+ * BatchNorm fold changes reach the device as the file's halves). */
+static void test_b0_half_file(void **state)
+{
+    tu_gpu *g = *state;
+    const state_dict *shared = shared_b0();
+    state_dict halves = *shared;
+    for (uint32_t i = 0; i < halves.count; ++i) {
+        sd_entry *e = &halves.entries[i];
+        float *rounded = malloc(e->count * sizeof *rounded);
+        assert_non_null(rounded);
+        for (uint64_t j = 0; j < e->count; ++j)
+            rounded[j] = tu_round_to_half(shared->entries[i].data[j]);
+        e->data = rounded;
+    }
+    sd_write_as(&halves, "test_model_f16.safetensors", NULL, NULL, 1);
+    sd_write_as(&halves, "test_model_f32.safetensors", NULL, NULL, 0);
+    evk_model_options opts = {.height = 40, .width = 36};
+    evk_model *from_half, *from_float;
+    assert_int_equal(evk_model_load(g->ctx, "efficientnet-b0", "test_model_f16.safetensors",
+                                    &opts, &from_half), EVK_SUCCESS);
+    assert_int_equal(evk_model_load(g->ctx, "efficientnet-b0", "test_model_f32.safetensors",
+                                    &opts, &from_float), EVK_SUCCESS);
+    evk_shape in;
+    assert_int_equal(evk_model_input_shape(from_half, &in), EVK_SUCCESS);
+    uint64_t count = evk_shape_elements(in);
+    tu_rng rng = tu_rng_seeded(77);
+    float *x = tu_random_array(&rng, count, -1.0f, 1.0f);
+    float a[CLASSES], b[CLASSES];
+    assert_int_equal(evk_model_run(from_half, x, count, a, CLASSES), EVK_SUCCESS);
+    assert_int_equal(evk_model_run(from_float, x, count, b, CLASSES), EVK_SUCCESS);
+    assert_memory_equal(a, b, sizeof a);
+    evk_model_destroy(from_half);
+    evk_model_destroy(from_float);
+    free(x);
+    for (uint32_t i = 0; i < halves.count; ++i)
+        free(halves.entries[i].data);
+    remove("test_model_f16.safetensors");
+    remove("test_model_f32.safetensors");
+}
+
 static void test_bad_weights(void **state)
 {
     tu_gpu *g = *state;
@@ -696,6 +774,7 @@ int main(void)
         TU_GPU_TEST(test_b0_run_reuses_recording),
         TU_GPU_TEST(test_b0_submit_and_record),
         TU_GPU_TEST(test_bad_weights),
+        TU_GPU_TEST(test_b0_half_file),
         TU_GPU_TEST(test_b0_load_memory),
     };
     return cmocka_run_group_tests(tests, NULL, remove_files);
