@@ -30,16 +30,13 @@ evk_status evk_buffer_create_weights(evk_context *ctx, const float *weights, uin
     if (bytes == EVK_SATURATED || bytes > SIZE_MAX)
         return evk_fail(ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: %llu weights do not fit in memory",
                         what, (unsigned long long)count);
-    evk_status s = evk_buffer_create(ctx, bytes, EVK_BUFFER_DEVICE, what, out);
-    if (s != EVK_SUCCESS)
-        return s;
-    evk_host_access access;
-    s = evk_buffer_begin_write(ctx, out, &access);
-    if (s == EVK_SUCCESS) {
-        evk_store_elements(ctx, access.ptr, weights, (size_t)count);
-        s = evk_buffer_end_write(ctx, out, &access);
-    }
-    if (s != EVK_SUCCESS)
-        evk_buffer_destroy(ctx, out);
+    if (!evk_storage_is_half(ctx))
+        return evk_buffer_create_with_data(ctx, weights, bytes, what, out);
+    void *halves = evk_alloc(ctx, (size_t)bytes ? (size_t)bytes : 1);
+    if (!halves)
+        return evk_fail_oom(ctx, what);
+    evk_store_elements(ctx, halves, weights, (size_t)count);
+    evk_status s = evk_buffer_create_with_data(ctx, halves, bytes, what, out);
+    evk_free(ctx, halves);
     return s;
 }

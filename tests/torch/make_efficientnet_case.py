@@ -81,11 +81,16 @@ def make(name, directory):
     if not conditioned(model, x, logits) or spread < 0.01:
         print("the random case is ill-conditioned or ignores its input: change WEIGHT_GAIN")
         return 1
+    save_case(model, x, logits, directory)
+    return 0
+
+
+def save_case(model, x, logits, directory):
+    """DIR/weights.safetensors, DIR/input.npy and DIR/expected.npy."""
     os.makedirs(directory, exist_ok=True)
     write_safetensors(model, os.path.join(directory, "weights.safetensors"))
     np.save(os.path.join(directory, "input.npy"), x.numpy().astype("<f4"))
     np.save(os.path.join(directory, "expected.npy"), logits.numpy().astype("<f4"))
-    return 0
 
 
 def compare(directory):

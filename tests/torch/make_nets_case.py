@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(here, "..", "..", "tools"))
 sys.path.insert(0, here)
 import effvk_torch  # noqa: E402
 from export_safetensors import write_safetensors  # noqa: E402
-from make_efficientnet_case import compare, conditioned, randomize  # noqa: E402
+from make_efficientnet_case import compare, conditioned, randomize, save_case  # noqa: E402
 
 # Small inputs keep lavapipe's time modest; CIFAR nets take 32x32.
 INPUT_SHAPE = {"vgg16-cifar": (2, 3, 32, 32), "hetconv-vgg16-cifar": (2, 3, 32, 32)}
@@ -70,10 +70,7 @@ def make(name, part, alpha, directory, size=None):
     if not conditioned(model, x, logits):
         print("the random case is ill-conditioned: change WEIGHT_GAIN")
         return 1
-    os.makedirs(directory, exist_ok=True)
-    write_safetensors(model, os.path.join(directory, "weights.safetensors"))
-    np.save(os.path.join(directory, "input.npy"), x.numpy().astype("<f4"))
-    np.save(os.path.join(directory, "expected.npy"), logits.numpy().astype("<f4"))
+    save_case(model, x, logits, directory)
     return 0
 
 

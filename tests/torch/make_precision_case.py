@@ -29,7 +29,6 @@ sys.path.insert(0, here)
 import effvk_torch  # noqa: E402
 import make_efficientnet_case as efficientnet_case  # noqa: E402
 import make_nets_case as nets_case  # noqa: E402
-from export_safetensors import write_safetensors  # noqa: E402
 
 IMAGES = 64
 STORAGE_BOUND = 1e-2
@@ -94,10 +93,7 @@ def make(name, part, alpha, directory):
     if largest > HALF_HEADROOM:
         print("the random case's activations leave half's range: lower its weight gain")
         return 1
-    os.makedirs(directory, exist_ok=True)
-    write_safetensors(model, os.path.join(directory, "weights.safetensors"))
-    np.save(os.path.join(directory, "input.npy"), x.numpy().astype("<f4"))
-    np.save(os.path.join(directory, "expected.npy"), logits.numpy().astype("<f4"))
+    efficientnet_case.save_case(model, x, logits, directory)
     return 0
 
 
