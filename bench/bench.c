@@ -77,12 +77,12 @@ evk_context *bench_precision_context(bench_run *run, uint32_t index)
     return run->precision_ctx[index];
 }
 
-double bench_tolerance(evk_precision precision)
+bench_bound bench_bound_for(evk_precision precision)
 {
     switch (precision) {
-    case EVK_PRECISION_FP16_STORAGE: return 1e-2;
-    case EVK_PRECISION_FP16: return 5e-2;
-    default: return BENCH_REL_TOLERANCE;
+    case EVK_PRECISION_FP16_STORAGE: return (bench_bound){1e-2, 0.5};
+    case EVK_PRECISION_FP16: return (bench_bound){0.1, 1.0};
+    default: return (bench_bound){BENCH_REL_TOLERANCE, BENCH_REL_FLOOR};
     }
 }
 
@@ -157,11 +157,12 @@ evk_status bench_check(const bench_run *run, evk_status status, const char *what
 /* Results                                                                   */
 /* ------------------------------------------------------------------------ */
 
-void bench_check_output(bench_result *result, const float *got, const float *expected,
-                        uint64_t count, uint64_t output_count)
+void bench_check_output(const bench_run *run, bench_result *result, const float *got,
+                        const float *expected, uint64_t count, uint64_t output_count)
 {
     double max_abs, max_rel;
-    evk_ref_compare(got, expected, count, BENCH_REL_FLOOR, &max_abs, &max_rel);
+    bench_bound bound = bench_bound_for(precision_of(result->ctx ? result->ctx : run->ctx));
+    evk_ref_compare(got, expected, count, bound.rel_floor, &max_abs, &max_rel);
     int first = result->checked_values == 0;
     if (first || max_abs > result->max_abs_err)
         result->max_abs_err = max_abs;
@@ -293,7 +294,7 @@ evk_status bench_add_result(bench_run *run, const bench_result *result)
     bench_result *added = &run->results[run->result_count++];
     *added = *result;
     evk_precision precision = precision_of(result->ctx ? result->ctx : run->ctx);
-    added->tolerance = bench_tolerance(precision);
+    added->tolerance = bench_bound_for(precision).max_rel_err;
     bench_param_text(added, "precision", evk_precision_name(precision));
     if (bench_result_checked(added) && !bench_result_check_passed(added))
         ++run->failed_checks;
@@ -454,16 +455,16 @@ static size_t unchecked_results(const bench_run *run, const char *suite)
  * not, with the suites' notes on where those are checked instead. */
 static void print_check_summary(const bench_run *run)
 {
+    bench_bound bound = bench_bound_for(precision_of(run->ctx));
     size_t unchecked = unchecked_results(run, NULL);
     size_t compared = run->result_count - unchecked;
     fprintf(run->table, "\n%zu results; ", run->result_count);
     if (run->failed_checks > 0)
         fprintf(run->table, "%zu of %zu checked FAILED the CPU reference check (max_rel_err > %g, "
-                "floor %g)", run->failed_checks, compared, bench_tolerance(precision_of(run->ctx)),
-                BENCH_REL_FLOOR);
+                "floor %g)", run->failed_checks, compared, bound.max_rel_err, bound.rel_floor);
     else if (compared > 0)
         fprintf(run->table, "all %zu checked match the CPU reference (max_rel_err <= %g, "
-                "floor %g)", compared, bench_tolerance(precision_of(run->ctx)), BENCH_REL_FLOOR);
+                "floor %g)", compared, bound.max_rel_err, bound.rel_floor);
     if (unchecked > 0)
         fprintf(run->table, "%s%zu not checked in this run", compared > 0 ? "; " : "", unchecked);
     fputc('\n', run->table);

@@ -120,7 +120,8 @@ static evk_status conv_forward(void *user_data)
     return evk_layer_forward(b->layer, b->in, b->out);
 }
 
-static void check_batch_element(conv_bench *b, uint32_t element, bench_result *result)
+static void check_batch_element(const bench_run *run, conv_bench *b, uint32_t element,
+                                bench_result *result)
 {
     evk_shape one = b->in_shape;
     one.n = 1;
@@ -128,7 +129,7 @@ static void check_batch_element(conv_bench *b, uint32_t element, bench_result *r
     uint64_t out_count = evk_shape_elements(b->out_shape) / b->out_shape.n;
     uint64_t out_offset = element * out_count;
     evk_ref_conv2d(&b->desc, one, b->input + in_offset, b->expected + out_offset);
-    bench_check_output(result, b->output + out_offset, b->expected + out_offset, out_count,
+    bench_check_output(run, result, b->output + out_offset, b->expected + out_offset, out_count,
                        evk_shape_elements(b->out_shape));
 }
 
@@ -142,12 +143,12 @@ static evk_status verify_output(bench_run *run, conv_bench *b, bench_result *res
     uint32_t last = b->in_shape.n - 1;
     if (result->macs <= CONV_FULL_CHECK_MACS) {
         for (uint32_t element = 0; element <= last; ++element)
-            check_batch_element(b, element, result);
+            check_batch_element(run, b, element, result);
         return EVK_SUCCESS;
     }
-    check_batch_element(b, 0, result);
+    check_batch_element(run, b, 0, result);
     if (last > 0)
-        check_batch_element(b, last, result);
+        check_batch_element(run, b, last, result);
     return EVK_SUCCESS;
 }
 

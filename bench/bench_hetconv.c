@@ -199,7 +199,7 @@ static evk_status verify(bench_run *run, const variant *v, shape_run *s, bench_r
         evk_ref_hetconv(&v->het, one, x, s->expected);
     else
         evk_ref_conv2d(&v->conv, one, x, s->expected);
-    bench_check_output(result, s->output + last * per_out, s->expected, per_out, out_count);
+    bench_check_output(run, result, s->output + last * per_out, s->expected, per_out, out_count);
     return EVK_SUCCESS;
 }
 

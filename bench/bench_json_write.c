@@ -121,8 +121,9 @@ static void write_header_json(json_writer *w, const bench_run *run)
     json_object_begin(w);
     evk_precision_choice precision;
     evk_context_precision(run->ctx, &precision);
-    json_key_number(w, "max_rel_err", bench_tolerance(precision.chosen));
-    json_key_number(w, "rel_floor", BENCH_REL_FLOOR);
+    bench_bound bound = bench_bound_for(precision.chosen);
+    json_key_number(w, "max_rel_err", bound.max_rel_err);
+    json_key_number(w, "rel_floor", bound.rel_floor);
     json_object_end(w);
 }
 

@@ -305,7 +305,7 @@ static evk_status finish_variant(bench_run *run, block_run *r, int fused, forwar
         st = bench_check(run, evk_tensor_download(r->out, r->output, out_count), result->name);
     if (st != EVK_SUCCESS)
         return st;
-    bench_check_output(result, r->output + out_count - per_image, r->expected, per_image,
+    bench_check_output(run, result, r->output + out_count - per_image, r->expected, per_image,
                        out_count);
     double dispatch_ms[MAX_DISPATCHES];
     uint32_t dispatches = time_dispatches(run, args, dispatch_ms);

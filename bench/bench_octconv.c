@@ -201,9 +201,9 @@ static evk_status verify(bench_run *run, variant *v, bench_result *result)
     else if (s == EVK_SUCCESS)
         evk_ref_conv2d(&v->conv, one, last_element(v, 0), expected_high);
     if (s == EVK_SUCCESS)
-        bench_check_output(result, last_element(v, 2), expected_high, per_high, total);
+        bench_check_output(run, result, last_element(v, 2), expected_high, per_high, total);
     if (s == EVK_SUCCESS && per_low)
-        bench_check_output(result, last_element(v, 3), expected_low, per_low, total);
+        bench_check_output(run, result, last_element(v, 3), expected_low, per_low, total);
     free(expected_high);
     free(expected_low);
     return s;

@@ -62,7 +62,7 @@ static evk_precision device_widest(const evk_context *ctx, const char **why)
 
 /* ---- The measurement: a 1x1 convolution, the bulk of the networks' work. */
 
-enum { MEASURE_CHANNELS = 64, MEASURE_SIDE = 56, MEASURE_REPEAT = 4, MEASURE_ROUNDS = 3 };
+enum { MEASURE_CHANNELS = 64, MEASURE_SIDE = 56, MEASURE_REPEAT = 4, MEASURE_ROUNDS = 7 };
 
 typedef struct candidate_run {
     evk_tensor *input, *output;
@@ -111,10 +111,24 @@ static evk_status candidate_time(evk_context *ctx, candidate_run *run, double *m
     return s;
 }
 
+static double median(double *values, int count)
+{
+    for (int i = 1; i < count; ++i)
+        for (int j = i; j > 0 && values[j - 1] > values[j]; --j) {
+            double swap = values[j];
+            values[j] = values[j - 1];
+            values[j - 1] = swap;
+        }
+    return count % 2 ? values[count / 2] : 0.5 * (values[count / 2 - 1] + values[count / 2]);
+}
+
 /* Times every precision up to `widest`, round-robin (the pipelines are
- * created in a first untimed round), keeping each one's best. Tensors and
- * layers are made at the precision they are timed at. */
-static evk_status measure(evk_context *ctx, evk_precision widest, double *best_ms)
+ * created in a first untimed round); tensors and layers are made at the
+ * precision they are timed at. A round runs the precisions back to back,
+ * so the load of the (shared) machine weighs on them alike: `ms` gets
+ * fp32's median time and each other precision's as fp32's times the median
+ * over the rounds of its time over fp32's in the same round. */
+static evk_status measure(evk_context *ctx, evk_precision widest, double *ms)
 {
     float weight[MEASURE_CHANNELS * MEASURE_CHANNELS];
     for (size_t i = 0; i < sizeof weight / sizeof weight[0]; ++i)
@@ -129,20 +143,29 @@ static evk_status measure(evk_context *ctx, evk_precision widest, double *best_m
         ctx->precision.chosen = (evk_precision)p;
         s = candidate_create(ctx, weight, &runs[p]);
     }
+    double times[4][MEASURE_ROUNDS + 1];
     for (int round = 0; round <= MEASURE_ROUNDS && s == EVK_SUCCESS; ++round)
         for (int p = EVK_PRECISION_FP32; p <= (int)widest && s == EVK_SUCCESS; ++p) {
             ctx->precision.chosen = (evk_precision)p;
-            double ms;
-            s = candidate_time(ctx, &runs[p], &ms);
-            if (s == EVK_SUCCESS && round > 0 && (best_ms[p] == 0.0 || ms < best_ms[p]))
-                best_ms[p] = ms;
+            s = candidate_time(ctx, &runs[p], &times[p][round]);
         }
     for (int p = EVK_PRECISION_FP32; p <= (int)widest; ++p) {
         ctx->precision.chosen = (evk_precision)p;
         candidate_destroy(&runs[p]);
     }
     ctx->progress.callback = progress;
-    return s;
+    if (s != EVK_SUCCESS)
+        return s;
+    double ratios[MEASURE_ROUNDS];
+    for (int r = 0; r < MEASURE_ROUNDS; ++r)
+        ratios[r] = times[EVK_PRECISION_FP32][r + 1];
+    ms[EVK_PRECISION_FP32] = median(ratios, MEASURE_ROUNDS);
+    for (int p = EVK_PRECISION_FP16_STORAGE; p <= (int)widest; ++p) {
+        for (int r = 0; r < MEASURE_ROUNDS; ++r)
+            ratios[r] = times[p][r + 1] / times[EVK_PRECISION_FP32][r + 1];
+        ms[p] = ms[EVK_PRECISION_FP32] * median(ratios, MEASURE_ROUNDS);
+    }
+    return EVK_SUCCESS;
 }
 
 /* A 16-bit precision must beat the next wider one by this factor: at equal
