@@ -289,6 +289,10 @@ static evk_status adopt_external(evk_context *ctx, const evk_external_vulkan *ex
     ctx->queue_family = ext->queue_family_index;
     ctx->queue_lock = ext->queue_lock;
     ctx->queue_lock_user_data = ext->queue_lock_user_data;
+    /* The application's instance has loaded its drivers: kept resident as
+     * effvk's own are (driver_pin.h), so that they stay mapped once the
+     * application destroys its instance. */
+    evk_pin_vulkan_drivers();
     ctx->storage_16bit_enabled = ext->enabled_storage_16bit != 0;
     ctx->shader_float16_enabled = ext->enabled_shader_float16 != 0;
     volkLoadInstanceOnly(ctx->instance);
