@@ -16,6 +16,14 @@ void evk_store_elements(const evk_context *ctx, void *dst, const float *src, siz
         halves[i] = evk_f32_to_f16(src[i]);
 }
 
+void evk_store_element(const evk_context *ctx, void *dst, size_t index, float value)
+{
+    if (evk_storage_is_half(ctx))
+        ((uint16_t *)dst)[index] = evk_f32_to_f16(value);
+    else
+        ((float *)dst)[index] = value;
+}
+
 float evk_load_element(const evk_context *ctx, const void *src, size_t index)
 {
     if (evk_storage_is_half(ctx))

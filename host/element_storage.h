@@ -20,8 +20,9 @@ static inline uint32_t evk_element_bytes(const evk_context *ctx)
 
 /* Writes `count` floats as stored elements at `dst` (count · element bytes). */
 void evk_store_elements(const evk_context *ctx, void *dst, const float *src, size_t count);
-/* Element `index` of stored data, as a float. */
+/* Element `index` of stored data, as a float, and the reverse. */
 float evk_load_element(const evk_context *ctx, const void *src, size_t index);
+void evk_store_element(const evk_context *ctx, void *dst, size_t index, float value);
 
 /* A device buffer of `count` weights, stored at the context's precision
  * (the shaders' weight bindings read them so). */

@@ -183,18 +183,13 @@ void evk_pack_nchw(const evk_context *ctx, evk_shape s, const float *src, void *
 {
     uint32_t c4 = evk_div_up(s.c, 4);
     size_t plane = (size_t)s.h * s.w;
-    int half = evk_storage_is_half(ctx);
     memset(dst, 0, (size_t)evk_tensor_bytes(ctx, s));
     for (uint32_t n = 0; n < s.n; ++n)
         for (uint32_t c = 0; c < s.c; ++c) {
             const float *in = src + ((size_t)n * s.c + c) * plane;
             size_t first = ((size_t)n * c4 + c / 4) * plane * 4 + c % 4;
-            for (size_t p = 0; p < plane; ++p) {
-                if (half)
-                    evk_store_elements(ctx, (uint16_t *)dst + first + p * 4, in + p, 1);
-                else
-                    ((float *)dst)[first + p * 4] = in[p];
-            }
+            for (size_t p = 0; p < plane; ++p)
+                evk_store_element(ctx, dst, first + p * 4, in[p]);
         }
 }
 
