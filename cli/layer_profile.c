@@ -18,18 +18,9 @@ static double median_of(double *values, uint32_t count)
 }
 
 /* Names, kernels, dispatch counts and MACs, from the model's first timed
- * forward and evk_model_layers. */
-static evk_status describe_layers(const evk_model *model, const char *name,
-                                  const evk_model_options *opts, layer_profile *out)
+ * forward and evk_model_describe. */
+static evk_status describe_layers(const evk_model *model, layer_profile *out)
 {
-    evk_shape in, classes;
-    evk_model_input_shape(model, &in);
-    evk_model_output_shape(model, &classes);
-    evk_model_options shape_opts = opts ? *opts : (evk_model_options){0};
-    shape_opts.batch = in.n;
-    shape_opts.height = in.h;
-    shape_opts.width = in.w;
-    shape_opts.num_classes = classes.c;
     uint32_t count = 0;
     evk_status s = evk_model_layer_times(model, NULL, 0, &count);
     evk_model_layer_time *times = s == EVK_SUCCESS ? calloc(count, sizeof *times) : NULL;
@@ -41,7 +32,7 @@ static evk_status describe_layers(const evk_model *model, const char *name,
     if (s == EVK_SUCCESS)
         s = evk_model_layer_times(model, times, count, &count);
     if (s == EVK_SUCCESS)
-        s = evk_model_layers(name, &shape_opts, infos, count, &info_count);
+        s = evk_model_describe(model, infos, count, &info_count);
     for (uint32_t i = 0; s == EVK_SUCCESS && i < count; ++i) {
         layer_profile_row *row = &out->rows[i];
         snprintf(row->name, sizeof row->name, "%s", times[i].name);
@@ -80,9 +71,9 @@ static evk_status time_forwards(evk_context *ctx, const evk_model *model,
     return s;
 }
 
-evk_status layer_profile_measure(evk_context *ctx, const evk_model *model, const char *name,
-                                 const evk_model_options *opts, layer_profile_forward_fn forward,
-                                 void *user_data, uint32_t runs, layer_profile *out)
+evk_status layer_profile_measure(evk_context *ctx, const evk_model *model,
+                                 layer_profile_forward_fn forward, void *user_data, uint32_t runs,
+                                 layer_profile *out)
 {
     *out = (layer_profile){0};
     runs = runs ? runs : 1;
@@ -91,7 +82,7 @@ evk_status layer_profile_measure(evk_context *ctx, const evk_model *model, const
         return s;
     s = forward(user_data);
     if (s == EVK_SUCCESS)
-        s = describe_layers(model, name, opts, out);
+        s = describe_layers(model, out);
     double *ms = NULL;
     if (s == EVK_SUCCESS && !(ms = malloc(((size_t)out->count + 1) * runs * sizeof *ms)))
         s = EVK_ERROR_OUT_OF_HOST_MEMORY;

@@ -16,7 +16,7 @@ typedef struct layer_profile_row {
     char kernel[32];
     uint32_t dispatches;
     double gpu_ms; /* median over the timed forwards */
-    uint64_t macs; /* evk_model_layers' count for the layer */
+    uint64_t macs; /* evk_model_describe's count for the layer */
 } layer_profile_row;
 
 typedef struct layer_profile {
@@ -34,14 +34,12 @@ typedef evk_status (*layer_profile_forward_fn)(void *user_data);
  * `model`) once untimed (it records the pass again, with a timestamp after
  * each dispatch), then `runs` times (at least 1), keeping per layer the
  * median of the runs' evk_model_layer_times, and turns the timing off
- * again. Each layer's MACs come from evk_model_layers for `name` with the
- * part and alpha of `opts` (may be NULL) at the model's input shape and
- * class count. On failure `*out` is empty and the library's status is
+ * again. Each layer's MACs come from evk_model_describe. On failure `*out` is empty and the library's status is
  * returned (its message on the context; out of host memory:
  * EVK_ERROR_OUT_OF_HOST_MEMORY). */
-evk_status layer_profile_measure(evk_context *ctx, const evk_model *model, const char *name,
-                                 const evk_model_options *opts, layer_profile_forward_fn forward,
-                                 void *user_data, uint32_t runs, layer_profile *out);
+evk_status layer_profile_measure(evk_context *ctx, const evk_model *model,
+                                 layer_profile_forward_fn forward, void *user_data, uint32_t runs,
+                                 layer_profile *out);
 
 void layer_profile_free(layer_profile *profile);
 

@@ -508,7 +508,7 @@ void evk_free_with(const evk_allocator *allocator, void *ptr)
 
 void *evk_alloc(evk_context *ctx, size_t size)
 {
-    return evk_alloc_with(&ctx->allocator, size);
+    return evk_alloc_with(ctx ? &ctx->allocator : NULL, size);
 }
 
 void *evk_calloc(evk_context *ctx, size_t count, size_t size)
@@ -523,5 +523,5 @@ void *evk_calloc(evk_context *ctx, size_t count, size_t size)
 
 void evk_free(evk_context *ctx, void *ptr)
 {
-    evk_free_with(&ctx->allocator, ptr);
+    evk_free_with(ctx ? &ctx->allocator : NULL, ptr);
 }

@@ -7,7 +7,8 @@
 
 #include "effvk/effvk.h"
 
-/* NULL on failure (the caller reports EVK_ERROR_OUT_OF_HOST_MEMORY). */
+/* NULL on failure (the caller reports EVK_ERROR_OUT_OF_HOST_MEMORY); a NULL
+ * ctx uses malloc and free (the device-free paths: costs, file parsing). */
 void *evk_alloc(evk_context *ctx, size_t size);
 void *evk_calloc(evk_context *ctx, size_t count, size_t size);
 void evk_free(evk_context *ctx, void *ptr);

@@ -105,6 +105,14 @@ evk_real4 evk_channel_mask(uint c4, uint channels)
     return evk_real4(lessThan(c, uvec4(channels)));
 }
 
+// v with the lanes of quad `c4` past `channels` set to zero by a select, not
+// a product: an infinity there (0 + inf, a clamp to +inf) would give NaN.
+evk_real4 evk_zero_padding(evk_real4 v, uint c4, uint channels)
+{
+    uvec4 c = uvec4(c4 * 4u) + uvec4(0u, 1u, 2u, 3u);
+    return mix(evk_real4(0.0), v, lessThan(c, uvec4(channels)));
+}
+
 #ifdef EVK_TEXEL_LOADS
 // Texel `index` of a vec4 texel buffer (a half one reads as vec4 too).
 evk_real4 evk_fetch4(samplerBuffer texels, uint index)

@@ -29,8 +29,12 @@ const char models_run_usage[] =
     "    --alpha A         OctConv alpha of octconv-resnet50, 0 to < 1 (default 0.25)\n"
     "    --weights FILE    torchvision state_dict as .safetensors\n"
     "                      (tools/export_safetensors.py writes one)\n"
-    "    --input FILE      float32 .npy of shape [N, 3, H, W]\n"
-    "    --output FILE     float32 .npy of shape [N, classes]\n"
+    "    --onnx FILE       an ONNX network instead of --model and --weights\n"
+    "                      (docs/onnx.md); --stats lists which ONNX nodes became\n"
+    "                      which effvk layer\n"
+    "    --input FILE      float32 .npy of shape [N, C, H, W] (C = 3 for --model)\n"
+    "    --output FILE     float32 .npy: [N, classes], or [N, C, H, W] for an ONNX\n"
+    "                      network whose output is a feature map\n"
     "    --device N        device N of `effvk info`\n"
     PRECISION_USAGE
     "    --stats           print the plan's memory, the forward's times, the\n"
@@ -43,6 +47,7 @@ const char models_run_usage[] =
 const char models_flops_usage[] =
     "  flops               MACs and parameters per layer, no device needed\n"
     "    --model NAME      as for run\n"
+    "    --onnx FILE       as for run (--size and --batch give its dynamic dimensions)\n"
     "    --part P          as for run\n"
     "    --alpha A         as for run\n"
     "    --size S          input S x S (default: the variant's resolution)\n"
@@ -56,7 +61,7 @@ static const char exit_statuses[] = "exit status: 0 success, 1 error, 2 bad usag
 enum { USAGE_ASKED = -1 };
 
 typedef struct model_args {
-    const char *model, *weights, *input, *output;
+    const char *model, *weights, *input, *output, *onnx;
     int use_device, stats, profile, as_json, no_cache;
     uint32_t device, size, batch, part;
     evk_precision precision;
@@ -107,7 +112,8 @@ static int parse_option(const char *command, int argc, char **argv, int *i, mode
     const char **text = strcmp(option, "--model") == 0 ? &a->model
                       : strcmp(option, "--weights") == 0 ? &a->weights
                       : strcmp(option, "--input") == 0 ? &a->input
-                      : strcmp(option, "--output") == 0 ? &a->output : NULL;
+                      : strcmp(option, "--output") == 0 ? &a->output
+                      : strcmp(option, "--onnx") == 0 ? &a->onnx : NULL;
     uint32_t *count = strcmp(option, "--device") == 0 ? &a->device
                     : strcmp(option, "--size") == 0 ? &a->size
                     : strcmp(option, "--batch") == 0 ? &a->batch
@@ -141,7 +147,12 @@ static int parse_args(const char *command, int argc, char **argv, model_args *a)
         if (code != EXIT_OK)
             return code;
     }
-    return a->model ? EXIT_OK : report_usage_error(command, "--model is required", NULL);
+    if (a->model && a->onnx)
+        return report_usage_error(command, "--model and --onnx exclude each other", NULL);
+    if (a->onnx && a->weights)
+        return report_usage_error(command, "an ONNX file holds its weights: no --weights", NULL);
+    return a->model || a->onnx ? EXIT_OK
+                               : report_usage_error(command, "--model or --onnx is required", NULL);
 }
 
 /* The exit status of a command line that parse_args did not accept as one
@@ -217,27 +228,38 @@ int models_flops(int argc, char **argv)
     model_args a;
     int code = parse_args("flops", argc, argv, &a);
     if (code != EXIT_OK)
-        return parse_outcome(code, "flops --model NAME [options]", models_flops_usage);
+        return parse_outcome(code, "flops --model NAME | --onnx FILE [options]",
+                             models_flops_usage);
     evk_model_options opts = {.batch = a.batch, .height = a.size, .width = a.size,
                               .part = a.part, .alpha = a.alpha};
-    evk_model_layer_info layers[128];
+    const char *name = a.onnx ? a.onnx : a.model;
     uint32_t count = 0;
-    evk_status s = evk_model_layers(a.model, &opts, layers, 128, &count);
-    if (s == EVK_SUCCESS && count > 128)
+    evk_status s = a.onnx ? evk_model_layers_onnx(a.onnx, &opts, NULL, 0, &count)
+                          : evk_model_layers(a.model, &opts, NULL, 0, &count);
+    evk_model_layer_info *layers = s == EVK_SUCCESS ? calloc(count ? count : 1, sizeof *layers)
+                                                    : NULL;
+    if (s == EVK_SUCCESS && !layers)
+        s = EVK_ERROR_OUT_OF_HOST_MEMORY;
+    if (s == EVK_SUCCESS)
+        s = a.onnx ? evk_model_layers_onnx(a.onnx, &opts, layers, count, &count)
+                   : evk_model_layers(a.model, &opts, layers, count, &count);
+    uint64_t macs = 0, params = 0;
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < count; ++i) {
+        macs = macs + layers[i].macs < macs ? UINT64_MAX : macs + layers[i].macs;
+        params = params + layers[i].params < params ? UINT64_MAX : params + layers[i].params;
+    }
+    if (s == EVK_SUCCESS && (macs == UINT64_MAX || params == UINT64_MAX || !count))
         s = EVK_ERROR_LIMIT_EXCEEDED;
     if (s != EVK_SUCCESS) {
-        report_failure("flops", a.model, s, evk_last_error(NULL));
+        report_failure("flops", name, s, evk_last_error(NULL));
+        free(layers);
         return EXIT_ERROR;
     }
-    uint64_t macs = 0, params = 0;
-    if ((s = evk_model_cost(a.model, &opts, &macs, &params)) != EVK_SUCCESS) {
-        report_failure("flops", a.model, s, evk_last_error(NULL));
-        return EXIT_ERROR;
-    }
-    if (a.as_json)
-        return flops_json(a.model, layers, count, macs, params);
-    flops_table(a.model, layers, count, macs, params);
-    return EXIT_OK;
+    code = a.as_json ? flops_json(name, layers, count, macs, params) : EXIT_OK;
+    if (!a.as_json)
+        flops_table(name, layers, count, macs, params);
+    free(layers);
+    return code;
 }
 
 /* ---- run */
@@ -284,6 +306,24 @@ static void print_stats(const evk_model *m)
            (double)st.context_device_bytes / 1048576.0, st.recordings);
 }
 
+/* Which ONNX nodes each effvk layer runs, and on which kernel. */
+static void print_onnx_layers(const evk_model *m)
+{
+    uint32_t count = 0;
+    if (evk_model_describe(m, NULL, 0, &count) != EVK_SUCCESS)
+        return;
+    evk_model_layer_info *layers = calloc(count ? count : 1, sizeof *layers);
+    if (!layers || evk_model_describe(m, layers, count, &count) != EVK_SUCCESS) {
+        free(layers);
+        return;
+    }
+    printf("ONNX nodes per effvk layer (%u layers):\n", count);
+    for (uint32_t i = 0; i < count; ++i)
+        printf("  %-24s %-16s <- %s\n", layers[i].name, layers[i].kind,
+               evk_model_layer_source(m, i));
+    free(layers);
+}
+
 /* The library refuses non-finite weights, but an input or an overflow can
  * still give NaN or infinite logits, which nothing downstream would flag. */
 static void warn_non_finite(const char *path, const float *y, uint64_t count)
@@ -313,15 +353,13 @@ static evk_status profiled_forward(void *user_data)
 }
 
 /* The peak is measured here, since % of peak needs this device's. */
-static evk_status print_profile(evk_context *ctx, const model_args *a, profiled_run *r)
+static evk_status print_profile(evk_context *ctx, profiled_run *r)
 {
     evk_peak peak;
     evk_status s = evk_measure_peak(ctx, &peak);
-    evk_model_options opts = {.part = a->part, .alpha = a->alpha};
     layer_profile profile;
     if (s == EVK_SUCCESS)
-        s = layer_profile_measure(ctx, r->model, a->model, &opts, profiled_forward, r,
-                                  PROFILE_RUNS, &profile);
+        s = layer_profile_measure(ctx, r->model, profiled_forward, r, PROFILE_RUNS, &profile);
     if (s != EVK_SUCCESS)
         return s;
     printf("where the GPU time goes (median of %u forwards with a timestamp after each "
@@ -338,9 +376,11 @@ static int run_model(evk_context *ctx, const model_args *a, const npy_array *x,
                               .width = (uint32_t)x->shape[3], .part = a->part,
                               .alpha = a->alpha};
     evk_model *m = NULL;
-    evk_status s = evk_model_load(ctx, a->model, a->weights, &opts, &m);
+    const char *name = a->onnx ? a->onnx : a->model;
+    evk_status s = a->onnx ? evk_model_load_onnx(ctx, a->onnx, &opts, &m)
+                           : evk_model_load(ctx, a->model, a->weights, &opts, &m);
     if (s != EVK_SUCCESS)
-        return run_failure(a->model, s, ctx);
+        return run_failure(name, s, ctx);
     evk_shape out;
     evk_model_output_shape(m, &out);
     uint64_t count = evk_shape_elements(out);
@@ -351,18 +391,20 @@ static int run_model(evk_context *ctx, const model_args *a, const npy_array *x,
         s = timed_run(ctx, m, x, y, count, "second forward (resubmits)", a->stats);
     profiled_run profiled = {m, x, y, count};
     if (s == EVK_SUCCESS && a->profile)
-        s = print_profile(ctx, a, &profiled);
-    uint64_t shape[2] = {out.n, out.c};
+        s = print_profile(ctx, &profiled);
+    uint64_t shape[4] = {out.n, out.c, out.h, out.w};
     if (s == EVK_SUCCESS)
-        s = npy_write(ctx, a->output, shape, 2, y);
+        s = npy_write(ctx, a->output, shape, out.h * out.w == 1 ? 2 : 4, y);
     if (s == EVK_SUCCESS)
         warn_non_finite(a->output, y, count);
     if (s == EVK_SUCCESS && a->stats) {
         print_stats(m);
+        if (a->onnx)
+            print_onnx_layers(m);
         precision_print(stdout, ctx);
         print_pipeline_cache(stdout, cache, ctx);
     }
-    int code = s == EVK_SUCCESS ? EXIT_OK : run_failure(a->model, s, ctx);
+    int code = s == EVK_SUCCESS ? EXIT_OK : run_failure(name, s, ctx);
     free(y);
     evk_model_destroy(m);
     return code;
@@ -373,17 +415,20 @@ int models_run(int argc, char **argv)
     model_args a;
     int code = parse_args("run", argc, argv, &a);
     if (code != EXIT_OK)
-        return parse_outcome(code, "run --model NAME --weights FILE --input FILE --output FILE "
-                             "[options]", models_run_usage);
-    if (!a.weights || !a.input || !a.output)
-        return report_usage_error("run", "--weights, --input and --output are required", NULL);
+        return parse_outcome(code, "run --model NAME --weights FILE | --onnx FILE --input FILE "
+                             "--output FILE [options]", models_run_usage);
+    if ((!a.weights && !a.onnx) || !a.input || !a.output)
+        return report_usage_error("run", "--weights (or --onnx), --input and --output are "
+                                  "required", NULL);
     npy_array x;
     evk_status s = npy_read(NULL, a.input, &x);
     if (s != EVK_SUCCESS)
         return run_failure(a.input, s, NULL);
-    if (x.rank != 4 || x.shape[1] != 3 || !x.shape[0] || !x.shape[2] || !x.shape[3] ||
-        x.shape[0] > 65536 || x.shape[2] > 65536 || x.shape[3] > 65536) {
-        fprintf(stderr, "effvk run: %s: the input must be [N, 3, H, W] float32\n", a.input);
+    if (x.rank != 4 || (!a.onnx && x.shape[1] != 3) || !x.shape[0] || !x.shape[1] ||
+        !x.shape[2] || !x.shape[3] || x.shape[0] > 65536 || x.shape[1] > 65536 ||
+        x.shape[2] > 65536 || x.shape[3] > 65536) {
+        fprintf(stderr, "effvk run: %s: the input must be [N, %s, H, W] float32\n", a.input,
+                a.onnx ? "C" : "3");
         npy_free(NULL, &x);
         return EXIT_ERROR;
     }

@@ -65,6 +65,7 @@ typedef struct evk_onnx_attribute {
     uint32_t count;                 /* FLOATS / INTS / STRINGS: element count */
     const float *floats;
     const int64_t *ints;
+    const char *const *strings;     /* STRINGS, each NUL-terminated */
 } evk_onnx_attribute;
 
 typedef struct evk_onnx_node {

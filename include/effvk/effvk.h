@@ -1452,6 +1452,65 @@ typedef struct evk_model_layer_time {
 EVK_API evk_status evk_model_layer_times(const evk_model *model, evk_model_layer_time *layers,
                                          uint32_t capacity, uint32_t *count);
 
+/* Loads a network from an ONNX file (docs/onnx.md: the operators and
+ * attributes read, and the fusions). The graph must have one input, N x C
+ * x H x W float32, and one output; its weights are initializers (FLOAT,
+ * FLOAT16, BFLOAT16 or DOUBLE, from raw_data, the typed fields or external
+ * data files inside the model's folder), all finite. Opsets 7 to 18 are
+ * read; 11 to 17 are what exporters write and what is tested.
+ * The options: batch, height and width give the input's dynamic
+ * dimensions (a fixed one must agree with a non-zero option); the others
+ * are ignored (BatchNorm's epsilon is the graph's). The graph is lowered at
+ * that shape: shape arithmetic is evaluated, reshapes become views, and
+ * effvk's layers take the patterns they run fused: a convolution with its
+ * BatchNorm, bias and activation (x·sigmoid(x) is SiLU), an MBConv block
+ * with squeeze-excitation, a HetConv (a dense conv whose weights have the
+ * zero pattern of a part P), an OctConv with its pools and upsampling.
+ * evk_model_describe and evk_model_layer_source say which nodes became
+ * which layer. The input shape is the lowered one; evk_model_forward takes
+ * other batches only where the graph's shape arithmetic did not fix them.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (NULL ctx, path or out; a malformed
+ * file: the message gives the byte offset and the field; a graph that is
+ * not well formed; a NaN or infinite weight, named with its tensor and
+ * index), EVK_ERROR_UNSUPPORTED (an operator, attribute or data type effvk
+ * does not run: the node, its op type and the attribute are named),
+ * EVK_ERROR_SHAPE_MISMATCH, EVK_ERROR_LIMIT_EXCEEDED, EVK_ERROR_IO,
+ * EVK_ERROR_OUT_OF_HOST_MEMORY, device memory errors. */
+EVK_API evk_status evk_model_load_onnx(evk_context *ctx, const char *path,
+                                       const evk_model_options *opts, evk_model **out);
+
+/* evk_model_load_onnx from the `size` bytes of an ONNX file in memory (read
+ * during the call only); a tensor with external data is refused, there
+ * being no folder. Messages name it "(ONNX model in memory)". */
+EVK_API evk_status evk_model_load_onnx_memory(evk_context *ctx, const void *bytes, size_t size,
+                                              const evk_model_options *opts, evk_model **out);
+
+/* The layers an ONNX file becomes at the options' input shape, without a
+ * device (effvk flops --onnx): as evk_model_describe gives them after
+ * evk_model_load_onnx. Messages go to evk_last_error(NULL).
+ * Errors: as evk_model_load_onnx, without the device's. */
+EVK_API evk_status evk_model_layers_onnx(const char *path, const evk_model_options *opts,
+                                         evk_model_layer_info *layers, uint32_t capacity,
+                                         uint32_t *count);
+
+/* The layers of a loaded model at its options' input shape, of any source:
+ * for a named architecture what evk_model_layers gives, for an ONNX model
+ * the effvk layers its graph became (kind "conv2d", "mbconv", "hetconv",
+ * "octconv", "linear", "add", "max_pool", "avg_pool", "global_avg_pool",
+ * "activation", "broadcast", "concat", "resize"). Writes min(capacity,
+ * count) entries and the layer count into `*count`.
+ * Errors: EVK_ERROR_INVALID_ARGUMENT (model or count NULL, layers NULL with
+ * a capacity). */
+EVK_API evk_status evk_model_describe(const evk_model *model, evk_model_layer_info *layers,
+                                      uint32_t capacity, uint32_t *count);
+
+/* For an ONNX model, the nodes layer `layer` (an index of
+ * evk_model_describe) runs, in the graph's order: "Conv 'conv1' +
+ * BatchNormalization 'bn1' + Relu 'relu1'" (a long run is shortened to its
+ * first and last nodes and a count). "" for a named architecture, a NULL
+ * model or an index out of range. Owned by the model. */
+EVK_API const char *evk_model_layer_source(const evk_model *model, uint32_t layer);
+
 /* Total MACs and parameters of model `name` at the options' input shape,
  * without a device: the sums of evk_model_layers. Parameters equal
  * torchvision's count (sum of p.numel() over model.parameters()). Either

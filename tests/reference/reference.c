@@ -343,3 +343,110 @@ void evk_ref_octconv(const evk_octconv_desc *d, evk_shape xh_shape, const float 
     free(h_in);
     free(l_in);
 }
+
+static double clamp_unit(double x)
+{
+    return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x);
+}
+
+void evk_ref_unary(int op, double min, double max, double alpha, double beta, const float *in,
+                   uint64_t count, float *out)
+{
+    for (uint64_t i = 0; i < count; ++i) {
+        double x = in[i], y;
+        switch (op) {
+        case 0: y = x < min ? min : (x > max ? max : x); break;
+        case 1: y = 1.0 / (1.0 + exp(-x)); break;
+        case 2: y = clamp_unit(alpha * x + beta); break;
+        case 3: y = x * clamp_unit(x / 6.0 + 0.5); break;
+        default: y = x / (1.0 + exp(-x)); break;
+        }
+        out[i] = (float)y;
+    }
+}
+
+void evk_ref_binary_broadcast(int mul, evk_shape as, const float *a, evk_shape bs,
+                              const float *b, float *y)
+{
+    size_t i = 0;
+    for (uint32_t n = 0; n < as.n; ++n)
+        for (uint32_t c = 0; c < as.c; ++c)
+            for (uint32_t h = 0; h < as.h; ++h)
+                for (uint32_t w = 0; w < as.w; ++w, ++i) {
+                    size_t j = (((size_t)(bs.n > 1 ? n : 0) * bs.c + (bs.c > 1 ? c : 0)) * bs.h +
+                                (bs.h > 1 ? h : 0)) * bs.w + (bs.w > 1 ? w : 0);
+                    y[i] = (float)(mul ? (double)a[i] * b[j] : (double)a[i] + b[j]);
+                }
+}
+
+void evk_ref_concat_channels(evk_shape as, const float *a, uint32_t b_channels, const float *b,
+                             float *y)
+{
+    size_t plane = (size_t)as.h * as.w, a_image = as.c * plane, b_image = b_channels * plane;
+    for (uint32_t n = 0; n < as.n; ++n) {
+        float *image = y + n * (a_image + b_image);
+        for (size_t i = 0; i < a_image; ++i)
+            image[i] = a[n * a_image + i];
+        for (size_t i = 0; i < b_image; ++i)
+            image[a_image + i] = b[n * b_image + i];
+    }
+}
+
+void evk_ref_resize_nearest(evk_shape s, const float *in, uint32_t scale_h, uint32_t scale_w,
+                            float *out)
+{
+    uint32_t oh = s.h * scale_h, ow = s.w * scale_w;
+    for (size_t p = 0; p < (size_t)s.n * s.c; ++p)
+        for (uint32_t y = 0; y < oh; ++y)
+            for (uint32_t x = 0; x < ow; ++x)
+                out[(p * oh + y) * ow + x] = in[(p * s.h + y / scale_h) * s.w + x / scale_w];
+}
+
+static uint32_t pool_side(long in, long kernel, long stride, long pad_begin, long pad_end,
+                          int ceil_mode)
+{
+    long span = in + pad_begin + pad_end - kernel;
+    if (span < 0)
+        return 0;
+    long out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+    if (ceil_mode && (out - 1) * stride >= in + pad_begin)
+        --out;
+    return (uint32_t)out;
+}
+
+evk_shape evk_ref_pool2d_shape(const evk_ref_pool2d_window *w, evk_shape s)
+{
+    uint32_t h = pool_side(s.h, w->kernel_h, w->stride_h, w->pad_top, w->pad_bottom, w->ceil_mode);
+    uint32_t x = pool_side(s.w, w->kernel_w, w->stride_w, w->pad_left, w->pad_right, w->ceil_mode);
+    return (evk_shape){s.n, s.c, h, x};
+}
+
+void evk_ref_pool2d(int average, const evk_ref_pool2d_window *w, evk_shape s, const float *in,
+                    float *out)
+{
+    evk_shape o = evk_ref_pool2d_shape(w, s);
+    for (size_t p = 0; p < (size_t)s.n * s.c; ++p)
+        for (uint32_t oy = 0; oy < o.h; ++oy)
+            for (uint32_t ox = 0; ox < o.w; ++ox) {
+                long y0 = (long)oy * w->stride_h - w->pad_top;
+                long x0 = (long)ox * w->stride_w - w->pad_left;
+                double best = -INFINITY, sum = 0.0;
+                long pixels = 0;
+                for (long iy = y0; iy < y0 + (long)w->kernel_h; ++iy)
+                    for (long ix = x0; ix < x0 + (long)w->kernel_w; ++ix) {
+                        if (iy < 0 || ix < 0 || iy >= (long)s.h || ix >= (long)s.w)
+                            continue;
+                        double v = in[(p * s.h + (size_t)iy) * s.w + (size_t)ix];
+                        best = v > best ? v : best;
+                        sum += v;
+                        ++pixels;
+                    }
+                if (average && w->count_include_pad) {
+                    long y_end = y0 + (long)w->kernel_h, x_end = x0 + (long)w->kernel_w;
+                    long h_end = (long)s.h + w->pad_bottom, w_end = (long)s.w + w->pad_right;
+                    pixels = ((y_end < h_end ? y_end : h_end) - y0) *
+                        ((x_end < w_end ? x_end : w_end) - x0);
+                }
+                out[(p * o.h + oy) * o.w + ox] = (float)(average ? sum / (double)pixels : best);
+            }
+}

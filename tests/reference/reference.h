@@ -53,4 +53,47 @@ double evk_ref_activate(evk_activation activation, double x);
 void evk_ref_compare(const float *a, const float *b, uint64_t n, double floor, double *max_abs,
                      double *max_rel);
 
+/* The standalone activations of host/ops/activation.h on `count` values, in
+ * double: `op` is an evk_unary_op (0 clamp to [min, max], 1 sigmoid, 2 hard
+ * sigmoid max(0, min(1, alpha x + beta)), 3 hard swish x max(0, min(1,
+ * x / 6 + 1/2)), 4 SiLU x sigmoid(x)). */
+void evk_ref_unary(int op, double min, double max, double alpha, double beta, const float *in,
+                   uint64_t count, float *out);
+
+/* y = a + b (`mul` 0) or a · b (`mul` 1), NCHW, with b of shape `b_shape`
+ * broadcast to `a_shape`: each of its dimensions is a's or 1. y has a's
+ * shape. */
+void evk_ref_binary_broadcast(int mul, evk_shape a_shape, const float *a, evk_shape b_shape,
+                              const float *b, float *y);
+
+/* y = [a, b] along channels (ONNX Concat on axis 1): a of `a_shape`, b of
+ * its batch and size with `b_channels` channels. */
+void evk_ref_concat_channels(evk_shape a_shape, const float *a, uint32_t b_channels, const float *b,
+                             float *y);
+
+/* Nearest upsampling by integer factors, y[i][j] = x[i / scale_h][j /
+ * scale_w]; y is n x c x h·scale_h x w·scale_w. */
+void evk_ref_resize_nearest(evk_shape in_shape, const float *in, uint32_t scale_h, uint32_t scale_w,
+                            float *out);
+
+/* A 2-D pooling window with ONNX's parameters (host/ops/pool.h's desc). */
+typedef struct evk_ref_pool2d_window {
+    uint32_t kernel_h, kernel_w, stride_h, stride_w;
+    uint32_t pad_top, pad_left, pad_bottom, pad_right;
+    int ceil_mode, count_include_pad;
+} evk_ref_pool2d_window;
+
+/* PyTorch's output size: (in + pads − kernel) / stride + 1 rounded down, or
+ * up in ceil mode, where a last window starting in the end padding is
+ * dropped. h or w is 0 when the window does not fit the padded input. */
+evk_shape evk_ref_pool2d_shape(const evk_ref_pool2d_window *window, evk_shape in_shape);
+
+/* Max pooling (`average` 0) over each window's pixels in the map, or
+ * PyTorch's avg_pool2d, in double: the window's sum over its size within
+ * the padded map (count_include_pad, clipped at the padded map's end) or
+ * over its pixels in the map. `out` holds evk_ref_pool2d_shape's
+ * elements. */
+void evk_ref_pool2d(int average, const evk_ref_pool2d_window *window, evk_shape in_shape,
+                    const float *in, float *out);
+
 #endif
