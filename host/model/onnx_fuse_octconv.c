@@ -59,17 +59,6 @@ static int is_path_conv(const ir_graph *g, uint32_t o, uint32_t kernel)
            d->pad_w == d->pad_h;
 }
 
-/* A path conv reading `v` whose output is read once, by an add or (when
- * `alone`) by anything. */
-static uint32_t conv_reading(const ir_graph *g, uint32_t v, uint32_t kernel, uint32_t except)
-{
-    for (uint32_t o = 0; v != IR_NONE && o < g->op_count; ++o)
-        if (o != except && is_path_conv(g, o, kernel) && g->ops[o].in[0] == v &&
-            evk_fuse_reader(g, g->ops[o].out[0]) != IR_NONE)
-            return o;
-    return IR_NONE;
-}
-
 static uint32_t producer(const ir_graph *g, uint32_t v, ir_kind kind)
 {
     uint32_t p = g->values[v].producer;
@@ -102,22 +91,13 @@ static void epilogue(const ir_graph *g, side *s, uint32_t value)
     }
 }
 
-/* A side from its `same` conv: alone (it carries the side's BatchNorm and
- * activation, as the epilogue pass gave them), or summed with the other
- * conv (read through the upsampling when `upsampled`), which must read
- * `*x_other` (IR_NONE: any, and it is set); the sum's BatchNorm and
- * activation follow the add. */
-static int match_side(const ir_graph *g, side *s, uint32_t same, int upsampled,
-                      uint32_t *x_other, uint32_t kernel)
+/* The sum conv(same) + [U](conv(other)) of a side; false when the add after
+ * `same` is no such sum. */
+static int match_sum(const ir_graph *g, side *s, uint32_t add, int upsampled, uint32_t *x_other,
+                     uint32_t kernel)
 {
-    memset(s, 0xff, sizeof *s);
-    s->same = same;
-    s->out = g->ops[same].out[0];
-    s->activation = g->ops[same].conv.desc.activation;
-    uint32_t add = evk_fuse_reader(g, g->ops[same].out[0]);
-    const ir_op *a = add != IR_NONE ? &g->ops[add] : NULL;
-    if (!a || a->kind != IR_BINARY || a->binary != EVK_BINARY_ADD)
-        return *x_other == IR_NONE;
+    const ir_op *a = &g->ops[add];
+    uint32_t same = s->same;
     uint32_t t = a->in[0] == g->ops[same].out[0] ? a->in[1] : a->in[0];
     if (upsampled) {
         s->crop = producer(g, t, IR_CROP);
@@ -145,6 +125,51 @@ static int match_side(const ir_graph *g, side *s, uint32_t same, int upsampled,
     return 1;
 }
 
+/* A side from its `same` conv: summed with the other conv (read through
+ * the upsampling when `upsampled`), which must read `*x_other` (IR_NONE:
+ * any, and it is set), the sum's BatchNorm and activation following the
+ * add; or, when `*x_other` is IR_NONE and there is no such sum, alone (the
+ * conv carries the side's BatchNorm and activation, as the epilogue pass
+ * gave them). */
+static int match_side(const ir_graph *g, side *s, uint32_t same, int upsampled,
+                      uint32_t *x_other, uint32_t kernel)
+{
+    uint32_t add = evk_fuse_reader(g, g->ops[same].out[0]);
+    int is_add = add != IR_NONE && g->ops[add].kind == IR_BINARY &&
+                 g->ops[add].binary == EVK_BINARY_ADD;
+    memset(s, 0xff, sizeof *s);
+    s->same = same;
+    if (is_add && match_sum(g, s, add, upsampled, x_other, kernel))
+        return 1;
+    memset(s, 0xff, sizeof *s);
+    s->same = same;
+    s->out = g->ops[same].out[0];
+    s->activation = g->ops[same].conv.desc.activation;
+    return *x_other == IR_NONE;
+}
+
+/* Y^L: a conv reading any pool P of `pool_src`, alone or summed with a
+ * conv reading `ll_src`, with Y^H's activation. Several candidates may
+ * read the same pools (layers sharing an input): the first that fits. */
+static int match_low_side(const ir_graph *g, oct_match *m, uint32_t pool_src, uint32_t ll_src,
+                          uint32_t kernel, uint32_t hh)
+{
+    for (uint32_t p = 0; p < g->op_count; ++p) {
+        if (!is_oct_pool(&g->ops[p]) || g->ops[p].in[0] != pool_src)
+            continue;
+        uint32_t pooled_value = g->ops[p].out[0];
+        for (uint32_t o = 0; o < g->op_count; ++o) {
+            if (o == hh || !is_path_conv(g, o, kernel) || g->ops[o].in[0] != pooled_value)
+                continue;
+            uint32_t want = ll_src;
+            if (match_side(g, &m->low, o, 0, &want, kernel) && want == ll_src &&
+                m->low.activation == m->high.activation)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static uint32_t half(uint32_t size)
 {
     return (size + 1) / 2;
@@ -167,18 +192,11 @@ static int match_octconv(const ir_graph *g, uint32_t hh, uint32_t stride, oct_ma
     if (!match_side(g, &m->high, hh, stride == 1, &x_low, kernel))
         return 0;
     m->x_low = x_low;
-    uint32_t low_src = stride == 1 ? pooled(g, m->x_high) : pooled(g, src);
-    uint32_t hl = conv_reading(g, low_src, kernel, hh);
+    uint32_t low_src = stride == 1 ? m->x_high : src;
     uint32_t ll_src = m->x_low == IR_NONE ? IR_NONE : stride == 1 ? m->x_low : pooled(g, m->x_low);
-    m->low.same = IR_NONE;
-    if (hl != IR_NONE) {
-        uint32_t want = ll_src;
-        if (!match_side(g, &m->low, hl, 0, &want, kernel) || want != ll_src)
-            return 0;
-    }
+    if (!match_low_side(g, m, low_src, ll_src, kernel, hh))
+        memset(&m->low, 0xff, sizeof m->low);
     if (m->x_low == IR_NONE && m->low.same == IR_NONE)
-        return 0;
-    if (m->low.same != IR_NONE && m->high.activation != m->low.activation)
         return 0;
     evk_shape xh = g->values[m->x_high].shape;
     if (m->x_low != IR_NONE) {

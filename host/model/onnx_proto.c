@@ -139,7 +139,7 @@ static evk_status parse_attribute(onnx_parser *p, evk_wire msg, uint32_t index,
     if (!a->type)
         a->type = inferred_type(&s);
     if (s.graph || a->type == EVK_ONNX_ATTR_GRAPH || a->type == 10)
-        return onnx_fail(p, msg.pos, "a graph: subgraphs (If/Loop/Scan) are not supported");
+        return onnx_fail(p, msg.pos, "a graph attribute: subgraphs (If/Loop/Scan) are not supported");
     int32_t type = s.unsupported ? s.unsupported : a->type;
     if (type < EVK_ONNX_ATTR_FLOAT || type > EVK_ONNX_ATTR_STRINGS)
         return onnx_fail(p, msg.pos, "attributes of type %s (%d) are not supported",
