@@ -14,24 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_mutate.h"
 #include "model/safetensors.h"
 #include "safetensors_file.h"
 
 #define FILE_NAME "fuzz.safetensors"
 #define MAX_READ_ELEMENTS (1u << 16)
-
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static size_t below(uint64_t *rng, size_t n)
-{
-    return n ? (size_t)(next_random(rng) % n) : 0;
-}
 
 typedef struct seed_file {
     unsigned char *bytes;
@@ -43,7 +31,7 @@ static seed_file make_seed(const char *header, size_t data_size, uint64_t *rng)
     seed_file seed;
     seed.bytes = st_file_make(header, NULL, data_size, &seed.size);
     for (size_t i = seed.size - data_size; i < seed.size; ++i)
-        seed.bytes[i] = (unsigned char)next_random(rng);
+        seed.bytes[i] = (unsigned char)fuzz_next(rng);
     return seed;
 }
 
@@ -62,10 +50,10 @@ static void replace_digit(uint64_t *rng, unsigned char *buffer, size_t header_en
     size_t digits = 0;
     for (size_t i = 8; i < header_end; ++i)
         digits += buffer[i] >= '0' && buffer[i] <= '9';
-    size_t pick = below(rng, digits);
+    size_t pick = fuzz_below(rng, digits);
     for (size_t i = 8; i < header_end; ++i)
         if (buffer[i] >= '0' && buffer[i] <= '9' && pick-- == 0)
-            buffer[i] = (unsigned char)('0' + below(rng, 10));
+            buffer[i] = (unsigned char)('0' + fuzz_below(rng, 10));
 }
 
 /* One edit of `buffer` (capacity >= *size + 1); keeps *size >= 8 except
@@ -75,60 +63,54 @@ static void mutate_once(uint64_t *rng, unsigned char *buffer, size_t *size)
     static const char json_chars[] = "{}[]\",:\\-0123456789eEu. \x80\xff";
     size_t header = *size >= 8 ? (size_t)header_length(buffer) : 0;
     size_t header_end = *size >= 8 && header <= *size - 8 ? 8 + header : *size;
-    switch (below(rng, 8)) {
+    switch (fuzz_below(rng, 8)) {
     case 0:
         if (*size)
-            buffer[below(rng, *size)] ^= (unsigned char)(1u << below(rng, 8));
+            buffer[fuzz_below(rng, *size)] ^= (unsigned char)(1u << fuzz_below(rng, 8));
         break;
     case 1:
-        *size = below(rng, *size + 1);
+        *size = fuzz_below(rng, *size + 1);
         break;
     case 2: {
         static const uint64_t specials[] = {0, 1, 100000000, 100000001, UINT64_MAX,
                                             (uint64_t)1 << 63};
-        uint64_t value = below(rng, 2) ? header + below(rng, 9) - 4
-                                       : specials[below(rng, sizeof specials / sizeof specials[0])];
+        int near = fuzz_below(rng, 2) != 0;
+        uint64_t value = near ? header + fuzz_below(rng, 9) - 4
+                              : specials[fuzz_below(rng, sizeof specials / sizeof specials[0])];
         if (*size >= 8)
             st_file_put_u64(buffer, value);
         break;
     }
     case 3:
         if (header_end > 8)
-            buffer[8 + below(rng, header_end - 8)] = (unsigned char)next_random(rng);
+            buffer[8 + fuzz_below(rng, header_end - 8)] = (unsigned char)fuzz_next(rng);
         break;
     case 4:
         if (header_end > 8)
-            buffer[8 + below(rng, header_end - 8)] =
-                (unsigned char)json_chars[below(rng, sizeof json_chars - 1)];
+            buffer[8 + fuzz_below(rng, header_end - 8)] =
+                (unsigned char)json_chars[fuzz_below(rng, sizeof json_chars - 1)];
         break;
     case 5:
         replace_digit(rng, buffer, header_end);
         break;
     case 6:
         if (header_end > 8 && header_end == 8 + header) {
-            size_t at = 8 + below(rng, header);
+            size_t at = 8 + fuzz_below(rng, header);
             memmove(buffer + at + 1, buffer + at, *size - at);
-            buffer[at] = (unsigned char)json_chars[below(rng, sizeof json_chars - 1)];
+            buffer[at] = (unsigned char)json_chars[fuzz_below(rng, sizeof json_chars - 1)];
             st_file_put_u64(buffer, header + 1);
             ++*size;
         }
         break;
     default:
         if (header_end > 8 && header_end == 8 + header) {
-            size_t at = 8 + below(rng, header);
+            size_t at = 8 + fuzz_below(rng, header);
             memmove(buffer + at, buffer + at + 1, *size - at - 1);
             st_file_put_u64(buffer, header - 1);
             --*size;
         }
         break;
     }
-}
-
-static int message_names_file(evk_status status)
-{
-    const char *message = evk_last_error(NULL);
-    const char *name = evk_status_string(status);
-    return strncmp(message, name, strlen(name)) == 0 && strstr(message, FILE_NAME) != NULL;
 }
 
 /* Reads every float tensor of an accepted file; 0 on a broken invariant. */
@@ -155,17 +137,16 @@ static int read_all(const evk_safetensors *st, float *scratch)
 /* 1: opened, 0: rejected properly, -1: broken invariant. */
 static int try_mutant(const unsigned char *bytes, size_t size, float *scratch)
 {
-    unsigned char *exact = malloc(size ? size : 1);
+    unsigned char *exact = fuzz_exact_copy(bytes, size);
     if (!exact)
         return -1;
-    memcpy(exact, bytes, size);
     evk_safetensors *st = NULL;
     evk_status status = evk_safetensors_open_memory(NULL, FILE_NAME, exact, size, &st);
     int outcome;
     if (status == EVK_SUCCESS)
         outcome = read_all(st, scratch) ? 1 : -1;
     else
-        outcome = !st && message_names_file(status) ? 0 : -1;
+        outcome = !st && fuzz_message_names_file(status, FILE_NAME) ? 0 : -1;
     if (outcome < 0)
         fprintf(stderr, "broken invariant (status %s): %s\n", evk_status_string(status),
                 evk_last_error(NULL));
@@ -211,10 +192,10 @@ int main(int argc, char **argv)
         return 2;
     long opened = 0, rejected = 0, broken = 0;
     for (long i = 0; i < iterations; ++i) {
-        const seed_file *seed = &seeds[below(&rng, seed_count)];
+        const seed_file *seed = &seeds[fuzz_below(&rng, seed_count)];
         size_t size = seed->size;
         memcpy(buffer, seed->bytes, size);
-        for (size_t edits = 1 + below(&rng, 4); edits && size + 1 < 4096; --edits)
+        for (size_t edits = 1 + fuzz_below(&rng, 4); edits && size + 1 < 4096; --edits)
             mutate_once(&rng, buffer, &size);
         int outcome = try_mutant(buffer, size, scratch);
         opened += outcome == 1;

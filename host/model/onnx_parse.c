@@ -150,7 +150,7 @@ evk_status onnx_read_string(onnx_parser *p, evk_wire *w, uint32_t type, const ch
 }
 
 evk_status onnx_find_string(onnx_parser *p, evk_wire w, uint32_t field, const char *what,
-                              const char **out)
+                            const char **out)
 {
     *out = "";
     while (evk_wire_more(&w)) {
@@ -165,18 +165,18 @@ evk_status onnx_find_string(onnx_parser *p, evk_wire w, uint32_t field, const ch
 }
 
 evk_status onnx_count_values(onnx_parser *p, evk_wire *w, uint32_t type, uint32_t scalar,
-                               uint64_t *count)
+                             uint64_t *count)
 {
     evk_wire_scalars values;
     uint64_t n;
-    ONNX_WIRE(p, evk_wire_scalars_begin(w, type, scalar, &values) &&
-                evk_wire_scalars_count(&values, &n));
+    ONNX_WIRE(
+        p, evk_wire_scalars_begin(w, type, scalar, &values) && evk_wire_scalars_count(&values, &n));
     *count = evk_add_sat(*count, n);
     return EVK_SUCCESS;
 }
 
 evk_status onnx_check_count(onnx_parser *p, size_t at, uint64_t count, const char *what,
-                              uint32_t *out)
+                            uint32_t *out)
 {
     if (count > UINT32_MAX)
         return onnx_fail(p, at, "%llu %s, more than 2^32 - 1", (unsigned long long)count, what);

@@ -17,33 +17,93 @@
 #include "model/onnx_wire.h"
 
 #if defined(__GNUC__)
-#define ONNX_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#    define ONNX_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #else
-#define ONNX_PRINTF_LIKE(f, a)
+#    define ONNX_PRINTF_LIKE(f, a)
 #endif
+
+/* Field numbers (onnx.proto). */
+enum {
+    MODEL_IR_VERSION = 1,
+    MODEL_PRODUCER_NAME = 2,
+    MODEL_GRAPH = 7,
+    MODEL_OPSET_IMPORT = 8,
+    OPSET_DOMAIN = 1,
+    OPSET_VERSION = 2,
+    GRAPH_NODE = 1,
+    GRAPH_NAME = 2,
+    GRAPH_INITIALIZER = 5,
+    GRAPH_INPUT = 11,
+    GRAPH_OUTPUT = 12,
+    GRAPH_SPARSE_INITIALIZER = 15,
+    NODE_INPUT = 1,
+    NODE_OUTPUT = 2,
+    NODE_NAME = 3,
+    NODE_OP_TYPE = 4,
+    NODE_ATTRIBUTE = 5,
+    NODE_DOMAIN = 7,
+    ATTR_NAME = 1,
+    ATTR_F = 2,
+    ATTR_I = 3,
+    ATTR_S = 4,
+    ATTR_T = 5,
+    ATTR_G = 6,
+    ATTR_FLOATS = 7,
+    ATTR_INTS = 8,
+    ATTR_STRINGS = 9,
+    ATTR_TENSORS = 10,
+    ATTR_GRAPHS = 11,
+    ATTR_TYPE = 20,
+    ATTR_REF_ATTR_NAME = 21,
+    ATTR_SPARSE_TENSOR = 22,
+    ATTR_SPARSE_TENSORS = 23,
+    TENSOR_DIMS = 1,
+    TENSOR_DATA_TYPE = 2,
+    TENSOR_SEGMENT = 3,
+    TENSOR_FLOAT_DATA = 4,
+    TENSOR_INT32_DATA = 5,
+    TENSOR_STRING_DATA = 6,
+    TENSOR_INT64_DATA = 7,
+    TENSOR_NAME = 8,
+    TENSOR_RAW_DATA = 9,
+    TENSOR_DOUBLE_DATA = 10,
+    TENSOR_UINT64_DATA = 11,
+    TENSOR_EXTERNAL_DATA = 13,
+    TENSOR_DATA_LOCATION = 14,
+    ENTRY_KEY = 1,
+    ENTRY_VALUE = 2,
+    VALUE_NAME = 1,
+    VALUE_TYPE = 2,
+    TYPE_TENSOR_TYPE = 1,
+    TENSOR_TYPE_ELEM_TYPE = 1,
+    TENSOR_TYPE_SHAPE = 2,
+    SHAPE_DIM = 1,
+    DIM_VALUE = 1,
+    DIM_PARAM = 2
+};
 
 typedef struct onnx_block onnx_block;
 
 typedef struct onnx_parser {
     evk_context *ctx;
-    const char *file, *folder;      /* folder NULL: a model in memory */
-    onnx_block *blocks;             /* everything the result holds */
+    const char *file, *folder; /* folder NULL: a model in memory */
+    onnx_block *blocks;        /* everything the result holds */
     evk_wire_error wire_error;
     size_t path_length;
-    char path[384];                 /* "graph.node[3] (Conv 'conv1').attribute 'pads'" */
+    char path[384]; /* "graph.node[3] (Conv 'conv1').attribute 'pads'" */
 } onnx_parser;
 
-#define ONNX_TRY(call)                                                                      \
-    do {                                                                                    \
-        evk_status onnx_try_status = (call);                                                \
-        if (onnx_try_status != EVK_SUCCESS)                                                 \
-            return onnx_try_status;                                                         \
+#define ONNX_TRY(call)                       \
+    do {                                     \
+        evk_status onnx_try_status = (call); \
+        if (onnx_try_status != EVK_SUCCESS)  \
+            return onnx_try_status;          \
     } while (0)
 /* A failed wire read left its message in p->wire_error. */
-#define ONNX_WIRE(p, ok)                                                                    \
-    do {                                                                                    \
-        if (!(ok))                                                                          \
-            return onnx_wire_failed(p);                                                     \
+#define ONNX_WIRE(p, ok)                \
+    do {                                \
+        if (!(ok))                      \
+            return onnx_wire_failed(p); \
     } while (0)
 
 /* Zeroed memory from the arena (NULL when the allocator fails), freed all at

@@ -9,20 +9,23 @@
 
 /* ---- Attributes. */
 
+/* AttributeType values past onnx_proto.h's, all refused. */
+enum { TYPE_TENSORS = 9, TYPE_GRAPHS = 10, TYPE_SPARSE_TENSOR = 11, TYPE_SPARSE_TENSORS = 12 };
+
 typedef struct attribute_scan {
     evk_wire s, t;
     int has_s, has_t, has_f, has_i;
     uint64_t floats, ints, strings;
-    uint32_t graph;                 /* the field number of g or graphs, or 0 */
-    int32_t unsupported;            /* the type of tensors or sparse values present, or 0 */
+    int graph;           /* g or graphs present */
+    int32_t unsupported; /* the type of tensors or sparse values present, or 0 */
 } attribute_scan;
 
 static const char *attribute_type_name(int32_t type)
 {
-    static const char *const names[] = {"UNDEFINED", "FLOAT",  "INT",     "STRING",
-                                        "TENSOR",    "GRAPH",  "FLOATS",  "INTS",
-                                        "STRINGS",   "TENSORS", "GRAPHS", "SPARSE_TENSOR",
-                                        "SPARSE_TENSORS", "TYPE_PROTO", "TYPE_PROTOS"};
+    static const char *const names[] = {
+        "UNDEFINED",      "FLOAT",      "INT",        "STRING",  "TENSOR", "GRAPH",
+        "FLOATS",         "INTS",       "STRINGS",    "TENSORS", "GRAPHS", "SPARSE_TENSOR",
+        "SPARSE_TENSORS", "TYPE_PROTO", "TYPE_PROTOS"};
     return type >= 0 && (size_t)type < sizeof names / sizeof names[0] ? names[type] : "unknown";
 }
 
@@ -35,42 +38,48 @@ static evk_status scan_attribute(onnx_parser *p, evk_wire w, evk_onnx_attribute 
         evk_wire payload;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
         switch (field) {
-        case 20:
+        case ATTR_TYPE:
             ONNX_TRY(onnx_read_varint(p, &w, type, &v));
             a->type = (int32_t)(uint32_t)v;
             break;
-        case 2:
+        case ATTR_F:
             ONNX_WIRE(p, evk_wire_expect(&w, type, EVK_WIRE_I32) && evk_wire_fixed32(&w, &bits));
             memcpy(&a->f, &bits, sizeof bits);
             s->has_f = 1;
             break;
-        case 3:
+        case ATTR_I:
             ONNX_TRY(onnx_read_varint(p, &w, type, &v));
             a->i = (int64_t)v;
             s->has_i = 1;
             break;
-        case 4:
+        case ATTR_S:
             ONNX_TRY(onnx_read_payload(p, &w, type, &s->s));
             s->has_s = 1;
             break;
-        case 5:
+        case ATTR_T:
             ONNX_TRY(onnx_read_payload(p, &w, type, &s->t));
             s->has_t = 1;
             break;
-        case 7: ONNX_TRY(onnx_count_values(p, &w, type, EVK_WIRE_I32, &s->floats)); break;
-        case 8: ONNX_TRY(onnx_count_values(p, &w, type, EVK_WIRE_VARINT, &s->ints)); break;
-        case 9:
+        case ATTR_FLOATS:
+            ONNX_TRY(onnx_count_values(p, &w, type, EVK_WIRE_I32, &s->floats));
+            break;
+        case ATTR_INTS:
+            ONNX_TRY(onnx_count_values(p, &w, type, EVK_WIRE_VARINT, &s->ints));
+            break;
+        case ATTR_STRINGS:
             ONNX_TRY(onnx_read_payload(p, &w, type, &payload));
             ++s->strings;
             break;
-        case 21:
-            return onnx_fail(p, w.field_start, "ref_attr_name (an attribute of a function) is "
-                             "not supported");
+        case ATTR_REF_ATTR_NAME:
+            return onnx_fail(p, w.field_start,
+                             "ref_attr_name (a function's attribute) is not supported");
         default:
-            if (field == 6 || field == 11)
-                s->graph = field;
-            else if (field == 10 || field == 22 || field == 23)
-                s->unsupported = field == 10 ? 9 : field == 22 ? 11 : 12;
+            s->graph |= field == ATTR_G || field == ATTR_GRAPHS;
+            if (field == ATTR_TENSORS || field == ATTR_SPARSE_TENSOR ||
+                field == ATTR_SPARSE_TENSORS)
+                s->unsupported = field == ATTR_TENSORS ? TYPE_TENSORS
+                    : field == ATTR_SPARSE_TENSOR      ? TYPE_SPARSE_TENSOR
+                                                       : TYPE_SPARSE_TENSORS;
             ONNX_WIRE(p, evk_wire_skip(&w, type));
             break;
         }
@@ -81,38 +90,44 @@ static evk_status scan_attribute(onnx_parser *p, evk_wire w, evk_onnx_attribute 
 /* IR version 1 had no `type`: the field that is present says it. */
 static int32_t inferred_type(const attribute_scan *s)
 {
-    return s->has_f     ? EVK_ONNX_ATTR_FLOAT
-           : s->has_i   ? EVK_ONNX_ATTR_INT
-           : s->has_s   ? EVK_ONNX_ATTR_STRING
-           : s->has_t   ? EVK_ONNX_ATTR_TENSOR
-           : s->graph   ? EVK_ONNX_ATTR_GRAPH
-           : s->floats  ? EVK_ONNX_ATTR_FLOATS
-           : s->ints    ? EVK_ONNX_ATTR_INTS
-           : s->strings ? EVK_ONNX_ATTR_STRINGS
-                        : 0;
+    return s->has_f  ? EVK_ONNX_ATTR_FLOAT
+        : s->has_i   ? EVK_ONNX_ATTR_INT
+        : s->has_s   ? EVK_ONNX_ATTR_STRING
+        : s->has_t   ? EVK_ONNX_ATTR_TENSOR
+        : s->graph   ? EVK_ONNX_ATTR_GRAPH
+        : s->floats  ? EVK_ONNX_ATTR_FLOATS
+        : s->ints    ? EVK_ONNX_ATTR_INTS
+        : s->strings ? EVK_ONNX_ATTR_STRINGS
+                     : 0;
 }
 
-static evk_status fill_attribute(onnx_parser *p, evk_wire w, evk_onnx_attribute *a)
+/* The `count` values of a FLOATS, INTS or STRINGS attribute into `array`. */
+static evk_status fill_attribute(onnx_parser *p, evk_wire w, int32_t type, uint32_t count,
+                                 void *array)
 {
-    uint32_t wanted = a->type == EVK_ONNX_ATTR_FLOATS ? 7 : a->type == EVK_ONNX_ATTR_INTS ? 8 : 9;
-    float *floats = (float *)a->floats;
-    int64_t *ints = (int64_t *)a->ints;
-    const char **strings = (const char **)a->strings;
+    uint32_t wanted = type == EVK_ONNX_ATTR_FLOATS ? ATTR_FLOATS
+        : type == EVK_ONNX_ATTR_INTS               ? ATTR_INTS
+                                                   : ATTR_STRINGS;
+    float *floats = array;
+    int64_t *ints = array;
+    const char **strings = array;
     uint32_t i = 0;
     while (evk_wire_more(&w)) {
         uint32_t field, type;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
-        if (field != wanted || i == a->count) {
+        if (field != wanted || i == count) {
             ONNX_WIRE(p, evk_wire_skip(&w, type));
-        } else if (field == 9) {
+        } else if (field == ATTR_STRINGS) {
             ONNX_TRY(onnx_read_string(p, &w, type, "a string", &strings[i++]));
         } else {
             evk_wire_scalars values;
-            ONNX_WIRE(p, evk_wire_scalars_begin(&w, type, field == 7 ? EVK_WIRE_I32 : EVK_WIRE_VARINT,
-                                                &values));
-            for (uint64_t v; evk_wire_more(&values.run) && i < a->count; ++i) {
+            ONNX_WIRE(p,
+                      evk_wire_scalars_begin(&w, type,
+                                             field == ATTR_FLOATS ? EVK_WIRE_I32 : EVK_WIRE_VARINT,
+                                             &values));
+            for (uint64_t v; evk_wire_more(&values.run) && i < count; ++i) {
                 ONNX_WIRE(p, evk_wire_scalars_next(&values, &v));
-                if (field == 7) {
+                if (field == ATTR_FLOATS) {
                     uint32_t bits = (uint32_t)v;
                     memcpy(&floats[i], &bits, sizeof bits);
                 } else {
@@ -127,7 +142,7 @@ static evk_status fill_attribute(onnx_parser *p, evk_wire w, evk_onnx_attribute 
 static evk_status parse_attribute(onnx_parser *p, evk_wire msg, uint32_t index,
                                   evk_onnx_attribute *a)
 {
-    ONNX_TRY(onnx_find_string(p, msg, 1, "the attribute's name", &a->name));
+    ONNX_TRY(onnx_find_string(p, msg, ATTR_NAME, "the attribute's name", &a->name));
     if (!a->name[0]) {
         onnx_path_push(p, ".attribute[%u]", index);
         return onnx_fail(p, msg.pos, "an attribute without a name");
@@ -138,18 +153,13 @@ static evk_status parse_attribute(onnx_parser *p, evk_wire msg, uint32_t index,
     ONNX_TRY(scan_attribute(p, msg, a, &s));
     if (!a->type)
         a->type = inferred_type(&s);
-    if (s.graph || a->type == EVK_ONNX_ATTR_GRAPH || a->type == 10)
-        return onnx_fail(p, msg.pos, "a graph attribute: subgraphs (If/Loop/Scan) are not supported");
+    if (s.graph || a->type == EVK_ONNX_ATTR_GRAPH || a->type == TYPE_GRAPHS)
+        return onnx_fail(p, msg.pos,
+                         "a graph attribute: subgraphs (If/Loop/Scan) are not supported");
     int32_t type = s.unsupported ? s.unsupported : a->type;
     if (type < EVK_ONNX_ATTR_FLOAT || type > EVK_ONNX_ATTR_STRINGS)
         return onnx_fail(p, msg.pos, "attributes of type %s (%d) are not supported",
                          attribute_type_name(type), (int)type);
-    uint64_t count = type == EVK_ONNX_ATTR_FLOATS ? s.floats
-                     : type == EVK_ONNX_ATTR_INTS ? s.ints
-                     : type == EVK_ONNX_ATTR_STRINGS ? s.strings : 0;
-    size_t size = type == EVK_ONNX_ATTR_FLOATS ? sizeof(float)
-                  : type == EVK_ONNX_ATTR_INTS ? sizeof(int64_t) : sizeof(char *);
-    void *array = NULL;
     if (type == EVK_ONNX_ATTR_STRING && s.has_s) {
         ONNX_TRY(onnx_copy_string(p, &s.s, "the string", &a->s));
     } else if (type == EVK_ONNX_ATTR_TENSOR) {
@@ -161,13 +171,17 @@ static evk_status parse_attribute(onnx_parser *p, evk_wire msg, uint32_t index,
         ONNX_TRY(onnx_parse_tensor_message(p, s.t, t));
         a->t = t;
     } else if (type >= EVK_ONNX_ATTR_FLOATS) {
+        int floats = type == EVK_ONNX_ATTR_FLOATS, ints = type == EVK_ONNX_ATTR_INTS;
+        uint64_t count = floats ? s.floats : ints ? s.ints : s.strings;
+        size_t size = floats ? sizeof(float) : ints ? sizeof(int64_t) : sizeof(char *);
         ONNX_TRY(onnx_check_count(p, msg.pos, count, "values", &a->count));
-        if (!(array = onnx_array(p, count, size)))
+        void *array = onnx_array(p, count, size);
+        if (!array)
             return onnx_out_of_memory(p, "attribute values");
-        a->floats = type == EVK_ONNX_ATTR_FLOATS ? array : NULL;
-        a->ints = type == EVK_ONNX_ATTR_INTS ? array : NULL;
-        a->strings = type == EVK_ONNX_ATTR_STRINGS ? array : NULL;
-        ONNX_TRY(fill_attribute(p, msg, a));
+        ONNX_TRY(fill_attribute(p, msg, type, a->count, array));
+        a->floats = floats ? array : NULL;
+        a->ints = ints ? array : NULL;
+        a->strings = floats || ints ? NULL : array;
     }
     onnx_path_pop(p, mark);
     return EVK_SUCCESS;
@@ -201,23 +215,23 @@ static evk_status check_unique(onnx_parser *p, size_t at, const evk_onnx_node *n
 
 static evk_status parse_node(onnx_parser *p, evk_wire msg, uint32_t index, evk_onnx_node *n)
 {
-    ONNX_TRY(onnx_find_string(p, msg, 4, "op_type", &n->op_type));
-    ONNX_TRY(onnx_find_string(p, msg, 3, "the node's name", &n->name));
+    ONNX_TRY(onnx_find_string(p, msg, NODE_OP_TYPE, "op_type", &n->op_type));
+    ONNX_TRY(onnx_find_string(p, msg, NODE_NAME, "the node's name", &n->name));
     int named = n->name[0] != '\0';
     size_t mark = onnx_path_push(p, ".node[%u] (%.64s%s%.64s%s)", index, n->op_type,
                                  named ? " '" : "", n->name, named ? "'" : "");
     if (!n->op_type[0])
         return onnx_fail(p, msg.pos, "a node without an op_type");
     n->domain = "";
-    uint64_t counts[3] = {0};       /* input, output, attribute */
+    uint64_t counts[3] = {0}; /* input, output, attribute */
     evk_wire w = msg, payload;
     while (evk_wire_more(&w)) {
         uint32_t field, type;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
-        if (field == 1 || field == 2 || field == 5) {
+        if (field == NODE_INPUT || field == NODE_OUTPUT || field == NODE_ATTRIBUTE) {
             ONNX_TRY(onnx_read_payload(p, &w, type, &payload));
-            ++counts[field == 5 ? 2 : field - 1];
-        } else if (field == 7) {
+            ++counts[field == NODE_INPUT ? 0 : field == NODE_OUTPUT ? 1 : 2];
+        } else if (field == NODE_DOMAIN) {
             ONNX_TRY(onnx_read_string(p, &w, type, "the domain", &n->domain));
         } else {
             ONNX_WIRE(p, evk_wire_skip(&w, type));
@@ -238,11 +252,11 @@ static evk_status parse_node(onnx_parser *p, evk_wire msg, uint32_t index, evk_o
     for (w = msg; evk_wire_more(&w);) {
         uint32_t field, type;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
-        if (field == 1 && done[0] < n->input_count) {
+        if (field == NODE_INPUT && done[0] < n->input_count) {
             ONNX_TRY(onnx_read_string(p, &w, type, "an input's name", &inputs[done[0]++]));
-        } else if (field == 2 && done[1] < n->output_count) {
+        } else if (field == NODE_OUTPUT && done[1] < n->output_count) {
             ONNX_TRY(onnx_read_string(p, &w, type, "an output's name", &outputs[done[1]++]));
-        } else if (field == 5 && done[2] < n->attribute_count) {
+        } else if (field == NODE_ATTRIBUTE && done[2] < n->attribute_count) {
             ONNX_TRY(onnx_read_payload(p, &w, type, &payload));
             ONNX_TRY(parse_attribute(p, payload, done[2], &attributes[done[2]]));
             ++done[2];
@@ -267,14 +281,14 @@ static evk_status parse_dimension(onnx_parser *p, evk_wire w, evk_onnx_value_inf
         uint32_t field, type;
         uint64_t value;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
-        if (field == 1) {
+        if (field == DIM_VALUE) {
             ONNX_TRY(onnx_read_varint(p, &w, type, &value));
             if ((int64_t)value < 0)
                 return onnx_fail(p, w.field_start, "dimension %u is negative (%lld)", d,
                                  (long long)(int64_t)value);
             v->dims[d] = (int64_t)value;
             v->dim_params[d] = "";
-        } else if (field == 2) {
+        } else if (field == DIM_PARAM) {
             ONNX_TRY(onnx_read_string(p, &w, type, "dim_param", &v->dim_params[d]));
             v->dims[d] = -1;
         } else {
@@ -293,16 +307,16 @@ static evk_status parse_tensor_type(onnx_parser *p, evk_wire w, evk_onnx_value_i
         uint64_t value;
         evk_wire shape, dim;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
-        if (field == 1) {
+        if (field == TENSOR_TYPE_ELEM_TYPE) {
             ONNX_TRY(onnx_read_varint(p, &w, type, &value));
             v->elem_type = (int32_t)(uint32_t)value;
-        } else if (field == 2) {
+        } else if (field == TENSOR_TYPE_SHAPE) {
             ONNX_TRY(onnx_read_payload(p, &w, type, &shape));
             v->has_shape = 1;
             v->rank = 0;
             while (evk_wire_more(&shape)) {
                 ONNX_WIRE(p, evk_wire_tag(&shape, &field, &type));
-                if (field == 1) {
+                if (field == SHAPE_DIM) {
                     ONNX_TRY(onnx_read_payload(p, &shape, type, &dim));
                     ONNX_TRY(parse_dimension(p, dim, v));
                 } else {
@@ -318,7 +332,7 @@ static evk_status parse_tensor_type(onnx_parser *p, evk_wire w, evk_onnx_value_i
 
 static evk_status parse_value_info(onnx_parser *p, evk_wire msg, evk_onnx_value_info *v)
 {
-    ONNX_TRY(onnx_find_string(p, msg, 1, "the value's name", &v->name));
+    ONNX_TRY(onnx_find_string(p, msg, VALUE_NAME, "the value's name", &v->name));
     if (!v->name[0])
         return onnx_fail(p, msg.pos, "a value without a name");
     size_t mark = onnx_path_push(p, " '%.80s'", v->name);
@@ -328,14 +342,14 @@ static evk_status parse_value_info(onnx_parser *p, evk_wire msg, evk_onnx_value_
         uint32_t field, type;
         evk_wire type_proto, tensor_type;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
-        if (field != 2) {
+        if (field != VALUE_TYPE) {
             ONNX_WIRE(p, evk_wire_skip(&w, type));
             continue;
         }
         ONNX_TRY(onnx_read_payload(p, &w, type, &type_proto));
         while (evk_wire_more(&type_proto)) {
             ONNX_WIRE(p, evk_wire_tag(&type_proto, &field, &type));
-            if (field == 1) {
+            if (field == TYPE_TENSOR_TYPE) {
                 ONNX_TRY(onnx_read_payload(p, &type_proto, type, &tensor_type));
                 ONNX_TRY(parse_tensor_type(p, tensor_type, v));
             } else {
@@ -358,14 +372,17 @@ static evk_status parse_graph(onnx_parser *p, evk_wire msg, evk_onnx_model *m)
     while (evk_wire_more(&w)) {
         uint32_t field, type;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
-        uint64_t *count = field == 1 ? &nodes : field == 5 ? &initializers
-                          : field == 11 ? &inputs : field == 12 ? &outputs : NULL;
+        uint64_t *count = field == GRAPH_NODE ? &nodes
+            : field == GRAPH_INITIALIZER      ? &initializers
+            : field == GRAPH_INPUT            ? &inputs
+            : field == GRAPH_OUTPUT           ? &outputs
+                                              : NULL;
         if (count) {
             ONNX_TRY(onnx_read_payload(p, &w, type, &payload));
             ++*count;
-        } else if (field == 2) {
+        } else if (field == GRAPH_NAME) {
             ONNX_TRY(onnx_read_string(p, &w, type, "the graph's name", &m->graph_name));
-        } else if (field == 15) {
+        } else if (field == GRAPH_SPARSE_INITIALIZER) {
             return onnx_fail(p, w.field_start, "sparse initializers are not supported");
         } else {
             ONNX_WIRE(p, evk_wire_skip(&w, type));
@@ -389,25 +406,26 @@ static evk_status parse_graph(onnx_parser *p, evk_wire msg, evk_onnx_model *m)
     for (w = msg; evk_wire_more(&w);) {
         uint32_t field, type;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
-        if (field != 1 && field != 5 && field != 11 && field != 12) {
+        if (field != GRAPH_NODE && field != GRAPH_INITIALIZER && field != GRAPH_INPUT &&
+            field != GRAPH_OUTPUT) {
             ONNX_WIRE(p, evk_wire_skip(&w, type));
             continue;
         }
         ONNX_TRY(onnx_read_payload(p, &w, type, &payload));
-        if (field == 1 && n < nodes) {
+        if (field == GRAPH_NODE && n < nodes) {
             ONNX_TRY(parse_node(p, payload, n, &node[n]));
             ++n;
-        } else if (field == 5 && i < initializers) {
+        } else if (field == GRAPH_INITIALIZER && i < initializers) {
             size_t at = onnx_path_push(p, ".initializer[%u]", i);
             ONNX_TRY(onnx_parse_tensor_message(p, payload, &initializer[i]));
             if (!initializer[i++].name[0])
                 return onnx_fail(p, payload.pos, "an initializer without a name");
             onnx_path_pop(p, at);
-        } else if (field == 11 && in < inputs) {
+        } else if (field == GRAPH_INPUT && in < inputs) {
             size_t at = onnx_path_push(p, ".input[%u]", in);
             ONNX_TRY(parse_value_info(p, payload, &input[in++]));
             onnx_path_pop(p, at);
-        } else if (field == 12 && out < outputs) {
+        } else if (field == GRAPH_OUTPUT && out < outputs) {
             size_t at = onnx_path_push(p, ".output[%u]", out);
             ONNX_TRY(parse_value_info(p, payload, &output[out++]));
             onnx_path_pop(p, at);
@@ -425,9 +443,9 @@ static evk_status parse_opset(onnx_parser *p, evk_wire w, uint32_t index, evk_on
     while (evk_wire_more(&w)) {
         uint32_t field, type;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
-        if (field == 1)
+        if (field == OPSET_DOMAIN)
             ONNX_TRY(onnx_read_string(p, &w, type, "the domain", &domain));
-        else if (field == 2)
+        else if (field == OPSET_VERSION)
             ONNX_TRY(onnx_read_varint(p, &w, type, &version));
         else
             ONNX_WIRE(p, evk_wire_skip(&w, type));
@@ -448,18 +466,18 @@ static evk_status parse_model(onnx_parser *p, evk_wire w, evk_onnx_model *m)
         uint32_t field, type;
         uint64_t value;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
-        if (field == 1) {
+        if (field == MODEL_IR_VERSION) {
             ONNX_TRY(onnx_read_varint(p, &w, type, &value));
             m->ir_version = (int64_t)value;
-        } else if (field == 2) {
+        } else if (field == MODEL_PRODUCER_NAME) {
             ONNX_TRY(onnx_read_string(p, &w, type, "producer_name", &m->producer_name));
-        } else if (field == 7) {
+        } else if (field == MODEL_GRAPH) {
             /* Protobuf would merge the two; no exporter writes that. */
             if (has_graph)
                 return onnx_fail(p, w.field_start, "a second graph");
             ONNX_TRY(onnx_read_payload(p, &w, type, &graph));
             has_graph = 1;
-        } else if (field == 8) {
+        } else if (field == MODEL_OPSET_IMPORT) {
             ONNX_TRY(onnx_read_payload(p, &w, type, &payload));
             ONNX_TRY(parse_opset(p, payload, opsets++, m));
         } else {
@@ -474,25 +492,19 @@ static evk_status parse_model(onnx_parser *p, evk_wire w, evk_onnx_model *m)
 /* ---- The interface. */
 
 typedef struct onnx_owner {
-    evk_onnx_model model;           /* first: evk_onnx_free's argument is the owner */
-    evk_onnx_tensor tensor;         /* evk_onnx_parse_tensor's */
+    evk_onnx_model model;   /* first: evk_onnx_free's argument is the owner */
+    evk_onnx_tensor tensor; /* evk_onnx_parse_tensor's */
     onnx_block *blocks;
 } onnx_owner;
 
-static evk_status begin(evk_context *ctx, const void *bytes, size_t size, const char *file,
-                        const char *folder, const char *what, void *out, onnx_parser *p,
-                        evk_wire *w)
+static void begin(evk_context *ctx, const void *bytes, size_t size, const char *file,
+                  const char *folder, onnx_parser *p, evk_wire *w)
 {
-    if (!out)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: the result pointer is NULL", what);
-    if (!bytes && size)
-        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: bytes is NULL", what);
     memset(p, 0, sizeof *p);
     p->ctx = ctx;
     p->file = file ? file : "(memory)";
     p->folder = folder;
     *w = evk_wire_begin(bytes, size, &p->wire_error);
-    return EVK_SUCCESS;
 }
 
 static evk_status finish(onnx_parser *p, evk_status status, onnx_owner **out)
@@ -512,10 +524,13 @@ static evk_status finish(onnx_parser *p, evk_status status, onnx_owner **out)
 evk_status evk_onnx_parse(evk_context *ctx, const void *bytes, size_t size, const char *file,
                           const char *folder, evk_onnx_model **out)
 {
+    if (!out || (!bytes && size))
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_onnx_parse: %s is NULL",
+                        out ? "bytes" : "out");
+    *out = NULL;
     onnx_parser p;
     evk_wire w;
-    ONNX_TRY(begin(ctx, bytes, size, file, folder, "evk_onnx_parse", out, &p, &w));
-    *out = NULL;
+    begin(ctx, bytes, size, file, folder, &p, &w);
     evk_onnx_model model = {0};
     onnx_owner *owner;
     ONNX_TRY(finish(&p, parse_model(&p, w, &model), &owner));
@@ -524,16 +539,19 @@ evk_status evk_onnx_parse(evk_context *ctx, const void *bytes, size_t size, cons
     return EVK_SUCCESS;
 }
 
-evk_status evk_onnx_parse_tensor(evk_context *ctx, const void *bytes, size_t size,
-                                 const char *file, evk_onnx_model **owner,
-                                 const evk_onnx_tensor **out)
+evk_status evk_onnx_parse_tensor(evk_context *ctx, const void *bytes, size_t size, const char *file,
+                                 evk_onnx_model **owner, const evk_onnx_tensor **out)
 {
-    onnx_parser p;
-    evk_wire w;
-    ONNX_TRY(begin(ctx, bytes, size, file, NULL, "evk_onnx_parse_tensor", owner && out ? out : NULL,
-                   &p, &w));
+    if (!owner || !out || (!bytes && size))
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "evk_onnx_parse_tensor: %s is NULL",
+                        !owner     ? "owner"
+                            : !out ? "out"
+                                   : "bytes");
     *owner = NULL;
     *out = NULL;
+    onnx_parser p;
+    evk_wire w;
+    begin(ctx, bytes, size, file, NULL, &p, &w);
     evk_onnx_tensor tensor = {0};
     onnx_path_push(&p, "tensor");
     onnx_owner *result;
@@ -561,10 +579,10 @@ const evk_onnx_attribute *evk_onnx_attribute_find(const evk_onnx_node *node, con
 const char *evk_onnx_type_name(int32_t data_type)
 {
     static const char *const names[] = {
-        "UNDEFINED", "FLOAT",     "UINT8",        "INT8",           "UINT16",     "INT16",
-        "INT32",     "INT64",     "STRING",       "BOOL",           "FLOAT16",    "DOUBLE",
-        "UINT32",    "UINT64",    "COMPLEX64",    "COMPLEX128",     "BFLOAT16",   "FLOAT8E4M3FN",
-        "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4", "INT4",     "FLOAT4E2M1"};
+        "UNDEFINED",      "FLOAT",      "UINT8",          "INT8",       "UINT16",   "INT16",
+        "INT32",          "INT64",      "STRING",         "BOOL",       "FLOAT16",  "DOUBLE",
+        "UINT32",         "UINT64",     "COMPLEX64",      "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN",
+        "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4",      "INT4",     "FLOAT4E2M1"};
     if (data_type >= 0 && (size_t)data_type < sizeof names / sizeof names[0])
         return names[data_type];
     static _Thread_local char text[24];

@@ -1,6 +1,6 @@
 /* POSIX names (realpath, pread) under -std=c11; must precede every include. */
 #if !defined(_XOPEN_SOURCE)
-#define _XOPEN_SOURCE 700
+#    define _XOPEN_SOURCE 700
 #endif
 
 #include "model/onnx_parse.h"
@@ -22,11 +22,11 @@
 #define MAX_COUNT ((uint64_t)1 << 40)
 
 typedef struct tensor_scan {
-    uint64_t values[12];            /* per typed field: float_data (4) ... uint64_data (11) */
+    uint64_t values[TENSOR_UINT64_DATA + 1]; /* per typed field: float_data ... uint64_data */
     evk_wire raw;
     int has_raw;
-    uint64_t location;              /* data_location: 0 DEFAULT, 1 EXTERNAL */
-    const char *file, *offset, *length;  /* external_data's */
+    uint64_t location;                  /* data_location: 0 DEFAULT, 1 EXTERNAL */
+    const char *file, *offset, *length; /* external_data's */
 } tensor_scan;
 
 /* Where a tensor's values go while they are converted. */
@@ -36,17 +36,24 @@ typedef struct sink {
     int64_t *ints;
 } sink;
 
-static const uint32_t typed_fields[] = {4, 5, 6, 7, 10, 11};
+static const uint32_t typed_fields[] = {TENSOR_FLOAT_DATA, TENSOR_INT32_DATA,  TENSOR_STRING_DATA,
+                                        TENSOR_INT64_DATA, TENSOR_DOUBLE_DATA, TENSOR_UINT64_DATA};
 
 static const char *typed_field_name(uint32_t field)
 {
     switch (field) {
-    case 4: return "float_data";
-    case 5: return "int32_data";
-    case 6: return "string_data";
-    case 7: return "int64_data";
-    case 10: return "double_data";
-    default: return "uint64_data";
+    case TENSOR_FLOAT_DATA:
+        return "float_data";
+    case TENSOR_INT32_DATA:
+        return "int32_data";
+    case TENSOR_STRING_DATA:
+        return "string_data";
+    case TENSOR_INT64_DATA:
+        return "int64_data";
+    case TENSOR_DOUBLE_DATA:
+        return "double_data";
+    default:
+        return "uint64_data";
     }
 }
 
@@ -54,26 +61,40 @@ static const char *typed_field_name(uint32_t field)
 static unsigned raw_size(int32_t type)
 {
     switch (type) {
-    case EVK_ONNX_UINT8: case EVK_ONNX_INT8: case EVK_ONNX_BOOL: return 1;
-    case EVK_ONNX_UINT16: case EVK_ONNX_INT16: case EVK_ONNX_FLOAT16: case EVK_ONNX_BFLOAT16:
+    case EVK_ONNX_UINT8:
+    case EVK_ONNX_INT8:
+    case EVK_ONNX_BOOL:
+        return 1;
+    case EVK_ONNX_UINT16:
+    case EVK_ONNX_INT16:
+    case EVK_ONNX_FLOAT16:
+    case EVK_ONNX_BFLOAT16:
         return 2;
-    case EVK_ONNX_FLOAT: case EVK_ONNX_INT32: return 4;
-    case EVK_ONNX_INT64: case EVK_ONNX_DOUBLE: return 8;
-    default: return 0;
+    case EVK_ONNX_FLOAT:
+    case EVK_ONNX_INT32:
+        return 4;
+    case EVK_ONNX_INT64:
+    case EVK_ONNX_DOUBLE:
+        return 8;
+    default:
+        return 0;
     }
 }
 
 static int is_floating(int32_t type)
 {
     return type == EVK_ONNX_FLOAT || type == EVK_ONNX_FLOAT16 || type == EVK_ONNX_BFLOAT16 ||
-           type == EVK_ONNX_DOUBLE;
+        type == EVK_ONNX_DOUBLE;
 }
 
 /* The typed field of a converted type: int32_data holds the narrow integers
  * and the 16-bit floats' bit patterns. */
 static uint32_t typed_field(int32_t type)
 {
-    return type == EVK_ONNX_FLOAT ? 4 : type == EVK_ONNX_DOUBLE ? 10 : type == EVK_ONNX_INT64 ? 7 : 5;
+    return type == EVK_ONNX_FLOAT ? TENSOR_FLOAT_DATA
+        : type == EVK_ONNX_DOUBLE ? TENSOR_DOUBLE_DATA
+        : type == EVK_ONNX_INT64  ? TENSOR_INT64_DATA
+                                  : TENSOR_INT32_DATA;
 }
 
 /* Value `i`: `v` holds a floating type's bits or an integer type's value
@@ -93,22 +114,40 @@ static evk_status store(onnx_parser *p, const sink *k, uint64_t i, uint64_t v, s
         memcpy(&d, &v, sizeof d);
         if (isfinite(d) && (d > FLT_MAX || d < -FLT_MAX))
             return onnx_fail(p, at, "DOUBLE value %g at index %llu does not fit in a float", d,
-                        (unsigned long long)i);
+                             (unsigned long long)i);
         k->floats[i] = (float)d;
     } else {
         int64_t value = (int64_t)v;
         int64_t lo = INT64_MIN, hi = INT64_MAX;
         switch (type) {
-        case EVK_ONNX_INT8: lo = INT8_MIN; hi = INT8_MAX; break;
-        case EVK_ONNX_UINT8: lo = 0; hi = UINT8_MAX; break;
-        case EVK_ONNX_INT16: lo = INT16_MIN; hi = INT16_MAX; break;
-        case EVK_ONNX_UINT16: lo = 0; hi = UINT16_MAX; break;
-        case EVK_ONNX_INT32: lo = INT32_MIN; hi = INT32_MAX; break;
-        case EVK_ONNX_BOOL: lo = 0; hi = 1; break;
+        case EVK_ONNX_INT8:
+            lo = INT8_MIN;
+            hi = INT8_MAX;
+            break;
+        case EVK_ONNX_UINT8:
+            lo = 0;
+            hi = UINT8_MAX;
+            break;
+        case EVK_ONNX_INT16:
+            lo = INT16_MIN;
+            hi = INT16_MAX;
+            break;
+        case EVK_ONNX_UINT16:
+            lo = 0;
+            hi = UINT16_MAX;
+            break;
+        case EVK_ONNX_INT32:
+            lo = INT32_MIN;
+            hi = INT32_MAX;
+            break;
+        case EVK_ONNX_BOOL:
+            lo = 0;
+            hi = 1;
+            break;
         }
         if (value < lo || value > hi)
             return onnx_fail(p, at, "value %lld at index %llu is out of range for %s",
-                        (long long)value, (unsigned long long)i, evk_onnx_type_name(type));
+                             (long long)value, (unsigned long long)i, evk_onnx_type_name(type));
         k->ints[i] = value;
     }
     return EVK_SUCCESS;
@@ -137,8 +176,11 @@ static evk_status decode_raw(onnx_parser *p, const sink *k, const unsigned char 
 
 static evk_status fill_typed(onnx_parser *p, evk_wire w, uint32_t field, const sink *k)
 {
-    uint32_t scalar = field == 4 ? EVK_WIRE_I32 : field == 10 ? EVK_WIRE_I64 : EVK_WIRE_VARINT;
-    int bit_patterns = field == 5 && is_floating(k->t->data_type);
+    uint32_t scalar = field == TENSOR_FLOAT_DATA ? EVK_WIRE_I32
+        : field == TENSOR_DOUBLE_DATA            ? EVK_WIRE_I64
+                                                 : EVK_WIRE_VARINT;
+    int int32 = field == TENSOR_INT32_DATA;
+    int bit_patterns = int32 && is_floating(k->t->data_type);
     uint64_t i = 0;
     while (evk_wire_more(&w)) {
         uint32_t f, type;
@@ -153,12 +195,14 @@ static evk_status fill_typed(onnx_parser *p, evk_wire w, uint32_t field, const s
             size_t at = values.run.pos;
             uint64_t v;
             ONNX_WIRE(p, evk_wire_scalars_next(&values, &v));
-            if (field == 5) {
+            if (int32) {
                 /* An int32 varint is its low 32 bits, as protobuf reads it. */
                 int64_t x = (int32_t)(uint32_t)v;
                 if (bit_patterns && (x < 0 || x > UINT16_MAX))
-                    return onnx_fail(p, at, "int32_data value %lld at index %llu is not a 16-bit "
-                                "pattern", (long long)x, (unsigned long long)i);
+                    return onnx_fail(p, at,
+                                     "int32_data value %lld at index %llu is not a 16-bit "
+                                     "pattern",
+                                     (long long)x, (unsigned long long)i);
                 v = (uint64_t)x;
             }
             ONNX_TRY(store(p, k, i++, v, at));
@@ -171,11 +215,11 @@ static evk_status parse_decimal(onnx_parser *p, size_t at, const char *key, cons
                                 uint64_t *value)
 {
     uint64_t v = 0;
-    for (const char *c = text; *c || c == text; ++c) {
-        if (*c < '0' || *c > '9' || v > (UINT64_MAX - 9) / 10)
-            return onnx_fail(p, at, "external_data %s '%.40s' is not a byte count", key, text);
-        v = v * 10 + (uint64_t)(*c - '0');
-    }
+    size_t digits = strspn(text, "0123456789");
+    if (!digits || text[digits] || digits > 19)
+        return onnx_fail(p, at, "external_data %s '%.40s' is not a byte count", key, text);
+    for (size_t i = 0; i < digits; ++i)
+        v = v * 10 + (uint64_t)(text[i] - '0');
     *value = v;
     return EVK_SUCCESS;
 }
@@ -188,15 +232,17 @@ static evk_status external_path(onnx_parser *p, size_t at, const char *location,
     if (!location || !location[0])
         return onnx_fail(p, at, "data_location is EXTERNAL but external_data has no location");
     if (!p->folder)
-        return onnx_fail(p, at, "its data is in the file '%.200s': external data needs a model "
-                    "file (a model in memory has no folder)", location);
+        return onnx_fail(p, at,
+                         "its data is in the file '%.200s': external data needs a model "
+                         "file (a model in memory has no folder)",
+                         location);
     if (location[0] == '/')
         return onnx_fail(p, at, "external data location '%.200s' is an absolute path", location);
     for (const char *c = location; *c;) {
         size_t n = strcspn(c, "/");
         if (n == 2 && c[0] == '.' && c[1] == '.')
             return onnx_fail(p, at, "external data location '%.200s' leaves the model's folder",
-                        location);
+                             location);
         c += n + (c[n] == '/');
     }
     size_t folder_length = strlen(p->folder), location_length = strlen(location);
@@ -217,10 +263,12 @@ static evk_status external_path(onnx_parser *p, size_t at, const char *location,
     } else {
         size_t n = strlen(folder);
         int inside = strncmp(file, folder, n) == 0 &&
-                     (folder[n - 1] == '/' ? file[n] != '\0' : file[n] == '/');
+            (folder[n - 1] == '/' ? file[n] != '\0' : file[n] == '/');
         if (!inside)
-            status = onnx_fail(p, at, "external data location '%.200s' resolves to '%.200s', outside "
-                          "the model's folder", location, file);
+            status = onnx_fail(p, at,
+                               "external data location '%.200s' resolves to '%.200s', outside "
+                               "the model's folder",
+                               location, file);
     }
     evk_free(p->ctx, joined);
     free(folder);
@@ -250,7 +298,19 @@ static evk_status read_exactly(onnx_parser *p, int fd, const char *path, unsigne
     return EVK_SUCCESS;
 }
 
-static evk_status load_external(onnx_parser *p, size_t at, const tensor_scan *s, const sink *k,
+/* The tensor's arrays, allocated only once its values are known to be
+ * there: a few bytes of dims must not claim gigabytes. */
+static evk_status alloc_values(onnx_parser *p, evk_onnx_tensor *t, sink *k)
+{
+    *k = (sink){t, NULL, NULL};
+    if (is_floating(t->data_type))
+        t->floats = k->floats = onnx_array(p, t->count, sizeof *k->floats);
+    else
+        t->ints = k->ints = onnx_array(p, t->count, sizeof *k->ints);
+    return k->floats || k->ints ? EVK_SUCCESS : onnx_out_of_memory(p, "tensor values");
+}
+
+static evk_status load_external(onnx_parser *p, size_t at, const tensor_scan *s, evk_onnx_tensor *t,
                                 uint64_t need)
 {
     uint64_t offset = 0, length = 0;
@@ -276,21 +336,26 @@ static evk_status load_external(onnx_parser *p, size_t at, const tensor_scan *s,
         length = offset <= size ? size - offset : 0;
     unsigned char *bytes = NULL;
     if (offset > size || length > size - offset)
-        status = onnx_fail(p, at, "external data offset %llu and length %llu lie outside '%.200s' "
-                      "(%llu bytes)", (unsigned long long)offset, (unsigned long long)length,
-                      path, (unsigned long long)size);
+        status = onnx_fail(p, at,
+                           "external data offset %llu and length %llu lie outside '%.200s' "
+                           "(%llu bytes)",
+                           (unsigned long long)offset, (unsigned long long)length, path,
+                           (unsigned long long)size);
     else if (length != need)
         status = onnx_fail(p, at, "external data holds %llu bytes, %llu %s values need %llu",
-                      (unsigned long long)length, (unsigned long long)k->t->count,
-                      evk_onnx_type_name(k->t->data_type), (unsigned long long)need);
+                           (unsigned long long)length, (unsigned long long)t->count,
+                           evk_onnx_type_name(t->data_type), (unsigned long long)need);
     else if (need > SIZE_MAX || !(bytes = evk_alloc(p->ctx, need ? (size_t)need : 1)))
         status = onnx_out_of_memory(p, "external data");
     else
         status = read_exactly(p, fd, path, bytes, need, offset);
     close(fd);
     free(path);
+    sink k;
     if (status == EVK_SUCCESS)
-        status = decode_raw(p, k, bytes, at, 0);
+        status = alloc_values(p, t, &k);
+    if (status == EVK_SUCCESS)
+        status = decode_raw(p, &k, bytes, at, 0);
     evk_free(p->ctx, bytes);
     return status;
 }
@@ -303,9 +368,9 @@ static evk_status scan_external(onnx_parser *p, evk_wire *w, uint32_t type, tens
     while (evk_wire_more(&entry)) {
         uint32_t field, t;
         ONNX_WIRE(p, evk_wire_tag(&entry, &field, &t));
-        if (field == 1)
+        if (field == ENTRY_KEY)
             ONNX_TRY(onnx_read_string(p, &entry, t, "external_data key", &key));
-        else if (field == 2)
+        else if (field == ENTRY_VALUE)
             ONNX_TRY(onnx_read_string(p, &entry, t, "external_data value", &value));
         else
             ONNX_WIRE(p, evk_wire_skip(&entry, t));
@@ -330,7 +395,8 @@ static evk_status read_dims(onnx_parser *p, evk_wire *w, uint32_t type, evk_onnx
         if (t->rank == EVK_ONNX_MAX_DIMS)
             return onnx_fail(p, at, "more than %d dims", EVK_ONNX_MAX_DIMS);
         if ((int64_t)v < 0)
-            return onnx_fail(p, at, "dimension %u is negative (%lld)", t->rank, (long long)(int64_t)v);
+            return onnx_fail(p, at, "dimension %u is negative (%lld)", t->rank,
+                             (long long)(int64_t)v);
         t->dims[t->rank++] = (int64_t)v;
     }
     return EVK_SUCCESS;
@@ -344,68 +410,81 @@ static evk_status scan_tensor(onnx_parser *p, evk_wire w, evk_onnx_tensor *t, te
         evk_wire payload;
         ONNX_WIRE(p, evk_wire_tag(&w, &field, &type));
         switch (field) {
-        case 1: ONNX_TRY(read_dims(p, &w, type, t)); break;
-        case 2:
+        case TENSOR_DIMS:
+            ONNX_TRY(read_dims(p, &w, type, t));
+            break;
+        case TENSOR_DATA_TYPE:
             ONNX_TRY(onnx_read_varint(p, &w, type, &v));
             t->data_type = (int32_t)(uint32_t)v;
             break;
-        case 3: return onnx_fail(p, w.field_start, "segmented tensors are not supported");
-        case 4: ONNX_TRY(onnx_count_values(p, &w, type, EVK_WIRE_I32, &s->values[4])); break;
-        case 5: case 7: case 11:
+        case TENSOR_SEGMENT:
+            return onnx_fail(p, w.field_start, "segmented tensors are not supported");
+        case TENSOR_FLOAT_DATA:
+            ONNX_TRY(onnx_count_values(p, &w, type, EVK_WIRE_I32, &s->values[field]));
+            break;
+        case TENSOR_INT32_DATA:
+        case TENSOR_INT64_DATA:
+        case TENSOR_UINT64_DATA:
             ONNX_TRY(onnx_count_values(p, &w, type, EVK_WIRE_VARINT, &s->values[field]));
             break;
-        case 10: ONNX_TRY(onnx_count_values(p, &w, type, EVK_WIRE_I64, &s->values[10])); break;
-        case 6:
-            ONNX_TRY(onnx_read_payload(p, &w, type, &payload));
-            ++s->values[6];
+        case TENSOR_DOUBLE_DATA:
+            ONNX_TRY(onnx_count_values(p, &w, type, EVK_WIRE_I64, &s->values[field]));
             break;
-        case 9:
+        case TENSOR_STRING_DATA:
+            ONNX_TRY(onnx_read_payload(p, &w, type, &payload));
+            ++s->values[field];
+            break;
+        case TENSOR_RAW_DATA:
             ONNX_TRY(onnx_read_payload(p, &w, type, &s->raw));
             s->has_raw = 1;
             break;
-        case 13: ONNX_TRY(scan_external(p, &w, type, s)); break;
-        case 14: ONNX_TRY(onnx_read_varint(p, &w, type, &s->location)); break;
-        default: ONNX_WIRE(p, evk_wire_skip(&w, type)); break;
+        case TENSOR_EXTERNAL_DATA:
+            ONNX_TRY(scan_external(p, &w, type, s));
+            break;
+        case TENSOR_DATA_LOCATION:
+            ONNX_TRY(onnx_read_varint(p, &w, type, &s->location));
+            break;
+        default:
+            ONNX_WIRE(p, evk_wire_skip(&w, type));
+            break;
         }
     }
     return EVK_SUCCESS;
 }
 
 /* The values of a type converted at parse, from wherever the tensor has them. */
-static evk_status load_values(onnx_parser *p, evk_wire msg, evk_onnx_tensor *t, const tensor_scan *s)
+static evk_status load_values(onnx_parser *p, evk_wire msg, evk_onnx_tensor *t,
+                              const tensor_scan *s)
 {
     const char *type = evk_onnx_type_name(t->data_type);
     uint32_t expected = typed_field(t->data_type);
     uint64_t typed = s->values[expected];
     for (size_t f = 0; f < sizeof typed_fields / sizeof typed_fields[0]; ++f)
         if (s->values[typed_fields[f]] && typed_fields[f] != expected)
-            return onnx_fail(p, msg.pos, "%s holds %llu values, but %s values come in %s or raw_data",
-                        typed_field_name(typed_fields[f]),
-                        (unsigned long long)s->values[typed_fields[f]], type,
-                        typed_field_name(expected));
+            return onnx_fail(
+                p, msg.pos, "%s holds %llu values, but %s values come in %s or raw_data",
+                typed_field_name(typed_fields[f]), (unsigned long long)s->values[typed_fields[f]],
+                type, typed_field_name(expected));
     if (s->has_raw + (typed > 0) + (s->location == 1) > 1)
         return onnx_fail(p, msg.pos, "its values are given twice (raw_data, %s, external data)",
-                    typed_field_name(expected));
+                         typed_field_name(expected));
     uint64_t need = t->count * raw_size(t->data_type);
     if (s->has_raw && s->raw.end - s->raw.pos != need)
         return onnx_fail(p, s->raw.pos, "raw_data holds %zu bytes, %llu %s values need %llu",
-                    s->raw.end - s->raw.pos, (unsigned long long)t->count, type,
-                    (unsigned long long)need);
+                         s->raw.end - s->raw.pos, (unsigned long long)t->count, type,
+                         (unsigned long long)need);
     if (!s->has_raw && s->location != 1 && typed != t->count)
         return typed ? onnx_fail(p, msg.pos, "%s holds %llu values, its dims need %llu",
-                            typed_field_name(expected), (unsigned long long)typed,
-                            (unsigned long long)t->count)
-                     : onnx_fail(p, msg.pos, "no values (raw_data, %s or external data) for its %llu "
-                            "elements", typed_field_name(expected), (unsigned long long)t->count);
-    sink k = {t, NULL, NULL};
-    if (is_floating(t->data_type))
-        t->floats = k.floats = onnx_array(p, t->count, sizeof *k.floats);
-    else
-        t->ints = k.ints = onnx_array(p, t->count, sizeof *k.ints);
-    if (!k.floats && !k.ints)
-        return onnx_out_of_memory(p, "tensor values");
+                                 typed_field_name(expected), (unsigned long long)typed,
+                                 (unsigned long long)t->count)
+                     : onnx_fail(p, msg.pos,
+                                 "no values (raw_data, %s or external data) for its %llu "
+                                 "elements",
+                                 typed_field_name(expected), (unsigned long long)t->count);
     if (s->location == 1)
-        return load_external(p, msg.pos, s, &k, need);
+        return load_external(p, msg.pos, s, t, need);
+    sink k;
+    ONNX_TRY(alloc_values(p, t, &k));
     if (s->has_raw)
         return decode_raw(p, &k, s->raw.base + s->raw.pos, s->raw.pos, raw_size(t->data_type));
     return fill_typed(p, msg, expected, &k);
@@ -413,7 +492,7 @@ static evk_status load_values(onnx_parser *p, evk_wire msg, evk_onnx_tensor *t, 
 
 evk_status onnx_parse_tensor_message(onnx_parser *p, evk_wire msg, evk_onnx_tensor *t)
 {
-    ONNX_TRY(onnx_find_string(p, msg, 8, "the tensor's name", &t->name));
+    ONNX_TRY(onnx_find_string(p, msg, TENSOR_NAME, "the tensor's name", &t->name));
     size_t mark = t->name[0] ? onnx_path_push(p, " '%.80s'", t->name) : p->path_length;
     tensor_scan s = {0};
     ONNX_TRY(scan_tensor(p, msg, t, &s));
@@ -424,7 +503,7 @@ evk_status onnx_parse_tensor_message(onnx_parser *p, evk_wire msg, evk_onnx_tens
         return onnx_fail(p, msg.pos, "its dims hold more than 2^40 elements");
     if (s.location > 1)
         return onnx_fail(p, msg.pos, "data_location %llu is neither DEFAULT (0) nor EXTERNAL (1)",
-                    (unsigned long long)s.location);
+                         (unsigned long long)s.location);
     if (raw_size(t->data_type))
         ONNX_TRY(load_values(p, msg, t, &s));
     onnx_path_pop(p, mark);

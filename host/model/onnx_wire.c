@@ -3,13 +3,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static const char *const type_names[8] = {"varint", "fixed64", "length-delimited", "group start",
-                                          "group end", "fixed32", "type 6", "type 7"};
+static const char *const type_names[8] = {"varint",    "fixed64", "length-delimited", "group start",
+                                          "group end", "fixed32", "type 6",           "type 7"};
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static int wire_fail(evk_wire *w, size_t offset, const char *fmt, ...)
+static int
+wire_fail(evk_wire *w, size_t offset, const char *fmt, ...)
 {
     w->error->offset = offset;
     va_list args;
@@ -40,8 +41,9 @@ int evk_wire_varint(evk_wire *w, uint64_t *value)
         unsigned char byte = w->base[w->pos++];
         /* The 10th byte holds bit 63 alone. */
         if (shift == 63 && byte > 1)
-            return wire_fail(w, start, byte & 0x80 ? "a varint at offset %zu is longer than 10 bytes"
-                                                   : "a varint at offset %zu overflows 64 bits",
+            return wire_fail(w, start,
+                             byte & 0x80 ? "a varint at offset %zu is longer than 10 bytes"
+                                         : "a varint at offset %zu overflows 64 bits",
                              start);
         v |= (uint64_t)(byte & 0x7f) << shift;
         if (byte < 0x80) {
@@ -55,8 +57,10 @@ static int fixed(evk_wire *w, unsigned bytes, uint64_t *value)
 {
     *value = 0;
     if (w->end - w->pos < bytes)
-        return wire_fail(w, w->pos, "a %u-byte value at offset %zu runs past the end of its "
-                         "message (%zu bytes left)", bytes, w->pos, w->end - w->pos);
+        return wire_fail(w, w->pos,
+                         "a %u-byte value at offset %zu runs past the end of its "
+                         "message (%zu bytes left)",
+                         bytes, w->pos, w->end - w->pos);
     uint64_t v = 0;
     for (unsigned i = 0; i < bytes; ++i)
         v |= (uint64_t)w->base[w->pos + i] << (8 * i);
@@ -86,9 +90,10 @@ int evk_wire_len(evk_wire *w, evk_wire *payload)
     if (!evk_wire_varint(w, &length))
         return 0;
     if (length > w->end - w->pos)
-        return wire_fail(w, start, "a length of %llu bytes at offset %zu runs past the end of "
-                         "its message (%zu bytes left)", (unsigned long long)length, start,
-                         w->end - w->pos);
+        return wire_fail(w, start,
+                         "a length of %llu bytes at offset %zu runs past the end of "
+                         "its message (%zu bytes left)",
+                         (unsigned long long)length, start, w->end - w->pos);
     *payload = *w;
     payload->end = w->pos + (size_t)length;
     w->pos = payload->end;
@@ -159,9 +164,10 @@ int evk_wire_scalars_begin(evk_wire *w, uint32_t type, uint32_t scalar, evk_wire
             return 0;
         size_t bytes = s->run.end - s->run.pos;
         if (bytes % scalar_width(scalar))
-            return wire_fail(w, w->field_start, "field %u at offset %zu: a packed run of %zu "
-                             "bytes is not a whole number of %zu-byte values", w->field,
-                             w->field_start, bytes, scalar_width(scalar));
+            return wire_fail(w, w->field_start,
+                             "field %u at offset %zu: a packed run of %zu "
+                             "bytes is not a whole number of %zu-byte values",
+                             w->field, w->field_start, bytes, scalar_width(scalar));
         return 1;
     }
     if (!evk_wire_expect(w, type, scalar))

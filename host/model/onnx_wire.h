@@ -26,8 +26,8 @@ typedef struct evk_wire_error {
 typedef struct evk_wire {
     const unsigned char *base;
     size_t pos, end;
-    size_t field_start;             /* the last tag's offset */
-    uint32_t field;                 /* and its field number */
+    size_t field_start; /* the last tag's offset */
+    uint32_t field;     /* and its field number */
     evk_wire_error *error;
 } evk_wire;
 
