@@ -100,6 +100,8 @@ const evk_peak *bench_peak(const bench_run *run) { return &run->peak; }
 
 const char *bench_model_names(const bench_run *run) { return run->options->model_names; }
 
+const char *bench_onnx_pairs(const bench_run *run) { return run->options->onnx_pairs; }
+
 void bench_note(const bench_run *run, const char *format, ...)
 {
     va_list args;

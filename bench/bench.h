@@ -24,6 +24,7 @@
 #ifndef EFFVK_BENCH_H
 #define EFFVK_BENCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -39,6 +40,7 @@
 #define BENCH_NAME_SIZE 96
 #define BENCH_MAX_SUITES 16
 #define BENCH_TEXT_SIZE 48
+#define BENCH_PARAM_TEXT_SIZE 256   /* a text param: a path (the models suite's "onnx") */
 #define BENCH_PATH_SIZE 4096
 
 typedef struct bench_options {
@@ -59,6 +61,9 @@ typedef struct bench_options {
     int all_suites;
     /* The models suite's networks, comma-separated model names; NULL: all. */
     const char *model_names;
+    /* --onnx: the models suite runs only these pairs, MODEL=FILE or
+     * MODEL:VARIANT=FILE, comma-separated (bench_models_onnx.c); NULL: none. */
+    const char *onnx_pairs;
     int no_cache;                       /* --no-cache: no pipeline cache file */
     /* --precision LIST: the run's context takes the first (0 entries:
      * AUTO); the models suite runs every network at each, round-robin. */
@@ -78,7 +83,7 @@ typedef struct bench_param {
     const char *key;
     int is_text;
     int is_bool;                        /* a JSON true/false from `number` */
-    char text[BENCH_TEXT_SIZE];
+    char text[BENCH_PARAM_TEXT_SIZE];
     double number;
 } bench_param;
 
@@ -175,6 +180,12 @@ bench_bound bench_bound_for(evk_precision precision);
 
 /* The user's --models list (comma-separated), or NULL. */
 const char *bench_model_names(const bench_run *run);
+/* The user's --onnx list (MODEL[:VARIANT]=FILE, comma-separated), or NULL. */
+const char *bench_onnx_pairs(const bench_run *run);
+/* Whether an --onnx list names networks of the models suite, each once, and
+ * files (before any device is opened): 0, or -1 and the first bad item's
+ * problem in `problem`. */
+int bench_models_check_onnx(const char *list, char *problem, size_t size);
 
 /* The result of that name added earlier in the run, or NULL. */
 const bench_result *bench_find_result(const bench_run *run, const char *name);

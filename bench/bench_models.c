@@ -1,7 +1,7 @@
 /* The models suite: whole networks, random weights made in memory (no
- * files), loaded with evk_model_load_memory and timed with evk_model_forward
- * on device tensors, the GPU time from the timestamps around its one
- * submission.
+ * files, bench_models_weights.c), loaded with evk_model_load_memory and
+ * timed with evk_model_forward on device tensors, the GPU time from the
+ * timestamps around its one submission.
  *
  * Per network and batch, "<model> [variant] bN" holds latency
  * (gpu_ms_median, wall_ms_median: the forward's submit and wait, no upload
@@ -24,10 +24,18 @@
  * Defaults keep the suite within minutes on lavapipe with 2 cores: B0-B3 at
  * batch 1 and 8, B4-B7 and the ResNet-50s at batch 1, the VGG-16s at batch
  * 32, fewer timed runs the bigger the network; `--models LIST` runs only
- * the listed models. The state_dict holds the tensors the library's
- * state_dict layout lists for the architecture's layer specs, under the
- * names the model builder reads; HetConv's masked dense weights are zero
- * outside each filter's kept taps.
+ * the listed models.
+ *
+ * With --onnx MODEL[:VARIANT]=FILE,... only those pairs run, each in a
+ * group of its own: per pair and batch (the network's defaults or
+ * --batch), the built-in network with random weights and FILE's network
+ * (evk_model_load_onnx, the batch and the built-in's resolution as the
+ * input's dynamic dimensions) loaded together and timed round-robin.
+ * "<model> [variant] onnx bN" names the built-in's result as its baseline,
+ * so that the JSON's speed-up is the built-in's time over the ONNX
+ * network's, and adds params.onnx, the file's path. A model with variants
+ * written without one is the variant the library's defaults give (P = 4,
+ * α = 0.25: the entries marked model_default).
  *
  * With --precision LIST (several entries) every network runs at each
  * precision, each in a context of its own, all round-robin in one group:
@@ -42,54 +50,32 @@
  *
  * The headline run: the marked networks at batch 1, EfficientNet-B0 and
  * ResNet-50 against Oct-ResNet-50 with α = 0.5. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
-#include "effvk_internal.h"
-
-/* The state_dict being written: a safetensors header and the data. */
-typedef struct weights_file {
-    char *header;
-    size_t header_length, header_capacity;
-    float *data;
-    size_t data_count, data_capacity;
-    bench_rng rng;
-    int failed;                     /* an allocation failed */
-} weights_file;
-
-typedef struct network {
-    const char *model;              /* evk_model_load's name */
-    const char *variant;            /* "P=4", "a=0.25" in the result name, or NULL */
-    uint32_t part;                  /* evk_model_options.part */
-    double alpha;                   /* evk_model_options.alpha (negative: α = 0) */
-    const char *baseline;           /* the dense/vanilla network's model, or NULL */
-    uint32_t batches[2];            /* default batch sizes; 0 ends the list */
-    uint32_t max_iterations;        /* timed runs at most (--iterations may lower it) */
-    int headline;
-} network;
+#include "bench_models.h"
+#include "bench_models_weights.h"
 
 /* A network with a baseline is timed in its baseline's group. */
 static const network networks[] = {
-    {"efficientnet-b0", NULL, 0, 0.0f, NULL, {1, 8}, 10, 1},
-    {"efficientnet-b1", NULL, 0, 0.0f, NULL, {1, 8}, 5, 0},
-    {"efficientnet-b2", NULL, 0, 0.0f, NULL, {1, 8}, 5, 0},
-    {"efficientnet-b3", NULL, 0, 0.0f, NULL, {1, 8}, 3, 0},
-    {"efficientnet-b4", NULL, 0, 0.0f, NULL, {1, 0}, 3, 0},
-    {"efficientnet-b5", NULL, 0, 0.0f, NULL, {1, 0}, 3, 0},
-    {"efficientnet-b6", NULL, 0, 0.0f, NULL, {1, 0}, 2, 0},
-    {"efficientnet-b7", NULL, 0, 0.0f, NULL, {1, 0}, 2, 0},
-    {"resnet50", NULL, 0, 0.0f, NULL, {1, 0}, 3, 1},
-    {"octconv-resnet50", "a=0", 0, -1.0f, "resnet50", {1, 0}, 3, 0},
-    {"octconv-resnet50", "a=0.25", 0, 0.25f, "resnet50", {1, 0}, 3, 0},
-    {"octconv-resnet50", "a=0.5", 0, 0.5f, "resnet50", {1, 0}, 3, 1},
-    {"vgg16-cifar", NULL, 0, 0.0f, NULL, {32, 0}, 3, 0},
-    {"hetconv-vgg16-cifar", "P=1", 1, 0.0f, "vgg16-cifar", {32, 0}, 3, 0},
-    {"hetconv-vgg16-cifar", "P=4", 4, 0.0f, "vgg16-cifar", {32, 0}, 3, 0},
-    {"hetconv-vgg16-cifar", "P=16", 16, 0.0f, "vgg16-cifar", {32, 0}, 3, 0},
-    {"hetconv-vgg16-cifar", "P=64", 64, 0.0f, "vgg16-cifar", {32, 0}, 3, 0},
+    {"efficientnet-b0", NULL, 0, 0.0f, NULL, {1, 8}, 10, 1, 0},
+    {"efficientnet-b1", NULL, 0, 0.0f, NULL, {1, 8}, 5, 0, 0},
+    {"efficientnet-b2", NULL, 0, 0.0f, NULL, {1, 8}, 5, 0, 0},
+    {"efficientnet-b3", NULL, 0, 0.0f, NULL, {1, 8}, 3, 0, 0},
+    {"efficientnet-b4", NULL, 0, 0.0f, NULL, {1, 0}, 3, 0, 0},
+    {"efficientnet-b5", NULL, 0, 0.0f, NULL, {1, 0}, 3, 0, 0},
+    {"efficientnet-b6", NULL, 0, 0.0f, NULL, {1, 0}, 2, 0, 0},
+    {"efficientnet-b7", NULL, 0, 0.0f, NULL, {1, 0}, 2, 0, 0},
+    {"resnet50", NULL, 0, 0.0f, NULL, {1, 0}, 3, 1, 0},
+    {"octconv-resnet50", "a=0", 0, -1.0f, "resnet50", {1, 0}, 3, 0, 0},
+    {"octconv-resnet50", "a=0.25", 0, 0.25f, "resnet50", {1, 0}, 3, 0, 1},
+    {"octconv-resnet50", "a=0.5", 0, 0.5f, "resnet50", {1, 0}, 3, 1, 0},
+    {"vgg16-cifar", NULL, 0, 0.0f, NULL, {32, 0}, 3, 0, 0},
+    {"hetconv-vgg16-cifar", "P=1", 1, 0.0f, "vgg16-cifar", {32, 0}, 3, 0, 0},
+    {"hetconv-vgg16-cifar", "P=4", 4, 0.0f, "vgg16-cifar", {32, 0}, 3, 0, 1},
+    {"hetconv-vgg16-cifar", "P=16", 16, 0.0f, "vgg16-cifar", {32, 0}, 3, 0, 0},
+    {"hetconv-vgg16-cifar", "P=64", 64, 0.0f, "vgg16-cifar", {32, 0}, 3, 0, 0},
 };
 
 /* Only as a list of batch sizes for bench.c; each network's own defaults
@@ -98,201 +84,6 @@ static const uint32_t models_default_batches[] = {1, 8};
 static const uint32_t models_headline_batches[] = {1};
 
 #define PROFILE_RUNS 3u
-
-/* ---- Random state_dicts in memory. */
-
-static int reserve(void **buffer, size_t *capacity, size_t needed, size_t element)
-{
-    if (needed <= *capacity)
-        return 0;
-    size_t grown = *capacity ? *capacity : 4096;
-    while (grown < needed)
-        grown *= 2;
-    void *bigger = realloc(*buffer, grown * element);
-    if (!bigger)
-        return -1;
-    *buffer = bigger;
-    *capacity = grown;
-    return 0;
-}
-
-static void append_header(weights_file *f, const char *text)
-{
-    size_t length = strlen(text);
-    if (f->failed || reserve((void **)&f->header, &f->header_capacity,
-                             f->header_length + length + 1, 1) != 0) {
-        f->failed = 1;
-        return;
-    }
-    memcpy(f->header + f->header_length, text, length + 1);
-    f->header_length += length;
-}
-
-/* Appends an F32 tensor, uniform in [lo, hi); returns its values (valid
- * until the next tensor), NULL after an allocation failure. */
-static float *add_tensor(weights_file *f, const char *name, uint32_t rank, const uint64_t *dims,
-                         float lo, float hi)
-{
-    uint64_t count = 1;
-    char entry[320], shape[96] = "";
-    for (uint32_t i = 0; i < rank; ++i) {
-        count *= dims[i];
-        size_t used = strlen(shape);
-        snprintf(shape + used, sizeof shape - used, "%s%llu", i ? "," : "",
-                 (unsigned long long)dims[i]);
-    }
-    if (f->failed || reserve((void **)&f->data, &f->data_capacity, f->data_count + count,
-                             sizeof *f->data) != 0) {
-        f->failed = 1;
-        return NULL;
-    }
-    float *values = f->data + f->data_count;
-    bench_fill_uniform(&f->rng, values, count, 0.5f * (hi - lo));
-    for (uint64_t i = 0; i < count; ++i)
-        values[i] += 0.5f * (hi + lo);
-    snprintf(entry, sizeof entry, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%s],"
-             "\"data_offsets\":[%llu,%llu]}", f->header_length > 1 ? "," : "", name, shape,
-             (unsigned long long)(f->data_count * 4), (unsigned long long)((f->data_count + count) * 4));
-    append_header(f, entry);
-    f->data_count += count;
-    return values;
-}
-
-/* Weights scaled to keep activations of unit order through deep networks
- * (as tests/torch/make_efficientnet_case.py does); `fan_in` counts the
- * taps a filter really has (HetConv keeps fewer than its dense shape). */
-#define WEIGHT_GAIN 1.25f
-
-static float *add_weight_fan_in(weights_file *f, const evk_spec_tensor *t, uint64_t fan_in)
-{
-    float bound = WEIGHT_GAIN * sqrtf(3.0f / (float)fan_in);
-    return add_tensor(f, t->key, t->rank, t->shape, -bound, bound);
-}
-
-/* Whether HetConv filter `o` of part `p` keeps the whole kernel of input
- * `i` (docs/models.md: (i - o) mod P == 0), else only its centre tap. */
-static int hetconv_keeps_kernel(uint32_t i, uint32_t o, uint32_t p) { return i % p == o % p; }
-
-/* The masked dense weight [O][I][K][K], every tap outside a filter's kept
- * ones zero (effvk refuses others). */
-static void add_hetconv_weight(weights_file *f, const evk_layer_spec *spec,
-                               const evk_spec_tensor *t)
-{
-    uint32_t in = spec->in_channels, k = spec->kernel, p = spec->part, centre = k / 2 * k + k / 2;
-    uint64_t full_kernel_inputs = (in + p - 1) / p;
-    uint64_t fan_in = full_kernel_inputs * k * k + (in - full_kernel_inputs);
-    float *w = add_weight_fan_in(f, t, fan_in);
-    for (uint32_t o = 0; w && o < spec->out_channels; ++o)
-        for (uint32_t i = 0; i < in; ++i)
-            for (uint32_t tap = 0; tap < k * k; ++tap)
-                if (tap != centre && !hetconv_keeps_kernel(i, o, p))
-                    w[((uint64_t)o * in + i) * k * k + tap] = 0.0f;
-}
-
-/* A HetConv's masked weight; an OctConv path's fan-in is its output's two
- * sources together; any other weight's is its shape past the first axis. */
-static void add_weight(weights_file *f, const evk_layer_spec *spec, const evk_spec_tensor *t)
-{
-    if (spec->kind == EVK_KIND_HETCONV) {
-        add_hetconv_weight(f, spec, t);
-        return;
-    }
-    uint64_t fan_in = 1;
-    if (spec->kind == EVK_KIND_OCTCONV)
-        fan_in = (uint64_t)spec->in_channels * spec->kernel * spec->kernel;
-    else
-        for (uint32_t i = 1; i < t->rank; ++i)
-            fan_in *= t->shape[i];
-    add_weight_fan_in(f, t, fan_in);
-}
-
-/* The project's BatchNorm scale, a quarter of the other layers': with the
- * same scale, each residual block roughly doubled the stream's variance, so
- * that by B6's and B7's last stages activations reached hundreds, SE gates
- * underflowed to denormals and the project convs multiplying by them ran
- * into the CPU's denormal slow path (lavapipe: B6 1.5 s against 1.0 s with
- * denormals flushed), which neither trained weights nor torchvision's
- * default initialisation (bench/pytorch_cpu.py) produce. With a quarter,
- * B6's stages end at mean |x| 0.2-0.5 and the smallest gate is 0.13. */
-#define PROJECT_GAMMA 0.25f
-
-/* Biases, BatchNorm shifts and means uniform in [-0.3, 0.3), BatchNorm
- * scales in [0.5, 1.5) times the layer's gamma, variances in [0.5, 1.5). */
-static void add_spec_tensor(weights_file *f, const evk_layer_spec *spec, const evk_spec_tensor *t)
-{
-    float gamma = t->part == EVK_PART_PROJECT ? PROJECT_GAMMA : 1.0f;
-    switch (t->role) {
-    case EVK_TENSOR_WEIGHT:
-        add_weight(f, spec, t);
-        break;
-    case EVK_TENSOR_BN_GAMMA:
-        add_tensor(f, t->key, t->rank, t->shape, 0.5f * gamma, 1.5f * gamma);
-        break;
-    case EVK_TENSOR_BN_VAR:
-        add_tensor(f, t->key, t->rank, t->shape, 0.5f, 1.5f);
-        break;
-    case EVK_TENSOR_BIAS:
-    case EVK_TENSOR_BN_BETA:
-    case EVK_TENSOR_BN_MEAN:
-        add_tensor(f, t->key, t->rank, t->shape, -0.3f, 0.3f);
-        break;
-    }
-}
-
-/* The state_dict of `net` with 1000 classes, tensor by tensor as the
- * architecture's state_dict layout lists them. */
-static evk_status write_from_specs(const network *net, weights_file *f)
-{
-    evk_arch arch;
-    evk_status s = evk_arch_get(NULL, net->model, 1000, net->part, net->alpha, &arch);
-    for (uint32_t i = 0; s == EVK_SUCCESS && i < arch.count; ++i) {
-        evk_spec_tensor tensors[EVK_SPEC_MAX_TENSORS];
-        uint32_t count = evk_spec_tensors(&arch.layers[i], tensors);
-        for (uint32_t t = 0; t < count; ++t)
-            add_spec_tensor(f, &arch.layers[i], &tensors[t]);
-    }
-    return s;
-}
-
-/* The whole .safetensors file: length, header, data. */
-static unsigned char *weights_bytes(weights_file *f, size_t *size)
-{
-    append_header(f, "}");
-    if (f->failed)
-        return NULL;
-    size_t data_bytes = f->data_count * sizeof *f->data;
-    *size = 8 + f->header_length + data_bytes;
-    unsigned char *bytes = malloc(*size);
-    if (!bytes)
-        return NULL;
-    for (int i = 0; i < 8; ++i)
-        bytes[i] = (unsigned char)((uint64_t)f->header_length >> (8 * i));
-    memcpy(bytes + 8, f->header, f->header_length);
-    memcpy(bytes + 8 + f->header_length, f->data, data_bytes);
-    return bytes;
-}
-
-/* Loads `net` with fresh random weights into `ctx`. */
-static evk_status load_random(bench_run *run, evk_context *ctx, const network *net,
-                              uint32_t batch, evk_model **model)
-{
-    weights_file file = {.rng = bench_rng_seeded(0x6d6f64656c73u)};
-    append_header(&file, "{");
-    evk_status s = bench_check(run, write_from_specs(net, &file), net->model);
-    size_t size = 0;
-    unsigned char *bytes = s == EVK_SUCCESS ? weights_bytes(&file, &size) : NULL;
-    free(file.header);
-    free(file.data);
-    if (s != EVK_SUCCESS)
-        return s;
-    if (!bytes)
-        return bench_out_of_memory(net->model);
-    evk_model_options opts = {.batch = batch, .part = net->part, .alpha = net->alpha};
-    s = bench_check(run, evk_model_load_memory(ctx, net->model, bytes, size, &opts, model),
-                    net->model);
-    free(bytes);
-    return s;
-}
 
 /* ---- Timing. */
 
@@ -333,7 +124,8 @@ static evk_status make_tensors(bench_run *run, model_run *r)
     return s;
 }
 
-static void describe(const network *net, const model_run *r, bench_result *result)
+static void describe(const network *net, const char *onnx, const model_run *r,
+                     bench_result *result)
 {
     evk_model_stats st;
     evk_shape in, out;
@@ -345,6 +137,8 @@ static void describe(const network *net, const model_run *r, bench_result *resul
     uint64_t element_bytes = evk_tensor_device_bytes(r->ctx, (evk_shape){1, 4, 1, 1}) / 4;
     result->bytes = element_bytes * (evk_shape_elements(in) + evk_shape_elements(out) + st.params);
     bench_param_text(result, "model", net->model);
+    if (onnx)
+        bench_param_text(result, "onnx", onnx);
     if (net->part)
         bench_param_number(result, "part", net->part);
     if (net->alpha != 0.0)
@@ -358,13 +152,15 @@ static void describe(const network *net, const model_run *r, bench_result *resul
     bench_param_number(result, "activation_mib", (double)st.activation_bytes / 1048576.0);
 }
 
-/* "<model> [variant] b<batch> [precision]", the result's name; the
- * precision is named when --precision lists several. */
-static void result_name(const char *model, const char *variant, uint32_t batch,
-                        const char *precision, char *name, size_t size)
+/* "<model> [variant] [onnx] b<batch> [precision]", the result's name; "onnx"
+ * for the network of an --onnx file, the precision when --precision lists
+ * several. */
+static void result_name(const network *net, int onnx, uint32_t batch, const char *precision,
+                        char *name, size_t size)
 {
-    snprintf(name, size, "%s%s%s b%u%s%s", model, variant ? " " : "", variant ? variant : "", batch,
-             precision ? " " : "", precision ? precision : "");
+    snprintf(name, size, "%s%s%s%s b%u%s%s", net->model, net->variant ? " " : "",
+             net->variant ? net->variant : "", onnx ? " onnx" : "", batch, precision ? " " : "",
+             precision ? precision : "");
 }
 
 static double param_number(const bench_result *result, const char *key)
@@ -395,12 +191,26 @@ static uint64_t context_device_bytes(const evk_context *ctx)
     return st.device_bytes_allocated;
 }
 
+/* The built-in network with random weights, or the network of the ONNX
+ * file at the built-in's input shape `like` (the batch and resolution). */
+static evk_status load(bench_run *run, const network *net, const char *onnx, uint32_t batch,
+                       const evk_shape *like, model_run *r)
+{
+    if (!onnx) {
+        evk_model_options opts = {.batch = batch, .part = net->part, .alpha = net->alpha};
+        return bench_load_random_weights(run, r->ctx, net->model, &opts, &r->model);
+    }
+    evk_model_options opts = {.batch = like->n, .height = like->h, .width = like->w};
+    return bench_check(run, evk_model_load_onnx(r->ctx, onnx, &opts, &r->model), onnx);
+}
+
 /* Loads the network, makes its tensors and runs it once (planning its
  * activations), so that its own device memory is what the context gained. */
-static evk_status set_up(bench_run *run, const network *net, uint32_t batch, model_run *r)
+static evk_status set_up(bench_run *run, const network *net, const char *onnx, uint32_t batch,
+                         const evk_shape *like, model_run *r)
 {
     uint64_t before = context_device_bytes(r->ctx);
-    evk_status s = load_random(run, r->ctx, net, batch, &r->model);
+    evk_status s = load(run, net, onnx, batch, like, r);
     if (s == EVK_SUCCESS)
         s = make_tensors(run, r);
     if (s == EVK_SUCCESS)
@@ -416,14 +226,18 @@ static void tear_down(model_run *r)
     evk_model_destroy(r->model);
 }
 
-/* A dense/vanilla network and the networks compared with it, timed
- * round-robin (bench_time_interleaved) so that a change in the shared
- * machine's load falls on all of them alike and their ratios stay fair;
- * with several --precision entries, each network at each precision. */
+/* A dense/vanilla network and the networks compared with it, or a built-in
+ * network and its --onnx file, timed round-robin (bench_time_interleaved)
+ * so that a change in the shared machine's load falls on all of them alike
+ * and their ratios stay fair; with several --precision entries, each
+ * network at each precision. */
 enum { MAX_GROUP = 5, MAX_CASES = MAX_GROUP * BENCH_MAX_PRECISIONS };
 
 typedef struct group {
     const network *nets[MAX_GROUP];
+    /* The ONNX file the network is loaded from, or NULL: random weights.
+     * An --onnx pair's group is {net, NULL}, {net, FILE}. */
+    const char *onnx[MAX_GROUP];
     uint32_t count;
 } group;
 
@@ -461,7 +275,9 @@ static const char *precision_label(bench_run *run, uint32_t index)
 /* Case j is network j / P at precision entry j % P (P entries). A network's
  * baseline is the dense/vanilla network at the same precision; at the other
  * precisions the network at the first one is, so that the JSON and the
- * table carry the speed-up of each precision over the first. */
+ * table carry the speed-up of each precision over the first. An ONNX
+ * network's is the built-in one at the same precision, case j % P, loaded
+ * before it: its input shape is the ONNX network's. */
 static evk_status time_group(bench_run *run, const group *g, uint32_t batch, model_run *runs,
                              bench_result *results)
 {
@@ -478,20 +294,25 @@ static evk_status time_group(bench_run *run, const group *g, uint32_t batch, mod
     }
     for (uint32_t j = 0; s == EVK_SUCCESS && j < cases; ++j) {
         const network *net = g->nets[j / precisions];
+        const char *onnx = g->onnx[j / precisions];
         uint32_t k = j % precisions;
         const char *label = precision_label(run, k);
-        result_name(net->model, net->variant, batch, label, results[j].name,
-                    sizeof results[j].name);
-        if (k > 0)
-            result_name(net->model, net->variant, batch, precision_label(run, 0),
-                        results[j].baseline, sizeof results[j].baseline);
-        else if (net->baseline)
-            result_name(net->baseline, NULL, batch, label, results[j].baseline,
+        result_name(net, onnx != NULL, batch, label, results[j].name, sizeof results[j].name);
+        if (onnx)
+            result_name(net, 0, batch, label, results[j].baseline, sizeof results[j].baseline);
+        else if (k > 0)
+            result_name(net, 0, batch, precision_label(run, 0), results[j].baseline,
                         sizeof results[j].baseline);
+        else if (net->baseline)
+            result_name(&(network){.model = net->baseline}, 0, batch, label,
+                        results[j].baseline, sizeof results[j].baseline);
         snprintf(results[j].kernel, sizeof results[j].kernel, "%s", net->model);
         runs[j].ctx = bench_precision_context(run, k);
         results[j].ctx = k > 0 ? runs[j].ctx : NULL;
-        s = set_up(run, net, batch, &runs[j]);
+        evk_shape like = {0};
+        if (onnx)
+            evk_model_input_shape(runs[k].model, &like);
+        s = set_up(run, net, onnx, batch, &like, &runs[j]);
         runs[j].device_bytes += context_own[k];
         user_data[j] = &runs[j];
         result_of[j] = &results[j];
@@ -502,7 +323,7 @@ static evk_status time_group(bench_run *run, const group *g, uint32_t batch, mod
         s = bench_time_interleaved(run, forward, user_data, result_of, cases, iterations);
     for (uint32_t j = 0; s == EVK_SUCCESS && j < cases; ++j) {
         const network *net = g->nets[j / precisions];
-        describe(net, &runs[j], &results[j]);
+        describe(net, g->onnx[j / precisions], &runs[j], &results[j]);
         if (bench_profile(run))
             s = profile_network(run, net, &runs[j], &results[j]);
         if (s == EVK_SUCCESS)
@@ -528,6 +349,9 @@ static evk_status run_group(bench_run *run, const group *g, uint32_t batch)
 }
 
 #define NETWORK_COUNT (sizeof networks / sizeof networks[0])
+
+const network *const bench_networks = networks;
+const size_t bench_network_count = NETWORK_COUNT;
 
 /* Whether `model` is an item of the comma-separated `list`. */
 static int listed(const char *list, const char *model)
@@ -577,8 +401,7 @@ static int selected(const bench_run *run, const char *list, const network *net)
 /* `base` and the selected networks that name it as their baseline. */
 static void gather_group(const bench_run *run, const char *list, const network *base, group *g)
 {
-    g->nets[0] = base;
-    g->count = 1;
+    *g = (group){.nets = {base}, .count = 1};
     for (size_t i = 0; i < NETWORK_COUNT && g->count < MAX_GROUP; ++i)
         if (networks[i].baseline && strcmp(networks[i].baseline, base->model) == 0 &&
             selected(run, list, &networks[i]))
@@ -597,8 +420,53 @@ static const uint32_t *network_batches(const bench_run *run, const network *net,
     return net->batches;
 }
 
+/* ---- --onnx (bench_models_onnx.c reads the list). */
+
+/* Each pair at each of its network's batches: the built-in network and the
+ * ONNX one, round-robin. */
+static evk_status run_onnx_pairs(bench_run *run)
+{
+    onnx_pair pairs[NETWORK_COUNT];
+    uint32_t pair_count;
+    char problem[256];
+    const char *list = bench_onnx_pairs(run);
+    if (bench_parse_onnx_pairs(list, pairs, &pair_count, problem, sizeof problem) != 0) {
+        fprintf(stderr, "effvk bench: --onnx: %s\n", problem);
+        return EVK_ERROR_INVALID_ARGUMENT;
+    }
+    evk_status s = EVK_SUCCESS;
+    for (uint32_t i = 0; s == EVK_SUCCESS && i < pair_count; ++i) {
+        group g = {.nets = {pairs[i].net, pairs[i].net}, .onnx = {NULL, pairs[i].path}, .count = 2};
+        uint32_t count;
+        const uint32_t *batches = network_batches(run, pairs[i].net, &count);
+        for (uint32_t b = 0; s == EVK_SUCCESS && b < count; ++b)
+            s = run_group(run, &g, batches[b]);
+    }
+    return s;
+}
+
+static uint32_t count_onnx_pairs(const bench_run *run)
+{
+    onnx_pair pairs[NETWORK_COUNT];
+    uint32_t pair_count, results = 0;
+    char problem[256];
+    if (bench_parse_onnx_pairs(bench_onnx_pairs(run), pairs, &pair_count, problem,
+                               sizeof problem) != 0)
+        return 0;
+    for (uint32_t i = 0; i < pair_count; ++i) {
+        uint32_t count;
+        network_batches(run, pairs[i].net, &count);
+        results += 2 * count * bench_precision_count(run);
+    }
+    return results;
+}
+
+/* ---- The suite. */
+
 static evk_status run_models(bench_run *run)
 {
+    if (bench_onnx_pairs(run))
+        return run_onnx_pairs(run);
     const char *list = bench_model_names(run);
     evk_status s = check_model_names(list);
     for (size_t i = 0; s == EVK_SUCCESS && i < NETWORK_COUNT; ++i) {
@@ -617,6 +485,8 @@ static evk_status run_models(bench_run *run)
 
 static uint32_t count_models(const bench_run *run)
 {
+    if (bench_onnx_pairs(run))
+        return count_onnx_pairs(run);
     const char *list = bench_model_names(run);
     uint32_t results = 0;
     for (size_t i = 0; i < NETWORK_COUNT; ++i) {

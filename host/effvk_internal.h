@@ -6,7 +6,7 @@
  * needs neither volk nor vulkan.h.
  *
  * Users:
- *   bench/bench_models.c   the architectures and their state_dict layout, to
+ *   bench/bench_models_weights.c   the architectures and their state_dict layout, to
  *                          write random weights under torchvision's names
  *   bench/layout_bench.c   the dense conv2d kernel on plain NCHW buffers
  *   tools/npy.c            messages and host memory the library's way

@@ -47,6 +47,12 @@ static const char bench_option_lines[] =
     "                      in FILE is the device index (results-%d.json)\n"
     "    --models LIST     the models suite runs only these models (comma-separated,\n"
     "                      e.g. resnet50,octconv-resnet50) and their baselines\n"
+    "    --onnx LIST       the models suite runs only these ONNX files, each against\n"
+    "                      its built-in network (random weights), round-robin, as\n"
+    "                      \"<model> [variant] onnx bN\": MODEL=FILE or\n"
+    "                      MODEL:VARIANT=FILE, comma-separated (e.g.\n"
+    "                      resnet50=r50.onnx,hetconv-vgg16-cifar:P=4=vgg.onnx;\n"
+    "                      without a variant, the default part or alpha)\n"
     "    --profile         time every layer of the networks (GPU timestamps per\n"
     "                      dispatch) and print where their time goes\n"
     "    --precision LIST  auto (default: the device's choice), fp32, fp16-storage,\n"
@@ -262,6 +268,8 @@ static int parse_bench_option(int argc, char **argv, int *i, bench_options *opti
         options->json_path = value;
     } else if (strcmp(option, "--models") == 0) {
         options->model_names = value;
+    } else if (strcmp(option, "--onnx") == 0) {
+        options->onnx_pairs = value;
     } else if (strcmp(option, "--precision") == 0) {
         if (precision_list_parse(value, options->precisions, BENCH_MAX_PRECISIONS,
                                  &options->precision_count) != 0)
@@ -274,7 +282,8 @@ static int is_bench_option(const char *arg)
 {
     return strcmp(arg, "--device") == 0 || strcmp(arg, "--iterations") == 0 ||
            strcmp(arg, "--batch") == 0 || strcmp(arg, "--json") == 0 ||
-           strcmp(arg, "--models") == 0 || strcmp(arg, "--precision") == 0;
+           strcmp(arg, "--models") == 0 || strcmp(arg, "--onnx") == 0 ||
+           strcmp(arg, "--precision") == 0;
 }
 
 static int add_suite_name(const char *name, bench_options *options)
@@ -284,6 +293,30 @@ static int add_suite_name(const char *name, bench_options *options)
     if (options->suite_count == BENCH_MAX_SUITES)
         return report_usage_error("bench", "too many suites, at", name);
     options->suite_names[options->suite_count++] = name;
+    return EXIT_OK;
+}
+
+/* --onnx pairs networks of the models suite, which must be named (the
+ * headline set and --all would count its results in the papers' promises),
+ * and replaces --models. */
+static int check_onnx_option(const bench_options *options)
+{
+    if (!options->onnx_pairs)
+        return EXIT_OK;
+    int models = 0;
+    for (uint32_t i = 0; i < options->suite_count; ++i)
+        models |= strcmp(options->suite_names[i], "models") == 0;
+    if (!models)
+        return report_usage_error("bench", "--onnx is for the models suite (effvk bench models "
+                                  "--onnx ...), given", options->onnx_pairs);
+    if (options->model_names)
+        return report_usage_error("bench", "--onnx runs only its pairs; it takes no --models, "
+                                  "given", options->model_names);
+    char problem[256], message[sizeof problem + 8];
+    if (bench_models_check_onnx(options->onnx_pairs, problem, sizeof problem) != 0) {
+        snprintf(message, sizeof message, "--onnx: %s", problem);
+        return report_usage_error("bench", message, NULL);
+    }
     return EXIT_OK;
 }
 
@@ -312,7 +345,8 @@ static int command_bench(int argc, char **argv)
     if (options.all_suites && options.suite_count > 0)
         return report_usage_error("bench", "--all runs every suite; it takes no suite names, "
                                   "given", options.suite_names[0]);
-    return bench_main(&options);
+    int code = check_onnx_option(&options);
+    return code != EXIT_OK ? code : bench_main(&options);
 }
 
 /* ------------------------------------------------------------------------ */
