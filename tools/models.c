@@ -248,10 +248,13 @@ int models_flops(int argc, char **argv)
         macs = macs + layers[i].macs < macs ? UINT64_MAX : macs + layers[i].macs;
         params = params + layers[i].params < params ? UINT64_MAX : params + layers[i].params;
     }
-    if (s == EVK_SUCCESS && (macs == UINT64_MAX || params == UINT64_MAX || !count))
+    const char *why = s == EVK_SUCCESS ? NULL : evk_last_error(NULL);
+    if (s == EVK_SUCCESS && (macs == UINT64_MAX || params == UINT64_MAX)) {
         s = EVK_ERROR_LIMIT_EXCEEDED;
+        why = "the total MACs or parameters do not fit in 64 bits";
+    }
     if (s != EVK_SUCCESS) {
-        report_failure("flops", name, s, evk_last_error(NULL));
+        report_failure("flops", name, s, why);
         free(layers);
         return EXIT_ERROR;
     }
