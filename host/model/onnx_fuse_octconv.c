@@ -259,8 +259,7 @@ static evk_octconv_desc octconv_desc(ir_graph *g, const oct_match *m)
     return d;
 }
 
-/* The fused op takes the slot of the last op it absorbs, where its inputs
- * exist; every reader of its outputs must come later. */
+/* Whether every reader of the fused op's outputs comes after slot `at`. */
 static int outputs_read_after(const ir_graph *g, const oct_match *m, uint32_t at)
 {
     uint32_t outs[2] = {m->high.out, m->low.same != IR_NONE ? m->low.out : IR_NONE};
@@ -309,18 +308,26 @@ static void absorb_all(ir_graph *g, const oct_match *m, uint32_t at, evk_octconv
     }
 }
 
-static uint32_t last_part(const oct_match *m)
+/* The slot the fused op takes: the first absorbed op after X^H's and X^L's
+ * producers (IR_NONE when there is none), where its inputs exist and,
+ * when outputs_read_after holds, before its outputs' readers. */
+static uint32_t fused_slot(const ir_graph *g, const oct_match *m)
 {
+    uint32_t after = g->values[m->x_high].producer;
+    if (m->x_low != IR_NONE && g->values[m->x_low].producer != IR_NONE &&
+        (after == IR_NONE || g->values[m->x_low].producer > after))
+        after = g->values[m->x_low].producer;
     const side *sides[2] = {&m->high, &m->low};
-    uint32_t last = 0;
+    uint32_t first = IR_NONE;
     for (uint32_t k = 0; k < 2; ++k) {
         uint32_t parts[] = {sides[k]->same, sides[k]->other, sides[k]->resize, sides[k]->crop,
                             sides[k]->add, sides[k]->batchnorm, sides[k]->unary};
         for (uint32_t i = 0; i < sizeof parts / sizeof parts[0]; ++i)
-            if (parts[i] != IR_NONE && parts[i] > last)
-                last = parts[i];
+            if (parts[i] != IR_NONE && (after == IR_NONE || parts[i] > after) &&
+                (first == IR_NONE || parts[i] < first))
+                first = parts[i];
     }
-    return last;
+    return first;
 }
 
 evk_status evk_fuse_octconv(ir_graph *g)
@@ -337,8 +344,8 @@ evk_status evk_fuse_octconv(ir_graph *g)
         evk_octconv_desc desc = octconv_desc(g, &m);
         if ((desc.bias_h_count && !desc.bias_h) || evk_octconv_check(NULL, &desc) != EVK_SUCCESS)
             continue;
-        uint32_t at = last_part(&m);
-        if (!outputs_read_after(g, &m, at))
+        uint32_t at = fused_slot(g, &m);
+        if (at == IR_NONE || !outputs_read_after(g, &m, at))
             continue;
         absorb_all(g, &m, at, desc);
     }
