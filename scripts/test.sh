@@ -5,7 +5,8 @@
 # end-to-end tests and the 16-bit precisions' runs only in the first run),
 # the device tests under Android's baseline limits
 # (EFFVK_LIMITS=android-baseline-2022), and built with AddressSanitizer +
-# UndefinedBehaviorSanitizer (a subset of the 16-bit runs); then the aarch64 cross-build's GPU-free tests
+# UndefinedBehaviorSanitizer (a subset of the 16-bit runs); the ONNX reader
+# under libFuzzer; then the aarch64 cross-build's GPU-free tests
 # under qemu-aarch64 and the threads test under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +49,22 @@ echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer)"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j 1 \
     -E '_fp16-storage$|_narrow_tiles_fp16$|^test_(hetconv|octconv)_fp16$')
+
+# The ONNX reader under clang's libFuzzer (with ASan and UBSan) for a fixed
+# count of runs from a fixed seed, from ONNX's own conformance models when
+# installed; fuzz_onnx, the deterministic one, already ran in every pass.
+cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEFFVK_WERROR=ON \
+    -DCMAKE_C_COMPILER=clang-14 -DEFFVK_LIBFUZZER=ON -DEFFVK_BUILD_TOOLS=OFF >/dev/null
+cmake --build build-fuzz -j "$jobs" --target fuzz_onnx_libfuzzer
+echo "== libFuzzer (the ONNX reader, 200000 runs)"
+corpus=$(mktemp -d)
+testdata=/usr/share/libonnx-testdata/data/node
+if [ -d "$testdata" ]; then
+    find "$testdata" -name model.onnx -size -64k |
+        while read -r model; do cp "$model" "$corpus/$(echo "$model" | tr / _)"; done
+fi
+build-fuzz/tests/fuzz_onnx_libfuzzer -runs=200000 -seed=1 "$corpus" 2>&1 | tail -n 3
+rm -rf "$corpus"
 
 # The aarch64 cross-build (CMakePresets.json's linux-aarch64) and its
 # GPU-free tests under qemu-aarch64: lavapipe under qemu is far too slow for
