@@ -135,6 +135,15 @@ evk_status evk_onnx_describe_ops(const ir_graph *g, evk_model_layer_info **layer
         const ir_op *op = &g->ops[o];
         if (op->dead)
             continue;
+        if (op->kind == IR_CROP) {
+            char label[160];
+            evk_free(g->ctx, infos);
+            return evk_fail(g->ctx, EVK_ERROR_UNSUPPORTED, "%s: %s: a Slice that crops a feature "
+                            "map (%ux%u to %ux%u) is supported only inside an OctConv", g->file,
+                            evk_ir_node_label(g, op->first_node, label, sizeof label),
+                            g->values[op->in[0]].shape.h, g->values[op->in[0]].shape.w,
+                            g->values[op->out[0]].shape.h, g->values[op->out[0]].shape.w);
+        }
         evk_model_layer_info *info = &infos[i];
         layer_name(g, op, infos, i, info->name, sizeof info->name);
         snprintf(info->kind, sizeof info->kind, "%s", kind_name(g, op));
@@ -211,11 +220,8 @@ static evk_status create_layer(builder *b, const ir_op *op, evk_layer **layer)
     case IR_MBCONV: return evk_mbconv_create(b->ctx, &op->mbconv, layer);
     case IR_HETCONV: return evk_hetconv_create(b->ctx, &op->hetconv, layer);
     case IR_OCTCONV: return evk_octconv_create(b->ctx, &op->octconv, layer);
-    case IR_CROP:
-        return evk_fail(b->ctx, EVK_ERROR_UNSUPPORTED, "%s: a Slice that crops a feature map "
-                        "(%ux%u to %ux%u) is supported only inside an OctConv", g->file,
-                        g->values[op->in[0]].shape.h, g->values[op->in[0]].shape.w,
-                        g->values[op->out[0]].shape.h, g->values[op->out[0]].shape.w);
+    default:
+        break;
     }
     return evk_fail(b->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: unknown op", g->file);
 }
