@@ -179,9 +179,7 @@ static evk_status lower_gather(lowering *l)
     return s;
 }
 
-/* The axes of Unsqueeze or Squeeze: an attribute before opset 13, an input
- * after. */
-static evk_status read_axes(lowering *l, const int64_t **axes, uint32_t *count)
+evk_status evk_lower_axes(lowering *l, const int64_t **axes, uint32_t *count)
 {
     const evk_onnx_attribute *a = evk_onnx_attribute_find(&l->g->onnx->nodes[l->node], "axes");
     if (a) {
@@ -189,12 +187,14 @@ static evk_status read_axes(lowering *l, const int64_t **axes, uint32_t *count)
         *count = a->count;
         return EVK_SUCCESS;
     }
-    const evk_onnx_tensor *t = constant_input(l, 1);
+    uint32_t v = IR_NONE;
+    evk_status s = evk_lower_input(l, 1, 0, &v);
+    const evk_onnx_tensor *t = v != IR_NONE ? l->g->values[v].constant : NULL;
     *axes = t ? t->ints : NULL;
     *count = t && t->ints ? (uint32_t)t->count : 0;
-    if (t && !t->ints)
-        return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "axes must be integers");
-    return EVK_SUCCESS;
+    if (s == EVK_SUCCESS && v != IR_NONE && (!t || !t->ints))
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "axes must be integer constants");
+    return s;
 }
 
 /* Unsqueeze, Squeeze and Reshape of a constant: the same values, new dims. */
@@ -207,7 +207,7 @@ static evk_status lower_reshape_constant(lowering *l, const char *op)
     const int64_t *axes = NULL;
     uint32_t axis_count = 0;
     if (s == EVK_SUCCESS && strcmp(op, "Reshape") != 0)
-        s = read_axes(l, &axes, &axis_count);
+        s = evk_lower_axes(l, &axes, &axis_count);
     if (s != EVK_SUCCESS)
         return s;
     if (strcmp(op, "Unsqueeze") == 0) {

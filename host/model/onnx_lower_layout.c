@@ -31,16 +31,9 @@ static evk_status lower_reduce_mean(lowering *l)
         s = evk_lower_value_input(l, 0, 4, &xv);
     if (s != EVK_SUCCESS)
         return s;
-    const evk_onnx_attribute *a = evk_lower_attribute(l, "axes");
-    const int64_t *axes = a ? a->ints : NULL;
-    uint32_t count = a ? a->count : 0;
-    if (!a) {
-        uint32_t av = IR_NONE;
-        s = evk_lower_input(l, 1, 0, &av);
-        const evk_onnx_tensor *t = av != IR_NONE ? l->g->values[av].constant : NULL;
-        axes = t ? t->ints : NULL;
-        count = t && t->ints ? (uint32_t)t->count : 0;
-    }
+    const int64_t *axes;
+    uint32_t count;
+    s = evk_lower_axes(l, &axes, &count);
     int spatial = count == 2;
     for (uint32_t i = 0; spatial && i < 2; ++i)
         spatial = axes[i] == 2 || axes[i] == 3 || axes[i] == -1 || axes[i] == -2;
@@ -195,16 +188,9 @@ static evk_status lower_squeeze(lowering *l, int unsqueeze)
         s = evk_lower_value_input(l, 0, unsqueeze ? 2 : 4, &xv);
     if (s != EVK_SUCCESS)
         return s;
-    const evk_onnx_attribute *a = evk_lower_attribute(l, "axes");
-    const int64_t *axes = a ? a->ints : NULL;
-    uint32_t count = a ? a->count : 0;
-    if (!a) {
-        uint32_t av = IR_NONE;
-        s = evk_lower_input(l, 1, 0, &av);
-        const evk_onnx_tensor *t = av != IR_NONE ? l->g->values[av].constant : NULL;
-        axes = t ? t->ints : NULL;
-        count = t && t->ints ? (uint32_t)t->count : 0;
-    }
+    const int64_t *axes;
+    uint32_t count;
+    s = evk_lower_axes(l, &axes, &count);
     const ir_value *x = &l->g->values[xv];
     int ok = s == EVK_SUCCESS && (count == 2 || (!unsqueeze && count == 0));
     for (uint32_t i = 0; ok && i < count; ++i)

@@ -78,6 +78,10 @@ uint32_t evk_lower_floor_output(uint32_t size, int64_t begin, int64_t end, uint3
 /* onnx_lower_layout.c: pooling, reshapes, Resize, Concat and Slice. */
 evk_status evk_lower_layout_op(lowering *l);
 
+/* The axes of Unsqueeze, Squeeze and ReduceMean: an attribute before opset
+ * 13 (18 for ReduceMean), input 1 after; none: count 0. */
+evk_status evk_lower_axes(lowering *l, const int64_t **axes, uint32_t *count);
+
 /* onnx_constants.c: Constant and the shape arithmetic on constants. */
 evk_status evk_lower_constant_op(lowering *l);
 /* onnx_lower_ops.c: the operators on feature maps. */
