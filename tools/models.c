@@ -320,10 +320,10 @@ static void print_onnx_layers(const evk_model *m)
         free(layers);
         return;
     }
-    printf("ONNX nodes per effvk layer (%u layers):\n", count);
+    printf("ONNX nodes per effvk layer (%u layers: name, kind, kernel <- nodes):\n", count);
     for (uint32_t i = 0; i < count; ++i)
-        printf("  %-24s %-16s <- %s\n", layers[i].name, layers[i].kind,
-               evk_model_layer_source(m, i));
+        printf("  %-24s %-16s %-18s <- %s\n", layers[i].name, layers[i].kind,
+               evk_model_layer_kernel(m, i), evk_model_layer_source(m, i));
     free(layers);
 }
 

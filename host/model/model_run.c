@@ -326,3 +326,17 @@ const char *evk_model_layer_source(const evk_model *m, uint32_t layer)
         return "";
     return m->sources[layer];
 }
+
+const char *evk_model_layer_kernel(const evk_model *m, uint32_t layer)
+{
+    if (!m || layer >= m->layer_count)
+        return "";
+    uint32_t nodes = evk_graph_node_count(m->graph);
+    for (uint32_t n = 0; n < nodes; ++n) {
+        evk_graph_node_time t;
+        evk_graph_node_time_get(m->graph, n, &t);
+        if (strcmp(t.name, m->layers[layer].name) == 0)
+            return t.kernel;
+    }
+    return "";
+}

@@ -1504,6 +1504,12 @@ EVK_API evk_status evk_model_layers_onnx(const char *path, const evk_model_optio
 EVK_API evk_status evk_model_describe(const evk_model *model, evk_model_layer_info *layers,
                                       uint32_t capacity, uint32_t *count);
 
+/* The kernel layer `layer` (an index of evk_model_describe) runs, as
+ * evk_layer_kernel_name names it ("conv2d_pointwise", "mbconv", "hetconv",
+ * "octconv", ...): a static string; "" for a NULL model or an index out of
+ * range. */
+EVK_API const char *evk_model_layer_kernel(const evk_model *model, uint32_t layer);
+
 /* For an ONNX model, the nodes layer `layer` (an index of
  * evk_model_describe) runs, in the graph's order: "Conv 'conv1' +
  * BatchNormalization 'bn1' + Relu 'relu1'" (a long run is shortened to its
