@@ -15,6 +15,8 @@ packages+=(python3-numpy python3-torch python3-torchvision)
 packages+=(libstb-dev python3-pil)
 # effvk report's page is tested in a real browser: headless Chromium.
 packages+=(chromium)
+# ONNX's own conformance node tests, run through the importer.
+packages+=(libonnx-testdata)
 # The ONNX reader's coverage-guided fuzzer: clang's libFuzzer.
 packages+=(clang-14 libclang-rt-14-dev)
 # The aarch64 cross-build (cmake/toolchains/linux-aarch64.cmake) and its

@@ -242,14 +242,14 @@ static evk_status bind_input(lowering *l, const evk_onnx_value_info *in,
         return evk_fail(g->ctx, EVK_ERROR_UNSUPPORTED, "%s: input '%s' is of type %s; effvk "
                         "takes float32 inputs", g->file, in->name,
                         evk_onnx_type_name(in->elem_type));
-    if (!in->has_shape || in->rank != 4)
+    if (!in->has_shape || (in->rank != 4 && in->rank != 2))
         return evk_fail(g->ctx, EVK_ERROR_UNSUPPORTED, "%s: input '%s' must be a 4-D N x C x H "
-                        "x W tensor, it has %s %u dimensions", g->file, in->name,
-                        in->has_shape ? "" : "no shape, not", in->rank);
+                        "x W tensor or a 2-D [N, K] one, it has %s %u dimensions", g->file,
+                        in->name, in->has_shape ? "" : "no shape, not", in->rank);
     const uint32_t options[4] = {opts->batch, 0, opts->height, opts->width};
     const char *which[4] = {"batch", "channel", "height", "width"};
-    uint32_t dims[4];
-    for (uint32_t d = 0; d < 4; ++d) {
+    uint32_t dims[4] = {1, 1, 1, 1};
+    for (uint32_t d = 0; d < in->rank; ++d) {
         if (in->dims[d] > (int64_t)(1u << 24))
             return evk_fail(g->ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: input '%s' has %lld along "
                             "its %s dimension, above 2^24", g->file, in->name,
@@ -267,7 +267,7 @@ static evk_status bind_input(lowering *l, const evk_onnx_value_info *in,
     uint32_t v = evk_ir_add_value(g, in->name);
     if (v == IR_NONE)
         return evk_fail_oom(g->ctx, "ONNX values");
-    g->values[v].rank = 4;
+    g->values[v].rank = in->rank;
     g->values[v].shape = (evk_shape){dims[0], dims[1], dims[2], dims[3]};
     g->input = v;
     return evk_lower_bind(l, in->name, v);
@@ -377,8 +377,8 @@ evk_status evk_onnx_lower_bound(evk_context *ctx, const evk_onnx_model *onnx, co
     evk_model_options none = {0};
     if (!opts)
         opts = &none;
-    if (onnx->opset && (onnx->opset < 7 || onnx->opset > 18))
-        return evk_fail(ctx, EVK_ERROR_UNSUPPORTED, "%s: opset %lld; effvk reads opsets 7 to 18 "
+    if (onnx->opset > 18)
+        return evk_fail(ctx, EVK_ERROR_UNSUPPORTED, "%s: opset %lld; effvk reads opsets 1 to 18 "
                         "(exporters' 11 to 17 are tested)", file, (long long)onnx->opset);
     g->node_owner = evk_alloc(ctx, ((size_t)onnx->node_count + 1) * sizeof *g->node_owner);
     if (!g->node_owner)

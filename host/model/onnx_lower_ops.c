@@ -312,7 +312,7 @@ static evk_status linear_op(lowering *l, uint32_t xv, uint32_t k, uint32_t m, co
 
 static evk_status lower_gemm(lowering *l)
 {
-    static const char *const known[] = {"alpha", "beta", "transA", "transB", NULL};
+    static const char *const known[] = {"alpha", "beta", "transA", "transB", "broadcast", NULL};
     uint32_t xv;
     const evk_onnx_tensor *b, *c;
     evk_status s = evk_lower_attributes(l, known);
@@ -379,7 +379,8 @@ static evk_status lower_matmul(lowering *l)
 
 static evk_status lower_batchnorm(lowering *l)
 {
-    static const char *const known[] = {"epsilon", "momentum", "training_mode", "spatial", NULL};
+    static const char *const known[] = {"epsilon", "momentum", "training_mode", "spatial",
+                                        "is_test", "consumed_inputs", NULL};
     uint32_t xv;
     evk_status s = evk_lower_attributes(l, known);
     if (s == EVK_SUCCESS)

@@ -1454,9 +1454,9 @@ EVK_API evk_status evk_model_layer_times(const evk_model *model, evk_model_layer
 
 /* Loads a network from an ONNX file (docs/onnx.md: the operators and
  * attributes read, and the fusions). The graph must have one input, N x C
- * x H x W float32, and one output; its weights are initializers (FLOAT,
+ * x H x W float32 (or an [N, K] matrix), and one output; its weights are initializers (FLOAT,
  * FLOAT16, BFLOAT16 or DOUBLE, from raw_data, the typed fields or external
- * data files inside the model's folder), all finite. Opsets 7 to 18 are
+ * data files inside the model's folder), all finite. Opsets 1 to 18 are
  * read; 11 to 17 are what exporters write and what is tested.
  * The options: batch, height and width give the input's dynamic
  * dimensions (a fixed one must agree with a non-zero option); the others
