@@ -9,8 +9,8 @@
 
 struct evk_model {
     evk_context *ctx;
-    char name[64];                  /* "efficientnet-b0", or the ONNX file's base name */
-    evk_model_options opts;         /* resolved */
+    char name[64];                       /* "efficientnet-b0", or the ONNX file's base name */
+    evk_model_options opts;              /* resolved */
     evk_shape input_shape, output_shape; /* at the options' shape */
     /* The layers at the options' shape, in the graph's order: each is the
      * run of graph nodes that carry its name. */
@@ -20,8 +20,8 @@ struct evk_model {
      * NULL for a named architecture. */
     char **sources;
     evk_graph *graph;
-    evk_mbconv_scratch scratch;     /* shared by the MBConv blocks */
-    evk_tensor *input, *output;     /* evk_model_run's, created on its first call */
+    evk_mbconv_scratch scratch; /* shared by the MBConv blocks */
+    evk_tensor *input, *output; /* evk_model_run's, created on its first call */
 };
 
 /* An empty model of `ctx` (its graph created). */

@@ -22,20 +22,35 @@ static const char *kind_name(const ir_graph *g, const ir_op *op)
     switch (op->kind) {
     case IR_CONV:
         return op->conv.linear && op->conv.desc.activation == EVK_ACTIVATION_NONE &&
-                       !op->conv.desc.batchnorm.gamma ? "linear" : "conv2d";
-    case IR_BATCHNORM: return "conv2d";
-    case IR_UNARY: return "activation";
-    case IR_BINARY: return is_plain_add(g, op) ? "add" : "broadcast";
-    case IR_BINARY_CONSTANT: return "broadcast";
-    case IR_GLOBAL_POOL: return "global_avg_pool";
-    case IR_MAX_POOL: return "max_pool";
-    case IR_AVG_POOL: return "avg_pool";
-    case IR_RESIZE: return "resize";
-    case IR_CROP: return "crop";
-    case IR_CONCAT: return "concat";
-    case IR_MBCONV: return "mbconv";
-    case IR_HETCONV: return "hetconv";
-    case IR_OCTCONV: return "octconv";
+                !op->conv.desc.batchnorm.gamma
+            ? "linear"
+            : "conv2d";
+    case IR_BATCHNORM:
+        return "conv2d";
+    case IR_UNARY:
+        return "activation";
+    case IR_BINARY:
+        return is_plain_add(g, op) ? "add" : "broadcast";
+    case IR_BINARY_CONSTANT:
+        return "broadcast";
+    case IR_GLOBAL_POOL:
+        return "global_avg_pool";
+    case IR_MAX_POOL:
+        return "max_pool";
+    case IR_AVG_POOL:
+        return "avg_pool";
+    case IR_RESIZE:
+        return "resize";
+    case IR_CROP:
+        return "crop";
+    case IR_CONCAT:
+        return "concat";
+    case IR_MBCONV:
+        return "mbconv";
+    case IR_HETCONV:
+        return "hetconv";
+    case IR_OCTCONV:
+        return "octconv";
     }
     return "";
 }
@@ -121,8 +136,7 @@ static char *layer_source(const ir_graph *g, uint32_t op_index)
     return text;
 }
 
-evk_status evk_onnx_describe_ops(const ir_graph *g, evk_model_layer_info **layers,
-                                 uint32_t *count)
+evk_status evk_onnx_describe_ops(const ir_graph *g, evk_model_layer_info **layers, uint32_t *count)
 {
     uint32_t live = 0;
     for (uint32_t o = 0; o < g->op_count; ++o)
@@ -138,9 +152,10 @@ evk_status evk_onnx_describe_ops(const ir_graph *g, evk_model_layer_info **layer
         if (op->kind == IR_CROP) {
             char label[160];
             evk_free(g->ctx, infos);
-            return evk_fail(g->ctx, EVK_ERROR_UNSUPPORTED, "%s: %s: a Slice that crops a feature "
-                            "map (%ux%u to %ux%u) is supported only inside an OctConv", g->file,
-                            evk_ir_node_label(g, op->first_node, label, sizeof label),
+            return evk_fail(g->ctx, EVK_ERROR_UNSUPPORTED,
+                            "%s: %s: a Slice that crops a feature "
+                            "map (%ux%u to %ux%u) is supported only inside an OctConv",
+                            g->file, evk_ir_node_label(g, op->first_node, label, sizeof label),
                             g->values[op->in[0]].shape.h, g->values[op->in[0]].shape.w,
                             g->values[op->out[0]].shape.h, g->values[op->out[0]].shape.w);
         }
@@ -168,7 +183,7 @@ typedef struct builder {
     evk_context *ctx;
     const ir_graph *g;
     evk_model *m;
-    uint32_t *slot;                 /* [value]: its graph slot */
+    uint32_t *slot; /* [value]: its graph slot */
 } builder;
 
 static evk_status create_conv(builder *b, const ir_op *op, evk_layer **layer)
@@ -189,8 +204,13 @@ static evk_status create_batchnorm(builder *b, const ir_op *op, evk_layer **laye
         return evk_fail_oom(b->ctx, "BatchNorm weights");
     for (uint32_t i = 0; i < c; ++i)
         ones[i] = 1.0f;
-    evk_conv2d_desc d = {.in_channels = c, .out_channels = c, .kernel_h = 1, .kernel_w = 1,
-                         .groups = c, .weight = ones, .weight_count = c,
+    evk_conv2d_desc d = {.in_channels = c,
+                         .out_channels = c,
+                         .kernel_h = 1,
+                         .kernel_w = 1,
+                         .groups = c,
+                         .weight = ones,
+                         .weight_count = c,
                          .batchnorm = op->batchnorm};
     evk_status s = evk_conv2d_create(b->ctx, &d, layer);
     evk_free(b->ctx, ones);
@@ -201,25 +221,35 @@ static evk_status create_layer(builder *b, const ir_op *op, evk_layer **layer)
 {
     const ir_graph *g = b->g;
     switch (op->kind) {
-    case IR_CONV: return create_conv(b, op, layer);
-    case IR_BATCHNORM: return create_batchnorm(b, op, layer);
-    case IR_UNARY: return evk_unary_create(b->ctx, &op->unary, layer);
+    case IR_CONV:
+        return create_conv(b, op, layer);
+    case IR_BATCHNORM:
+        return create_batchnorm(b, op, layer);
+    case IR_UNARY:
+        return evk_unary_create(b->ctx, &op->unary, layer);
     case IR_BINARY:
         return is_plain_add(g, op) ? evk_add_create(b->ctx, op->activation, layer)
                                    : evk_binary_create(b->ctx, op->binary, layer);
     case IR_BINARY_CONSTANT:
         return evk_binary_constant_create(b->ctx, op->binary, op->operand_shape,
                                           op->operand->floats, op->operand->count, layer);
-    case IR_GLOBAL_POOL: return evk_global_avg_pool_create(b->ctx, layer);
-    case IR_MAX_POOL: return evk_max_pool2d_create(b->ctx, &op->pool, layer);
-    case IR_AVG_POOL: return evk_avg_pool2d_create(b->ctx, &op->pool, layer);
-    case IR_RESIZE: return evk_resize_nearest_create(b->ctx, op->scale_h, op->scale_w, layer);
+    case IR_GLOBAL_POOL:
+        return evk_global_avg_pool_create(b->ctx, layer);
+    case IR_MAX_POOL:
+        return evk_max_pool2d_create(b->ctx, &op->pool, layer);
+    case IR_AVG_POOL:
+        return evk_avg_pool2d_create(b->ctx, &op->pool, layer);
+    case IR_RESIZE:
+        return evk_resize_nearest_create(b->ctx, op->scale_h, op->scale_w, layer);
     case IR_CONCAT:
-        return evk_concat_create(b->ctx, g->values[op->in[0]].shape.c,
-                                 g->values[op->in[1]].shape.c, layer);
-    case IR_MBCONV: return evk_mbconv_create(b->ctx, &op->mbconv, layer);
-    case IR_HETCONV: return evk_hetconv_create(b->ctx, &op->hetconv, layer);
-    case IR_OCTCONV: return evk_octconv_create(b->ctx, &op->octconv, layer);
+        return evk_concat_create(b->ctx, g->values[op->in[0]].shape.c, g->values[op->in[1]].shape.c,
+                                 layer);
+    case IR_MBCONV:
+        return evk_mbconv_create(b->ctx, &op->mbconv, layer);
+    case IR_HETCONV:
+        return evk_hetconv_create(b->ctx, &op->hetconv, layer);
+    case IR_OCTCONV:
+        return evk_octconv_create(b->ctx, &op->octconv, layer);
     default:
         break;
     }
@@ -235,8 +265,8 @@ static evk_status add_octconv(builder *b, const ir_op *op, evk_layer *conv, cons
         uint32_t *slot = &b->slot[op->out[branch == EVK_OCTCONV_HIGH ? 0 : 1]];
         evk_status s = evk_octconv_branch_create(conv, branch, branch == EVK_OCTCONV_HIGH, &layer);
         if (s == EVK_SUCCESS && low_in)
-            s = evk_graph_add_binary(b->m->graph, layer, b->slot[op->in[0]], b->slot[op->in[1]],
-                                     0, name, evk_octconv_branch_record, slot);
+            s = evk_graph_add_binary(b->m->graph, layer, b->slot[op->in[0]], b->slot[op->in[1]], 0,
+                                     name, evk_octconv_branch_record, slot);
         else if (s == EVK_SUCCESS)
             s = evk_graph_add(b->m->graph, layer, b->slot[op->in[0]], name, NULL, slot);
         if (s != EVK_SUCCESS)
@@ -256,11 +286,11 @@ static evk_status add_node(builder *b, const ir_op *op, evk_layer *layer, const 
         if (is_plain_add(b->g, op))
             return evk_graph_add_binary(graph, layer, b->slot[op->in[0]], b->slot[op->in[1]], 1,
                                         name, evk_add_record, out);
-        return evk_graph_add_binary(graph, layer, b->slot[op->in[0]], b->slot[op->in[1]], 0,
-                                    name, evk_binary_record, out);
+        return evk_graph_add_binary(graph, layer, b->slot[op->in[0]], b->slot[op->in[1]], 0, name,
+                                    evk_binary_record, out);
     case IR_CONCAT:
-        return evk_graph_add_binary(graph, layer, b->slot[op->in[0]], b->slot[op->in[1]], 0,
-                                    name, evk_concat_record, out);
+        return evk_graph_add_binary(graph, layer, b->slot[op->in[0]], b->slot[op->in[1]], 0, name,
+                                    evk_concat_record, out);
     case IR_MBCONV:
         evk_mbconv_share_scratch(layer, &b->m->scratch);
         return evk_graph_add(graph, layer, b->slot[op->in[0]], name, evk_mbconv_reserve, out);
@@ -275,7 +305,9 @@ evk_status evk_onnx_build(const ir_graph *g, evk_model *m)
     if (s != EVK_SUCCESS)
         return s;
     m->sources = evk_calloc(m->ctx, m->layer_count ? m->layer_count : 1, sizeof *m->sources);
-    builder b = {.ctx = m->ctx, .g = g, .m = m,
+    builder b = {.ctx = m->ctx,
+                 .g = g,
+                 .m = m,
                  .slot = evk_alloc(m->ctx, (size_t)g->value_count * sizeof *b.slot)};
     if (!m->sources || !b.slot) {
         evk_free(m->ctx, b.slot);

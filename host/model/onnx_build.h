@@ -7,8 +7,7 @@
 
 /* The layers the live ops become, with their costs at the graph's shapes,
  * in an array from g->ctx's allocator. No device needed. */
-evk_status evk_onnx_describe_ops(const ir_graph *g, evk_model_layer_info **layers,
-                                 uint32_t *count);
+evk_status evk_onnx_describe_ops(const ir_graph *g, evk_model_layer_info **layers, uint32_t *count);
 
 /* Creates every live op's layer and graph node in `m` (whose graph
  * exists), and fills its layers and their sources. */

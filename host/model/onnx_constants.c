@@ -22,8 +22,10 @@ static evk_status new_constant(lowering *l, uint32_t rank, const int64_t *dims, 
     t->rank = rank;
     t->count = 1;
     for (uint32_t d = 0; d < rank; ++d) {
-        if (dims[d] < 0 || (uint64_t)dims[d] > MAX_FOLDED || t->count * (uint64_t)dims[d] > MAX_FOLDED)
-            return evk_lower_fail(l, EVK_ERROR_LIMIT_EXCEEDED, "a constant of more than 2^20 "
+        if (dims[d] < 0 || (uint64_t)dims[d] > MAX_FOLDED ||
+            t->count * (uint64_t)dims[d] > MAX_FOLDED)
+            return evk_lower_fail(l, EVK_ERROR_LIMIT_EXCEEDED,
+                                  "a constant of more than 2^20 "
                                   "elements or a negative dimension");
         t->dims[d] = dims[d];
         t->count *= (uint64_t)dims[d];
@@ -89,8 +91,8 @@ static evk_status need_values(lowering *l, const evk_onnx_tensor *t, const char 
 
 static evk_status lower_constant(lowering *l)
 {
-    static const char *const known[] = {"value", "value_float", "value_floats", "value_int",
-                                        "value_ints", NULL};
+    static const char *const known[] = {"value",     "value_float", "value_floats",
+                                        "value_int", "value_ints",  NULL};
     evk_status s = evk_lower_attributes(l, known);
     if (s != EVK_SUCCESS)
         return s;
@@ -159,9 +161,10 @@ static evk_status lower_gather(lowering *l)
     evk_status s = evk_lower_attributes(l, known);
     const evk_onnx_tensor *data = constant_input(l, 0), *indices = constant_input(l, 1);
     const evk_onnx_attribute *axis = evk_onnx_attribute_find(&l->g->onnx->nodes[l->node], "axis");
-    if (s == EVK_SUCCESS && (data->rank != 1 || (axis && axis->i != 0) || indices->rank > 1 ||
-                             !indices->ints))
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "a Gather of constants other than "
+    if (s == EVK_SUCCESS &&
+        (data->rank != 1 || (axis && axis->i != 0) || indices->rank > 1 || !indices->ints))
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "a Gather of constants other than "
                               "integer indices into a 1-D tensor along axis 0");
     if (s == EVK_SUCCESS)
         s = need_values(l, data, "a Gather of data");
@@ -172,8 +175,10 @@ static evk_status lower_gather(lowering *l)
     for (uint64_t i = 0; s == EVK_SUCCESS && i < t->count; ++i) {
         int64_t k = indices->ints[i] < 0 ? indices->ints[i] + data->dims[0] : indices->ints[i];
         if (k < 0 || k >= data->dims[0])
-            return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "index %lld is outside the %lld "
-                                  "elements", (long long)indices->ints[i], (long long)data->dims[0]);
+            return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT,
+                                  "index %lld is outside the %lld "
+                                  "elements",
+                                  (long long)indices->ints[i], (long long)data->dims[0]);
         copy_element(t, i, data, (uint64_t)k);
     }
     return s;
@@ -234,7 +239,8 @@ static evk_status lower_reshape_constant(lowering *l, const char *op)
     } else {
         const evk_onnx_tensor *shape = constant_input(l, 1);
         if (!shape || !shape->ints || shape->rank != 1 || shape->count > EVK_ONNX_MAX_DIMS)
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "a shape that is not a constant "
+            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                                  "a shape that is not a constant "
                                   "1-D integer tensor");
         uint64_t known = 1;
         int infer = -1;
@@ -270,7 +276,8 @@ static evk_status lower_concat_constants(lowering *l)
     for (uint32_t i = 0; i < n->input_count; ++i) {
         const evk_onnx_tensor *t = constant_input(l, i);
         if (!t || t->rank != 1)
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "a Concat of constants that are not "
+            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                                  "a Concat of constants that are not "
                                   "all 1-D");
         evk_status s = need_values(l, t, "a Concat of data");
         if (s != EVK_SUCCESS)
@@ -299,9 +306,10 @@ static evk_status lower_slice_constant(lowering *l)
 {
     const evk_onnx_tensor *data = constant_input(l, 0), *starts = constant_input(l, 1),
                           *ends = constant_input(l, 2), *steps = constant_input(l, 4);
-    if (data->rank != 1 || !starts || !ends || !starts->ints || !ends->ints ||
-        starts->count != 1 || ends->count != 1 || (steps && (!steps->ints || steps->ints[0] != 1)))
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "a Slice of constants other than one "
+    if (data->rank != 1 || !starts || !ends || !starts->ints || !ends->ints || starts->count != 1 ||
+        ends->count != 1 || (steps && (!steps->ints || steps->ints[0] != 1)))
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "a Slice of constants other than one "
                               "range of a 1-D tensor with step 1");
     evk_status s = need_values(l, data, "a Slice of data");
     int64_t begin = clamp_index(starts->ints[0], data->dims[0]);
@@ -325,8 +333,9 @@ static evk_status lower_cast(lowering *l)
         s = need_values(l, data, "a Cast of data");
     if (s != EVK_SUCCESS)
         return s;
-    int floats = to && (to->i == EVK_ONNX_FLOAT || to->i == EVK_ONNX_DOUBLE ||
-                        to->i == EVK_ONNX_FLOAT16 || to->i == EVK_ONNX_BFLOAT16);
+    int floats = to &&
+        (to->i == EVK_ONNX_FLOAT || to->i == EVK_ONNX_DOUBLE || to->i == EVK_ONNX_FLOAT16 ||
+         to->i == EVK_ONNX_BFLOAT16);
     evk_onnx_tensor *t;
     s = new_constant(l, data->rank, data->dims, floats, &t);
     for (uint64_t i = 0; s == EVK_SUCCESS && i < t->count; ++i)

@@ -226,13 +226,19 @@ static void fuse_hetconv(ir_graph *g)
             continue;
         evk_conv2d_desc conv = *d;
         op->kind = IR_HETCONV;
-        op->hetconv = (evk_hetconv_desc){
-            .in_channels = conv.in_channels, .out_channels = conv.out_channels,
-            .kernel_size = conv.kernel_h, .part = part, .stride = conv.stride_h,
-            .padding_mode = EVK_PADDING_EXPLICIT, .padding = conv.pad_h,
-            .activation = conv.activation, .weight = conv.weight,
-            .weight_count = conv.weight_count, .bias = conv.bias, .bias_count = conv.bias_count,
-            .batchnorm = conv.batchnorm};
+        op->hetconv = (evk_hetconv_desc){.in_channels = conv.in_channels,
+                                         .out_channels = conv.out_channels,
+                                         .kernel_size = conv.kernel_h,
+                                         .part = part,
+                                         .stride = conv.stride_h,
+                                         .padding_mode = EVK_PADDING_EXPLICIT,
+                                         .padding = conv.pad_h,
+                                         .activation = conv.activation,
+                                         .weight = conv.weight,
+                                         .weight_count = conv.weight_count,
+                                         .bias = conv.bias,
+                                         .bias_count = conv.bias_count,
+                                         .batchnorm = conv.batchnorm};
     }
 }
 

@@ -18,15 +18,14 @@
 
 typedef struct mbconv_match {
     uint32_t expand, depthwise, pool, fc1, fc2, mul, project, add;
-    uint32_t input;                 /* x */
+    uint32_t input; /* x */
 } mbconv_match;
 
 static int is_pointwise(const ir_op *op)
 {
     const evk_conv2d_desc *d = &op->conv.desc;
     return op->kind == IR_CONV && !op->conv.linear && d->kernel_h == 1 && d->kernel_w == 1 &&
-           d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0 &&
-           d->groups == 1;
+        d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0 && d->groups == 1;
 }
 
 static int is_depthwise(const ir_op *op)
@@ -34,9 +33,9 @@ static int is_depthwise(const ir_op *op)
     const evk_conv2d_desc *d = &op->conv.desc;
     uint32_t k = d->kernel_h;
     return op->kind == IR_CONV && !op->conv.linear && d->groups == d->in_channels &&
-           d->in_channels == d->out_channels && k == d->kernel_w && (k & 1) && k >= 3 &&
-           k <= 15 && d->stride_h == d->stride_w && (d->stride_h == 1 || d->stride_h == 2) &&
-           d->pad_h == (k - 1) / 2 && d->pad_w == d->pad_h;
+        d->in_channels == d->out_channels && k == d->kernel_w && (k & 1) && k >= 3 && k <= 15 &&
+        d->stride_h == d->stride_w && (d->stride_h == 1 || d->stride_h == 2) &&
+        d->pad_h == (k - 1) / 2 && d->pad_w == d->pad_h;
 }
 
 static uint32_t producer_of(const ir_graph *g, uint32_t value)
@@ -60,7 +59,7 @@ static int match_gate(const ir_graph *g, uint32_t gate, uint32_t d, mbconv_match
         return 0;
     m->pool = producer_of(g, g->ops[m->fc1].in[0]);
     return m->pool != IR_NONE && g->ops[m->pool].kind == IR_GLOBAL_POOL &&
-           g->ops[m->pool].in[0] == d && evk_fuse_reader(g, g->ops[m->pool].out[0]) == m->fc1;
+        g->ops[m->pool].in[0] == d && evk_fuse_reader(g, g->ops[m->pool].out[0]) == m->fc1;
 }
 
 static int match_mbconv(const ir_graph *g, uint32_t mul, mbconv_match *m)
@@ -75,8 +74,8 @@ static int match_mbconv(const ir_graph *g, uint32_t mul, mbconv_match *m)
         uint32_t d = op->in[side];
         m->depthwise = producer_of(g, d);
         found = m->depthwise != IR_NONE && is_depthwise(&g->ops[m->depthwise]) &&
-                g->values[d].consumers == 2 && !g->values[d].graph_output &&
-                match_gate(g, op->in[1 - side], d, m);
+            g->values[d].consumers == 2 && !g->values[d].graph_output &&
+            match_gate(g, op->in[1 - side], d, m);
     }
     if (!found)
         return 0;
@@ -101,9 +100,8 @@ static int match_mbconv(const ir_graph *g, uint32_t mul, mbconv_match *m)
     int residual = dw->stride_h == 1 && pj->out_channels == in_channels;
     uint32_t add = evk_fuse_reader(g, g->ops[m->project].out[0]);
     int added = add != IR_NONE && g->ops[add].kind == IR_BINARY &&
-                g->ops[add].binary == EVK_BINARY_ADD &&
-                g->ops[add].activation == EVK_ACTIVATION_NONE &&
-                ((g->ops[add].in[0] == m->input) != (g->ops[add].in[1] == m->input));
+        g->ops[add].binary == EVK_BINARY_ADD && g->ops[add].activation == EVK_ACTIVATION_NONE &&
+        ((g->ops[add].in[0] == m->input) != (g->ops[add].in[1] == m->input));
     if (residual != added)
         return 0;
     m->add = added ? add : IR_NONE;
@@ -152,18 +150,26 @@ static evk_status build_desc(ir_graph *g, const mbconv_match *m, evk_mbconv_desc
     uint32_t in = g->values[m->input].shape.c, e = dw->in_channels, squeeze = fc1->out_channels;
     if (squeeze > in)
         return EVK_ERROR_UNSUPPORTED;
-    evk_mbconv_desc d = {
-        .in_channels = in, .out_channels = pj->out_channels,
-        .expand_ratio = m->expand != IR_NONE ? (e + in - 1) / in : 1,
-        .expanded_channels = e, .kernel_size = dw->kernel_h, .stride = dw->stride_h,
-        .se_ratio = squeeze == in ? 1.0f : (float)((squeeze + 0.5) / in),
-        .activation = dw->activation,
-        .depthwise_weight = dw->weight, .depthwise_weight_count = dw->weight_count,
-        .se_fc1_weight = fc1->weight, .se_fc1_weight_count = fc1->weight_count,
-        .se_fc1_bias = bias_or_zeros(g, fc1), .se_fc1_bias_count = squeeze,
-        .se_fc2_weight = fc2->weight, .se_fc2_weight_count = fc2->weight_count,
-        .se_fc2_bias = bias_or_zeros(g, fc2), .se_fc2_bias_count = e,
-        .project_weight = pj->weight, .project_weight_count = pj->weight_count};
+    evk_mbconv_desc d = {.in_channels = in,
+                         .out_channels = pj->out_channels,
+                         .expand_ratio = m->expand != IR_NONE ? (e + in - 1) / in : 1,
+                         .expanded_channels = e,
+                         .kernel_size = dw->kernel_h,
+                         .stride = dw->stride_h,
+                         .se_ratio = squeeze == in ? 1.0f : (float)((squeeze + 0.5) / in),
+                         .activation = dw->activation,
+                         .depthwise_weight = dw->weight,
+                         .depthwise_weight_count = dw->weight_count,
+                         .se_fc1_weight = fc1->weight,
+                         .se_fc1_weight_count = fc1->weight_count,
+                         .se_fc1_bias = bias_or_zeros(g, fc1),
+                         .se_fc1_bias_count = squeeze,
+                         .se_fc2_weight = fc2->weight,
+                         .se_fc2_weight_count = fc2->weight_count,
+                         .se_fc2_bias = bias_or_zeros(g, fc2),
+                         .se_fc2_bias_count = e,
+                         .project_weight = pj->weight,
+                         .project_weight_count = pj->weight_count};
     if (m->expand == IR_NONE && e != in)
         return EVK_ERROR_UNSUPPORTED;
     if (d.expand_ratio < 2 && m->expand != IR_NONE)

@@ -20,24 +20,24 @@
 #include "onnx_fuse.h"
 
 typedef struct side {
-    uint32_t same, other;           /* hh and lh, or hl and ll (IR_NONE when absent) */
+    uint32_t same, other; /* hh and lh, or hl and ll (IR_NONE when absent) */
     uint32_t resize, crop, add, batchnorm, unary;
-    uint32_t out;                   /* the side's final value */
+    uint32_t out; /* the side's final value */
     evk_activation activation;
 } side;
 
 typedef struct oct_match {
-    uint32_t x_high, x_low;         /* x_low IR_NONE without X^L */
+    uint32_t x_high, x_low; /* x_low IR_NONE without X^L */
     uint32_t stride;
-    side high, low;                 /* low.same IR_NONE without Y^L */
+    side high, low; /* low.same IR_NONE without Y^L */
 } oct_match;
 
 static int is_oct_pool(const ir_op *op)
 {
     const evk_pool2d_desc *p = &op->pool;
     return !op->dead && op->kind == IR_AVG_POOL && p->kernel_h == 2 && p->kernel_w == 2 &&
-           p->stride_h == 2 && p->stride_w == 2 && !p->pad_top && !p->pad_left &&
-           !p->pad_bottom && !p->pad_right && p->ceil_mode && !p->count_include_pad;
+        p->stride_h == 2 && p->stride_w == 2 && !p->pad_top && !p->pad_left && !p->pad_bottom &&
+        !p->pad_right && p->ceil_mode && !p->count_include_pad;
 }
 
 /* The output of a pool P reading `v`, or IR_NONE. */
@@ -54,9 +54,9 @@ static int is_path_conv(const ir_graph *g, uint32_t o, uint32_t kernel)
     const ir_op *op = &g->ops[o];
     const evk_conv2d_desc *d = &op->conv.desc;
     return !op->dead && op->kind == IR_CONV && !op->conv.linear && d->groups == 1 &&
-           d->kernel_h == kernel && d->kernel_w == kernel && (kernel & 1) && kernel <= 15 &&
-           d->stride_h == 1 && d->stride_w == 1 && d->pad_h == (kernel - 1) / 2 &&
-           d->pad_w == d->pad_h;
+        d->kernel_h == kernel && d->kernel_w == kernel && (kernel & 1) && kernel <= 15 &&
+        d->stride_h == 1 && d->stride_w == 1 && d->pad_h == (kernel - 1) / 2 &&
+        d->pad_w == d->pad_h;
 }
 
 static uint32_t producer(const ir_graph *g, uint32_t v, ir_kind kind)
@@ -131,12 +131,12 @@ static int match_sum(const ir_graph *g, side *s, uint32_t add, int upsampled, ui
  * add; or, when `*x_other` is IR_NONE and there is no such sum, alone (the
  * conv carries the side's BatchNorm and activation, as the epilogue pass
  * gave them). */
-static int match_side(const ir_graph *g, side *s, uint32_t same, int upsampled,
-                      uint32_t *x_other, uint32_t kernel)
+static int match_side(const ir_graph *g, side *s, uint32_t same, int upsampled, uint32_t *x_other,
+                      uint32_t kernel)
 {
     uint32_t add = evk_fuse_reader(g, g->ops[same].out[0]);
     int is_add = add != IR_NONE && g->ops[add].kind == IR_BINARY &&
-                 g->ops[add].binary == EVK_BINARY_ADD;
+        g->ops[add].binary == EVK_BINARY_ADD;
     memset(s, 0xff, sizeof *s);
     s->same = same;
     if (is_add && match_sum(g, s, add, upsampled, x_other, kernel))
@@ -234,10 +234,13 @@ static evk_octconv_desc octconv_desc(ir_graph *g, const oct_match *m)
     uint32_t out_low = m->low.same != IR_NONE ? g->ops[m->low.same].conv.desc.out_channels : 0;
     evk_octconv_desc d = {.in_channels = hh->in_channels + in_low,
                           .out_channels = hh->out_channels + out_low,
-                          .in_low_channels = in_low, .out_low_channels = out_low,
-                          .kernel_size = hh->kernel_h, .stride = m->stride,
+                          .in_low_channels = in_low,
+                          .out_low_channels = out_low,
+                          .kernel_size = hh->kernel_h,
+                          .stride = m->stride,
                           .activation = m->high.activation,
-                          .weight_hh = hh->weight, .weight_hh_count = hh->weight_count,
+                          .weight_hh = hh->weight,
+                          .weight_hh_count = hh->weight_count,
                           .bias_h = side_bias(g, &m->high, hh->out_channels),
                           .batchnorm_h = side_batchnorm(g, &m->high)};
     d.bias_h_count = d.bias_h ? hh->out_channels : 0;
@@ -320,8 +323,8 @@ static uint32_t fused_slot(const ir_graph *g, const oct_match *m)
     const side *sides[2] = {&m->high, &m->low};
     uint32_t first = IR_NONE;
     for (uint32_t k = 0; k < 2; ++k) {
-        uint32_t parts[] = {sides[k]->same, sides[k]->other, sides[k]->resize, sides[k]->crop,
-                            sides[k]->add, sides[k]->batchnorm, sides[k]->unary};
+        uint32_t parts[] = {sides[k]->same, sides[k]->other,     sides[k]->resize, sides[k]->crop,
+                            sides[k]->add,  sides[k]->batchnorm, sides[k]->unary};
         for (uint32_t i = 0; i < sizeof parts / sizeof parts[0]; ++i)
             if (parts[i] != IR_NONE && (after == IR_NONE || parts[i] > after) &&
                 (first == IR_NONE || parts[i] < first))

@@ -24,29 +24,29 @@
  * `constant`'s. */
 typedef struct ir_value {
     const char *name;
-    uint32_t rank;                  /* 0 until the producer is lowered */
+    uint32_t rank; /* 0 until the producer is lowered */
     evk_shape shape;
     const evk_onnx_tensor *constant;
-    uint32_t producer;              /* the op writing it, IR_NONE for inputs and constants */
+    uint32_t producer; /* the op writing it, IR_NONE for inputs and constants */
     /* A reshape that moves no data (Flatten of N x C x 1 x 1, Squeeze,
      * Identity) is a view of another value: ops read and write only values
      * that are no view. */
     uint32_t view_of;
-    uint32_t consumers;             /* live ops reading it, plus one per graph output */
+    uint32_t consumers; /* live ops reading it, plus one per graph output */
     int graph_output;
 } ir_value;
 
 typedef enum ir_kind {
-    IR_CONV,                        /* Conv, Gemm, MatMul (+ BatchNorm, bias, activation) */
-    IR_BATCHNORM,                   /* a BatchNormalization no conv took */
-    IR_UNARY,                       /* Relu, Clip, Sigmoid, HardSigmoid, HardSwish, SiLU */
-    IR_BINARY,                      /* Add, Mul of two values (broadcast) */
-    IR_BINARY_CONSTANT,             /* Add, Mul by a constant */
+    IR_CONV,            /* Conv, Gemm, MatMul (+ BatchNorm, bias, activation) */
+    IR_BATCHNORM,       /* a BatchNormalization no conv took */
+    IR_UNARY,           /* Relu, Clip, Sigmoid, HardSigmoid, HardSwish, SiLU */
+    IR_BINARY,          /* Add, Mul of two values (broadcast) */
+    IR_BINARY_CONSTANT, /* Add, Mul by a constant */
     IR_GLOBAL_POOL,
     IR_MAX_POOL,
     IR_AVG_POOL,
-    IR_RESIZE,                      /* nearest, integer factors */
-    IR_CROP,                        /* a Slice of the top-left of a feature map */
+    IR_RESIZE, /* nearest, integer factors */
+    IR_CROP,   /* a Slice of the top-left of a feature map */
     IR_CONCAT,
     IR_MBCONV,
     IR_HETCONV,
@@ -64,35 +64,35 @@ typedef struct ir_conv {
 typedef struct ir_op {
     ir_kind kind;
     int dead;
-    uint32_t first_node;            /* the ONNX node it started from: its name */
+    uint32_t first_node; /* the ONNX node it started from: its name */
     uint32_t in[3], in_count;
     uint32_t out[2], out_count;
     ir_conv conv;
-    evk_batchnorm batchnorm;        /* IR_BATCHNORM */
+    evk_batchnorm batchnorm; /* IR_BATCHNORM */
     evk_unary_desc unary;
     evk_binary_op binary;
     evk_activation activation;      /* IR_BINARY add: ReLU fused after it */
     const evk_onnx_tensor *operand; /* IR_BINARY_CONSTANT */
     evk_shape operand_shape;
     evk_pool2d_desc pool;
-    uint32_t scale_h, scale_w;      /* IR_RESIZE */
+    uint32_t scale_h, scale_w; /* IR_RESIZE */
     evk_mbconv_desc mbconv;
     evk_hetconv_desc hetconv;
     evk_octconv_desc octconv;
 } ir_op;
 
 typedef struct ir_graph {
-    evk_context *ctx;               /* for allocation and messages; may be NULL */
-    const char *file;               /* names the model in messages */
+    evk_context *ctx; /* for allocation and messages; may be NULL */
+    const char *file; /* names the model in messages */
     const evk_onnx_model *onnx;
     uint32_t value_count, value_capacity;
     ir_value *values;
     uint32_t op_count, op_capacity;
     ir_op *ops;
-    uint32_t *node_owner;           /* [onnx->node_count]: the op each node became, or IR_NONE */
-    uint32_t input;                 /* the graph input's value */
-    uint32_t output;                /* the graph output's value */
-    uint32_t output_rank;           /* as the graph names it: 2 ([N, K]) or 4 */
+    uint32_t *node_owner; /* [onnx->node_count]: the op each node became, or IR_NONE */
+    uint32_t input;       /* the graph input's value */
+    uint32_t output;      /* the graph output's value */
+    uint32_t output_rank; /* as the graph names it: 2 ([N, K]) or 4 */
     /* Arrays the passes made (folded weights, host-evaluated constants),
      * freed with the graph. */
     void **owned;

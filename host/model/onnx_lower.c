@@ -137,7 +137,7 @@ void *evk_ir_keep(ir_graph *g, size_t bytes)
 float *evk_ir_floats(ir_graph *g, uint64_t count)
 {
     float *p = count <= SIZE_MAX / sizeof(float) ? evk_ir_keep(g, (size_t)count * sizeof(float))
-                                                  : NULL;
+                                                 : NULL;
     if (!p)
         evk_fail_oom(g->ctx, "ONNX weights");
     return p;
@@ -182,13 +182,15 @@ evk_status evk_lower_input(lowering *l, uint32_t index, int required, uint32_t *
     const evk_onnx_node *n = &l->g->onnx->nodes[l->node];
     *value = IR_NONE;
     if (index >= n->input_count || !n->inputs[index][0])
-        return required ? evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "input %u is missing",
-                                         index)
-                        : EVK_SUCCESS;
+        return required
+            ? evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "input %u is missing", index)
+            : EVK_SUCCESS;
     *value = evk_lower_find(l, n->inputs[index]);
     if (*value == IR_NONE)
-        return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "input '%s' is not defined before "
-                              "it (the nodes must be in topological order)", n->inputs[index]);
+        return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT,
+                              "input '%s' is not defined before "
+                              "it (the nodes must be in topological order)",
+                              n->inputs[index]);
     return EVK_SUCCESS;
 }
 
@@ -239,29 +241,35 @@ static evk_status bind_input(lowering *l, const evk_onnx_value_info *in,
 {
     ir_graph *g = l->g;
     if (in->elem_type != EVK_ONNX_FLOAT)
-        return evk_fail(g->ctx, EVK_ERROR_UNSUPPORTED, "%s: input '%s' is of type %s; effvk "
-                        "takes float32 inputs", g->file, in->name,
-                        evk_onnx_type_name(in->elem_type));
+        return evk_fail(g->ctx, EVK_ERROR_UNSUPPORTED,
+                        "%s: input '%s' is of type %s; effvk "
+                        "takes float32 inputs",
+                        g->file, in->name, evk_onnx_type_name(in->elem_type));
     if (!in->has_shape || (in->rank != 4 && in->rank != 2))
-        return evk_fail(g->ctx, EVK_ERROR_UNSUPPORTED, "%s: input '%s' must be a 4-D N x C x H "
-                        "x W tensor or a 2-D [N, K] one, it has %s %u dimensions", g->file,
-                        in->name, in->has_shape ? "" : "no shape, not", in->rank);
+        return evk_fail(g->ctx, EVK_ERROR_UNSUPPORTED,
+                        "%s: input '%s' must be a 4-D N x C x H "
+                        "x W tensor or a 2-D [N, K] one, it has %s %u dimensions",
+                        g->file, in->name, in->has_shape ? "" : "no shape, not", in->rank);
     const uint32_t options[4] = {opts->batch, 0, opts->height, opts->width};
     const char *which[4] = {"batch", "channel", "height", "width"};
     uint32_t dims[4] = {1, 1, 1, 1};
     for (uint32_t d = 0; d < in->rank; ++d) {
         if (in->dims[d] > (int64_t)(1u << 24))
-            return evk_fail(g->ctx, EVK_ERROR_LIMIT_EXCEEDED, "%s: input '%s' has %lld along "
-                            "its %s dimension, above 2^24", g->file, in->name,
-                            (long long)in->dims[d], which[d]);
+            return evk_fail(g->ctx, EVK_ERROR_LIMIT_EXCEEDED,
+                            "%s: input '%s' has %lld along "
+                            "its %s dimension, above 2^24",
+                            g->file, in->name, (long long)in->dims[d], which[d]);
         if (in->dims[d] > 0 && options[d] && (uint32_t)in->dims[d] != options[d])
-            return evk_fail(g->ctx, EVK_ERROR_SHAPE_MISMATCH, "%s: input '%s' has a fixed %s of "
-                            "%lld, the options ask for %u", g->file, in->name, which[d],
-                            (long long)in->dims[d], options[d]);
+            return evk_fail(g->ctx, EVK_ERROR_SHAPE_MISMATCH,
+                            "%s: input '%s' has a fixed %s of "
+                            "%lld, the options ask for %u",
+                            g->file, in->name, which[d], (long long)in->dims[d], options[d]);
         dims[d] = dimension(in, d, options[d]);
         if (!dims[d])
-            return evk_fail(g->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: input '%s' has a dynamic "
-                            "%s ('%s'): give it in the options", g->file, in->name, which[d],
+            return evk_fail(g->ctx, EVK_ERROR_INVALID_ARGUMENT,
+                            "%s: input '%s' has a dynamic "
+                            "%s ('%s'): give it in the options",
+                            g->file, in->name, which[d],
                             in->dim_params[d] ? in->dim_params[d] : "");
     }
     uint32_t v = evk_ir_add_value(g, in->name);
@@ -301,9 +309,11 @@ static evk_status bind_graph_inputs(lowering *l, const evk_model_options *opts,
         if (is_bound(l, m->inputs[i].name))
             continue;
         if (input)
-            return evk_fail(l->g->ctx, EVK_ERROR_UNSUPPORTED, "%s: the graph has inputs '%s' "
+            return evk_fail(l->g->ctx, EVK_ERROR_UNSUPPORTED,
+                            "%s: the graph has inputs '%s' "
                             "and '%s'; effvk models take one input (the others must be "
-                            "initializers)", l->g->file, input->name, m->inputs[i].name);
+                            "initializers)",
+                            l->g->file, input->name, m->inputs[i].name);
         input = &m->inputs[i];
     }
     if (s == EVK_SUCCESS && !input)
@@ -316,18 +326,24 @@ static evk_status bind_output(lowering *l)
 {
     const evk_onnx_model *m = l->g->onnx;
     if (m->output_count != 1)
-        return evk_fail(l->g->ctx, EVK_ERROR_UNSUPPORTED, "%s: the graph has %u outputs; effvk "
-                        "models give one", l->g->file, m->output_count);
+        return evk_fail(l->g->ctx, EVK_ERROR_UNSUPPORTED,
+                        "%s: the graph has %u outputs; effvk "
+                        "models give one",
+                        l->g->file, m->output_count);
     uint32_t named = evk_lower_find(l, m->outputs[0].name), v = named;
     if (v == IR_NONE)
-        return evk_fail(l->g->ctx, EVK_ERROR_INVALID_ARGUMENT, "%s: output '%s' is not computed "
-                        "by any node", l->g->file, m->outputs[0].name);
+        return evk_fail(l->g->ctx, EVK_ERROR_INVALID_ARGUMENT,
+                        "%s: output '%s' is not computed "
+                        "by any node",
+                        l->g->file, m->outputs[0].name);
     v = evk_lower_root_of(l->g, v);
     ir_value *out = &l->g->values[v];
     l->g->output_rank = l->g->values[named].rank;
     if (out->constant || v == l->g->input)
-        return evk_fail(l->g->ctx, EVK_ERROR_UNSUPPORTED, "%s: output '%s' is %s, not computed "
-                        "from the input", l->g->file, m->outputs[0].name,
+        return evk_fail(l->g->ctx, EVK_ERROR_UNSUPPORTED,
+                        "%s: output '%s' is %s, not computed "
+                        "from the input",
+                        l->g->file, m->outputs[0].name,
                         out->constant ? "a constant" : "the input itself");
     out->graph_output = 1;
     out->consumers++;
@@ -351,8 +367,10 @@ static evk_status lower_nodes(lowering *l)
         l->node = n;
         const evk_onnx_node *node = &m->nodes[n];
         if (node->domain[0] && strcmp(node->domain, "ai.onnx") != 0)
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "operator domain '%s' is not "
-                                  "supported (only the default ONNX domain)", node->domain);
+            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                                  "operator domain '%s' is not "
+                                  "supported (only the default ONNX domain)",
+                                  node->domain);
         evk_status s = evk_lower_constant_op(l);
         if (s == EVK_LOWER_NOT_MINE)
             s = evk_lower_feature_op(l);
@@ -378,8 +396,10 @@ evk_status evk_onnx_lower_bound(evk_context *ctx, const evk_onnx_model *onnx, co
     if (!opts)
         opts = &none;
     if (onnx->opset > 18)
-        return evk_fail(ctx, EVK_ERROR_UNSUPPORTED, "%s: opset %lld; effvk reads opsets 1 to 18 "
-                        "(exporters' 11 to 17 are tested)", file, (long long)onnx->opset);
+        return evk_fail(ctx, EVK_ERROR_UNSUPPORTED,
+                        "%s: opset %lld; effvk reads opsets 1 to 18 "
+                        "(exporters' 11 to 17 are tested)",
+                        file, (long long)onnx->opset);
     g->node_owner = evk_alloc(ctx, ((size_t)onnx->node_count + 1) * sizeof *g->node_owner);
     if (!g->node_owner)
         return evk_fail_oom(ctx, "ONNX nodes");

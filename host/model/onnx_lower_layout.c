@@ -37,9 +37,10 @@ static evk_status lower_reduce_mean(lowering *l)
     int spatial = count == 2;
     for (uint32_t i = 0; spatial && i < 2; ++i)
         spatial = axes[i] == 2 || axes[i] == 3 || axes[i] == -1 || axes[i] == -2;
-    if (s == EVK_SUCCESS && (!spatial || axes[0] == axes[1] || axes[0] + 4 == axes[1] ||
-                             axes[1] + 4 == axes[0]))
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "a mean over other axes than height "
+    if (s == EVK_SUCCESS &&
+        (!spatial || axes[0] == axes[1] || axes[0] + 4 == axes[1] || axes[1] + 4 == axes[0]))
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "a mean over other axes than height "
                               "and width");
     if (s == EVK_SUCCESS)
         s = evk_lower_new_op(l, IR_GLOBAL_POOL, xv, &op);
@@ -64,11 +65,12 @@ static uint32_t pool_output(uint32_t size, int64_t begin, int64_t end, uint32_t 
 
 static evk_status lower_pool(lowering *l, ir_kind kind)
 {
-    static const char *const max_known[] = {"auto_pad", "ceil_mode", "dilations",
-                                            "kernel_shape", "pads", "storage_order", "strides",
-                                            NULL};
-    static const char *const avg_known[] = {"auto_pad", "ceil_mode", "count_include_pad",
-                                            "dilations", "kernel_shape", "pads", "strides", NULL};
+    static const char *const max_known[] = {"auto_pad",     "ceil_mode", "dilations",
+                                            "kernel_shape", "pads",      "storage_order",
+                                            "strides",      NULL};
+    static const char *const avg_known[] = {
+        "auto_pad",     "ceil_mode", "count_include_pad", "dilations",
+        "kernel_shape", "pads",      "strides",           NULL};
     uint32_t xv, op;
     evk_status s = evk_lower_attributes(l, kind == IR_MAX_POOL ? max_known : avg_known);
     if (s == EVK_SUCCESS)
@@ -85,19 +87,27 @@ static evk_status lower_pool(lowering *l, ir_kind kind)
     for (uint32_t a = 0; a < 2; ++a)
         if (w.kernel[a] > 15 || w.stride[a] > 15 || w.begin[a] >= w.kernel[a] ||
             w.end[a] >= w.kernel[a])
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "a %ux%u window, stride %ux%u, pads "
+            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                                  "a %ux%u window, stride %ux%u, pads "
                                   "%lld,%lld,%lld,%lld (kernel and stride 1 to 15, each pad "
-                                  "below the kernel)", w.kernel[0], w.kernel[1], w.stride[0],
-                                  w.stride[1], (long long)w.begin[0], (long long)w.begin[1],
-                                  (long long)w.end[0], (long long)w.end[1]);
+                                  "below the kernel)",
+                                  w.kernel[0], w.kernel[1], w.stride[0], w.stride[1],
+                                  (long long)w.begin[0], (long long)w.begin[1], (long long)w.end[0],
+                                  (long long)w.end[1]);
     int ceil_mode = evk_lower_int_attribute(l, "ceil_mode", 0) != 0;
     s = evk_lower_new_op(l, kind, xv, &op);
     if (s != EVK_SUCCESS)
         return s;
     l->g->ops[op].pool = (evk_pool2d_desc){
-        .kernel_h = w.kernel[0], .kernel_w = w.kernel[1], .stride_h = w.stride[0],
-        .stride_w = w.stride[1], .pad_top = (uint32_t)w.begin[0], .pad_left = (uint32_t)w.begin[1],
-        .pad_bottom = (uint32_t)w.end[0], .pad_right = (uint32_t)w.end[1], .ceil_mode = ceil_mode,
+        .kernel_h = w.kernel[0],
+        .kernel_w = w.kernel[1],
+        .stride_h = w.stride[0],
+        .stride_w = w.stride[1],
+        .pad_top = (uint32_t)w.begin[0],
+        .pad_left = (uint32_t)w.begin[1],
+        .pad_bottom = (uint32_t)w.end[0],
+        .pad_right = (uint32_t)w.end[1],
+        .ceil_mode = ceil_mode,
         .count_include_pad = evk_lower_int_attribute(l, "count_include_pad", 0) != 0};
     evk_shape x = l->g->values[xv].shape;
     evk_shape out = {x.n, x.c,
@@ -118,10 +128,12 @@ static evk_status reshape_view(lowering *l, uint32_t xv, uint32_t rank, const in
     int to_matrix = rank == 2 && s.h == 1 && s.w == 1 && dims[0] == s.n && dims[1] == s.c;
     if (same || to_matrix)
         return evk_lower_view_output(l, xv, rank);
-    return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "reshaping %ux%ux%ux%u ('%s') to %u "
+    return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                          "reshaping %ux%ux%ux%u ('%s') to %u "
                           "dimensions [%lld, %lld, ...] moves data; only N x C x 1 x 1 to "
-                          "[N, C] and back are supported", s.n, s.c, s.h, s.w, x->name, rank,
-                          (long long)dims[0], (long long)(rank > 1 ? dims[1] : 0));
+                          "[N, C] and back are supported",
+                          s.n, s.c, s.h, s.w, x->name, rank, (long long)dims[0],
+                          (long long)(rank > 1 ? dims[1] : 0));
 }
 
 static evk_status lower_flatten(lowering *l)
@@ -157,7 +169,8 @@ static evk_status lower_reshape(lowering *l)
         return s;
     const evk_onnx_tensor *shape = l->g->values[sv].constant;
     if (!shape || !shape->ints || shape->rank != 1 || (shape->count != 2 && shape->count != 4))
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "a shape that is not a constant of 2 or "
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "a shape that is not a constant of 2 or "
                               "4 integers");
     const ir_value *x = &l->g->values[xv];
     int64_t from[4] = {x->shape.n, x->shape.c, x->shape.h, x->shape.w}, dims[4], known_product = 1;
@@ -198,7 +211,8 @@ static evk_status lower_squeeze(lowering *l, int unsqueeze)
     if (ok && count == 2)
         ok = axes[0] != axes[1] && axes[0] + 4 != axes[1] && axes[1] + 4 != axes[0];
     if (s == EVK_SUCCESS && (!ok || x->shape.h != 1 || x->shape.w != 1))
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "only the height and width of a 1 x 1 "
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "only the height and width of a 1 x 1 "
                               "map are squeezed or unsqueezed");
     return s == EVK_SUCCESS ? evk_lower_view_output(l, xv, unsqueeze ? 4 : 2) : s;
 }
@@ -207,8 +221,7 @@ static evk_status lower_squeeze(lowering *l, int unsqueeze)
 
 /* The source index ONNX's coordinate transformation and rounding give for
  * output `i` at factor `scale`. */
-static int64_t nearest_source(const char *transform, const char *rounding, int64_t i,
-                              double scale)
+static int64_t nearest_source(const char *transform, const char *rounding, int64_t i, double scale)
 {
     double x;
     if (strcmp(transform, "asymmetric") == 0)
@@ -243,7 +256,8 @@ static int is_plain_nearest(const char *transform, const char *rounding, uint32_
 static evk_status resize_factors(lowering *l, const ir_value *x, uint32_t *factors)
 {
     uint32_t scales_input = l->opset >= 11 && strcmp(evk_lower_node_of(l)->op_type, "Resize") == 0
-                                ? 2 : 1;
+        ? 2
+        : 1;
     uint32_t sv = IR_NONE, zv = IR_NONE;
     evk_status s = evk_lower_input(l, scales_input, 0, &sv);
     if (s == EVK_SUCCESS && scales_input == 2)
@@ -258,7 +272,8 @@ static evk_status resize_factors(lowering *l, const ir_value *x, uint32_t *facto
     if (sizes && sizes->count == 4 && sizes->ints) {
         for (uint32_t d = 0; d < 4; ++d)
             wanted[d] = from[d] && sizes->ints[d] % from[d] == 0
-                            ? (double)(sizes->ints[d] / from[d]) : 0.5;
+                ? (double)(sizes->ints[d] / from[d])
+                : 0.5;
     } else if (scales && scales->count == 4 && scales->floats) {
         for (uint32_t d = 0; d < 4; ++d)
             wanted[d] = scales->floats[d];
@@ -266,14 +281,16 @@ static evk_status resize_factors(lowering *l, const ir_value *x, uint32_t *facto
         for (uint32_t d = 0; d < 4; ++d)
             wanted[d] = attr->floats[d];
     } else {
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "scales or sizes that are not constants "
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "scales or sizes that are not constants "
                               "of 4 elements");
     }
     for (uint32_t d = 0; d < 4; ++d) {
         uint32_t expected_one = d < 2;
         if (!(wanted[d] >= 1.0 && wanted[d] <= 64.0 && wanted[d] == floor(wanted[d])) ||
             (expected_one && wanted[d] != 1.0))
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "scale %g along dimension %u; "
+            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                                  "scale %g along dimension %u; "
                                   "integer factors 1 to 64 of height and width are supported",
                                   wanted[d], d);
     }
@@ -284,9 +301,14 @@ static evk_status resize_factors(lowering *l, const ir_value *x, uint32_t *facto
 
 static evk_status lower_resize(lowering *l)
 {
-    static const char *const known[] = {"mode", "coordinate_transformation_mode", "nearest_mode",
-                                        "cubic_coeff_a", "exclude_outside",
-                                        "extrapolation_value", "scales", NULL};
+    static const char *const known[] = {"mode",
+                                        "coordinate_transformation_mode",
+                                        "nearest_mode",
+                                        "cubic_coeff_a",
+                                        "exclude_outside",
+                                        "extrapolation_value",
+                                        "scales",
+                                        NULL};
     uint32_t xv, op, factors[2];
     evk_status s = evk_lower_attributes(l, known);
     if (s == EVK_SUCCESS)
@@ -297,19 +319,21 @@ static evk_status lower_resize(lowering *l)
         return s;
     int resize = strcmp(evk_lower_node_of(l)->op_type, "Resize") == 0;
     const char *mode = evk_lower_string_attribute(l, "mode", "nearest");
-    const char *transform = resize ? evk_lower_string_attribute(l, "coordinate_transformation_mode",
-                                                                "half_pixel")
-                                   : "asymmetric";
-    const char *rounding = resize ? evk_lower_string_attribute(l, "nearest_mode",
-                                                               "round_prefer_floor")
-                                  : "floor";
+    const char *transform = resize
+        ? evk_lower_string_attribute(l, "coordinate_transformation_mode", "half_pixel")
+        : "asymmetric";
+    const char *rounding = resize
+        ? evk_lower_string_attribute(l, "nearest_mode", "round_prefer_floor")
+        : "floor";
     if (strcmp(mode, "nearest") != 0)
         return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "mode '%s' (only nearest)", mode);
     for (uint32_t a = 0; a < 2; ++a)
         if (!is_plain_nearest(transform, rounding, factors[a]))
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "coordinate_transformation_mode "
+            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                                  "coordinate_transformation_mode "
                                   "'%s' with nearest_mode '%s' at factor %u does not copy "
-                                  "each pixel to a block", transform, rounding, factors[a]);
+                                  "each pixel to a block",
+                                  transform, rounding, factors[a]);
     if (factors[0] == 1 && factors[1] == 1)
         return evk_lower_alias(l, xv);
     s = evk_lower_new_op(l, IR_RESIZE, xv, &op);
@@ -348,10 +372,12 @@ static evk_status lower_concat(lowering *l)
         if (s != EVK_SUCCESS)
             return s;
         evk_shape b = g->values[next].shape;
-        if (b.n != shape.n || b.h != shape.h || b.w != shape.w || shape.c + (uint64_t)b.c > (1u << 24))
-            return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH, "input %u is %ux%ux%ux%u, the ones "
-                                  "before it %ux%ux%ux%u", i, b.n, b.c, b.h, b.w, shape.n,
-                                  shape.c, shape.h, shape.w);
+        if (b.n != shape.n || b.h != shape.h || b.w != shape.w ||
+            shape.c + (uint64_t)b.c > (1u << 24))
+            return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH,
+                                  "input %u is %ux%ux%ux%u, the ones "
+                                  "before it %ux%ux%ux%u",
+                                  i, b.n, b.c, b.h, b.w, shape.n, shape.c, shape.h, shape.w);
         s = evk_lower_new_op(l, IR_CONCAT, acc, &op);
         if (s != EVK_SUCCESS)
             return s;
@@ -391,7 +417,8 @@ static evk_status lower_slice(lowering *l)
             return s;
         part[i] = v != IR_NONE ? l->g->values[v].constant : NULL;
         if (v != IR_NONE && (!part[i] || !part[i]->ints))
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "starts, ends, axes and steps that "
+            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                                  "starts, ends, axes and steps that "
                                   "are not integer constants");
     }
     const evk_onnx_tensor *starts = part[0], *ends = part[1], *axes = part[2], *steps = part[3];
@@ -399,26 +426,30 @@ static evk_status lower_slice(lowering *l)
     uint32_t size[4] = {x.n, x.c, x.h, x.w}, keep[4] = {x.n, x.c, x.h, x.w};
     if (starts->count != ends->count || (axes && axes->count != starts->count) ||
         (steps && steps->count != starts->count))
-        return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "starts, ends, axes and steps of "
+        return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT,
+                              "starts, ends, axes and steps of "
                               "different lengths");
     for (uint64_t i = 0; i < starts->count; ++i) {
         int64_t axis = axes ? axes->ints[i] : (int64_t)i;
         axis = axis < 0 ? axis + 4 : axis;
         if (axis < 0 || axis > 3 || starts->ints[i] != 0 || (steps && steps->ints[i] != 1))
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "only crops that keep the first "
+            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                                  "only crops that keep the first "
                                   "rows and columns (start 0, step 1) are supported");
         int64_t end = ends->ints[i] < 0 ? ends->ints[i] + size[axis] : ends->ints[i];
         keep[axis] = end < 0 ? 0 : end > size[axis] ? size[axis] : (uint32_t)end;
     }
     if (keep[0] != x.n || keep[1] != x.c || !keep[2] || !keep[3])
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "only crops of height and width to a "
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "only crops of height and width to a "
                               "non-empty map are supported");
     if (keep[2] == x.h && keep[3] == x.w)
         return evk_lower_alias(l, xv);
     uint32_t op;
     s = evk_lower_new_op(l, IR_CROP, xv, &op);
-    return s == EVK_SUCCESS ? evk_lower_set_output(l, op, (evk_shape){x.n, x.c, keep[2], keep[3]}, 4)
-                            : s;
+    return s == EVK_SUCCESS
+        ? evk_lower_set_output(l, op, (evk_shape){x.n, x.c, keep[2], keep[3]}, 4)
+        : s;
 }
 
 evk_status evk_lower_layout_op(lowering *l)

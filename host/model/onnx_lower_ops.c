@@ -51,11 +51,15 @@ evk_status evk_lower_value_input(lowering *l, uint32_t index, uint32_t rank, uin
         return s;
     const ir_value *x = &l->g->values[*v];
     if (x->constant)
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "input %u ('%s') is a constant where "
-                              "effvk needs a value computed from the input", index, x->name);
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "input %u ('%s') is a constant where "
+                              "effvk needs a value computed from the input",
+                              index, x->name);
     if (rank && x->rank != rank)
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "input '%s' has %u dimensions, "
-                              "expected %u", x->name, x->rank, rank);
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "input '%s' has %u dimensions, "
+                              "expected %u",
+                              x->name, x->rank, rank);
     return EVK_SUCCESS;
 }
 
@@ -64,21 +68,23 @@ evk_status evk_lower_value_input(lowering *l, uint32_t index, uint32_t rank, uin
 static evk_status check_floats(lowering *l, const evk_onnx_tensor *c)
 {
     if (!c->floats)
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "tensor '%s' is of type %s; effvk reads "
-                              "FLOAT, FLOAT16, BFLOAT16 and DOUBLE weights", c->name,
-                              evk_onnx_type_name(c->data_type));
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "tensor '%s' is of type %s; effvk reads "
+                              "FLOAT, FLOAT16, BFLOAT16 and DOUBLE weights",
+                              c->name, evk_onnx_type_name(c->data_type));
     for (uint64_t i = 0; i < c->count; ++i)
         if (!isfinite(c->floats[i]))
-            return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "tensor '%s'[%llu] is not "
-                                  "finite (%g)", c->name, (unsigned long long)i,
-                                  (double)c->floats[i]);
+            return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT,
+                                  "tensor '%s'[%llu] is not "
+                                  "finite (%g)",
+                                  c->name, (unsigned long long)i, (double)c->floats[i]);
     return EVK_SUCCESS;
 }
 
 /* Input `index`, a float constant of `count` elements (0: any), all
  * finite. Absent and not required: *t NULL. */
 evk_status evk_lower_weight_input(lowering *l, uint32_t index, int required, uint64_t count,
-                               const evk_onnx_tensor **t)
+                                  const evk_onnx_tensor **t)
 {
     uint32_t v;
     *t = NULL;
@@ -87,12 +93,15 @@ evk_status evk_lower_weight_input(lowering *l, uint32_t index, int required, uin
         return s;
     const evk_onnx_tensor *c = l->g->values[v].constant;
     if (!c)
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "input %u ('%s') must be a constant "
-                              "(an initializer)", index, l->g->values[v].name);
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "input %u ('%s') must be a constant "
+                              "(an initializer)",
+                              index, l->g->values[v].name);
     if (c->floats && count && c->count != count)
-        return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH, "tensor '%s' has %llu elements, "
-                              "expected %llu", c->name, (unsigned long long)c->count,
-                              (unsigned long long)count);
+        return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH,
+                              "tensor '%s' has %llu elements, "
+                              "expected %llu",
+                              c->name, (unsigned long long)c->count, (unsigned long long)count);
     s = check_floats(l, c);
     if (s == EVK_SUCCESS)
         *t = c;
@@ -156,22 +165,24 @@ static evk_status axis_padding(lowering *l, const char *auto_pad, uint32_t size,
         *begin = strcmp(auto_pad, "SAME_UPPER") == 0 ? total / 2 : total - total / 2;
         *end = total - *begin;
     } else if (strcmp(auto_pad, "NOTSET") != 0) {
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "auto_pad '%s' is not supported",
-                              auto_pad);
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "auto_pad '%s' is not supported", auto_pad);
     }
     if (*begin < 0 || *end < 0 || *begin > 64 || *end > 64)
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "padding %lld, %lld is not supported "
-                              "(0 to 64)", (long long)*begin, (long long)*end);
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "padding %lld, %lld is not supported "
+                              "(0 to 64)",
+                              (long long)*begin, (long long)*end);
     return EVK_SUCCESS;
 }
-
 
 /* kernel_shape (or `kernel` when the node has none), strides, dilations
  * (1 only), pads and auto_pad of a 2-D window over `x`. */
 evk_status evk_lower_read_window(lowering *l, const ir_value *x, const uint32_t *kernel, window *w)
 {
-    const evk_onnx_attribute *ks = evk_lower_attribute(l, "kernel_shape"), *st = evk_lower_attribute(l, "strides"),
-                             *dl = evk_lower_attribute(l, "dilations"), *pd = evk_lower_attribute(l, "pads");
+    const evk_onnx_attribute *ks = evk_lower_attribute(l, "kernel_shape"),
+                             *st = evk_lower_attribute(l, "strides"),
+                             *dl = evk_lower_attribute(l, "dilations"),
+                             *pd = evk_lower_attribute(l, "pads");
     for (uint32_t a = 0; a < 2; ++a) {
         w->kernel[a] = kernel ? kernel[a] : 0;
         w->stride[a] = 1;
@@ -179,12 +190,15 @@ evk_status evk_lower_read_window(lowering *l, const ir_value *x, const uint32_t 
     }
     if ((ks && ks->count != 2) || (st && st->count != 2) || (dl && dl->count != 2) ||
         (pd && pd->count != 4))
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "only 2-D windows are supported "
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "only 2-D windows are supported "
                               "(kernel_shape, strides and dilations of 2, pads of 4)");
     for (uint32_t a = 0; a < 2; ++a) {
         if (ks && (ks->ints[a] < 1 || ks->ints[a] > 64 || (kernel && ks->ints[a] != kernel[a])))
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "kernel_shape %lld does not match "
-                                  "the weight or is not 1 to 64", (long long)ks->ints[a]);
+            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                                  "kernel_shape %lld does not match "
+                                  "the weight or is not 1 to 64",
+                                  (long long)ks->ints[a]);
         if (ks)
             w->kernel[a] = (uint32_t)ks->ints[a];
         if (st && (st->ints[a] < 1 || st->ints[a] > 64))
@@ -193,8 +207,10 @@ evk_status evk_lower_read_window(lowering *l, const ir_value *x, const uint32_t 
         if (st)
             w->stride[a] = (uint32_t)st->ints[a];
         if (dl && dl->ints[a] != 1)
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "dilation %lld (only 1 is "
-                                  "supported)", (long long)dl->ints[a]);
+            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                                  "dilation %lld (only 1 is "
+                                  "supported)",
+                                  (long long)dl->ints[a]);
         if (pd) {
             w->begin[a] = pd->ints[a];
             w->end[a] = pd->ints[a + 2];
@@ -205,40 +221,41 @@ evk_status evk_lower_read_window(lowering *l, const ir_value *x, const uint32_t 
     const char *auto_pad = evk_lower_string_attribute(l, "auto_pad", "NOTSET");
     uint32_t sizes[2] = {x->shape.h, x->shape.w};
     for (uint32_t a = 0; a < 2; ++a) {
-        evk_status s = axis_padding(l, auto_pad, sizes[a], w->kernel[a], w->stride[a],
-                                    &w->begin[a], &w->end[a]);
+        evk_status s = axis_padding(l, auto_pad, sizes[a], w->kernel[a], w->stride[a], &w->begin[a],
+                                    &w->end[a]);
         if (s != EVK_SUCCESS)
             return s;
         if ((int64_t)sizes[a] + w->begin[a] + w->end[a] < (int64_t)w->kernel[a])
-            return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH, "the %ux%u window does not fit "
-                                  "the padded %ux%u input", w->kernel[0], w->kernel[1],
-                                  x->shape.h, x->shape.w);
+            return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH,
+                                  "the %ux%u window does not fit "
+                                  "the padded %ux%u input",
+                                  w->kernel[0], w->kernel[1], x->shape.h, x->shape.w);
     }
     return EVK_SUCCESS;
 }
 
 uint32_t evk_lower_floor_output(uint32_t size, int64_t begin, int64_t end, uint32_t kernel,
-                             uint32_t stride)
+                                uint32_t stride)
 {
     return (uint32_t)(((int64_t)size + begin + end - kernel) / stride + 1);
 }
 
 /* A convolution pads both sides alike; extra padding at the end that no
  * window reaches is dropped, other asymmetric padding is refused. */
-static evk_status symmetric_padding(lowering *l, const window *w, const ir_value *x,
-                                    uint32_t *pad)
+static evk_status symmetric_padding(lowering *l, const window *w, const ir_value *x, uint32_t *pad)
 {
     uint32_t sizes[2] = {x->shape.h, x->shape.w};
     for (uint32_t a = 0; a < 2; ++a) {
         int same = w->begin[a] == w->end[a] ||
-                   (w->end[a] > w->begin[a] &&
-                    evk_lower_floor_output(sizes[a], w->begin[a], w->end[a], w->kernel[a], w->stride[a]) ==
-                        evk_lower_floor_output(sizes[a], w->begin[a], w->begin[a], w->kernel[a],
-                                     w->stride[a]));
+            (w->end[a] > w->begin[a] &&
+             evk_lower_floor_output(sizes[a], w->begin[a], w->end[a], w->kernel[a], w->stride[a]) ==
+                 evk_lower_floor_output(sizes[a], w->begin[a], w->begin[a], w->kernel[a],
+                                        w->stride[a]));
         if (!same)
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "asymmetric padding (%lld before, "
-                                  "%lld after) is not supported", (long long)w->begin[a],
-                                  (long long)w->end[a]);
+            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                                  "asymmetric padding (%lld before, "
+                                  "%lld after) is not supported",
+                                  (long long)w->begin[a], (long long)w->end[a]);
         pad[a] = (uint32_t)w->begin[a];
     }
     return EVK_SUCCESS;
@@ -247,7 +264,7 @@ static evk_status symmetric_padding(lowering *l, const window *w, const ir_value
 static evk_status lower_conv(lowering *l)
 {
     static const char *const known[] = {"auto_pad", "dilations", "group", "kernel_shape",
-                                        "pads", "strides", NULL};
+                                        "pads",     "strides",   NULL};
     uint32_t xv;
     const evk_onnx_tensor *w, *b;
     evk_status s = evk_lower_attributes(l, known);
@@ -261,7 +278,8 @@ static evk_status lower_conv(lowering *l)
     int64_t group = evk_lower_int_attribute(l, "group", 1);
     if (w->rank != 4 || group < 1 || x->shape.c % group || w->dims[0] % group ||
         w->dims[1] * group != x->shape.c)
-        return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH, "weight '%s' of %u dimensions "
+        return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH,
+                              "weight '%s' of %u dimensions "
                               "[%lld, %lld, ...] does not fit %u input channels in %lld groups",
                               w->name, w->rank, (long long)w->dims[0],
                               (long long)(w->rank > 1 ? w->dims[1] : 0), x->shape.c,
@@ -280,12 +298,19 @@ static evk_status lower_conv(lowering *l)
     if (s != EVK_SUCCESS)
         return s;
     evk_conv2d_desc *d = &l->g->ops[op].conv.desc;
-    *d = (evk_conv2d_desc){.in_channels = x->shape.c, .out_channels = out_channels,
-                           .kernel_h = kernel[0], .kernel_w = kernel[1],
-                           .stride_h = win.stride[0], .stride_w = win.stride[1],
-                           .pad_h = pad[0], .pad_w = pad[1], .groups = (uint32_t)group,
-                           .weight = w->floats, .weight_count = w->count,
-                           .bias = b ? b->floats : NULL, .bias_count = b ? b->count : 0};
+    *d = (evk_conv2d_desc){.in_channels = x->shape.c,
+                           .out_channels = out_channels,
+                           .kernel_h = kernel[0],
+                           .kernel_w = kernel[1],
+                           .stride_h = win.stride[0],
+                           .stride_w = win.stride[1],
+                           .pad_h = pad[0],
+                           .pad_w = pad[1],
+                           .groups = (uint32_t)group,
+                           .weight = w->floats,
+                           .weight_count = w->count,
+                           .bias = b ? b->floats : NULL,
+                           .bias_count = b ? b->count : 0};
     evk_shape out = {x->shape.n, out_channels,
                      evk_lower_floor_output(x->shape.h, pad[0], pad[0], kernel[0], win.stride[0]),
                      evk_lower_floor_output(x->shape.w, pad[1], pad[1], kernel[1], win.stride[1])};
@@ -303,9 +328,13 @@ static evk_status linear_op(lowering *l, uint32_t xv, uint32_t k, uint32_t m, co
         return s;
     ir_conv *c = &l->g->ops[op].conv;
     c->linear = 1;
-    c->desc = (evk_conv2d_desc){.in_channels = k, .out_channels = m, .kernel_h = 1,
-                                .kernel_w = 1, .weight = weight,
-                                .weight_count = (uint64_t)k * m, .bias = bias,
+    c->desc = (evk_conv2d_desc){.in_channels = k,
+                                .out_channels = m,
+                                .kernel_h = 1,
+                                .kernel_w = 1,
+                                .weight = weight,
+                                .weight_count = (uint64_t)k * m,
+                                .bias = bias,
                                 .bias_count = bias ? m : 0};
     return evk_lower_set_output(l, op, (evk_shape){l->g->values[xv].shape.n, m, 1, 1}, 2);
 }
@@ -327,25 +356,29 @@ static evk_status lower_gemm(lowering *l)
     if (evk_lower_int_attribute(l, "transA", 0))
         return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "transA 1 (the input transposed)");
     int trans_b = evk_lower_int_attribute(l, "transB", 0) != 0;
-    float alpha = evk_lower_float_attribute(l, "alpha", 1.0f), beta = evk_lower_float_attribute(l, "beta", 1.0f);
+    float alpha = evk_lower_float_attribute(l, "alpha", 1.0f),
+          beta = evk_lower_float_attribute(l, "beta", 1.0f);
     uint32_t k = l->g->values[xv].shape.c;
     if (b->rank != 2 || b->dims[trans_b ? 1 : 0] != k || b->dims[trans_b ? 0 : 1] < 1 ||
         b->dims[trans_b ? 0 : 1] > (1 << 24))
-        return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH, "B '%s' does not fit %u input "
-                              "features (transB %d)", b->name, k, trans_b);
+        return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH,
+                              "B '%s' does not fit %u input "
+                              "features (transB %d)",
+                              b->name, k, trans_b);
     uint32_t m = (uint32_t)b->dims[trans_b ? 0 : 1];
     if (c && !(c->count == 1 || (c->count == m && c->dims[c->rank - 1] == m)))
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "C '%s' of %llu elements; a bias of 1 "
-                              "or %u (per output) is supported", c->name,
-                              (unsigned long long)c->count, m);
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "C '%s' of %llu elements; a bias of 1 "
+                              "or %u (per output) is supported",
+                              c->name, (unsigned long long)c->count, m);
     float *weight = evk_ir_floats(l->g, (uint64_t)k * m);
     float *bias = c ? evk_ir_floats(l->g, m) : NULL;
     if (!weight || (c && !bias))
         return EVK_ERROR_OUT_OF_HOST_MEMORY;
     for (uint32_t o = 0; o < m; ++o)
         for (uint32_t i = 0; i < k; ++i)
-            weight[(size_t)o * k + i] =
-                alpha * b->floats[trans_b ? (size_t)o * k + i : (size_t)i * m + o];
+            weight[(size_t)o * k + i] = alpha *
+                b->floats[trans_b ? (size_t)o * k + i : (size_t)i * m + o];
     for (uint32_t o = 0; c && o < m; ++o)
         bias[o] = beta * c->floats[c->count == 1 ? 0 : o];
     return linear_op(l, xv, k, m, weight, bias);
@@ -365,8 +398,10 @@ static evk_status lower_matmul(lowering *l)
         return s;
     uint32_t k = l->g->values[xv].shape.c;
     if (b->rank != 2 || b->dims[0] != k || b->dims[1] < 1 || b->dims[1] > (1 << 24))
-        return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH, "B '%s' does not fit %u input "
-                              "features", b->name, k);
+        return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH,
+                              "B '%s' does not fit %u input "
+                              "features",
+                              b->name, k);
     uint32_t m = (uint32_t)b->dims[1];
     float *weight = evk_ir_floats(l->g, (uint64_t)k * m);
     if (!weight)
@@ -379,17 +414,18 @@ static evk_status lower_matmul(lowering *l)
 
 static evk_status lower_batchnorm(lowering *l)
 {
-    static const char *const known[] = {"epsilon", "momentum", "training_mode", "spatial",
-                                        "is_test", "consumed_inputs", NULL};
+    static const char *const known[] = {
+        "epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs", NULL};
     uint32_t xv;
     evk_status s = evk_lower_attributes(l, known);
     if (s == EVK_SUCCESS)
         s = evk_lower_value_input(l, 0, 0, &xv);
     if (s != EVK_SUCCESS)
         return s;
-    if (evk_lower_int_attribute(l, "training_mode", 0) || evk_lower_int_attribute(l, "spatial", 1) != 1 ||
-        evk_lower_node_of(l)->output_count > 1)
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "training mode (running statistics "
+    if (evk_lower_int_attribute(l, "training_mode", 0) ||
+        evk_lower_int_attribute(l, "spatial", 1) != 1 || evk_lower_node_of(l)->output_count > 1)
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "training mode (running statistics "
                               "as outputs, or spatial 0)");
     uint32_t c = l->g->values[xv].shape.c;
     const evk_onnx_tensor *p[4];
@@ -397,8 +433,10 @@ static evk_status lower_batchnorm(lowering *l)
         s = evk_lower_weight_input(l, i + 1, 1, c, &p[i]);
     for (uint64_t i = 0; s == EVK_SUCCESS && i < c; ++i)
         if (p[3]->floats[i] < 0.0f)
-            return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "variance '%s'[%llu] is "
-                                  "negative", p[3]->name, (unsigned long long)i);
+            return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT,
+                                  "variance '%s'[%llu] is "
+                                  "negative",
+                                  p[3]->name, (unsigned long long)i);
     uint32_t op;
     if (s == EVK_SUCCESS)
         s = evk_lower_new_op(l, IR_BATCHNORM, xv, &op);
@@ -407,8 +445,8 @@ static evk_status lower_batchnorm(lowering *l)
     float eps = evk_lower_float_attribute(l, "epsilon", 1e-5f);
     if (!(eps > 0.0f) || !isfinite(eps))
         return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "epsilon %g", (double)eps);
-    l->g->ops[op].batchnorm = (evk_batchnorm){p[0]->floats, p[1]->floats, p[2]->floats,
-                                              p[3]->floats, c, eps};
+    l->g->ops[op].batchnorm = (evk_batchnorm){
+        p[0]->floats, p[1]->floats, p[2]->floats, p[3]->floats, c, eps};
     return evk_lower_set_output(l, op, l->g->values[xv].shape, l->g->values[xv].rank);
 }
 
@@ -461,7 +499,8 @@ static evk_status lower_activation(lowering *l, const char *op)
     } else if (strcmp(op, "Sigmoid") == 0) {
         d.op = EVK_UNARY_SIGMOID;
     } else if (is_hard) {
-        d = (evk_unary_desc){.op = EVK_UNARY_HARD_SIGMOID, .alpha = evk_lower_float_attribute(l, "alpha", 0.2f),
+        d = (evk_unary_desc){.op = EVK_UNARY_HARD_SIGMOID,
+                             .alpha = evk_lower_float_attribute(l, "alpha", 0.2f),
                              .beta = evk_lower_float_attribute(l, "beta", 0.5f)};
         if (!isfinite(d.alpha) || !isfinite(d.beta))
             return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "alpha or beta not finite");
@@ -481,14 +520,17 @@ static evk_status operand_shape(lowering *l, const evk_onnx_tensor *c, const ir_
     uint32_t dims[4] = {1, 1, 1, 1}, value[4] = {x->shape.n, x->shape.c, x->shape.h, x->shape.w};
     uint32_t rank = x->rank;
     if (c->rank > rank)
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "constant '%s' has more dimensions "
-                              "than '%s'", c->name, x->name);
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "constant '%s' has more dimensions "
+                              "than '%s'",
+                              c->name, x->name);
     for (uint32_t d = 0; d < c->rank; ++d) {
         uint32_t at = rank - c->rank + d;
         if (c->dims[d] != 1 && c->dims[d] != value[at])
-            return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH, "constant '%s' does not "
-                                  "broadcast to '%s' (dimension %u: %lld against %u)", c->name,
-                                  x->name, d, (long long)c->dims[d], value[at]);
+            return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH,
+                                  "constant '%s' does not "
+                                  "broadcast to '%s' (dimension %u: %lld against %u)",
+                                  c->name, x->name, d, (long long)c->dims[d], value[at]);
         dims[at] = (uint32_t)c->dims[d];
     }
     *out = (evk_shape){dims[0], dims[1], dims[2], dims[3]};
@@ -498,7 +540,7 @@ static evk_status operand_shape(lowering *l, const evk_onnx_tensor *c, const ir_
 static int broadcasts_to(evk_shape small, evk_shape big)
 {
     return (small.n == big.n || small.n == 1) && (small.c == big.c || small.c == 1) &&
-           (small.h == big.h || small.h == 1) && (small.w == big.w || small.w == 1);
+        (small.h == big.h || small.h == 1) && (small.w == big.w || small.w == 1);
 }
 
 static evk_status lower_arithmetic(lowering *l, evk_binary_op binary)
@@ -537,9 +579,11 @@ static evk_status lower_arithmetic(lowering *l, evk_binary_op binary)
         return evk_lower_set_output(l, op, g->values[av].shape, g->values[av].rank);
     }
     if (g->values[av].rank != g->values[bv].rank)
-        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED, "'%s' and '%s' have %u and %u "
-                              "dimensions", g->values[av].name, g->values[bv].name,
-                              g->values[av].rank, g->values[bv].rank);
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "'%s' and '%s' have %u and %u "
+                              "dimensions",
+                              g->values[av].name, g->values[bv].name, g->values[av].rank,
+                              g->values[bv].rank);
     if (!broadcasts_to(g->values[bv].shape, g->values[av].shape)) {
         uint32_t t = av;
         av = bv;
@@ -547,9 +591,10 @@ static evk_status lower_arithmetic(lowering *l, evk_binary_op binary)
     }
     evk_shape a = g->values[av].shape, b = g->values[bv].shape;
     if (!broadcasts_to(b, a))
-        return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH, "%ux%ux%ux%u and %ux%ux%ux%u do not "
-                              "broadcast one to the other", a.n, a.c, a.h, a.w, b.n, b.c, b.h,
-                              b.w);
+        return evk_lower_fail(l, EVK_ERROR_SHAPE_MISMATCH,
+                              "%ux%ux%ux%u and %ux%ux%ux%u do not "
+                              "broadcast one to the other",
+                              a.n, a.c, a.h, a.w, b.n, b.c, b.h, b.w);
     s = evk_lower_new_op(l, IR_BINARY, av, &op);
     if (s != EVK_SUCCESS)
         return s;

@@ -14,8 +14,8 @@
 typedef struct lowering {
     ir_graph *g;
     int64_t opset;
-    uint32_t node;                  /* the node being lowered */
-    uint32_t *table;                /* value indices by name hash */
+    uint32_t node;   /* the node being lowered */
+    uint32_t *table; /* value indices by name hash */
     const char **table_names;
     uint32_t table_capacity, table_used;
 } lowering;
@@ -64,13 +64,12 @@ evk_status evk_lower_view_output(lowering *l, uint32_t v, uint32_t rank);
 
 typedef struct window {
     uint32_t kernel[2], stride[2];
-    int64_t begin[2], end[2];       /* padding per axis: top, left / bottom, right */
+    int64_t begin[2], end[2]; /* padding per axis: top, left / bottom, right */
 } window;
 
 /* kernel_shape (or `kernel`), strides, dilations (1 only), pads and
  * auto_pad of the node's 2-D window over `x`. */
-evk_status evk_lower_read_window(lowering *l, const ir_value *x, const uint32_t *kernel,
-                                 window *w);
+evk_status evk_lower_read_window(lowering *l, const ir_value *x, const uint32_t *kernel, window *w);
 /* Output size of a window in floor mode. */
 uint32_t evk_lower_floor_output(uint32_t size, int64_t begin, int64_t end, uint32_t kernel,
                                 uint32_t stride);

@@ -34,7 +34,7 @@ static char *folder_of(evk_context *ctx, const char *path)
 }
 
 typedef struct onnx_source {
-    const char *path;               /* NULL: bytes in memory */
+    const char *path; /* NULL: bytes in memory */
     const void *bytes;
     size_t size;
 } onnx_source;
@@ -151,8 +151,7 @@ evk_status evk_model_load_onnx_memory(evk_context *ctx, const void *bytes, size_
 }
 
 evk_status evk_model_layers_onnx(const char *path, const evk_model_options *opts,
-                                 evk_model_layer_info *layers, uint32_t capacity,
-                                 uint32_t *count)
+                                 evk_model_layer_info *layers, uint32_t capacity, uint32_t *count)
 {
     if (!path || !count || (capacity && !layers))
         return evk_fail(NULL, EVK_ERROR_INVALID_ARGUMENT,
