@@ -274,6 +274,82 @@ static inline pb pb_conv_model(void)
     return pb_model(&graph);
 }
 
+/* ---- Graphs of several nodes (test_onnx_fusion*.c). */
+
+/* Attributes of one value each, appended to a node (or to a pb that
+ * pb_node later copies into one). */
+static inline void pb_attribute_int(pb *node, const char *name, int64_t value)
+{
+    pb v = {0};
+    pb_int(&v, ATTR_I, value);
+    pb_attribute(node, name, 2, &v);
+}
+
+static inline void pb_attribute_float(pb *node, const char *name, float value)
+{
+    pb v = {0};
+    pb_float(&v, ATTR_F, value);
+    pb_attribute(node, name, 1, &v);
+}
+
+static inline void pb_attribute_ints(pb *node, const char *name, const int64_t *values, size_t n)
+{
+    pb v = {0};
+    pb_packed(&v, ATTR_INTS, values, n);
+    pb_attribute(node, name, 7, &v);
+}
+
+static inline void pb_attribute_string(pb *node, const char *name, const char *value)
+{
+    pb v = {0};
+    pb_str(&v, ATTR_S, value);
+    pb_attribute(node, name, 3, &v);
+}
+
+/* A NodeProto in `graph`: its op type, name, NULL-ended inputs ("" an
+ * omitted optional one) and outputs, and the attributes `attributes` holds
+ * (pb_attribute* fields, freed; NULL: none). */
+static inline void pb_node(pb *graph, const char *op_type, const char *name,
+                           const char *const *inputs, const char *const *outputs, pb *attributes)
+{
+    pb node = {0};
+    for (; inputs && *inputs; ++inputs)
+        pb_str(&node, NODE_INPUT, *inputs);
+    for (; outputs && *outputs; ++outputs)
+        pb_str(&node, NODE_OUTPUT, *outputs);
+    pb_str(&node, NODE_NAME, name);
+    pb_str(&node, NODE_OP_TYPE, op_type);
+    if (attributes) {
+        pb_raw(&node, attributes->bytes, attributes->size);
+        free(attributes->bytes);
+        *attributes = (pb){0};
+    }
+    pb_msg(graph, GRAPH_NODE, &node);
+}
+
+/* Initializers: FLOAT in raw_data, INT64 in packed int64_data. */
+static inline void pb_float_initializer(pb *graph, const char *name, const int64_t *dims,
+                                        size_t rank, const float *values, size_t count)
+{
+    pb t = pb_tensor(name, 1, dims, rank);
+    pb_tag(&t, TENSOR_RAW_DATA, 2);
+    pb_varint(&t, 4 * count);
+    for (size_t i = 0; i < count; ++i) {
+        uint32_t bits;
+        memcpy(&bits, &values[i], sizeof bits);
+        pb_le(&t, bits, 4);
+    }
+    pb_msg(graph, GRAPH_INITIALIZER, &t);
+}
+
+static inline void pb_int64_initializer(pb *graph, const char *name, const int64_t *dims,
+                                        size_t rank, const int64_t *values, size_t count)
+{
+    pb t = pb_tensor(name, 7, dims, rank);
+    pb_packed(&t, TENSOR_INT64_DATA, values, count);
+    pb_msg(graph, GRAPH_INITIALIZER, &t);
+}
+
 /* A malloc'd copy of exactly `size` bytes, so that AddressSanitizer sees a
  * read past the end. */
 static inline unsigned char *pb_exact(const unsigned char *bytes, size_t size)

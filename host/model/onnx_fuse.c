@@ -207,8 +207,14 @@ static uint32_t hetconv_part(const evk_conv2d_desc *d)
         }
     if (!any)
         return 0;
-    p = p ? p : d->in_channels;
-    return p > d->in_channels ? d->in_channels : p;
+    if (!p)
+        return d->in_channels;
+    /* Every part that divides p keeps the taps found; the largest one the
+     * kernel takes (at most in_channels) skips the most. */
+    for (uint32_t part = p < d->in_channels ? p : d->in_channels; part > 1; --part)
+        if (p % part == 0)
+            return part;
+    return 0;
 }
 
 static void fuse_hetconv(ir_graph *g)

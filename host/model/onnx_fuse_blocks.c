@@ -215,7 +215,6 @@ evk_status evk_fuse_mbconv(ir_graph *g)
         block->in[0] = m.input;
         block->in_count = 1;
         g->values[m.input].consumers++;
-        g->values[block->out[0]].consumers = 0;
         block->out[0] = g->ops[last].out[0];
         g->values[block->out[0]].producer = keep;
         for (uint32_t i = 0; i < sizeof parts / sizeof parts[0]; ++i) {

@@ -101,8 +101,11 @@ static int match_sum(const ir_graph *g, side *s, uint32_t add, int upsampled, ui
     uint32_t t = a->in[0] == g->ops[same].out[0] ? a->in[1] : a->in[0];
     if (upsampled) {
         s->crop = producer(g, t, IR_CROP);
-        if (s->crop != IR_NONE)
+        if (s->crop != IR_NONE) {
+            if (evk_fuse_reader(g, t) != add)
+                return 0;
             t = g->ops[s->crop].in[0];
+        }
         s->resize = producer(g, t, IR_RESIZE);
         if (s->resize == IR_NONE || g->ops[s->resize].scale_h != 2 ||
             g->ops[s->resize].scale_w != 2 ||
@@ -273,9 +276,26 @@ static int outputs_read_after(const ir_graph *g, const oct_match *m, uint32_t at
     return 1;
 }
 
+/* The average pool producing `value` once nothing reads it: the layer pools
+ * in its kernel, so the pool's ONNX nodes become the layer's (it keeps its
+ * name from the conv) rather than a dead op's. */
+static void absorb_unread_pool(ir_graph *g, uint32_t value, uint32_t at)
+{
+    uint32_t p = g->values[value].producer;
+    if (p == IR_NONE || g->ops[p].dead || g->ops[p].kind != IR_AVG_POOL ||
+        g->values[value].consumers > 0 || g->values[value].graph_output)
+        return;
+    g->ops[p].dead = 1;
+    g->values[g->ops[p].in[0]].consumers--;
+    for (uint32_t n = 0; n < g->onnx->node_count; ++n)
+        if (g->node_owner[n] == p)
+            g->node_owner[n] = at;
+}
+
 static void absorb_all(ir_graph *g, const oct_match *m, uint32_t at, evk_octconv_desc desc)
 {
     const side *sides[2] = {&m->high, &m->low};
+    uint32_t conv_inputs[4], conv_count = 0;
     for (uint32_t k = 0; k < 2; ++k) {
         const side *s = sides[k];
         uint32_t parts[] = {s->same, s->other, s->resize, s->crop, s->add, s->batchnorm, s->unary};
@@ -283,6 +303,8 @@ static void absorb_all(ir_graph *g, const oct_match *m, uint32_t at, evk_octconv
             if (parts[i] == IR_NONE)
                 continue;
             ir_op *part = &g->ops[parts[i]];
+            if (i < 2)
+                conv_inputs[conv_count++] = part->in[0];
             for (uint32_t j = 0; j < part->in_count; ++j)
                 g->values[part->in[j]].consumers--;
             part->dead = 1;
@@ -309,6 +331,8 @@ static void absorb_all(ir_graph *g, const oct_match *m, uint32_t at, evk_octconv
         op->out_count = 2;
         g->values[m->low.out].producer = at;
     }
+    for (uint32_t i = 0; i < conv_count; ++i)
+        absorb_unread_pool(g, conv_inputs[i], at);
 }
 
 /* The slot the fused op takes: the first absorbed op after X^H's and X^L's
