@@ -104,19 +104,43 @@ static inline float ref_float(const ref_run *r, const char *name, float fallback
     return a ? a->f : fallback;
 }
 
+/* ONNX's padding of axis `a` (0: H, 1: W) as begin and end: `pads`, or
+ * auto_pad SAME_UPPER / SAME_LOWER (the odd one at the end / the
+ * begin). */
+static inline void ref_padding(ref_run *r, uint32_t size, uint32_t kernel, uint32_t stride,
+                               uint32_t a, int64_t *begin, int64_t *end)
+{
+    const evk_onnx_attribute *pd = evk_onnx_attribute_find(r->node, "pads"),
+                             *ap = evk_onnx_attribute_find(r->node, "auto_pad");
+    *begin = pd ? pd->ints[a] : 0;
+    *end = pd ? pd->ints[a + 2] : 0;
+    if (ap && ap->s && strncmp(ap->s, "SAME_", 5) == 0) {
+        int64_t out = (size + stride - 1) / stride;
+        int64_t total = (out - 1) * stride + kernel - size;
+        total = total > 0 ? total : 0;
+        *begin = strcmp(ap->s, "SAME_UPPER") == 0 ? total / 2 : total - total / 2;
+        *end = total - *begin;
+    }
+}
+
 static inline rv ref_conv(ref_run *r, const rv *x)
 {
     const evk_onnx_tensor *w = ref_constant(r, 1), *bias = ref_constant(r, 2);
-    const evk_onnx_attribute *st = evk_onnx_attribute_find(r->node, "strides"),
-                             *pd = evk_onnx_attribute_find(r->node, "pads");
+    const evk_onnx_attribute *st = evk_onnx_attribute_find(r->node, "strides");
+    uint32_t stride[2] = {st ? (uint32_t)st->ints[0] : 1, st ? (uint32_t)st->ints[1] : 1};
+    int64_t begin[2], end[2];
+    ref_padding(r, x->shape.h, (uint32_t)w->dims[2], stride[0], 0, &begin[0], &end[0]);
+    ref_padding(r, x->shape.w, (uint32_t)w->dims[3], stride[1], 1, &begin[1], &end[1]);
     evk_conv2d_desc d = {.in_channels = x->shape.c,
                          .out_channels = (uint32_t)w->dims[0],
                          .kernel_h = (uint32_t)w->dims[2],
                          .kernel_w = (uint32_t)w->dims[3],
-                         .stride_h = st ? (uint32_t)st->ints[0] : 1,
-                         .stride_w = st ? (uint32_t)st->ints[1] : 1,
-                         .pad_h = pd ? (uint32_t)pd->ints[0] : 0,
-                         .pad_w = pd ? (uint32_t)pd->ints[1] : 0,
+                         .stride_h = stride[0],
+                         .stride_w = stride[1],
+                         .pad_h = (uint32_t)begin[0],
+                         .pad_w = (uint32_t)begin[1],
+                         .pad_bottom_extra = (int32_t)(end[0] - begin[0]),
+                         .pad_right_extra = (int32_t)(end[1] - begin[1]),
                          .groups = (uint32_t)ref_int(r, "group", 1),
                          .weight = w->floats,
                          .weight_count = w->count,

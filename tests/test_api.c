@@ -135,6 +135,13 @@ static void test_conv2d_output_shapes(void **state)
     d.pad_h = 0;                        /* kernel exactly as large as the padded input */
     d.pad_w = 2;
     assert_shape(output_of(&d, shape(1, 4, 7, 3)), 1, 8, 1, 1);
+    d = base_desc();                    /* one more row at the bottom, one fewer column */
+    d.stride_h = d.stride_w = 2;
+    d.pad_bottom_extra = 1;
+    d.pad_right_extra = -1;
+    assert_shape(output_of(&d, shape(1, 4, 8, 9)), 1, 8, 5, 4);
+    d.pad_h = 0;                        /* 0 rows at the top, 1 at the bottom */
+    assert_shape(output_of(&d, shape(1, 4, 8, 9)), 1, 8, 4, 4);
 }
 
 static void test_conv2d_defaults(void **state)
@@ -262,6 +269,9 @@ static void test_conv2d_shape_mismatch(void **state)
     assert_rejected(&d, shape(1, 4, 9, 2), EVK_ERROR_SHAPE_MISMATCH, "kernel");
     d.pad_h = d.pad_w = 0;
     assert_rejected(&d, shape(1, 4, 4, 9), EVK_ERROR_SHAPE_MISMATCH, "kernel");
+    d = base_desc();                    /* 3x3 on 1 + 2 + 0 rows of padded input */
+    d.pad_bottom_extra = -1;
+    assert_rejected(&d, shape(1, 4, 1, 5), EVK_ERROR_SHAPE_MISMATCH, "kernel");
     d = base_desc();
     assert_rejected(&d, shape(0, 4, 7, 7), EVK_ERROR_INVALID_ARGUMENT, "zero");
     assert_rejected(&d, shape(1, 4, 7, 0), EVK_ERROR_INVALID_ARGUMENT, "zero");
@@ -295,6 +305,14 @@ static void test_conv2d_bad_desc(void **state)
     assert_rejected(&d, in, EVK_ERROR_INVALID_ARGUMENT, "activation");
     d.activation = (evk_activation)-1;
     assert_rejected(&d, in, EVK_ERROR_INVALID_ARGUMENT, "activation");
+    d = base_desc();                    /* an end that pads less than nothing */
+    d.pad_bottom_extra = -2;
+    assert_rejected(&d, in, EVK_ERROR_INVALID_ARGUMENT, "bottom");
+    d = base_desc();
+    d.pad_right_extra = 1023;           /* 1024 columns at the right */
+    assert_rejected(&d, in, EVK_ERROR_INVALID_ARGUMENT, "right");
+    d.pad_right_extra = INT32_MIN;
+    assert_rejected(&d, in, EVK_ERROR_INVALID_ARGUMENT, "right");
     assert_int_equal(evk_conv2d_output_shape(NULL, in, &in), EVK_ERROR_INVALID_ARGUMENT);
     tu_assert_message(evk_last_error(NULL), EVK_ERROR_INVALID_ARGUMENT, "desc");
     d = base_desc();

@@ -1,7 +1,8 @@
 /* Device tier: conv2d against the CPU reference over a matrix of odd cases:
  * channel counts that are not multiples of 4 (the packed layout's padding),
  * odd and non-square sizes, strides 1 and 2, kernels 1/3/5/7 and non-square
- * ones with asymmetric padding, groups 1, 2, depthwise and groups of sizes
+ * ones with asymmetric padding, one side padded more or less than the other,
+ * groups 1, 2, depthwise and groups of sizes
  * that straddle the packed quads, batch 2, every activation, bias and
  * BatchNorm folding. Each case also checks which kernel the layer picked.
  *
@@ -85,6 +86,27 @@ static void test_non_square(void **state)
         {.input = {1, 6, 11, 5}, .out_channels = 3, K(1, 7), P(0, 3), ACT(SIGMOID), .bias = 1},
     };
     RUN_CASES(state, cases, 3000);
+}
+
+/* One side padded more than the other (ONNX's pads, SAME_UPPER at stride
+ * 2), or less, on each kernel: the output grows or shrinks at the end. */
+static void test_uneven_padding(void **state)
+{
+    static const tu_conv_case cases[] = {
+        {.input = {2, 5, 10, 12}, .out_channels = 7, K(3, 3), S(2, 2), .pad_bottom_extra = 1,
+         .pad_right_extra = 1, ACT(RELU), .bias = 1},
+        {.input = {1, 6, 9, 7}, .out_channels = 5, K(3, 3), P(1, 1), .pad_bottom_extra = 2,
+         .pad_right_extra = -1, ACT(SILU), .batchnorm = 1},
+        {.input = {1, 3, 5, 4}, .out_channels = 4, K(1, 1), .pad_bottom_extra = 1, .bias = 1},
+        {.input = {1, 5, 7, 9}, .out_channels = 6, K(1, 3), P(0, 1), .pad_right_extra = 1},
+        {.input = {2, 13, 11, 10}, .out_channels = 13, .groups = 13, K(3, 3), S(2, 2),
+         .pad_bottom_extra = 1, .pad_right_extra = 1, ACT(SILU), .bias = 1},
+        {.input = {1, 7, 8, 9}, .out_channels = 7, .groups = 7, K(3, 3), P(1, 1),
+         .pad_bottom_extra = -1, .pad_right_extra = 1},
+        {.input = {1, 6, 7, 9}, .out_channels = 10, .groups = 2, K(3, 3), P(1, 1),
+         .pad_bottom_extra = 1, .pad_right_extra = -1, ACT(RELU)},
+    };
+    RUN_CASES(state, cases, 3500);
 }
 
 static void test_depthwise(void **state)
@@ -293,6 +315,7 @@ int main(void)
         TU_GPU_TEST(test_pointwise),
         TU_GPU_TEST(test_dense),
         TU_GPU_TEST(test_non_square),
+        TU_GPU_TEST(test_uneven_padding),
         TU_GPU_TEST(test_depthwise),
         TU_GPU_TEST(test_grouped),
         TU_GPU_TEST(test_every_activation_on_every_kernel),

@@ -251,12 +251,64 @@ static void matrix_products(void **state)
     tu_assert_no_validation_messages(gpu);
 }
 
+/* Convolutions that pad one side more: auto_pad SAME_UPPER at stride 2
+ * on 10 x 12 (one more row and column at the end), explicit pads of a
+ * 4 x 2 kernel (1 / 2 rows, 2 / 0 columns: the end pads less); SAME_LOWER
+ * there (one more at the begin) and pads 1 / 2 at stride 2 on 9 x 11,
+ * where no window reaches the side that pads less or more: padded alike,
+ * as the block fusions want it. */
+static void conv_asymmetric_padding(void **state)
+{
+    tu_gpu *gpu = *state;
+    static const struct {
+        const char *auto_pad;
+        int64_t kh, kw, stride, pads[4], h, w;
+        uint32_t pad_h, pad_w;
+        int32_t extra_bottom, extra_right;
+    } cases[] = {
+        {"SAME_UPPER", 3, 3, 2, {0, 0, 0, 0}, 10, 12, 0, 0, 1, 1},
+        {"SAME_LOWER", 3, 3, 2, {0, 0, 0, 0}, 10, 12, 1, 1, 0, 0},
+        {NULL, 4, 2, 1, {1, 2, 2, 0}, 10, 12, 1, 2, 1, -2},
+        {NULL, 3, 3, 2, {1, 1, 2, 2}, 9, 11, 1, 1, 0, 0},
+    };
+    for (uint32_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+        fb *b = fb_new(91 + c);
+        pb a = {0};
+        pb_attribute_ints(&a, "kernel_shape", (const int64_t[]){cases[c].kh, cases[c].kw}, 2);
+        pb_attribute_ints(&a, "strides", (const int64_t[]){cases[c].stride, cases[c].stride}, 2);
+        if (cases[c].auto_pad)
+            pb_attribute_string(&a, "auto_pad", cases[c].auto_pad);
+        else
+            pb_attribute_ints(&a, "pads", cases[c].pads, 4);
+        const char *w = fb_random(b, (const int64_t[]){7, 5, cases[c].kh, cases[c].kw}, 4, -0.4f,
+                                  0.4f);
+        const char *bias = fb_random(b, (const int64_t[]){7}, 1, -0.5f, 0.5f);
+        const char *y = fb_node(b, "Conv", (const char *const[]){"x", w, bias, NULL}, &a);
+        const int64_t dims[] = {2, 5, cases[c].h, cases[c].w};
+        evk_onnx_model *onnx = fb_finish(b, dims, fb_unary(b, "Relu", y));
+        ir_graph g;
+        fu_fuse(onnx, &g);
+        const evk_conv2d_desc *d = &single_conv(&g)->conv.desc;
+        assert_int_equal(d->pad_h, cases[c].pad_h);
+        assert_int_equal(d->pad_w, cases[c].pad_w);
+        assert_int_equal(d->pad_bottom_extra, cases[c].extra_bottom);
+        assert_int_equal(d->pad_right_extra, cases[c].extra_right);
+        char what[64];
+        snprintf(what, sizeof what, "asymmetric padding, case %u", c);
+        evk_model *model = fu_run(gpu->ctx, onnx,
+                                  (evk_shape){2, 5, (uint32_t)cases[c].h, (uint32_t)cases[c].w},
+                                  (const char *const[]){"conv2d"}, 1, 95 + c, what);
+        fu_release(model, &g, onnx);
+    }
+    tu_assert_no_validation_messages(gpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_GPU_TEST(conv_batchnorm_relu), TU_GPU_TEST(conv_silu),
         TU_GPU_TEST(conv_constant_add),   TU_GPU_TEST(add_relu),
-        TU_GPU_TEST(matrix_products),
+        TU_GPU_TEST(matrix_products),     TU_GPU_TEST(conv_asymmetric_padding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

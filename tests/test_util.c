@@ -217,6 +217,7 @@ void tu_conv_weights_make(tu_conv_weights *w, const tu_conv_case *c, uint64_t se
         .kernel_h = c->kernel_h, .kernel_w = c->kernel_w,
         .stride_h = c->stride_h, .stride_w = c->stride_w,
         .pad_h = c->pad_h, .pad_w = c->pad_w,
+        .pad_bottom_extra = c->pad_bottom_extra, .pad_right_extra = c->pad_right_extra,
         .groups = c->groups, .activation = c->activation,
         .weight = w->weight, .weight_count = (uint64_t)c->out_channels * reduction,
         .bias = w->bias, .bias_count = w->bias ? c->out_channels : 0,
@@ -237,10 +238,11 @@ void tu_conv_weights_free(tu_conv_weights *w)
 
 void tu_conv_case_describe(const tu_conv_case *c, char *out, size_t size)
 {
-    snprintf(out, size, "%ux%ux%ux%u -> %u k%ux%u s%ux%u p%ux%u g%u act%d%s%s eps%g", c->input.n,
-             c->input.c, c->input.h, c->input.w, c->out_channels, c->kernel_h, c->kernel_w,
-             c->stride_h, c->stride_w, c->pad_h, c->pad_w, case_groups(c), (int)c->activation,
-             c->bias ? " bias" : "", c->batchnorm ? " bn" : "", (double)c->eps);
+    snprintf(out, size, "%ux%ux%ux%u -> %u k%ux%u s%ux%u p%ux%u%+d%+d g%u act%d%s%s eps%g",
+             c->input.n, c->input.c, c->input.h, c->input.w, c->out_channels, c->kernel_h,
+             c->kernel_w, c->stride_h, c->stride_w, c->pad_h, c->pad_w, c->pad_bottom_extra,
+             c->pad_right_extra, case_groups(c), (int)c->activation, c->bias ? " bias" : "",
+             c->batchnorm ? " bn" : "", (double)c->eps);
 }
 
 const char *tu_expected_kernel(const evk_conv2d_desc *d)
@@ -248,7 +250,8 @@ const char *tu_expected_kernel(const evk_conv2d_desc *d)
     uint32_t groups = d->groups ? d->groups : 1;
     if (groups == 1) {
         int unit_stride = d->stride_h <= 1 && d->stride_w <= 1;
-        int pointwise = d->kernel_h == 1 && d->kernel_w == 1 && unit_stride && !d->pad_h && !d->pad_w;
+        int pointwise = d->kernel_h == 1 && d->kernel_w == 1 && unit_stride && !d->pad_h &&
+            !d->pad_w && !d->pad_bottom_extra && !d->pad_right_extra;
         return pointwise ? "conv2d_pointwise" : "conv2d_dense";
     }
     if (groups == d->in_channels && groups == d->out_channels)

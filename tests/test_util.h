@@ -105,6 +105,7 @@ typedef struct tu_conv_case {
     int bias;
     int batchnorm;
     float eps;                      /* BatchNorm eps; 0: the default */
+    int32_t pad_bottom_extra, pad_right_extra;
 } tu_conv_case;
 
 /* Host weights of a case and the desc that points at them. */

@@ -225,7 +225,8 @@ static void fuse_hetconv(ir_graph *g)
         if (op->dead || op->kind != IR_CONV || op->conv.linear || d->groups > 1 ||
             d->kernel_h != d->kernel_w || d->kernel_h < 3 || d->kernel_h > 15 ||
             !(d->kernel_h & 1) || d->stride_h != d->stride_w || d->pad_h != d->pad_w ||
-            d->pad_h >= d->kernel_h || d->in_channels < 2)
+            d->pad_bottom_extra || d->pad_right_extra || d->pad_h >= d->kernel_h ||
+            d->in_channels < 2)
             continue;
         uint32_t part = hetconv_part(d);
         if (part < 2)

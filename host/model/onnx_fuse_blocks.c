@@ -25,7 +25,8 @@ static int is_pointwise(const ir_op *op)
 {
     const evk_conv2d_desc *d = &op->conv.desc;
     return op->kind == IR_CONV && !op->conv.linear && d->kernel_h == 1 && d->kernel_w == 1 &&
-        d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0 && d->groups == 1;
+        d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0 &&
+        !d->pad_bottom_extra && !d->pad_right_extra && d->groups == 1;
 }
 
 static int is_depthwise(const ir_op *op)
@@ -35,7 +36,8 @@ static int is_depthwise(const ir_op *op)
     return op->kind == IR_CONV && !op->conv.linear && d->groups == d->in_channels &&
         d->in_channels == d->out_channels && k == d->kernel_w && (k & 1) && k >= 3 && k <= 15 &&
         d->stride_h == d->stride_w && (d->stride_h == 1 || d->stride_h == 2) &&
-        d->pad_h == (k - 1) / 2 && d->pad_w == d->pad_h;
+        d->pad_h == (k - 1) / 2 && d->pad_w == d->pad_h && !d->pad_bottom_extra &&
+        !d->pad_right_extra;
 }
 
 static uint32_t producer_of(const ir_graph *g, uint32_t value)

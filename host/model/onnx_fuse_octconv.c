@@ -56,7 +56,7 @@ static int is_path_conv(const ir_graph *g, uint32_t o, uint32_t kernel)
     return !op->dead && op->kind == IR_CONV && !op->conv.linear && d->groups == 1 &&
         d->kernel_h == kernel && d->kernel_w == kernel && (kernel & 1) && kernel <= 15 &&
         d->stride_h == 1 && d->stride_w == 1 && d->pad_h == (kernel - 1) / 2 &&
-        d->pad_w == d->pad_h;
+        d->pad_w == d->pad_h && !d->pad_bottom_extra && !d->pad_right_extra;
 }
 
 static uint32_t producer(const ir_graph *g, uint32_t v, ir_kind kind)

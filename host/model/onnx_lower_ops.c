@@ -240,25 +240,17 @@ uint32_t evk_lower_floor_output(uint32_t size, int64_t begin, int64_t end, uint3
     return (uint32_t)(((int64_t)size + begin + end - kernel) / stride + 1);
 }
 
-/* A convolution pads both sides alike; extra padding at the end that no
- * window reaches is dropped, other asymmetric padding is refused. */
-static evk_status symmetric_padding(lowering *l, const window *w, const ir_value *x, uint32_t *pad)
+/* The end padding beyond the begin's of axis `a`; 0 when the output is the
+ * same as with both sides alike (no window reaches the difference), which
+ * keeps the conv in the forms the block fusions take. */
+static int32_t end_padding_extra(const window *w, uint32_t size, uint32_t a)
 {
-    uint32_t sizes[2] = {x->shape.h, x->shape.w};
-    for (uint32_t a = 0; a < 2; ++a) {
-        int same = w->begin[a] == w->end[a] ||
-            (w->end[a] > w->begin[a] &&
-             evk_lower_floor_output(sizes[a], w->begin[a], w->end[a], w->kernel[a], w->stride[a]) ==
-                 evk_lower_floor_output(sizes[a], w->begin[a], w->begin[a], w->kernel[a],
-                                        w->stride[a]));
-        if (!same)
-            return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
-                                  "asymmetric padding (%lld before, "
-                                  "%lld after) is not supported",
-                                  (long long)w->begin[a], (long long)w->end[a]);
-        pad[a] = (uint32_t)w->begin[a];
-    }
-    return EVK_SUCCESS;
+    uint32_t alike = evk_lower_floor_output(size, w->begin[a], w->begin[a], w->kernel[a],
+                                            w->stride[a]);
+    if (w->begin[a] * 2 + size >= w->kernel[a] &&
+        evk_lower_floor_output(size, w->begin[a], w->end[a], w->kernel[a], w->stride[a]) == alike)
+        return 0;
+    return (int32_t)(w->end[a] - w->begin[a]);
 }
 
 static evk_status lower_conv(lowering *l)
@@ -287,11 +279,9 @@ static evk_status lower_conv(lowering *l)
     uint32_t out_channels = (uint32_t)w->dims[0];
     s = evk_lower_weight_input(l, 2, 0, out_channels, &b);
     window win;
-    uint32_t kernel[2] = {(uint32_t)w->dims[2], (uint32_t)w->dims[3]}, pad[2];
+    uint32_t kernel[2] = {(uint32_t)w->dims[2], (uint32_t)w->dims[3]};
     if (s == EVK_SUCCESS)
         s = evk_lower_read_window(l, x, kernel, &win);
-    if (s == EVK_SUCCESS)
-        s = symmetric_padding(l, &win, x, pad);
     uint32_t op;
     if (s == EVK_SUCCESS)
         s = evk_lower_new_op(l, IR_CONV, xv, &op);
@@ -304,16 +294,19 @@ static evk_status lower_conv(lowering *l)
                            .kernel_w = kernel[1],
                            .stride_h = win.stride[0],
                            .stride_w = win.stride[1],
-                           .pad_h = pad[0],
-                           .pad_w = pad[1],
+                           .pad_h = (uint32_t)win.begin[0],
+                           .pad_w = (uint32_t)win.begin[1],
+                           .pad_bottom_extra = end_padding_extra(&win, x->shape.h, 0),
+                           .pad_right_extra = end_padding_extra(&win, x->shape.w, 1),
                            .groups = (uint32_t)group,
                            .weight = w->floats,
                            .weight_count = w->count,
                            .bias = b ? b->floats : NULL,
                            .bias_count = b ? b->count : 0};
-    evk_shape out = {x->shape.n, out_channels,
-                     evk_lower_floor_output(x->shape.h, pad[0], pad[0], kernel[0], win.stride[0]),
-                     evk_lower_floor_output(x->shape.w, pad[1], pad[1], kernel[1], win.stride[1])};
+    evk_shape out = {
+        x->shape.n, out_channels,
+        evk_lower_floor_output(x->shape.h, win.begin[0], win.end[0], kernel[0], win.stride[0]),
+        evk_lower_floor_output(x->shape.w, win.begin[1], win.end[1], kernel[1], win.stride[1])};
     return evk_lower_set_output(l, op, out, 4);
 }
 

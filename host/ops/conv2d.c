@@ -43,6 +43,12 @@ evk_status evk_conv2d_check(evk_context *ctx, const evk_conv2d_desc *desc)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: kernel %ux%u, stride %ux%u or "
                         "padding %ux%u out of the supported range (kernel, stride <= 64, pad < 1024)",
                         d.kernel_h, d.kernel_w, d.stride_h, d.stride_w, d.pad_h, d.pad_w);
+    int64_t bottom = (int64_t)d.pad_h + d.pad_bottom_extra;
+    int64_t right = (int64_t)d.pad_w + d.pad_right_extra;
+    if (bottom < 0 || bottom >= 1024 || right < 0 || right >= 1024)
+        return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT, "conv2d: padding at the bottom %lld or "
+                        "at the right %lld out of the supported range (0 to 1023)",
+                        (long long)bottom, (long long)right);
     if (d.in_channels % d.groups || d.out_channels % d.groups)
         return evk_fail(ctx, EVK_ERROR_INVALID_ARGUMENT,
                         "conv2d: groups %u must divide in_channels %u and out_channels %u",
@@ -65,11 +71,12 @@ static evk_status compute_output_shape(evk_context *ctx, const evk_conv2d_desc *
     if (in.c != d->in_channels)
         return evk_fail(ctx, EVK_ERROR_SHAPE_MISMATCH, "conv2d: input has %u channels, layer "
                         "expects %u", in.c, d->in_channels);
-    uint64_t padded_h = (uint64_t)in.h + 2 * d->pad_h, padded_w = (uint64_t)in.w + 2 * d->pad_w;
+    int64_t padded_h = (int64_t)in.h + 2 * (int64_t)d->pad_h + d->pad_bottom_extra;
+    int64_t padded_w = (int64_t)in.w + 2 * (int64_t)d->pad_w + d->pad_right_extra;
     if (padded_h < d->kernel_h || padded_w < d->kernel_w)
         return evk_fail(ctx, EVK_ERROR_SHAPE_MISMATCH, "conv2d: kernel %ux%u larger than the "
-                        "padded input %llux%llu", d->kernel_h, d->kernel_w,
-                        (unsigned long long)padded_h, (unsigned long long)padded_w);
+                        "padded input %lldx%lld", d->kernel_h, d->kernel_w,
+                        (long long)padded_h, (long long)padded_w);
     out->n = in.n;
     out->c = d->out_channels;
     out->h = (uint32_t)((padded_h - d->kernel_h) / d->stride_h + 1);
@@ -107,7 +114,8 @@ evk_conv2d_kernel evk_conv2d_choose_kernel(const evk_conv2d_desc *d)
 {
     if (d->groups == 1) {
         int pointwise = d->kernel_h == 1 && d->kernel_w == 1 && d->stride_h == 1 &&
-                        d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0;
+                        d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0 &&
+                        d->pad_bottom_extra == 0 && d->pad_right_extra == 0;
         return pointwise ? EVK_CONV2D_POINTWISE : EVK_CONV2D_DENSE;
     }
     if (d->groups == d->in_channels && d->groups == d->out_channels)

@@ -769,10 +769,19 @@ typedef struct evk_conv2d_desc {
     const float *bias;
     uint64_t bias_count;
     evk_batchnorm batchnorm;        /* all NULL: none; count out_channels */
+    /* Padding that differs between the sides (ONNX's `pads`, auto_pad
+     * SAME_UPPER and SAME_LOWER, TensorFlow's SAME at stride 2): pad_h rows
+     * at the top and pad_h + pad_bottom_extra at the bottom, pad_w columns
+     * at the left and pad_w + pad_right_extra at the right. 0: both sides
+     * alike. Negative when the end pads less; each end's padding must be 0
+     * to 1023. */
+    int32_t pad_bottom_extra, pad_right_extra;
 } evk_conv2d_desc;
 
 /* Output shape of a conv2d for an input shape, validating the desc (no
- * context needed; messages go to evk_last_error(NULL)).
+ * context needed; messages go to evk_last_error(NULL)): n = input n, c =
+ * out_channels, h = (h + 2·pad_h + pad_bottom_extra − kernel_h) / stride_h
+ * + 1, and w likewise.
  * Errors: EVK_ERROR_INVALID_ARGUMENT (bad desc), EVK_ERROR_SHAPE_MISMATCH
  * (input channels differ, or the kernel does not fit the padded input). */
 EVK_API evk_status evk_conv2d_output_shape(const evk_conv2d_desc *desc, evk_shape input,

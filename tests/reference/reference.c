@@ -50,8 +50,10 @@ static double batchnorm(const evk_batchnorm *bn, uint32_t o, double x)
 void evk_ref_conv2d(const evk_conv2d_desc *d, evk_shape in_shape, const float *in, float *out)
 {
     uint32_t sh = d->stride_h ? d->stride_h : 1, sw = d->stride_w ? d->stride_w : 1;
-    uint32_t oh = (in_shape.h + 2 * d->pad_h - d->kernel_h) / sh + 1;
-    uint32_t ow = (in_shape.w + 2 * d->pad_w - d->kernel_w) / sw + 1;
+    uint32_t oh = (uint32_t)(((int64_t)in_shape.h + 2 * d->pad_h + d->pad_bottom_extra -
+                              d->kernel_h) / sh + 1);
+    uint32_t ow = (uint32_t)(((int64_t)in_shape.w + 2 * d->pad_w + d->pad_right_extra -
+                              d->kernel_w) / sw + 1);
     for (uint32_t n = 0; n < in_shape.n; ++n)
         for (uint32_t o = 0; o < d->out_channels; ++o)
             for (uint32_t y = 0; y < oh; ++y)
