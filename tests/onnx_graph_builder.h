@@ -87,15 +87,14 @@ static inline const char *fb_binary(fb *b, const char *op, const char *x, const 
     return fb_node(b, op, (const char *const[]){x, y, NULL}, NULL);
 }
 
-/* Conv of `w` [cout, cin / group, k, k] (and `bias` when not NULL), padding
- * (k − 1) / 2. */
+/* Conv of `w` [cout, cin / group, k, k] (and `bias` when not NULL),
+ * padding `p` on every side. */
 static inline const char *fb_conv_with(fb *b, const char *x, uint32_t cin, uint32_t cout,
                                        uint32_t k, uint32_t stride, uint32_t group, const float *w,
-                                       const float *bias)
+                                       const float *bias, int64_t p)
 {
     const char *wn = fb_floats(b, (const int64_t[]){cout, cin / group, k, k}, 4, w);
     const char *bn = bias ? fb_floats(b, (const int64_t[]){cout}, 1, bias) : NULL;
-    int64_t p = (k - 1) / 2;
     pb a = {0};
     pb_attribute_ints(&a, "kernel_shape", (const int64_t[]){k, k}, 2);
     pb_attribute_ints(&a, "strides", (const int64_t[]){stride, stride}, 2);
@@ -104,18 +103,27 @@ static inline const char *fb_conv_with(fb *b, const char *x, uint32_t cin, uint3
     return fb_node(b, "Conv", (const char *const[]){x, wn, bn ? bn : NULL, NULL}, &a);
 }
 
-/* The same with weights uniform in ±1/sqrt(fan-in) and a bias in ±0.5. */
-static inline const char *fb_conv(fb *b, const char *x, uint32_t cin, uint32_t cout, uint32_t k,
-                                  uint32_t stride, uint32_t group, int bias)
+/* The same with weights uniform in ±1/sqrt(fan-in) and a bias in ±0.5
+ * when `bias`. */
+static inline const char *fb_conv_padded(fb *b, const char *x, uint32_t cin, uint32_t cout,
+                                         uint32_t k, uint32_t stride, uint32_t group, int bias,
+                                         int64_t pad)
 {
     size_t count = (size_t)cout * cin / group * k * k;
     float scale = 1.0f / sqrtf((float)(cin / group * k * k));
     float *w = tu_random_array(&b->rng, count, -scale, scale);
     float *bv = bias ? tu_random_array(&b->rng, cout, -0.5f, 0.5f) : NULL;
-    const char *y = fb_conv_with(b, x, cin, cout, k, stride, group, w, bv);
+    const char *y = fb_conv_with(b, x, cin, cout, k, stride, group, w, bv, pad);
     free(w);
     free(bv);
     return y;
+}
+
+/* Padded by (k − 1) / 2: the size kept at stride 1. */
+static inline const char *fb_conv(fb *b, const char *x, uint32_t cin, uint32_t cout, uint32_t k,
+                                  uint32_t stride, uint32_t group, int bias)
+{
+    return fb_conv_padded(b, x, cin, cout, k, stride, group, bias, (k - 1) / 2);
 }
 
 static inline const char *fb_bn(fb *b, const char *x, uint32_t c)
@@ -165,6 +173,14 @@ static inline const char *fb_crop(fb *b, const char *x, int64_t h, int64_t w)
     const char *ends = fb_ints(b, (const int64_t[]){h, w}, 2);
     const char *axes = fb_ints(b, (const int64_t[]){2, 3}, 2);
     return fb_node(b, "Slice", (const char *const[]){x, starts, ends, axes, NULL}, NULL);
+}
+
+/* Pad of H and W with zeros (opset 13: the pads as an input). */
+static inline const char *fb_pad(fb *b, const char *x, int64_t top, int64_t left, int64_t bottom,
+                                 int64_t right)
+{
+    const char *pads = fb_ints(b, (const int64_t[]){0, 0, top, left, 0, 0, bottom, right}, 8);
+    return fb_node(b, "Pad", (const char *const[]){x, pads, NULL}, NULL);
 }
 
 /* The model of input "x" of `dims` and output `y`, parsed; frees b. */

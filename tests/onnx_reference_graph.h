@@ -343,6 +343,18 @@ static inline rv ref_node(ref_run *r)
         y = fu_value((evk_shape){x->shape.n, x->shape.c + b->shape.c, x->shape.h, x->shape.w},
                      x->rank);
         ref_layout(x, b, &y, 2, 1);
+    } else if (strcmp(op, "Pad") == 0) {
+        const int64_t *pads = ref_constant(r, 1)->ints; /* [0, 0, top, left, 0, 0, bottom, right] */
+        evk_shape s = x->shape;
+        y = fu_value((evk_shape){s.n, s.c, s.h + (uint32_t)(pads[2] + pads[6]),
+                                 s.w + (uint32_t)(pads[3] + pads[7])},
+                     4);
+        float *from[3] = {x->x, x->m, x->e}, *to[3] = {y.x, y.m, y.e};
+        for (int k = 0; k < 3; ++k)
+            for (uint64_t plane = 0; plane < (uint64_t)s.n * s.c; ++plane)
+                for (uint32_t h = 0; h < s.h; ++h)
+                    memcpy(&to[k][(plane * y.shape.h + h + pads[2]) * y.shape.w + pads[3]],
+                           &from[k][(plane * s.h + h) * s.w], s.w * sizeof(float));
     } else if (strcmp(op, "Flatten") == 0) {
         evk_shape s = x->shape;
         y = fu_value((evk_shape){s.n, s.c * s.h * s.w, 1, 1}, 2);

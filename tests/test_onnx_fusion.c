@@ -303,12 +303,81 @@ static void conv_asymmetric_padding(void **state)
     tu_assert_no_validation_messages(gpu);
 }
 
+/* A zero Pad (1 / 2 rows, 2 / 0 columns) before a 3x3 conv of stride 2
+ * without padding: one conv that pads by it; ZeroPad2d(1) before a conv
+ * padded by 1: one conv padded by 2; before a max pool (whose padding is
+ * not zeros): the Pad runs as a layer of its own. Pads of the channels or
+ * below 0: refused. */
+static void pad_fold(void **state)
+{
+    tu_gpu *gpu = *state;
+    for (int c = 0; c < 3; ++c) {
+        fb *b = fb_new(101 + (uint64_t)c);
+        const char *y;
+        if (c < 2) {
+            const char *padded = c == 0 ? fb_pad(b, "x", 1, 2, 2, 0) : fb_pad(b, "x", 1, 1, 1, 1);
+            pb a = {0};
+            int64_t p = c == 0 ? 0 : 1;
+            pb_attribute_ints(&a, "kernel_shape", (const int64_t[]){3, 3}, 2);
+            pb_attribute_ints(&a, "strides", (const int64_t[]){c == 0 ? 2 : 1, c == 0 ? 2 : 1}, 2);
+            pb_attribute_ints(&a, "pads", (const int64_t[]){p, p, p, p}, 4);
+            const char *w = fb_random(b, (const int64_t[]){6, 5, 3, 3}, 4, -0.4f, 0.4f);
+            y = fb_unary(b, "Relu", fb_node(b, "Conv", (const char *const[]){padded, w, NULL}, &a));
+        } else {
+            pb a = {0};
+            pb_attribute_ints(&a, "kernel_shape", (const int64_t[]){3, 3}, 2);
+            pb_attribute_ints(&a, "strides", (const int64_t[]){2, 2}, 2);
+            y = fb_node(b, "MaxPool", (const char *const[]){fb_pad(b, "x", 1, 1, 0, 2), NULL}, &a);
+        }
+        evk_onnx_model *onnx = fb_finish(b, input_dims, y);
+        ir_graph g;
+        fu_fuse(onnx, &g);
+        evk_model *model;
+        if (c < 2) {
+            const evk_conv2d_desc *d = &single_conv(&g)->conv.desc;
+            assert_int_equal(d->pad_h, c == 0 ? 1 : 2);
+            assert_int_equal(d->pad_w, c == 0 ? 2 : 2);
+            assert_int_equal(d->pad_bottom_extra, 0);
+            assert_int_equal(d->pad_right_extra, c == 0 ? -2 : 0);
+            model = fu_run(gpu->ctx, onnx, input_shape, (const char *const[]){"conv2d"}, 1, 104 + c,
+                           "pad + conv");
+            fu_expect_source(model, 0, "Pad", 1);
+            fu_expect_source(model, 0, "Relu", 1);
+        } else {
+            fu_expect_ops(&g, (const ir_kind[]){IR_CONV, IR_MAX_POOL}, 2, "pad + max pool");
+            model = fu_run(gpu->ctx, onnx, input_shape, (const char *const[]){"conv2d", "max_pool"},
+                           2, 106, "pad + max pool");
+            fu_expect_source(model, 0, "Pad", 1);
+            fu_expect_source(model, 1, "Pad", 0);
+        }
+        fu_release(model, &g, onnx);
+    }
+    /* Pads of the channels, and a negative one (a crop): refused by name. */
+    static const int64_t refused[2][8] = {{0, 1, 0, 0, 0, 0, 0, 0}, {0, 0, 0, -1, 0, 0, 1, 1}};
+    for (int c = 0; c < 2; ++c) {
+        fb *b = fb_new(107);
+        const char *pads = fb_ints(b, refused[c], 8);
+        evk_onnx_model *onnx = fb_finish(
+            b, input_dims, fb_node(b, "Pad", (const char *const[]){"x", pads, NULL}, NULL));
+        ir_graph g;
+        assert_int_equal(evk_onnx_lower_bound(NULL, onnx, FU_FILE, NULL, NULL, 0, &g),
+                         EVK_ERROR_UNSUPPORTED);
+        tu_assert_message(evk_last_error(NULL), EVK_ERROR_UNSUPPORTED, c ? "axis 3" : "axis 1");
+        fu_release(NULL, &g, onnx);
+    }
+    tu_assert_no_validation_messages(gpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_GPU_TEST(conv_batchnorm_relu), TU_GPU_TEST(conv_silu),
-        TU_GPU_TEST(conv_constant_add),   TU_GPU_TEST(add_relu),
-        TU_GPU_TEST(matrix_products),     TU_GPU_TEST(conv_asymmetric_padding),
+        TU_GPU_TEST(conv_batchnorm_relu),
+        TU_GPU_TEST(conv_silu),
+        TU_GPU_TEST(conv_constant_add),
+        TU_GPU_TEST(add_relu),
+        TU_GPU_TEST(matrix_products),
+        TU_GPU_TEST(conv_asymmetric_padding),
+        TU_GPU_TEST(pad_fold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,7 @@ static void hetconv(void **state)
         float *w = hetconv_weights(cases[c].pattern, cases[c].stray);
         const char *conv = fb_conv_with(
             b, "x", 6, 10, 3, cases[c].stride, 1, w,
-            (const float[]){0.1f, -0.2f, 0.3f, 0, 0.5f, -0.1f, 0.2f, 0, 0.4f, -0.3f});
+            (const float[]){0.1f, -0.2f, 0.3f, 0, 0.5f, -0.1f, 0.2f, 0, 0.4f, -0.3f}, 1);
         free(w);
         evk_onnx_model *onnx = fb_finish(b, dims, fb_unary(b, "Relu", fb_bn(b, conv, 10)));
         ir_graph g;
@@ -81,13 +81,16 @@ static void hetconv(void **state)
  * Sigmoid and Mul), depthwise 3x3 with a bias + SiLU, the SE (global pool,
  * 1x1 48 -> 3 with bias, SiLU or `se_relu` Relu, 1x1 3 -> 48 with bias,
  * Sigmoid, Mul), project 1x1 + BatchNorm, and the residual Add when
- * `residual`. */
+ * `residual`; with `zero_pad` the depthwise conv's padding is a Pad of
+ * zeros before it (as TensorFlow's models converted write it). */
 static const char *mbconv_block(fb *b, uint32_t cin, uint32_t cout, uint32_t stride, int se_relu,
-                                int residual)
+                                int residual, int zero_pad)
 {
     const uint32_t e = 48, s = 3;
     const char *h = fb_silu(b, fb_bn(b, fb_conv(b, "x", cin, e, 1, 1, 1, 0), e));
-    const char *d = fb_silu(b, fb_conv(b, h, e, e, 3, stride, e, 1));
+    const char *d = zero_pad
+        ? fb_silu(b, fb_conv_padded(b, fb_pad(b, h, 1, 1, 1, 1), e, e, 3, stride, e, 1, 0))
+        : fb_silu(b, fb_conv(b, h, e, e, 3, stride, e, 1));
     const char *f1 = fb_conv(b, fb_unary(b, "GlobalAveragePool", d), e, s, 1, 1, 1, 1);
     f1 = se_relu ? fb_unary(b, "Relu", f1) : fb_silu(b, f1);
     const char *gate = fb_unary(b, "Sigmoid", fb_conv(b, f1, s, e, 1, 1, 1, 1));
@@ -95,35 +98,40 @@ static const char *mbconv_block(fb *b, uint32_t cin, uint32_t cout, uint32_t str
     return residual ? fb_binary(b, "Add", y, "x") : y;
 }
 
-/* 12 -> 12 stride 1 with the residual and 12 -> 16 stride 2 without: one
- * MBConv each; the SE's inner activation Relu, or stride 1 and 12 -> 12
- * without the residual (which the fused block would add): separate
- * layers. */
+/* 12 -> 12 stride 1 with the residual, 12 -> 16 stride 2 without and
+ * 12 -> 12 with the depthwise conv's padding a Pad: one MBConv each; the
+ * SE's inner activation Relu, or stride 1 and 12 -> 12 without the
+ * residual (which the fused block would add): separate layers. */
 static void mbconv(void **state)
 {
     tu_gpu *gpu = *state;
     static const struct {
         uint32_t out, stride;
-        int se_relu, residual;
-    } cases[] = {{12, 1, 0, 1}, {16, 2, 0, 0}, {12, 1, 1, 1}, {12, 1, 0, 0}};
+        int se_relu, residual, zero_pad, fused;
+    } cases[] = {{12, 1, 0, 1, 0, 1},
+                 {16, 2, 0, 0, 0, 1},
+                 {12, 1, 0, 1, 1, 1},
+                 {12, 1, 1, 1, 0, 0},
+                 {12, 1, 0, 0, 0, 0}};
     const int64_t dims[] = {2, 12, 9, 11};
     const evk_shape shape = {2, 12, 9, 11};
     static const ir_kind unfused[] = {IR_CONV, IR_CONV,   IR_GLOBAL_POOL, IR_CONV,
                                       IR_CONV, IR_BINARY, IR_CONV,        IR_BINARY};
     static const char *const unfused_kinds[] = {"conv2d", "conv2d",    "global_avg_pool", "conv2d",
                                                 "conv2d", "broadcast", "conv2d",          "add"};
-    for (uint32_t c = 0; c < 4; ++c) {
+    for (uint32_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
         fb *b = fb_new(71 + c);
         const char *y = mbconv_block(b, 12, cases[c].out, cases[c].stride, cases[c].se_relu,
-                                     cases[c].residual);
+                                     cases[c].residual, cases[c].zero_pad);
         evk_onnx_model *onnx = fb_finish(b, dims, y);
         ir_graph g;
         fu_fuse(onnx, &g);
         char what[64];
-        snprintf(what, sizeof what, "mbconv 12 -> %u stride %u%s%s", cases[c].out, cases[c].stride,
-                 cases[c].se_relu ? " relu in se" : "", cases[c].residual ? " residual" : "");
+        snprintf(what, sizeof what, "mbconv 12 -> %u stride %u%s%s%s", cases[c].out,
+                 cases[c].stride, cases[c].se_relu ? " relu in se" : "",
+                 cases[c].residual ? " residual" : "", cases[c].zero_pad ? " pad" : "");
         evk_model *model;
-        if (c < 2) {
+        if (cases[c].fused) {
             fu_expect_ops(&g, (const ir_kind[]){IR_MBCONV}, 1, what);
             const evk_mbconv_desc *d = &fu_live(&g, 0)->mbconv;
             assert_int_equal(d->in_channels, 12);
@@ -133,9 +141,11 @@ static void mbconv(void **state)
             assert_int_equal(d->stride, cases[c].stride);
             assert_int_equal(d->activation, EVK_ACTIVATION_SILU);
             assert_int_equal((uint32_t)(12 * d->se_ratio), 3);
-            model = fu_run(gpu->ctx, onnx, shape, (const char *const[]){"mbconv"}, 1, 75 + c, what);
+            model = fu_run(gpu->ctx, onnx, shape, (const char *const[]){"mbconv"}, 1, 171 + c,
+                           what);
             fu_expect_source(model, 0, "GlobalAveragePool", 1);
             fu_expect_source(model, 0, "Add", cases[c].residual);
+            fu_expect_source(model, 0, "Pad", cases[c].zero_pad);
         } else {
             uint32_t count = cases[c].residual ? 8 : 7;
             fu_expect_ops(&g, unfused, count, what);
@@ -143,7 +153,7 @@ static void mbconv(void **state)
             assert_int_equal(fu_live(&g, 3)->conv.desc.activation,
                              cases[c].se_relu ? EVK_ACTIVATION_RELU : EVK_ACTIVATION_SILU);
             assert_int_equal(fu_live(&g, 4)->conv.desc.activation, EVK_ACTIVATION_SIGMOID);
-            model = fu_run(gpu->ctx, onnx, shape, unfused_kinds, count, 75 + c, what);
+            model = fu_run(gpu->ctx, onnx, shape, unfused_kinds, count, 171 + c, what);
         }
         fu_release(model, &g, onnx);
     }

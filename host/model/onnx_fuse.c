@@ -1,4 +1,5 @@
 /* The importer's passes onto effvk's layers (onnx_ir.h), in order:
+ *  - a zero Pad read only by a convolution becomes that conv's padding;
  *  - x · sigmoid(x) becomes SiLU;
  *  - a convolution takes the BatchNorm, the per-channel constant add (a
  *    bias) and the activation that follow it, a same-shape add its ReLU;
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "onnx_fuse.h"
+#include "onnx_lower_ops.h"
 
 uint32_t evk_fuse_reader(const ir_graph *g, uint32_t value)
 {
@@ -51,13 +53,67 @@ void evk_fuse_absorb(ir_graph *g, uint32_t keep, uint32_t victim)
     evk_fuse_give_nodes(g, victim, keep);
 }
 
-void evk_fuse_give_nodes(ir_graph *g, uint32_t from, uint32_t to)
+void evk_fuse_take_nodes(ir_graph *g, uint32_t from, uint32_t to)
 {
     for (uint32_t n = 0; n < g->onnx->node_count; ++n)
         if (g->node_owner[n] == from)
             g->node_owner[n] = to;
+}
+
+void evk_fuse_give_nodes(ir_graph *g, uint32_t from, uint32_t to)
+{
+    evk_fuse_take_nodes(g, from, to);
     if (g->ops[to].first_node > g->ops[from].first_node)
         g->ops[to].first_node = g->ops[from].first_node;
+}
+
+/* ---- Zero padding. */
+
+/* A Pad as lowered: a depthwise 1x1 conv of ones, nothing after it. */
+static int is_zero_pad(const ir_op *op)
+{
+    const evk_conv2d_desc *d = &op->conv.desc;
+    if (op->dead || op->kind != IR_CONV || op->conv.linear || d->kernel_h != 1 ||
+        d->kernel_w != 1 || d->stride_h > 1 || d->stride_w > 1 || d->groups != d->in_channels ||
+        d->in_channels != d->out_channels || d->weight_count != d->in_channels || d->bias ||
+        d->batchnorm.gamma || d->activation != EVK_ACTIVATION_NONE)
+        return 0;
+    for (uint32_t c = 0; c < d->in_channels; ++c)
+        if (d->weight[c] != 1.0f)
+            return 0;
+    return 1;
+}
+
+/* A zero Pad read only by a conv: the conv pads by both amounts, each end
+ * by its own sum (its padding is zeros too). */
+static void fold_pads(ir_graph *g)
+{
+    for (uint32_t o = 0; o < g->op_count; ++o) {
+        ir_op *pad = &g->ops[o];
+        if (!is_zero_pad(pad))
+            continue;
+        uint32_t r = evk_fuse_reader(g, pad->out[0]);
+        if (r == IR_NONE || g->ops[r].kind != IR_CONV || g->ops[r].conv.linear)
+            continue;
+        evk_conv2d_desc *d = &g->ops[r].conv.desc;
+        const evk_conv2d_desc *p = &pad->conv.desc;
+        int64_t top = (int64_t)d->pad_h + p->pad_h, left = (int64_t)d->pad_w + p->pad_w;
+        int64_t bottom = top + d->pad_bottom_extra + p->pad_bottom_extra,
+                right = left + d->pad_right_extra + p->pad_right_extra;
+        if (top > 1023 || left > 1023 || bottom > 1023 || right > 1023)
+            continue;
+        evk_shape x = g->values[pad->in[0]].shape;
+        d->pad_h = (uint32_t)top;
+        d->pad_w = (uint32_t)left;
+        d->pad_bottom_extra = evk_lower_end_extra(x.h, top, bottom, d->kernel_h,
+                                                  d->stride_h ? d->stride_h : 1);
+        d->pad_right_extra = evk_lower_end_extra(x.w, left, right, d->kernel_w,
+                                                 d->stride_w ? d->stride_w : 1);
+        g->ops[r].in[0] = pad->in[0];
+        g->values[pad->out[0]].consumers--;
+        pad->dead = 1;
+        evk_fuse_take_nodes(g, o, r);
+    }
 }
 
 /* ---- SiLU. */
@@ -271,6 +327,7 @@ static void remove_dead(ir_graph *g)
 evk_status evk_onnx_fuse(ir_graph *g)
 {
     remove_dead(g);
+    fold_pads(g);
     fuse_silu(g);
     evk_status s = fuse_conv_epilogues(g);
     if (s != EVK_SUCCESS)

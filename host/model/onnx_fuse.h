@@ -11,8 +11,11 @@ uint32_t evk_fuse_reader(const ir_graph *g, uint32_t value);
 const ir_op *evk_fuse_producer(const ir_graph *g, uint32_t value, ir_kind kind);
 /* `keep` takes over `victim`'s output and ONNX nodes; victim dies. */
 void evk_fuse_absorb(ir_graph *g, uint32_t keep, uint32_t victim);
-/* The ONNX nodes of op `from` become op `to`'s. */
+/* The ONNX nodes of op `from` become op `to`'s, and the first of them
+ * names `to` when it comes before `to`'s own. */
 void evk_fuse_give_nodes(ir_graph *g, uint32_t from, uint32_t to);
+/* The same, `to` keeping its name. */
+void evk_fuse_take_nodes(ir_graph *g, uint32_t from, uint32_t to);
 
 /* onnx_fuse_blocks.c */
 evk_status evk_fuse_mbconv(ir_graph *g);

@@ -287,9 +287,7 @@ static void absorb_unread_pool(ir_graph *g, uint32_t value, uint32_t at)
         return;
     g->ops[p].dead = 1;
     g->values[g->ops[p].in[0]].consumers--;
-    for (uint32_t n = 0; n < g->onnx->node_count; ++n)
-        if (g->node_owner[n] == p)
-            g->node_owner[n] = at;
+    evk_fuse_take_nodes(g, p, at);
 }
 
 static void absorb_all(ir_graph *g, const oct_match *m, uint32_t at, evk_octconv_desc desc)

@@ -54,8 +54,9 @@ typedef enum ir_kind {
 } ir_kind;
 
 /* The convolution part of an op: evk_conv2d_desc's fields (weights as
- * the op holds them), whether it was a matrix product (Gemm, MatMul: a
- * linear layer when it has no activation) and its asymmetric padding. */
+ * the op holds them, padding that may differ between the sides) and
+ * whether it was a matrix product (Gemm, MatMul: a linear layer when it
+ * has no activation). */
 typedef struct ir_conv {
     evk_conv2d_desc desc;
     int linear;

@@ -240,17 +240,14 @@ uint32_t evk_lower_floor_output(uint32_t size, int64_t begin, int64_t end, uint3
     return (uint32_t)(((int64_t)size + begin + end - kernel) / stride + 1);
 }
 
-/* The end padding beyond the begin's of axis `a`; 0 when the output is the
- * same as with both sides alike (no window reaches the difference), which
- * keeps the conv in the forms the block fusions take. */
-static int32_t end_padding_extra(const window *w, uint32_t size, uint32_t a)
+int32_t evk_lower_end_extra(uint32_t size, int64_t begin, int64_t end, uint32_t kernel,
+                            uint32_t stride)
 {
-    uint32_t alike = evk_lower_floor_output(size, w->begin[a], w->begin[a], w->kernel[a],
-                                            w->stride[a]);
-    if (w->begin[a] * 2 + size >= w->kernel[a] &&
-        evk_lower_floor_output(size, w->begin[a], w->end[a], w->kernel[a], w->stride[a]) == alike)
+    if (2 * begin + size >= kernel &&
+        evk_lower_floor_output(size, begin, end, kernel, stride) ==
+            evk_lower_floor_output(size, begin, begin, kernel, stride))
         return 0;
-    return (int32_t)(w->end[a] - w->begin[a]);
+    return (int32_t)(end - begin);
 }
 
 static evk_status lower_conv(lowering *l)
@@ -296,8 +293,10 @@ static evk_status lower_conv(lowering *l)
                            .stride_w = win.stride[1],
                            .pad_h = (uint32_t)win.begin[0],
                            .pad_w = (uint32_t)win.begin[1],
-                           .pad_bottom_extra = end_padding_extra(&win, x->shape.h, 0),
-                           .pad_right_extra = end_padding_extra(&win, x->shape.w, 1),
+                           .pad_bottom_extra = evk_lower_end_extra(
+                               x->shape.h, win.begin[0], win.end[0], kernel[0], win.stride[0]),
+                           .pad_right_extra = evk_lower_end_extra(
+                               x->shape.w, win.begin[1], win.end[1], kernel[1], win.stride[1]),
                            .groups = (uint32_t)group,
                            .weight = w->floats,
                            .weight_count = w->count,

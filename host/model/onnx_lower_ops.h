@@ -73,8 +73,14 @@ evk_status evk_lower_read_window(lowering *l, const ir_value *x, const uint32_t 
 /* Output size of a window in floor mode. */
 uint32_t evk_lower_floor_output(uint32_t size, int64_t begin, int64_t end, uint32_t kernel,
                                 uint32_t stride);
+/* A conv's end padding beyond `begin` (evk_conv2d_desc's pad_*_extra) for
+ * padding `begin` / `end` of an axis of `size`: 0 when the output is the
+ * same as with both sides alike (no window reaches the difference), which
+ * keeps the conv in the forms the block fusions take. */
+int32_t evk_lower_end_extra(uint32_t size, int64_t begin, int64_t end, uint32_t kernel,
+                            uint32_t stride);
 
-/* onnx_lower_layout.c: pooling, reshapes, Resize, Concat and Slice. */
+/* onnx_lower_layout.c: pooling, reshapes, Resize, Concat, Slice and Pad. */
 evk_status evk_lower_layout_op(lowering *l);
 
 /* The axes of Unsqueeze, Squeeze and ReduceMean: an attribute before opset
