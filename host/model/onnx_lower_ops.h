@@ -80,8 +80,11 @@ uint32_t evk_lower_floor_output(uint32_t size, int64_t begin, int64_t end, uint3
 int32_t evk_lower_end_extra(uint32_t size, int64_t begin, int64_t end, uint32_t kernel,
                             uint32_t stride);
 
-/* onnx_lower_layout.c: pooling, reshapes, Resize, Concat, Slice and Pad. */
+/* onnx_lower_layout.c: pooling, reshapes, Resize, Concat and Slice; Pad
+ * through evk_lower_pad. */
 evk_status evk_lower_layout_op(lowering *l);
+/* onnx_lower_pad.c */
+evk_status evk_lower_pad(lowering *l);
 
 /* The axes of Unsqueeze, Squeeze and ReduceMean: an attribute before opset
  * 13 (18 for ReduceMean), input 1 after; none: count 0. */
