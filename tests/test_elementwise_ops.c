@@ -20,6 +20,7 @@
 #include "command.h"
 #include "element_storage.h"
 #include "graph.h"
+#include "packed_lanes.h"
 #include "pool.h"
 #include "profile.h"
 #include "reference.h"
@@ -27,38 +28,6 @@
 
 static const evk_shape shapes[] = {{2, 1, 5, 7}, {2, 3, 7, 5}, {1, 5, 1, 1}, {2, 7, 5, 7}};
 #define SHAPE_COUNT (sizeof shapes / sizeof shapes[0])
-
-static size_t packed_elements(evk_shape s)
-{
-    return (size_t)s.n * ((s.c + 3) / 4) * 4 * s.h * s.w;
-}
-
-/* Sets every stored element of `t`, padded lanes included, to `value`, so
- * that a kernel that skips the padding leaves it nonzero. */
-static void poison(evk_context *ctx, evk_tensor *t, float value)
-{
-    evk_host_access access;
-    assert_int_equal(evk_buffer_begin_write(ctx, &t->buffer, &access), EVK_SUCCESS);
-    for (size_t i = 0; i < packed_elements(t->shape); ++i)
-        evk_store_element(ctx, access.ptr, i, value);
-    assert_int_equal(evk_buffer_end_write(ctx, &t->buffer, &access), EVK_SUCCESS);
-}
-
-/* Fails unless every padded channel lane (c >= C) of t's buffer holds 0. */
-static void assert_padding_zero(evk_context *ctx, const evk_tensor *t, const char *what)
-{
-    evk_host_access access;
-    assert_int_equal(evk_buffer_begin_read(ctx, &t->buffer, &access), EVK_SUCCESS);
-    evk_shape s = t->shape;
-    size_t plane = (size_t)s.h * s.w, c4 = (s.c + 3) / 4;
-    for (size_t i = 0; i < packed_elements(s); ++i) {
-        size_t channel = i / (plane * 4) % c4 * 4 + i % 4;
-        float value = evk_load_element(ctx, access.ptr, i);
-        if (channel >= s.c && value != 0.0f)
-            fail_msg("%s: padded lane of channel %zu holds %g", what, channel, (double)value);
-    }
-    evk_buffer_end_read(ctx, &access);
-}
 
 /* The bound's part not relative to the result: a half result below the
  * smallest normal half, 2^-14, may be flushed to zero. */
@@ -130,7 +99,7 @@ static void check_unary(evk_context *ctx, const unary_case *c, evk_shape shape, 
     evk_ref_unary((int)c->desc.op, c->desc.min, c->desc.max, c->desc.alpha, c->desc.beta, xs, n,
                   ref);
     evk_tensor *tx = tu_tensor(ctx, shape, x), *ty = tu_tensor(ctx, shape, NULL);
-    poison(ctx, ty, 3.0f);
+    tu_poison(ctx, ty, 3.0f);
     if (evk_layer_forward(layer, tx, ty) != EVK_SUCCESS)
         fail_msg("%s: %s", what, evk_last_error(ctx));
     float *got = tu_download(ty);
@@ -145,7 +114,7 @@ static void check_unary(evk_context *ctx, const unary_case *c, evk_shape shape, 
             bound[i] = (float)unary_bound(&c->desc, xs[i]);
         tu_assert_within_bound(got, ref, bound, shape, what);
     }
-    assert_padding_zero(ctx, ty, what);
+    tu_assert_padding_zero(ctx, ty, what);
     free(x);
     free(xs);
     free(ref);
@@ -232,13 +201,13 @@ static void check_binary(evk_context *ctx, evk_binary_op op, int constant, evk_s
                         op == EVK_BINARY_MUL ? "broadcast_mul" : "broadcast_add");
     evk_tensor *ta = tu_tensor(ctx, as, a), *ty = tu_tensor(ctx, as, NULL);
     evk_tensor *tb = constant ? NULL : tu_tensor(ctx, bs, b);
-    poison(ctx, ty, -5.0f);
+    tu_poison(ctx, ty, -5.0f);
     s = constant ? evk_layer_forward(layer, ta, ty) : binary_forward(layer, ta, tb, ty);
     if (s != EVK_SUCCESS)
         fail_msg("%s: %s", what, evk_last_error(ctx));
     float *got = tu_download(ty);
     tu_assert_within_bound(got, ref, bound, as, what);
-    assert_padding_zero(ctx, ty, what);
+    tu_assert_padding_zero(ctx, ty, what);
     free(a);
     free(b);
     free(a_s);
@@ -328,12 +297,12 @@ static void test_graph_nodes(void **state)
                            (2.0 * magnitude / (double)plane + offset));
     }
     evk_tensor *tx = tu_tensor(ctx, shape, x), *ty = tu_tensor(ctx, pooled, NULL);
-    poison(ctx, ty, 9.0f);
+    tu_poison(ctx, ty, 9.0f);
     if (evk_graph_forward(graph, tx, ty) != EVK_SUCCESS)
         fail_msg("graph: %s", evk_last_error(ctx));
     float *got = tu_download(ty);
     tu_assert_within_bound(got, ref, bound, pooled, "squeeze-excitation graph");
-    assert_padding_zero(ctx, ty, "squeeze-excitation graph");
+    tu_assert_padding_zero(ctx, ty, "squeeze-excitation graph");
     free(x);
     free(xs);
     free(got);

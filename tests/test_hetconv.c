@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "element_storage.h"
+#include "packed_lanes.h"
 #include "reference.h"
 #include "tensor.h"
 #include "test_util.h"
@@ -402,45 +403,6 @@ static void test_grouped_form_permutation(void **state)
     tu_assert_no_validation_messages(g);
 }
 
-/* The stored elements of a packed tensor, padded lanes included. */
-static size_t packed_elements(evk_shape s)
-{
-    return (size_t)s.n * ((s.c + 3) / 4) * 4 * s.h * s.w;
-}
-
-/* Sets every element of a tensor's device buffer, padded lanes included, as
- * the context's precision stores it. */
-static void poison(evk_context *ctx, evk_tensor *t, float value)
-{
-    size_t count = packed_elements(t->shape);
-    float *values = malloc(count * sizeof *values);
-    assert_non_null(values);
-    for (size_t i = 0; i < count; ++i)
-        values[i] = value;
-    evk_host_access access;
-    assert_int_equal(evk_buffer_begin_write(ctx, &t->buffer, &access), EVK_SUCCESS);
-    evk_store_elements(ctx, access.ptr, values, count);
-    assert_int_equal(evk_buffer_end_write(ctx, &t->buffer, &access), EVK_SUCCESS);
-    free(values);
-}
-
-/* Fails unless every padded channel lane (c >= channels) of the packed
- * buffer holds 0. */
-static void assert_padding_zero(evk_context *ctx, const evk_tensor *t, const char *what)
-{
-    evk_host_access access;
-    assert_int_equal(evk_buffer_begin_read(ctx, &t->buffer, &access), EVK_SUCCESS);
-    evk_shape s = t->shape;
-    size_t plane = (size_t)s.h * s.w, c4 = (s.c + 3) / 4;
-    for (size_t i = 0; i < packed_elements(s); ++i) {
-        size_t channel = i / (plane * 4) % c4 * 4 + i % 4;
-        float value = evk_load_element(ctx, access.ptr, i);
-        if (channel >= s.c && value != 0.0f)
-            fail_msg("%s: padded lane of channel %zu holds %g", what, channel, (double)value);
-    }
-    evk_buffer_end_read(ctx, &access);
-}
-
 /* Outputs write zeros into the padded lanes of their last quad (sigmoid(0)
  * would be 0.5), with one class per quad and with four, in both forms. */
 static void test_padded_lanes_written_as_zero(void **state)
@@ -462,9 +424,9 @@ static void test_padded_lanes_written_as_zero(void **state)
         assert_int_equal(evk_layer_output_shape(layer, cases[i].input, &out), EVK_SUCCESS);
         evk_tensor *in_t = tu_tensor(g->ctx, cases[i].input, NULL);
         evk_tensor *out_t = tu_tensor(g->ctx, out, NULL);
-        poison(g->ctx, out_t, NAN);
+        tu_poison(g->ctx, out_t, NAN);
         assert_int_equal(evk_layer_forward(layer, in_t, out_t), EVK_SUCCESS);
-        assert_padding_zero(g->ctx, out_t, what);
+        tu_assert_padding_zero(g->ctx, out_t, what);
         evk_tensor_destroy(in_t);
         evk_tensor_destroy(out_t);
         evk_layer_destroy(layer);

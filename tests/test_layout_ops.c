@@ -18,49 +18,19 @@
 #include "concat.h"
 #include "element_storage.h"
 #include "graph.h"
+#include "packed_lanes.h"
 #include "pool.h"
 #include "reference.h"
 #include "resize.h"
 #include "test_util.h"
-
-/* The stored elements of a packed tensor, padded lanes included. */
-static size_t packed_elements(evk_shape s)
-{
-    return (size_t)s.n * ((s.c + 3) / 4) * 4 * s.h * s.w;
-}
 
 /* A tensor of `shape` whose every stored element, padded lanes included,
  * is NaN: what a kernel leaves unwritten shows. */
 static evk_tensor *poisoned_tensor(evk_context *ctx, evk_shape shape)
 {
     evk_tensor *t = tu_tensor(ctx, shape, NULL);
-    size_t count = packed_elements(shape);
-    float *values = malloc(count * sizeof *values);
-    assert_non_null(values);
-    for (size_t i = 0; i < count; ++i)
-        values[i] = NAN;
-    evk_host_access access;
-    assert_int_equal(evk_buffer_begin_write(ctx, &t->buffer, &access), EVK_SUCCESS);
-    evk_store_elements(ctx, access.ptr, values, count);
-    assert_int_equal(evk_buffer_end_write(ctx, &t->buffer, &access), EVK_SUCCESS);
-    free(values);
+    tu_poison(ctx, t, NAN);
     return t;
-}
-
-/* Fails unless every padded channel lane (c >= channels) holds 0. */
-static void assert_padding_zero(evk_context *ctx, const evk_tensor *t, const char *what)
-{
-    evk_host_access access;
-    assert_int_equal(evk_buffer_begin_read(ctx, &t->buffer, &access), EVK_SUCCESS);
-    evk_shape s = t->shape;
-    size_t plane = (size_t)s.h * s.w, c4 = (s.c + 3) / 4;
-    for (size_t i = 0; i < packed_elements(s); ++i) {
-        size_t channel = i / (plane * 4) % c4 * 4 + i % 4;
-        float value = evk_load_element(ctx, access.ptr, i);
-        if (channel >= s.c && value != 0.0f)
-            fail_msg("%s: padded lane of channel %zu holds %g", what, channel, (double)value);
-    }
-    evk_buffer_end_read(ctx, &access);
 }
 
 /* Fails unless the device's output is the reference as stored. */
@@ -120,7 +90,7 @@ static void check_concat(evk_context *ctx, evk_shape a_shape, uint32_t b_channel
     evk_tensor *ty = poisoned_tensor(ctx, y_shape);
     assert_int_equal(run_concat(ctx, layer, ta, tb, ty), EVK_SUCCESS);
     assert_exact(ty, ref, what);
-    assert_padding_zero(ctx, ty, what);
+    tu_assert_padding_zero(ctx, ty, what);
     free(a);
     free(b);
     free(ref);
@@ -171,7 +141,7 @@ static void test_concat_chain(void **state)
     evk_tensor *tx = tu_tensor(g->ctx, x_shape, x), *ty = poisoned_tensor(g->ctx, y_shape);
     assert_int_equal(evk_graph_forward(graph, tx, ty), EVK_SUCCESS);
     assert_exact(ty, ref, "concat of a concat");
-    assert_padding_zero(g->ctx, ty, "concat of a concat");
+    tu_assert_padding_zero(g->ctx, ty, "concat of a concat");
     evk_graph_destroy(graph);
 
     evk_layer *alone;
@@ -179,7 +149,7 @@ static void test_concat_chain(void **state)
     evk_tensor *tmid = poisoned_tensor(g->ctx, mid);
     assert_int_equal(evk_layer_forward(alone, tx, tmid), EVK_SUCCESS);
     assert_exact(tmid, ref_mid, "concat alone");
-    assert_padding_zero(g->ctx, tmid, "concat alone");
+    tu_assert_padding_zero(g->ctx, tmid, "concat alone");
     evk_layer_destroy(alone);
     free(x);
     free(ref_mid);
@@ -208,7 +178,7 @@ static void check_resize(evk_context *ctx, evk_shape in, uint32_t scale_h, uint3
     evk_tensor *tx = tu_tensor(ctx, in, x), *ty = poisoned_tensor(ctx, out);
     assert_int_equal(evk_layer_forward(layer, tx, ty), EVK_SUCCESS);
     assert_exact(ty, ref, what);
-    assert_padding_zero(ctx, ty, what);
+    tu_assert_padding_zero(ctx, ty, what);
     free(x);
     free(ref);
     evk_tensor_destroy(tx);
@@ -277,7 +247,7 @@ static void check_pool_layer(evk_context *ctx, evk_layer *layer, int average,
     } else {
         assert_exact(ty, ref, what);
     }
-    assert_padding_zero(ctx, ty, what);
+    tu_assert_padding_zero(ctx, ty, what);
     free(ref);
     evk_tensor_destroy(tx);
     evk_tensor_destroy(ty);
