@@ -368,6 +368,58 @@ static void pad_fold(void **state)
     tu_assert_no_validation_messages(gpu);
 }
 
+/* The pads as PyTorch's exporter computes F.pad's (0, 1, 1, 0): [left,
+ * right, top, bottom] and ConstantOfShape's zeros concatenated, reshaped to
+ * rows of two, the rows reversed (Slice of step -1), transposed, flattened
+ * and cast to INT64, which the importer evaluates: one more row at the top
+ * and column at the right, in the 2x2 conv after it. */
+static void pad_from_shape_arithmetic(void **state)
+{
+    (void)state;
+    fb *b = fb_new(111);
+    const char *zeros = fb_node(b, "ConstantOfShape",
+                                (const char *const[]){fb_ints(b, (const int64_t[]){4}, 1), NULL},
+                                NULL);
+    pb axis = {0};
+    pb_attribute_int(&axis, "axis", 0);
+    const char *pads = fb_node(
+        b, "Concat",
+        (const char *const[]){fb_ints(b, (const int64_t[]){0, 1, 1, 0}, 4), zeros, NULL}, &axis);
+    pads = fb_node(b, "Reshape",
+                   (const char *const[]){pads, fb_ints(b, (const int64_t[]){-1, 2}, 2), NULL},
+                   NULL);
+    pads = fb_node(b, "Slice",
+                   (const char *const[]){pads, fb_ints(b, (const int64_t[]){-1}, 1),
+                                         fb_ints(b, (const int64_t[]){-INT64_MAX}, 1),
+                                         fb_ints(b, (const int64_t[]){0}, 1),
+                                         fb_ints(b, (const int64_t[]){-1}, 1), NULL},
+                   NULL);
+    pb perm = {0};
+    pb_attribute_ints(&perm, "perm", (const int64_t[]){1, 0}, 2);
+    pads = fb_node(b, "Transpose", (const char *const[]){pads, NULL}, &perm);
+    pads = fb_node(b, "Reshape",
+                   (const char *const[]){pads, fb_ints(b, (const int64_t[]){-1}, 1), NULL}, NULL);
+    pb to = {0};
+    pb_attribute_int(&to, "to", 7);
+    pads = fb_node(b, "Cast", (const char *const[]){pads, NULL}, &to);
+    const char *padded = fb_node(b, "Pad", (const char *const[]){"x", pads, NULL}, NULL);
+    pb a = {0};
+    pb_attribute_ints(&a, "kernel_shape", (const int64_t[]){2, 2}, 2);
+    const char *w = fb_random(b, (const int64_t[]){6, 5, 2, 2}, 4, -0.4f, 0.4f);
+    evk_onnx_model *onnx = fb_finish(
+        b, input_dims, fb_node(b, "Conv", (const char *const[]){padded, w, NULL}, &a));
+    ir_graph g;
+    fu_fuse(onnx, &g);
+    const evk_conv2d_desc *d = &single_conv(&g)->conv.desc;
+    assert_int_equal(d->pad_h, 1);
+    assert_int_equal(d->pad_bottom_extra, -1);
+    assert_int_equal(d->pad_w, 0);
+    assert_int_equal(d->pad_right_extra, 1);
+    assert_int_equal(g.values[fu_live(&g, 0)->out[0]].shape.h, 9);
+    assert_int_equal(g.values[fu_live(&g, 0)->out[0]].shape.w, 11);
+    fu_release(NULL, &g, onnx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +430,7 @@ int main(void)
         TU_GPU_TEST(matrix_products),
         TU_GPU_TEST(conv_asymmetric_padding),
         TU_GPU_TEST(pad_fold),
+        TU_GPU_TEST(pad_from_shape_arithmetic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

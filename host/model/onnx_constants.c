@@ -1,6 +1,7 @@
 /* Constants of an imported graph: Constant nodes, and the shape arithmetic
- * exporters emit around reshapes and crops (Shape, Gather, Unsqueeze,
- * Squeeze, Concat, Slice, Cast and Reshape on constants), evaluated on the
+ * exporters emit around reshapes, crops and pads (Shape, Gather,
+ * Unsqueeze, Squeeze, Concat, Slice, Transpose, ConstantOfShape, Cast and
+ * Reshape on constants), evaluated on the
  * host since every shape is static once the input's is known. A node whose
  * data inputs are not all constants (a Concat of feature maps) is left to
  * onnx_lower_ops.c. */
@@ -296,30 +297,156 @@ static evk_status lower_concat_constants(lowering *l)
     return s;
 }
 
-static int64_t clamp_index(int64_t v, int64_t size)
+/* The row-major strides of a constant's dims. */
+static void strides_of(const evk_onnx_tensor *t, uint64_t *stride)
 {
-    v = v < 0 ? v + size : v;
-    return v < 0 ? 0 : v > size ? size : v;
+    uint64_t step = 1;
+    for (uint32_t d = t->rank; d-- > 0;) {
+        stride[d] = step;
+        step *= (uint64_t)t->dims[d];
+    }
 }
 
+/* Copies into `out` (of `out_dims`, rank r) the elements of `data` at
+ * first[d] + i * step[d] along each axis d, in row-major order. */
+static void gather_strided(evk_onnx_tensor *out, const evk_onnx_tensor *data, const int64_t *first,
+                           const int64_t *step, const uint64_t *data_stride)
+{
+    uint32_t r = data->rank;
+    int64_t index[EVK_ONNX_MAX_DIMS] = {0};
+    for (uint64_t j = 0; j < out->count; ++j) {
+        uint64_t from = 0;
+        for (uint32_t d = 0; d < r; ++d)
+            from += (uint64_t)(first[d] + index[d] * step[d]) * data_stride[d];
+        copy_element(out, j, data, from);
+        for (uint32_t d = r; d-- > 0;) {
+            if (++index[d] < out->dims[d])
+                break;
+            index[d] = 0;
+        }
+    }
+}
+
+/* Slice of a constant (any rank, any steps, as ONNX clamps them). */
 static evk_status lower_slice_constant(lowering *l)
 {
     const evk_onnx_tensor *data = constant_input(l, 0), *starts = constant_input(l, 1),
-                          *ends = constant_input(l, 2), *steps = constant_input(l, 4);
-    if (data->rank != 1 || !starts || !ends || !starts->ints || !ends->ints || starts->count != 1 ||
-        ends->count != 1 || (steps && (!steps->ints || steps->ints[0] != 1)))
+                          *ends = constant_input(l, 2), *axes = constant_input(l, 3),
+                          *steps = constant_input(l, 4);
+    if (l->opset < 10 || !starts || !ends || !starts->ints || !ends->ints ||
+        starts->count != ends->count || (axes && (!axes->ints || axes->count != starts->count)) ||
+        (steps && (!steps->ints || steps->count != starts->count)))
         return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
-                              "a Slice of constants other than one "
-                              "range of a 1-D tensor with step 1");
+                              "a Slice of constants without integer starts and ends of one "
+                              "length (and axes and steps of it)");
     evk_status s = need_values(l, data, "a Slice of data");
-    int64_t begin = clamp_index(starts->ints[0], data->dims[0]);
-    int64_t end = clamp_index(ends->ints[0], data->dims[0]);
-    int64_t count[1] = {end > begin ? end - begin : 0};
+    if (s != EVK_SUCCESS)
+        return s;
+    uint32_t r = data->rank;
+    int64_t first[EVK_ONNX_MAX_DIMS], step[EVK_ONNX_MAX_DIMS], dims[EVK_ONNX_MAX_DIMS];
+    for (uint32_t d = 0; d < r; ++d) {
+        first[d] = 0;
+        step[d] = 1;
+        dims[d] = data->dims[d];
+    }
+    for (uint64_t i = 0; i < starts->count; ++i) {
+        int64_t axis = axes ? axes->ints[i] : (int64_t)i;
+        axis = axis < 0 ? axis + r : axis;
+        int64_t k = steps ? steps->ints[i] : 1;
+        if (axis < 0 || axis >= r || k == 0)
+            return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT,
+                                  "axis %lld or step %lld of a %u-D constant",
+                                  (long long)(axes ? axes->ints[i] : (int64_t)i), (long long)k, r);
+        int64_t size = data->dims[axis], begin = starts->ints[i], end = ends->ints[i];
+        begin = begin < 0 ? begin + size : begin;
+        end = end < 0 ? end + size : end;
+        /* ONNX clamps a negative step's start to [0, size − 1] and its end
+         * to [−1, size − 1]; a positive one's to [0, size]. */
+        int64_t high = k > 0 ? size : size - 1, low_end = k > 0 ? 0 : -1;
+        begin = begin < 0 ? 0 : begin > high ? high : begin;
+        end = end < low_end ? low_end : end > high ? high : end;
+        int64_t span = k > 0 ? end - begin : begin - end, stride = k > 0 ? k : -k;
+        first[axis] = begin;
+        step[axis] = k;
+        dims[axis] = span > 0 ? (span + stride - 1) / stride : 0;
+    }
     evk_onnx_tensor *t;
+    s = new_constant(l, r, dims, data->floats != NULL, &t);
+    if (s == EVK_SUCCESS) {
+        uint64_t stride[EVK_ONNX_MAX_DIMS];
+        strides_of(data, stride);
+        gather_strided(t, data, first, step, stride);
+    }
+    return s;
+}
+
+/* Transpose of a constant by `perm` (reversed dims without it). */
+static evk_status lower_transpose_constant(lowering *l)
+{
+    static const char *const known[] = {"perm", NULL};
+    const evk_onnx_tensor *data = constant_input(l, 0);
+    evk_status s = evk_lower_attributes(l, known);
     if (s == EVK_SUCCESS)
-        s = new_constant(l, 1, count, data->floats != NULL, &t);
-    for (int64_t i = 0; s == EVK_SUCCESS && i < count[0]; ++i)
-        copy_element(t, (uint64_t)i, data, (uint64_t)(begin + i));
+        s = need_values(l, data, "a Transpose of data");
+    if (s != EVK_SUCCESS)
+        return s;
+    const evk_onnx_attribute *perm = evk_lower_attribute(l, "perm");
+    uint32_t r = data->rank, seen = 0;
+    int64_t axis_of[EVK_ONNX_MAX_DIMS], dims[EVK_ONNX_MAX_DIMS];
+    if (perm && perm->count != r)
+        return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "perm of %u axes for a %u-D constant",
+                              perm->count, r);
+    for (uint32_t d = 0; d < r; ++d) {
+        axis_of[d] = perm ? perm->ints[d] : (int64_t)(r - 1 - d);
+        if (axis_of[d] < 0 || axis_of[d] >= r || (seen >> axis_of[d] & 1))
+            return evk_lower_fail(l, EVK_ERROR_INVALID_ARGUMENT, "perm is not a permutation");
+        seen |= 1u << axis_of[d];
+        dims[d] = data->dims[axis_of[d]];
+    }
+    evk_onnx_tensor *t;
+    s = new_constant(l, r, dims, data->floats != NULL, &t);
+    uint64_t stride[EVK_ONNX_MAX_DIMS];
+    strides_of(data, stride);
+    int64_t index[EVK_ONNX_MAX_DIMS] = {0};
+    for (uint64_t j = 0; s == EVK_SUCCESS && j < t->count; ++j) {
+        uint64_t from = 0;
+        for (uint32_t d = 0; d < r; ++d)
+            from += (uint64_t)index[d] * stride[axis_of[d]];
+        copy_element(t, j, data, from);
+        for (uint32_t d = r; d-- > 0;) {
+            if (++index[d] < dims[d])
+                break;
+            index[d] = 0;
+        }
+    }
+    return s;
+}
+
+/* A constant of the dims an integer constant gives, every element
+ * `value`'s one (float 0 without it). */
+static evk_status lower_constant_of_shape(lowering *l)
+{
+    static const char *const known[] = {"value", NULL};
+    const evk_onnx_tensor *shape = constant_input(l, 0);
+    evk_status s = evk_lower_attributes(l, known);
+    if (s != EVK_SUCCESS)
+        return s;
+    const evk_onnx_attribute *a = evk_lower_attribute(l, "value");
+    const evk_onnx_tensor *value = a ? a->t : NULL;
+    if (!shape->ints || shape->rank != 1 || shape->count > EVK_ONNX_MAX_DIMS ||
+        (a && (!value || value->count != 1 || (!value->floats && !value->ints))))
+        return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
+                              "a shape that is not a 1-D integer constant of at most %d dims, "
+                              "or a value that is not one number",
+                              EVK_ONNX_MAX_DIMS);
+    evk_onnx_tensor *t;
+    s = new_constant(l, (uint32_t)shape->count, shape->ints, !value || value->floats, &t);
+    for (uint64_t i = 0; s == EVK_SUCCESS && i < t->count; ++i) {
+        if (value)
+            copy_element(t, i, value, 0);
+        else
+            ((float *)t->floats)[i] = 0.0f;
+    }
     return s;
 }
 
@@ -364,6 +491,10 @@ evk_status evk_lower_constant_op(lowering *l)
         return lower_concat_constants(l);
     if (strcmp(op, "Slice") == 0)
         return lower_slice_constant(l);
+    if (strcmp(op, "Transpose") == 0)
+        return lower_transpose_constant(l);
+    if (strcmp(op, "ConstantOfShape") == 0)
+        return lower_constant_of_shape(l);
     if (strcmp(op, "Cast") == 0)
         return lower_cast(l);
     if (strcmp(op, "Identity") == 0) {

@@ -92,9 +92,9 @@ The near-miss cases (NEARMISS):
         1.13 exports an ONNX Pad whose pads come from a Constant,
         ConstantOfShape, Concat, Reshape, Slice (step -1), Transpose,
         Reshape, Cast chain that its constant folding leaves (it folds no
-        Slice of step -1). docs/onnx.md lists neither Pad nor asymmetric
-        conv padding: run_onnx_nearmiss.sh accepts a refusal naming a
-        node of it ('/max_conv/max_conv.0/...').
+        Slice of step -1): the importer evaluates the chain and folds the
+        Pad into the conv's padding, one more column at the right and one
+        more row at the top than at the other ends.
 """
 import os
 import sys
