@@ -6,7 +6,9 @@
  * Every failure must return EVK_ERROR_OUT_OF_HOST_MEMORY with a message,
  * the failed call must be retryable once memory is back (its objects stay
  * usable), the result must be right, and after destroying everything no
- * allocation may be outstanding. */
+ * allocation may be outstanding. The program runs at the test's precision
+ * (its checks' bounds are that precision's); AUTO's measurement is failed
+ * the same way on its own, first. */
 #define _POSIX_C_SOURCE 200809L     /* mkdtemp */
 
 #include <stdio.h>
@@ -160,8 +162,11 @@ static int run_program(long fail_at, const char *cache_path)
     memset(&p, 0, sizeof p);
     p.allocator.failures.fail_at = fail_at;
     p.cache_path = cache_path;
+    /* The test's precision, which the checks' bounds follow (AUTO would
+     * time the precisions and could pick another). */
     evk_context_desc desc = {.allocator = {tu_failing_alloc, tu_failing_free, &p.allocator},
-                             .pipeline_cache_path = cache_path};
+                             .pipeline_cache_path = cache_path,
+                             .precision = tu_precision()};
     tu_desc_add_validation(&desc, &p.log);
     evk_status s = evk_context_create(&desc, &p.ctx);
     if (s != EVK_SUCCESS) {
@@ -193,6 +198,40 @@ static long fail_each_allocation(const char *cache_path)
     return n;
 }
 
+/* AUTO's choice of precision (its timed 1x1 convolutions at each
+ * precision) under the same injection: each of its allocations fails
+ * once, reported as such or absorbed, and nothing leaks. First in the
+ * process: a measurement taken before would be recalled instead. */
+static void test_auto_precision_allocation_fails_once(void **state)
+{
+    (void)state;
+    long n = 0;
+    for (;; ++n) {
+        tu_failing_allocator allocator = {.failures.fail_at = n};
+        tu_log log = {0};
+        evk_context_desc desc = {.allocator = {tu_failing_alloc, tu_failing_free, &allocator}};
+        tu_desc_add_validation(&desc, &log);
+        evk_context *ctx = NULL;
+        evk_status s = evk_context_create(&desc, &ctx);
+        if (s != EVK_SUCCESS) {
+            if (s != EVK_ERROR_OUT_OF_HOST_MEMORY)
+                fail_msg("allocation %ld failed: evk_context_create returned %s: %s", n,
+                         evk_status_string(s), evk_last_error(NULL));
+            assert_null(ctx);
+        } else {
+            evk_precision_choice choice;
+            assert_int_equal(evk_context_precision(ctx, &choice), EVK_SUCCESS);
+            assert_int_not_equal(choice.chosen, EVK_PRECISION_AUTO);
+            evk_context_destroy(ctx);
+        }
+        if (allocator.outstanding != 0)
+            fail_msg("allocation %ld failed: %ld allocations leaked", n, allocator.outstanding);
+        if (!allocator.failures.injected)
+            break;
+    }
+    assert_true(n >= 5);
+}
+
 static void test_every_allocation_fails_once(void **state)
 {
     (void)state;
@@ -219,6 +258,7 @@ static void test_every_allocation_fails_once_with_cache_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_auto_precision_allocation_fails_once),
         cmocka_unit_test(test_every_allocation_fails_once),
         cmocka_unit_test(test_every_allocation_fails_once_with_cache_file),
     };
