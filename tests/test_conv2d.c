@@ -1,10 +1,9 @@
 /* Device tier: conv2d against the CPU reference over a matrix of odd cases:
  * channel counts that are not multiples of 4 (the packed layout's padding),
  * odd and non-square sizes, strides 1 and 2, kernels 1/3/5/7 and non-square
- * ones with asymmetric padding, one side padded more or less than the other,
- * groups 1, 2, depthwise and groups of sizes
- * that straddle the packed quads, batch 2, every activation, bias and
- * BatchNorm folding. Each case also checks which kernel the layer picked.
+ * ones with asymmetric padding, one side padded more or less than the
+ * other, groups 1, 2, depthwise and groups of sizes that straddle the
+ * packed quads, batch 2, every activation, bias and BatchNorm folding. Each case also checks which kernel the layer picked.
  *
  * On lavapipe the cost is shader compilation (a dense 7x7 pipeline takes
  * about 10 s on 2 cores, a 5x5 one 3 s), so the matrix reaches every

@@ -307,7 +307,7 @@ static void conv_asymmetric_padding(void **state)
  * without padding: one conv that pads by it; ZeroPad2d(1) before a conv
  * padded by 1: one conv padded by 2; before a max pool (whose padding is
  * not zeros): the Pad runs as a layer of its own. Pads of the channels or
- * below 0: refused. */
+ * below 0: refused; pads of nothing: no layer. */
 static void pad_fold(void **state)
 {
     tu_gpu *gpu = *state;
@@ -365,6 +365,14 @@ static void pad_fold(void **state)
         tu_assert_message(evk_last_error(NULL), EVK_ERROR_UNSUPPORTED, c ? "axis 3" : "axis 1");
         fu_release(NULL, &g, onnx);
     }
+    /* Pads of nothing: no layer. */
+    fb *b = fb_new(108);
+    evk_onnx_model *onnx = fb_finish(b, input_dims,
+                                     fb_unary(b, "Relu", fb_pad(b, "x", 0, 0, 0, 0)));
+    ir_graph g;
+    fu_fuse(onnx, &g);
+    fu_expect_ops(&g, (const ir_kind[]){IR_UNARY}, 1, "pad of nothing");
+    fu_release(NULL, &g, onnx);
     tu_assert_no_validation_messages(gpu);
 }
 

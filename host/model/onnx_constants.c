@@ -307,8 +307,10 @@ static void strides_of(const evk_onnx_tensor *t, uint64_t *stride)
     }
 }
 
-/* Copies into `out` (of `out_dims`, rank r) the elements of `data` at
- * first[d] + i * step[d] along each axis d, in row-major order. */
+/* Copies into `out` (of data's rank), in row-major order, the elements of
+ * `data` at offset sum over d of (first[d] + i_d * step[d]) * stride[d]
+ * for out's index (i_0, ...): a Slice with data's strides, a Transpose
+ * with them permuted. */
 static void gather_strided(evk_onnx_tensor *out, const evk_onnx_tensor *data, const int64_t *first,
                            const int64_t *step, const uint64_t *data_stride)
 {
@@ -405,19 +407,15 @@ static evk_status lower_transpose_constant(lowering *l)
     }
     evk_onnx_tensor *t;
     s = new_constant(l, r, dims, data->floats != NULL, &t);
-    uint64_t stride[EVK_ONNX_MAX_DIMS];
-    strides_of(data, stride);
-    int64_t index[EVK_ONNX_MAX_DIMS] = {0};
-    for (uint64_t j = 0; s == EVK_SUCCESS && j < t->count; ++j) {
-        uint64_t from = 0;
-        for (uint32_t d = 0; d < r; ++d)
-            from += (uint64_t)index[d] * stride[axis_of[d]];
-        copy_element(t, j, data, from);
-        for (uint32_t d = r; d-- > 0;) {
-            if (++index[d] < dims[d])
-                break;
-            index[d] = 0;
+    if (s == EVK_SUCCESS) {
+        uint64_t stride[EVK_ONNX_MAX_DIMS], permuted[EVK_ONNX_MAX_DIMS];
+        int64_t zero[EVK_ONNX_MAX_DIMS] = {0}, one[EVK_ONNX_MAX_DIMS];
+        strides_of(data, stride);
+        for (uint32_t d = 0; d < r; ++d) {
+            permuted[d] = stride[axis_of[d]];
+            one[d] = 1;
         }
+        gather_strided(t, data, zero, one, permuted);
     }
     return s;
 }

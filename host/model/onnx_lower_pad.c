@@ -60,9 +60,11 @@ static evk_status pad_amounts(lowering *l, int64_t *pads, uint32_t *axis_of, uin
 
 evk_status evk_lower_pad(lowering *l)
 {
-    static const char *const known[] = {"pads", "value", "mode", NULL};
+    /* From opset 11 the pads and the value are inputs. */
+    static const char *const before_11[] = {"pads", "value", "mode", NULL};
+    static const char *const from_11[] = {"mode", NULL};
     uint32_t xv;
-    evk_status s = evk_lower_attributes(l, l->opset < 11 ? known : known + 2);
+    evk_status s = evk_lower_attributes(l, l->opset < 11 ? before_11 : from_11);
     if (s == EVK_SUCCESS)
         s = evk_lower_value_input(l, 0, 4, &xv);
     if (s != EVK_SUCCESS)
@@ -90,10 +92,11 @@ evk_status evk_lower_pad(lowering *l)
     s = pad_amounts(l, pads, axis_of, &count);
     if (s != EVK_SUCCESS)
         return s;
-    int64_t begin[4] = {0}, end[4] = {0};
+    int64_t begin[4] = {0}, end[4] = {0}, any = 0;
     for (uint32_t i = 0; i < count; ++i) {
         begin[axis_of[i]] = pads[i];
         end[axis_of[i]] = pads[count + i];
+        any |= pads[i] | pads[count + i];
     }
     for (uint32_t a = 0; a < 4; ++a)
         if ((a < 2 && (begin[a] || end[a])) || begin[a] < 0 || end[a] < 0 || begin[a] > 1023 ||
@@ -101,6 +104,8 @@ evk_status evk_lower_pad(lowering *l)
             return evk_lower_fail(l, EVK_ERROR_UNSUPPORTED,
                                   "pads %lld, %lld of axis %u (only 0 to 1023 rows and columns)",
                                   (long long)begin[a], (long long)end[a], a);
+    if (!any)
+        return evk_lower_alias(l, xv);
     evk_shape x = l->g->values[xv].shape;
     float *ones = evk_ir_floats(l->g, x.c);
     uint32_t op;
